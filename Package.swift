@@ -1,0 +1,82 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Compiler settings shared by every target: Swift 6 language mode (the tools-version default),
+/// explicit `any`, and imports that are visible only where they are declared.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Tether",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tether", targets: ["tether"]),
+        .library(name: "TetherCore", targets: ["TetherCore"]),
+        .library(name: "TetherStore", targets: ["TetherStore"]),
+        .library(name: "TetherServer", targets: ["TetherServer"]),
+        .library(name: "TetherProtocol", targets: ["TetherProtocol"]),
+        .library(name: "TetherClient", targets: ["TetherClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // The rules: a pure, synchronous state machine. No I/O, no clock reads.
+        .target(
+            name: "TetherCore",
+            dependencies: [.product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: strictSettings
+        ),
+        // The wire format shared by the server and the SDK.
+        .target(name: "TetherProtocol", swiftSettings: strictSettings),
+        // Durable state and the event log.
+        .target(
+            name: "TetherStore",
+            dependencies: [
+                "TetherCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The shell: control plane, client plane, the service that drives the broker.
+        .target(
+            name: "TetherServer",
+            dependencies: [
+                "TetherCore", "TetherStore", "TetherProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The Swift SDK.
+        .target(name: "TetherClient", dependencies: ["TetherProtocol"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "tether",
+            dependencies: [
+                "TetherServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TetherCoreTests",
+            dependencies: ["TetherCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,124 @@
+// The client channel's transitions: hello, resume, heartbeat, suspend, bye, lost connections, shutdown.
+extension Broker {
+    mutating func hello(
+        _ id: SessionID, epoch: UInt64, connection: ConnectionID, transport: Transport, hash: String
+    ) throws(BrokerError) -> Session {
+        guard var s = sessions[id] else { throw .sessionNotFound(id) }
+        guard epoch == s.epoch else { throw .fenced(id) }
+        attach(&s, connection: connection, transport: transport, hash: hash)
+        return s
+    }
+
+    mutating func resume(
+        _ hash: String, connection: ConnectionID, transport: Transport, newHash: String
+    ) throws(BrokerError) -> Session {
+        guard let id = resumeIndex[hash], var s = sessions[id] else { throw .badToken }
+        s.epoch += 1
+        attach(&s, connection: connection, transport: transport, hash: newHash)
+        return s
+    }
+
+    /// Attaches a new connection of the session's current epoch, replacing any older one.
+    private mutating func attach(_ s: inout Session, connection: ConnectionID, transport: Transport, hash: String) {
+        let now = clock
+        guard let policy = projects[s.projectId]?.project.policy else { return }
+        if let old = s.connection, old != connection {
+            kickConnection(&s, .replaced)
+            if s.state == .connected || s.state == .suspended {
+                emit(.sessionDisconnected, &s, at: now, data: EventData(cause: .replaced, from: s.state))
+            }
+        }
+        if let oldHash = s.resumeTokenHash { resumeIndex.removeValue(forKey: oldHash) }
+        s.resumeTokenHash = hash
+        resumeIndex[hash] = s.id
+        let from = s.state
+        s.connection = connection
+        s.transport = transport
+        s.lastHeartbeatAt = now
+        s.lastCause = nil
+        setState(&s, .connected)
+        arm(&s, at: now + policy.heartbeat.timeoutMs)
+        let type: EventType = s.everConnected ? .sessionReconnected : .sessionConnected
+        s.everConnected = true
+        emit(type, &s, at: now, data: EventData(transport: transport, from: from))
+        save(s)
+    }
+
+    /// The hot path: re-arms the heartbeat deadline. Touches nothing durable unless the session was suspended.
+    mutating func heartbeat(_ id: SessionID, connection: ConnectionID) throws(BrokerError) {
+        guard let s = sessions[id] else { throw .sessionNotFound(id) }
+        guard s.connection == connection else { throw .fenced(id) }
+        guard let timeout = projects[s.projectId]?.project.policy.heartbeat.timeoutMs else { return }
+        let now = clock
+        if s.state == .suspended {
+            var s = s
+            setState(&s, .connected)
+            s.lastHeartbeatAt = now
+            arm(&s, at: now + timeout)
+            emit(.sessionConnected, &s, at: now, data: EventData(transport: s.transport, from: .suspended))
+            save(s)
+            return
+        }
+        sessions[id]?.lastHeartbeatAt = now
+        sessions[id]?.deadlineAt = now + timeout
+        wheel.arm(.session(id), at: now + timeout)
+    }
+
+    mutating func suspend(
+        _ id: SessionID, connection: ConnectionID, expectedMs: Millis, reason: SuspendReason
+    ) throws(BrokerError) -> Session {
+        try Validation.range(expectedMs, Limits.expectedMs, "expectedMs")
+        guard var s = sessions[id] else { throw .sessionNotFound(id) }
+        guard s.connection == connection else { throw .fenced(id) }
+        guard let policy = projects[s.projectId]?.project.policy else { throw .sessionNotFound(id) }
+        let now = clock
+        // A suspension may lengthen the deadline up to maxSuspendMs, never shorten it below the timeout.
+        let deadline = now + max(policy.heartbeat.timeoutMs, min(expectedMs, policy.maxSuspendMs))
+        let from = s.state
+        setState(&s, .suspended)
+        s.lastHeartbeatAt = now
+        arm(&s, at: deadline)
+        emit(.sessionSuspended, &s, at: now, data: EventData(deadlineAt: deadline, suspendReason: reason, from: from))
+        save(s)
+        return s
+    }
+
+    mutating func bye(_ id: SessionID, connection: ConnectionID) throws(BrokerError) -> Session {
+        guard var s = sessions[id] else { throw .sessionNotFound(id) }
+        guard s.connection == connection else { throw .fenced(id) }
+        end(&s, .left, at: clock)
+        return s
+    }
+
+    /// A transport closed or failed. Only the session's current connection counts; a suspended session
+    /// keeps its declared deadline (a backgrounded app often loses its socket).
+    mutating func connectionLost(_ id: SessionID, connection: ConnectionID, cause: DisconnectCause) {
+        guard var s = sessions[id], s.connection == connection else { return }
+        s.connection = nil
+        s.lastHeartbeatAt = nil
+        switch s.state {
+        case .connected:
+            lose(&s, cause: cause, at: clock)
+        default:
+            sessions[id] = s
+        }
+    }
+
+    /// Kicks every connection with `shutdown`; their sessions go to grace for at least the restart floor.
+    mutating func shutdown(retryAfterMs: Millis) {
+        let now = clock
+        for id in sessions.keys.sorted() {
+            guard var s = sessions[id], s.state == .connected || s.state == .suspended || s.connection != nil else {
+                continue
+            }
+            guard let policy = projects[s.projectId]?.project.policy else { continue }
+            kickConnection(&s, .shutdown, retryAfterMs: retryAfterMs)
+            guard s.state == .connected || s.state == .suspended else {
+                sessions[id] = s
+                continue
+            }
+            lose(
+                &s, cause: .shutdown, at: now, graceMs: max(policy.reconnectGraceMs, configuration.restartGraceFloorMs))
+        }
+    }
+}

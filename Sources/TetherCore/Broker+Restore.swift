@@ -1,0 +1,73 @@
+/// What the store keeps of a broker: enough to rebuild it after a restart or a crash.
+public struct BrokerSnapshot: Sendable, Hashable {
+    /// Every project.
+    public var projects: [Project]
+    /// Every live session (not ended).
+    public var sessions: [Session]
+    /// Every reservation.
+    public var reservations: [Reservation]
+    /// The cursor of the last event written.
+    public var cursor: UInt64
+
+    /// Creates a snapshot.
+    public init(projects: [Project], sessions: [Session], reservations: [Reservation], cursor: UInt64) {
+        self.projects = projects
+        self.sessions = sessions
+        self.reservations = reservations
+        self.cursor = cursor
+    }
+}
+
+extension Broker {
+    /// The durable part of the broker's state.
+    public var snapshot: BrokerSnapshot {
+        BrokerSnapshot(
+            projects: allProjects, sessions: sessions.values.sorted { $0.id < $1.id },
+            reservations: allReservations.sorted { ($0.projectId, $0.userId) < ($1.projectId, $1.userId) },
+            cursor: cursor)
+    }
+
+    /// Rebuilds a broker at `now` from what the store kept.
+    ///
+    /// Sessions whose connections were lost in the restart (connected or suspended) go to grace for a full
+    /// window from `now` (at least `restartGraceFloorMs`), with cause `shutdown`; sessions already in grace
+    /// keep their absolute deadline, created sessions their connect deadline, reservations theirs. Deadlines
+    /// that passed while the server was down are processed by the first advance.
+    public init(
+        configuration: BrokerConfiguration = BrokerConfiguration(), restoring snapshot: BrokerSnapshot, at now: Millis
+    ) {
+        self.init(configuration: configuration, now: now, cursor: snapshot.cursor)
+        for project in snapshot.projects {
+            projects[project.id] = ProjectState(
+                project: project, pool: SlotPool(projectId: project.id, capacity: project.policy.capacity))
+        }
+        for r in snapshot.reservations where projects[r.projectId] != nil {
+            projects[r.projectId]?.reservations[r.userId] = r
+            wheel.arm(.reservation(r.projectId, r.userId), at: r.reservedUntil)
+        }
+        for var s in snapshot.sessions.sorted(by: { $0.id < $1.id })
+        where projects[s.projectId] != nil && s.state.isLive {
+            s.connection = nil
+            s.lastHeartbeatAt = nil
+            if let hash = s.resumeTokenHash { resumeIndex[hash] = s.id }
+            projects[s.projectId]?.pool.restore(.session(s.id), of: s.concurrencyId)
+            projects[s.projectId]?.liveSessionByUser[s.userId] = s.id
+            projects[s.projectId]?.stateCounts[s.state, default: 0] += 1
+            sessions[s.id] = s
+            if s.state == .connected || s.state == .suspended {
+                let grace = projects[s.projectId]?.project.policy.reconnectGraceMs ?? 0
+                lose(&s, cause: .shutdown, at: now, graceMs: max(grace, configuration.restartGraceFloorMs))
+            } else if let deadline = s.deadlineAt {
+                wheel.arm(.session(s.id), at: deadline)
+            } else {
+                wheel.arm(.session(s.id), at: now)
+            }
+        }
+        for r in snapshot.reservations where projects[r.projectId] != nil {
+            projects[r.projectId]?.pool.restore(.reservation(r.userId), of: r.concurrencyId)
+        }
+        for (id, state) in projects {
+            projects[id]?.pool.setCapacity(state.project.policy.capacity)
+        }
+    }
+}

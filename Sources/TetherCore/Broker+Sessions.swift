@@ -1,0 +1,113 @@
+// ApplyConcurrent, CreateSession, DestroySession.
+extension Broker {
+    mutating func apply(_ projectId: ProjectID, userId: UserID, userIp: String?) throws(BrokerError) -> Applied {
+        guard var ps = projects[projectId] else { throw .projectNotFound(projectId) }
+        try Validation.userID(userId)
+        try Validation.metadata(userIp, field: "userIp")
+        let now = clock
+        let until = now + ps.project.policy.reservationTtlMs
+        let concurrencyId: ConcurrencyID
+        let reused: Bool
+        if let existing = ps.reservations[userId] {
+            concurrencyId = existing.concurrencyId
+            reused = true
+        } else if let sessionId = ps.liveSessionByUser[userId], let s = sessions[sessionId] {
+            concurrencyId = s.concurrencyId
+            reused = true
+        } else {
+            guard let acquired = ps.pool.acquire(for: .reservation(userId)) else {
+                throw .noIdle(retryAfterMs: retryAfter(ps, now: now))
+            }
+            concurrencyId = acquired
+            reused = false
+        }
+        let reservation = Reservation(
+            projectId: projectId, userId: userId, concurrencyId: concurrencyId, reservedUntil: until, userIp: userIp)
+        ps.reservations[userId] = reservation
+        projects[projectId] = ps
+        wheel.arm(.reservation(projectId, userId), at: until)
+        effects.append(.saveReservation(reservation))
+        emitConcurrency(
+            .concurrencyReserved, projectId: projectId, userId: userId, concurrencyId: concurrencyId,
+            sessionId: ps.liveSessionByUser[userId], at: now, data: EventData(deadlineAt: until, reused: reused))
+        return Applied(concurrencyId: concurrencyId, reused: reused, reservedUntil: until)
+    }
+
+    /// The time until the project's next slot is due to be freed by a deadline, within sane bounds.
+    func retryAfter(_ ps: ProjectState, now: Millis) -> Millis {
+        var soonest: Millis?
+        for reservation in ps.reservations.values where ps.liveSessionByUser[reservation.userId] == nil {
+            soonest = min(soonest ?? .max, reservation.reservedUntil)
+        }
+        for id in ps.liveSessionByUser.values {
+            guard let s = sessions[id], s.state == .grace || s.state == .created, let d = s.deadlineAt else { continue }
+            soonest = min(soonest ?? .max, d)
+        }
+        guard let soonest else { return configuration.defaultRetryAfterMs }
+        return min(max(soonest - now, 100), 60_000)
+    }
+
+    mutating func createSession(
+        _ projectId: ProjectID, userId: UserID, sessionId: SessionID, metadata: SessionMetadata
+    ) throws(BrokerError) -> Session {
+        guard let ps = projects[projectId] else { throw .projectNotFound(projectId) }
+        try Validation.userID(userId)
+        try Validation.metadata(metadata.userIp, field: "userIp")
+        try Validation.metadata(metadata.clientSession, field: "clientSession")
+        try Validation.metadata(metadata.runMode, field: "runMode")
+        try Validation.metadata(metadata.parameters, field: "parameters")
+        let now = clock
+        let connectDeadline = now + ps.project.policy.connectTimeoutMs
+        let reservation = ps.reservations[userId]
+
+        if let existingId = ps.liveSessionByUser[userId], var s = sessions[existingId] {
+            // A new epoch of the user's session: the older connection is fenced off.
+            guard reservation != nil || s.state == .grace else { throw .lockTimeout(userId) }
+            consumeReservation(projectId, userId)
+            s.epoch += 1
+            s.metadata = metadata
+            if let hash = s.resumeTokenHash { resumeIndex.removeValue(forKey: hash) }
+            s.resumeTokenHash = nil
+            if s.state == .connected || s.state == .suspended {
+                kickConnection(&s, .replaced)
+                let from = s.state
+                setState(&s, .grace)
+                s.lastCause = .replaced
+                emit(.sessionDisconnected, &s, at: now, data: EventData(cause: .replaced, from: from))
+            }
+            arm(&s, at: connectDeadline)
+            emit(.sessionCreated, &s, at: now, data: EventData(deadlineAt: connectDeadline))
+            save(s)
+            return s
+        }
+
+        guard let reservation else { throw .lockTimeout(userId) }
+        guard sessions[sessionId] == nil, !sessionId.isEmpty else {
+            throw .invalidParameter(field: "sessionId", message: "is taken")
+        }
+        consumeReservation(projectId, userId)
+        var s = Session(
+            id: sessionId, projectId: projectId, userId: userId, concurrencyId: reservation.concurrencyId, epoch: 1,
+            state: .created, createdAt: now, metadata: metadata)
+        projects[projectId]?.pool.setHolder(.session(sessionId), of: reservation.concurrencyId)
+        projects[projectId]?.liveSessionByUser[userId] = sessionId
+        projects[projectId]?.stateCounts[.created, default: 0] += 1
+        arm(&s, at: connectDeadline)
+        emit(.sessionCreated, &s, at: now, data: EventData(deadlineAt: connectDeadline))
+        save(s)
+        return s
+    }
+
+    /// Removes a reservation that CreateSession turns into a session (its slot stays held).
+    private mutating func consumeReservation(_ projectId: ProjectID, _ userId: UserID) {
+        guard projects[projectId]?.reservations.removeValue(forKey: userId) != nil else { return }
+        wheel.cancel(.reservation(projectId, userId))
+        effects.append(.deleteReservation(projectId, userId))
+    }
+
+    mutating func destroy(_ id: SessionID) throws(BrokerError) -> Session {
+        guard var s = sessions[id] else { throw .sessionNotFound(id) }
+        end(&s, .destroyed, at: clock)
+        return s
+    }
+}

@@ -1,0 +1,71 @@
+// Time: deadlines, expiries and stall protection.
+extension Broker {
+    /// Moves the broker's time to `now` and processes every deadline at or before it, in deadline order.
+    ///
+    /// If more than `stallThresholdMs` passed since the latest time seen while deadlines were armed, the
+    /// process itself was stalled (the shell advances at least every `tickMs`): every deadline moves
+    /// later by the gap instead of expiring clients whose heartbeats could not be read meanwhile.
+    public mutating func advance(to now: Millis) {
+        let t = max(now, clock)
+        let gap = t - clock
+        if gap > configuration.stallThresholdMs && !wheel.isEmpty {
+            shiftDeadlines(by: gap)
+        }
+        clock = t
+        var expired: [DeadlineWheel<DeadlineKey>.Expiry] = []
+        wheel.advance(to: t, into: &expired)
+        guard !expired.isEmpty else { return }
+        for expiry in expired {
+            switch expiry.key {
+            case .session(let id):
+                expireSession(id, at: expiry.deadline, lateness: expiry.lateness)
+            case .reservation(let projectId, let userId):
+                effects.append(.deadlineExpired(.reservation, latenessMs: expiry.lateness))
+                dropReservation(projectId, userId, at: t)
+            }
+        }
+        flushKicks()
+    }
+
+    private mutating func expireSession(_ id: SessionID, at deadline: Millis, lateness: Millis) {
+        guard var s = sessions[id] else { return }
+        let now = clock
+        switch s.state {
+        case .created:
+            effects.append(.deadlineExpired(.connect, latenessMs: lateness))
+            end(&s, s.everConnected ? .graceExpired : .neverConnected, at: now)
+        case .connected, .suspended:
+            effects.append(.deadlineExpired(s.state == .connected ? .heartbeat : .suspension, latenessMs: lateness))
+            kickConnection(&s, .expired)
+            lose(&s, cause: .heartbeatTimeout, at: now)
+        case .grace:
+            effects.append(.deadlineExpired(.grace, latenessMs: lateness))
+            end(&s, .graceExpired, at: now)
+        case .ended:
+            break
+        }
+    }
+
+    private mutating func shiftDeadlines(by gap: Millis) {
+        wheel.shift(by: gap)
+        effects.append(.deadlinesShifted(byMs: gap))
+        for (key, deadline) in wheel.entries {
+            switch key {
+            case .session(let id):
+                guard var s = sessions[id] else { continue }
+                s.deadlineAt = deadline
+                // Heartbeat deadlines are never persisted; the others are absolute times in the store.
+                if s.state == .connected {
+                    sessions[id] = s
+                } else {
+                    save(s)
+                }
+            case .reservation(let projectId, let userId):
+                guard var r = projects[projectId]?.reservations[userId] else { continue }
+                r.reservedUntil = deadline
+                projects[projectId]?.reservations[userId] = r
+                effects.append(.saveReservation(r))
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+/// The broker: every rule of Tether as a pure, synchronous, deterministic state machine.
+///
+/// Commands and the current time go in (``handle(_:at:)``, ``advance(to:)``); replies come back, and
+/// effects queue up for the shell to carry out (``takeEffects()``): persist, publish, kick. The broker does
+/// no I/O, reads no clock and holds no locks; it is a value, so a test can copy it, and the shell owns it
+/// on one executor.
+///
+/// Time is Unix milliseconds as the shell sees it. Before a command runs, every deadline at or before its
+/// time is processed. Time never moves backwards: an older time is taken as the latest one seen.
+public struct Broker: Sendable {
+    /// Keys of the deadline wheel: each live session and each reservation has at most one deadline.
+    enum DeadlineKey: Hashable, Sendable {
+        case session(SessionID)
+        case reservation(ProjectID, UserID)
+    }
+
+    /// A project with its pool and the indexes that make every lookup O(1).
+    struct ProjectState: Sendable {
+        var project: Project
+        var pool: SlotPool
+        var reservations: [UserID: Reservation] = [:]
+        var liveSessionByUser: [UserID: SessionID] = [:]
+        var stateCounts: [SessionState: Int] = [:]
+    }
+
+    /// The broker's own settings.
+    public let configuration: BrokerConfiguration
+    var projects: [ProjectID: ProjectState] = [:]
+    var sessions: [SessionID: Session] = [:]
+    var resumeIndex: [String: SessionID] = [:]
+    var wheel: DeadlineWheel<DeadlineKey>
+    var effects: [Effect] = []
+    var pendingKicks: [Kick] = []
+    /// The cursor of the last event emitted.
+    public internal(set) var cursor: UInt64
+    /// The latest time seen.
+    public internal(set) var clock: Millis
+
+    /// Creates an empty broker at `now`, whose next event gets cursor `cursor + 1`.
+    public init(configuration: BrokerConfiguration = BrokerConfiguration(), now: Millis, cursor: UInt64 = 0) {
+        self.configuration = configuration
+        self.wheel = DeadlineWheel(now: now)
+        self.cursor = cursor
+        self.clock = now
+    }
+
+    /// Runs one command at `now`. Deadlines at or before `now` are processed first. A refused command
+    /// throws and changes nothing (effects of the deadlines processed before it stay queued).
+    @discardableResult
+    public mutating func handle(_ command: Command, at now: Millis) throws(BrokerError) -> Reply {
+        advance(to: now)
+        defer { flushKicks() }
+        switch command {
+        case .createProject(let id, let name, let policy):
+            return .project(try createProject(id: id, name: name, policy: policy))
+        case .updateProject(let id, let patch):
+            return .project(try updateProject(id, patch))
+        case .deleteProject(let id):
+            return .project(try deleteProject(id))
+        case .apply(let projectId, let userId, let userIp):
+            return .applied(try apply(projectId, userId: userId, userIp: userIp))
+        case .createSession(let projectId, let userId, let sessionId, let metadata):
+            return .session(try createSession(projectId, userId: userId, sessionId: sessionId, metadata: metadata))
+        case .destroySession(let id):
+            return .session(try destroy(id))
+        case .destroyUserSession(let projectId, let userId):
+            guard let state = projects[projectId] else { throw .projectNotFound(projectId) }
+            guard let id = state.liveSessionByUser[userId] else { throw .sessionNotFound("\(projectId)/\(userId)") }
+            return .session(try destroy(id))
+        case .hello(let id, let epoch, let connection, let transport, let hash):
+            return .session(try hello(id, epoch: epoch, connection: connection, transport: transport, hash: hash))
+        case .resume(let hash, let connection, let transport, let newHash):
+            return .session(try resume(hash, connection: connection, transport: transport, newHash: newHash))
+        case .heartbeat(let id, let connection):
+            try heartbeat(id, connection: connection)
+            return .none
+        case .suspend(let id, let connection, let expectedMs, let reason):
+            return .session(try suspend(id, connection: connection, expectedMs: expectedMs, reason: reason))
+        case .bye(let id, let connection):
+            return .session(try bye(id, connection: connection))
+        case .connectionLost(let id, let connection, let cause):
+            connectionLost(id, connection: connection, cause: cause)
+            return .none
+        case .shutdown(let retryAfterMs):
+            shutdown(retryAfterMs: retryAfterMs)
+            return .none
+        }
+    }
+
+    /// Removes and returns the effects queued so far, in the order they must be carried out.
+    public mutating func takeEffects() -> [Effect] {
+        defer { effects.removeAll(keepingCapacity: true) }
+        return effects
+    }
+
+    /// When the shell should next call ``advance(to:)``: the next deadline, but never later than
+    /// `tickMs` after the latest time seen while deadlines are armed (so stalls are measurable).
+    /// `nil` when nothing is armed.
+    public var nextWakeup: Millis? {
+        guard let next = wheel.nextWakeup else { return nil }
+        return min(next, clock + configuration.tickMs)
+    }
+
+    // MARK: - Queries
+
+    /// A project.
+    public func project(_ id: ProjectID) throws(BrokerError) -> Project {
+        guard let state = projects[id] else { throw .projectNotFound(id) }
+        return state.project
+    }
+
+    /// Every project, by id.
+    public var allProjects: [Project] { projects.values.map(\.project).sorted { $0.id < $1.id } }
+
+    /// A live session (ended sessions leave the broker; the store keeps them).
+    public func session(_ id: SessionID) -> Session? { sessions[id] }
+
+    /// The live sessions of a project, optionally in one state, by creation time.
+    public func sessions(in projectId: ProjectID, state: SessionState? = nil) throws(BrokerError) -> [Session] {
+        guard let ps = projects[projectId] else { throw .projectNotFound(projectId) }
+        return ps.liveSessionByUser.values.compactMap { sessions[$0] }
+            .filter { state == nil || $0.state == state }
+            .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    /// Every live session.
+    public var allSessions: [Session] { Array(sessions.values) }
+
+    /// The live session of a user in a project.
+    public func session(of userId: UserID, in projectId: ProjectID) -> Session? {
+        projects[projectId]?.liveSessionByUser[userId].flatMap { sessions[$0] }
+    }
+
+    /// The reservation of a user in a project.
+    public func reservation(of userId: UserID, in projectId: ProjectID) -> Reservation? {
+        projects[projectId]?.reservations[userId]
+    }
+
+    /// Every reservation.
+    public var allReservations: [Reservation] { projects.values.flatMap { $0.reservations.values } }
+
+    /// DescribeConcurrentCount.
+    public func count(_ projectId: ProjectID) throws(BrokerError) -> ConcurrencyCount {
+        guard let ps = projects[projectId] else { throw .projectNotFound(projectId) }
+        let total = ps.pool.total
+        let idle = ps.pool.idleCount
+        return ConcurrencyCount(
+            total: total, idle: idle, reserved: ps.pool.reservedCount, running: total - idle,
+            created: ps.stateCounts[.created, default: 0], connected: ps.stateCounts[.connected, default: 0],
+            suspended: ps.stateCounts[.suspended, default: 0], grace: ps.stateCounts[.grace, default: 0])
+    }
+
+    /// The holder of every held slot of a project, by concurrency id (for invariant checks and tools).
+    public func slotHolders(_ projectId: ProjectID) -> [ConcurrencyID: String] {
+        guard let ps = projects[projectId] else { return [:] }
+        var out: [ConcurrencyID: String] = [:]
+        for (n, holder) in ps.pool.holders {
+            switch holder {
+            case .reservation(let user): out[ps.pool.id(of: n)] = "reservation:\(user)"
+            case .session(let id): out[ps.pool.id(of: n)] = "session:\(id)"
+            }
+        }
+        return out
+    }
+
+    /// How many deadlines are armed.
+    public var armedDeadlines: Int { wheel.count }
+}

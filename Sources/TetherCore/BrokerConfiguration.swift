@@ -1,0 +1,29 @@
+/// Settings of the broker itself (not of a project).
+public struct BrokerConfiguration: Sendable, Hashable {
+    /// The longest the shell lets pass between two advances of time while deadlines are armed.
+    /// ``Broker/nextWakeup`` never lies further ahead than this.
+    public var tickMs: Millis
+    /// A gap between two observed times longer than this means the process itself stalled: instead of
+    /// expiring every client it could not read meanwhile, every deadline moves later by the gap.
+    /// Must be larger than ``tickMs``.
+    public var stallThresholdMs: Millis
+    /// The shortest grace window given to sessions whose connections a shutdown or restart dropped.
+    public var restartGraceFloorMs: Millis
+    /// How many history entries a session keeps (the oldest are dropped).
+    public var historyLimit: Int
+    /// Reported as `retryAfterMs` with NoIdle when no slot is about to be freed.
+    public var defaultRetryAfterMs: Millis
+
+    /// Creates a configuration.
+    public init(
+        tickMs: Millis = 250, stallThresholdMs: Millis = 1_000, restartGraceFloorMs: Millis = 30_000,
+        historyLimit: Int = 64, defaultRetryAfterMs: Millis = 5_000
+    ) {
+        precondition(stallThresholdMs > tickMs, "stallThresholdMs must exceed tickMs")
+        self.tickMs = tickMs
+        self.stallThresholdMs = stallThresholdMs
+        self.restartGraceFloorMs = restartGraceFloorMs
+        self.historyLimit = historyLimit
+        self.defaultRetryAfterMs = defaultRetryAfterMs
+    }
+}

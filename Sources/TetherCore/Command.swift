@@ -1,0 +1,44 @@
+/// Everything that can happen to the broker, besides time passing.
+public enum Command: Sendable, Hashable {
+    /// CreateApplicationProject.
+    case createProject(id: ProjectID, name: String, policy: Policy)
+    /// ModifyApplicationProject.
+    case updateProject(ProjectID, ProjectPatch)
+    /// DeleteApplicationProjects: ends its sessions with `projectDeleted`.
+    case deleteProject(ProjectID)
+    /// ApplyConcurrent.
+    case apply(ProjectID, userId: UserID, userIp: String?)
+    /// CreateSession. `sessionId` is used only when a new session is made (the shell mints it).
+    case createSession(ProjectID, userId: UserID, sessionId: SessionID, metadata: SessionMetadata)
+    /// DestroySession by session id.
+    case destroySession(SessionID)
+    /// DestroySession by project and user.
+    case destroyUserSession(ProjectID, UserID)
+    /// A client's `hello` with a client token the shell verified for (session, epoch).
+    /// `resumeTokenHash` is the hash of the fresh resume token the `welcome` will carry.
+    case hello(SessionID, epoch: UInt64, connection: ConnectionID, transport: Transport, resumeTokenHash: String)
+    /// A client's `hello` with a resume token (by its hash); starts a new epoch.
+    case resume(resumeTokenHash: String, connection: ConnectionID, transport: Transport, newResumeTokenHash: String)
+    /// Any inbound frame of an attached connection.
+    case heartbeat(SessionID, connection: ConnectionID)
+    /// A client's `suspend`.
+    case suspend(SessionID, connection: ConnectionID, expectedMs: Millis, reason: SuspendReason)
+    /// A client's `bye`.
+    case bye(SessionID, connection: ConnectionID)
+    /// The transport of a connection closed or failed.
+    case connectionLost(SessionID, connection: ConnectionID, cause: DisconnectCause)
+    /// The server is stopping: connections are kicked with `shutdown` and their sessions go to grace.
+    case shutdown(retryAfterMs: Millis)
+}
+
+/// The broker's answer to a command.
+public enum Reply: Sendable, Hashable {
+    /// Nothing to say.
+    case none
+    /// A project (created, updated or deleted).
+    case project(Project)
+    /// ApplyConcurrent's answer.
+    case applied(Applied)
+    /// A session (created, destroyed, or the one a client connected to).
+    case session(Session)
+}

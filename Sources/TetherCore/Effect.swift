@@ -1,0 +1,59 @@
+/// Which kind of deadline passed.
+public enum DeadlineKind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A created session's `connectTimeoutMs`.
+    case connect
+    /// A connected session's heartbeat timeout.
+    case heartbeat
+    /// A declared suspension.
+    case suspension
+    /// A grace window.
+    case grace
+    /// A reservation's time to live.
+    case reservation
+}
+
+/// An order to close one client connection, after telling it why with `kick`.
+public struct Kick: Sendable, Hashable {
+    /// The connection to close.
+    public var connection: ConnectionID
+    /// Its session.
+    public var sessionId: SessionID
+    /// Why.
+    public var reason: KickReason
+    /// When the client should come back (shutdown only).
+    public var retryAfterMs: Millis?
+
+    /// Creates a kick.
+    public init(connection: ConnectionID, sessionId: SessionID, reason: KickReason, retryAfterMs: Millis? = nil) {
+        self.connection = connection
+        self.sessionId = sessionId
+        self.reason = reason
+        self.retryAfterMs = retryAfterMs
+    }
+}
+
+/// What the shell must carry out after a command or an advance of time, in order.
+///
+/// Durable effects (`save…`, `delete…`, `event`) of one command belong in one transaction that commits
+/// before the command is acknowledged. Kicks come after the state changes they follow from, so that a
+/// burst of expiries releases every slot before the first socket is closed.
+public enum Effect: Sendable, Hashable {
+    /// Append to the event log and publish.
+    case event(Event)
+    /// Upsert a project.
+    case saveProject(Project)
+    /// Delete a project.
+    case deleteProject(ProjectID)
+    /// Upsert a reservation.
+    case saveReservation(Reservation)
+    /// Delete the reservation of a user in a project.
+    case deleteReservation(ProjectID, UserID)
+    /// Upsert a session (an ended one is final).
+    case saveSession(Session)
+    /// Tell a client why, then close its connection.
+    case kick(Kick)
+    /// A deadline was processed `latenessMs` after it passed (for metrics).
+    case deadlineExpired(DeadlineKind, latenessMs: Millis)
+    /// The process stalled; every deadline was moved this much later.
+    case deadlinesShifted(byMs: Millis)
+}

@@ -1,0 +1,88 @@
+import HeapModule
+
+/// The concurrency slots of one project: who holds each one, and which are idle.
+///
+/// Slots are numbered from 1; a slot's id is `cc-<projectId>-<n>`. Shrinking the capacity retires the
+/// slots above it: idle ones at once, held ones when they are freed. Allocation takes the lowest idle slot.
+struct SlotPool: Sendable {
+    /// Who holds a slot.
+    enum Holder: Sendable, Hashable {
+        /// A reservation of this user, with no session yet.
+        case reservation(UserID)
+        /// A session.
+        case session(SessionID)
+    }
+
+    let projectId: ProjectID
+    private(set) var capacity: Int
+    private(set) var holders: [Int: Holder] = [:]
+    private(set) var reservedCount = 0
+    private var idle: Heap<Int>
+
+    init(projectId: ProjectID, capacity: Int) {
+        self.projectId = projectId
+        self.capacity = capacity
+        self.idle = Heap(1...max(capacity, 1))
+        if capacity == 0 { idle = Heap() }
+    }
+
+    /// Slots that exist: the capacity plus retiring slots still held.
+    var total: Int { capacity + holders.keys.reduce(0) { $0 + ($1 > capacity ? 1 : 0) } }
+    /// Idle slots.
+    var idleCount: Int { idle.count }
+
+    func id(of number: Int) -> ConcurrencyID { "cc-\(projectId)-\(number)" }
+
+    static func number(of id: ConcurrencyID) -> Int? {
+        guard let dash = id.lastIndex(of: "-") else { return nil }
+        return Int(id[id.index(after: dash)...])
+    }
+
+    func holder(of id: ConcurrencyID) -> Holder? {
+        guard let n = Self.number(of: id) else { return nil }
+        return holders[n]
+    }
+
+    /// Takes the lowest idle slot for `holder`.
+    mutating func acquire(for holder: Holder) -> ConcurrencyID? {
+        guard let n = idle.popMin() else { return nil }
+        holders[n] = holder
+        if case .reservation = holder { reservedCount += 1 }
+        return id(of: n)
+    }
+
+    /// Gives a held slot a new holder.
+    mutating func setHolder(_ holder: Holder, of id: ConcurrencyID) {
+        guard let n = Self.number(of: id) else { return }
+        if case .reservation = holders[n] { reservedCount -= 1 }
+        holders[n] = holder
+        if case .reservation = holder { reservedCount += 1 }
+    }
+
+    /// Marks a slot held while rebuilding from the store; call ``setCapacity(_:)`` once afterwards.
+    mutating func restore(_ holder: Holder, of id: ConcurrencyID) {
+        guard let n = Self.number(of: id), holders[n] == nil else { return }
+        holders[n] = holder
+        if case .reservation = holder { reservedCount += 1 }
+    }
+
+    /// Frees a slot. Returns whether it retired instead of becoming idle.
+    @discardableResult
+    mutating func release(_ id: ConcurrencyID) -> Bool {
+        guard let n = Self.number(of: id), let old = holders.removeValue(forKey: n) else { return false }
+        if case .reservation = old { reservedCount -= 1 }
+        if n > capacity { return true }
+        idle.insert(n)
+        return false
+    }
+
+    /// Changes the capacity; held slots above it retire when freed.
+    mutating func setCapacity(_ newCapacity: Int) {
+        capacity = newCapacity
+        rebuildIdle()
+    }
+
+    private mutating func rebuildIdle() {
+        idle = Heap((capacity > 0 ? Array(1...capacity) : []).filter { holders[$0] == nil })
+    }
+}

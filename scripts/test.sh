@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every Tether test on a fresh machine: installs what the tests need when it is missing, builds,
+# runs the whole suite with code coverage, and prints (and enforces) TetherCore's line coverage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+[ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "==> installing ${need_apt[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+echo "==> swift test (builds with code coverage, then runs every test)"
+set +e
+swift test --enable-code-coverage 2>&1 | tee .build-test-output.txt \
+    | grep -vE "^\[[0-9]+/[0-9]+\] |unhandled; explicitly declare|^.{0,4}Test .* started\.$"
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || { echo "tests failed (exit $status)"; exit "$status"; }
+
+echo "==> TetherCore line coverage"
+python3 scripts/coverage.py TetherCore 90
