@@ -10,8 +10,13 @@ profdata = os.path.join(build, "codecov", "default.profdata")
 binaries = glob.glob(os.path.join(build, "*PackageTests.xctest"))
 if not os.path.exists(profdata) or not binaries:
     sys.exit(f"coverage: no profile data under {build}")
+# The toolchain's llvm-cov reads the toolchain's profile format; a system llvm-cov may not.
+swift = subprocess.run(["sh", "-c", "command -v swift"], capture_output=True, text=True).stdout.strip()
+llvm_cov = os.path.join(os.path.dirname(os.path.realpath(swift)), "llvm-cov")
+if not os.path.exists(llvm_cov):
+    llvm_cov = "llvm-cov"
 out = subprocess.run(
-    ["llvm-cov", "export", "-summary-only", binaries[0], f"-instr-profile={profdata}"],
+    [llvm_cov, "export", "-summary-only", binaries[0], f"-instr-profile={profdata}"],
     capture_output=True, text=True, check=True).stdout
 source_dir = os.path.join(root, "Sources", module) + os.sep
 covered = total = 0

@@ -2,8 +2,10 @@ import HeapModule
 
 /// The concurrency slots of one project: who holds each one, and which are idle.
 ///
-/// Slots are numbered from 1; a slot's id is `cc-<projectId>-<n>`. Shrinking the capacity retires the
-/// slots above it: idle ones at once, held ones when they are freed. Allocation takes the lowest idle slot.
+/// Slots are numbered from 1; a slot's id is `cc-<projectId>-<n>`. The pool holds `max(capacity, held)`
+/// slots: shrinking the capacity removes idle slots at once, and a held slot that is freed while the
+/// pool is over capacity retires instead of becoming idle, so no live session is ever evicted.
+/// Allocation takes the lowest idle slot.
 struct SlotPool: Sendable {
     /// Who holds a slot.
     enum Holder: Sendable, Hashable {
@@ -17,17 +19,16 @@ struct SlotPool: Sendable {
     private(set) var capacity: Int
     private(set) var holders: [Int: Holder] = [:]
     private(set) var reservedCount = 0
-    private var idle: Heap<Int>
+    private var idle = Heap<Int>()
 
     init(projectId: ProjectID, capacity: Int) {
         self.projectId = projectId
         self.capacity = capacity
-        self.idle = Heap(1...max(capacity, 1))
-        if capacity == 0 { idle = Heap() }
+        setCapacity(capacity)
     }
 
-    /// Slots that exist: the capacity plus retiring slots still held.
-    var total: Int { capacity + holders.keys.reduce(0) { $0 + ($1 > capacity ? 1 : 0) } }
+    /// Slots that exist: held ones plus idle ones.
+    var total: Int { holders.count + idle.count }
     /// Idle slots.
     var idleCount: Int { idle.count }
 
@@ -66,23 +67,33 @@ struct SlotPool: Sendable {
         if case .reservation = holder { reservedCount += 1 }
     }
 
-    /// Frees a slot. Returns whether it retired instead of becoming idle.
+    /// Frees a slot. Returns whether it retired (the pool was over capacity) instead of becoming idle.
     @discardableResult
     mutating func release(_ id: ConcurrencyID) -> Bool {
         guard let n = Self.number(of: id), let old = holders.removeValue(forKey: n) else { return false }
         if case .reservation = old { reservedCount -= 1 }
-        if n > capacity { return true }
+        if total + 1 > capacity { return true }
         idle.insert(n)
         return false
     }
 
-    /// Changes the capacity; held slots above it retire when freed.
+    /// Changes the capacity: adds idle slots (lowest free numbers) or removes idle ones (highest first).
+    /// Held slots over the new capacity retire when they are freed.
     mutating func setCapacity(_ newCapacity: Int) {
         capacity = newCapacity
-        rebuildIdle()
-    }
-
-    private mutating func rebuildIdle() {
-        idle = Heap((capacity > 0 ? Array(1...capacity) : []).filter { holders[$0] == nil })
+        var idleNumbers = idle.unordered.sorted()
+        let target = max(0, newCapacity - holders.count)
+        if idleNumbers.count > target {
+            idleNumbers.removeLast(idleNumbers.count - target)
+        } else if idleNumbers.count < target {
+            var taken = Set(idleNumbers)
+            taken.formUnion(holders.keys)
+            var n = 1
+            while idleNumbers.count < target {
+                if !taken.contains(n) { idleNumbers.append(n) }
+                n += 1
+            }
+        }
+        idle = Heap(idleNumbers)
     }
 }

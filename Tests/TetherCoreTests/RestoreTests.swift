@@ -1,0 +1,94 @@
+import Testing
+import TetherCore
+
+@Suite struct RestoreTests {
+    /// A broker with a session in every state and a reservation.
+    func populated() throws -> Harness {
+        var h = Harness(configuration: BrokerConfiguration(restartGraceFloorMs: 30_000))
+        try h.project(capacity: 6, grace: 90_000)
+        _ = try h.connected("connected")
+        let (suspended, cs) = try h.connected("suspended")
+        try h.run(.suspend(suspended.id, connection: cs, expectedMs: 100_000, reason: .background))
+        let (grace, cg) = try h.connected("grace")
+        try h.run(.connectionLost(grace.id, connection: cg, cause: .closed))
+        _ = try h.apply("created")
+        _ = try h.create("created")
+        _ = try h.apply("reserved")
+        return h
+    }
+
+    @Test func aRestoredBrokerKeepsEveryRecordAndTheCursor() throws {
+        var h = try populated()
+        let before = h.broker.snapshot
+        h.pass(5_000)
+        let restored = Broker(configuration: h.broker.configuration, restoring: before, at: h.now)
+        #expect(restored.cursor > before.cursor)  // the restart's own transitions are events too
+        #expect(
+            try restored.count("p")
+                == ConcurrencyCount(
+                    total: 6, idle: 1, reserved: 1, running: 5, created: 1, connected: 0, suspended: 0, grace: 3))
+        #expect(restored.reservation(of: "reserved", in: "p") == before.reservations.first)
+        let grace = try #require(before.sessions.first { $0.userId == "grace" })
+        // A session already in grace keeps its absolute deadline…
+        #expect(restored.session(grace.id)?.deadlineAt == grace.deadlineAt)
+        // …connected and suspended ones get a full window from the restart.
+        for user in ["connected", "suspended"] {
+            let s = try #require(restored.session(of: user, in: "p"))
+            #expect(
+                s.state == .grace && s.lastCause == .shutdown && s.deadlineAt == h.now + 90_000 && s.connection == nil)
+        }
+        let created = try #require(restored.session(of: "created", in: "p"))
+        #expect(
+            created.state == .created
+                && created.deadlineAt == before.sessions.first { $0.userId == "created" }?.deadlineAt)
+        #expect(restored.armedDeadlines == 5)
+    }
+
+    @Test func aRestoredSessionResumesWithItsTokenAndKeepsItsSlot() throws {
+        let h = try populated()
+        let before = h.broker.snapshot
+        var restored = Broker(restoring: before, at: h.now + 1_000)
+        let s = try #require(before.sessions.first { $0.userId == "connected" })
+        let token = try #require(s.resumeTokenHash)
+        let reply = try restored.handle(
+            .resume(resumeTokenHash: token, connection: 1, transport: .websocket, newResumeTokenHash: "n"),
+            at: h.now + 2_000)
+        guard case .session(let back) = reply else { return }
+        #expect(back.state == .connected && back.concurrencyId == s.concurrencyId && back.epoch == s.epoch + 1)
+        // The other users cannot take its slot; the only idle one is free.
+        var other = restored
+        #expect(try other.handle(.apply("p", userId: "new", userIp: nil), at: h.now + 2_000) != .none)
+        #expect(throws: BrokerError.self) {
+            try other.handle(.apply("p", userId: "newer", userIp: nil), at: h.now + 2_000)
+        }
+    }
+
+    @Test func deadlinesThatPassedWhileDownExpireOnTheFirstAdvance() throws {
+        let h = try populated()
+        let before = h.broker.snapshot
+        var restored = Broker(restoring: before, at: h.now + 100_000)
+        restored.advance(to: h.now + 100_000)
+        let effects = restored.takeEffects()
+        let endedReasons = effects.compactMap { effect -> EndReason? in
+            if case .saveSession(let s) = effect, s.state == .ended { s.endReason } else { nil }
+        }
+        #expect(endedReasons.sorted { $0.rawValue < $1.rawValue } == [.graceExpired, .neverConnected])
+        #expect(restored.reservation(of: "reserved", in: "p") == nil)
+        #expect(restored.allSessions.count == 2)
+    }
+
+    @Test func aRestoredShrunkPoolKeepsItsRetiringSlots() throws {
+        var h = Harness()
+        try h.project(capacity: 2)
+        _ = try h.connected("a")
+        let (b, _) = try h.connected("b")
+        try h.run(.updateProject("p", ProjectPatch(capacity: 1)))
+        var restored = Broker(restoring: h.broker.snapshot, at: h.now)
+        #expect(try restored.count("p").total == 2)
+        _ = try restored.handle(.destroySession(b.id), at: h.now)
+        #expect(
+            try restored.count("p")
+                == ConcurrencyCount(
+                    total: 1, idle: 0, reserved: 0, running: 1, created: 0, connected: 0, suspended: 0, grace: 1))
+    }
+}
