@@ -1,2 +1,105 @@
-/// Placeholder: filled by a later issue.
-enum TetherServerModule {}
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import TetherCore
+import TetherStore
+import UnixSignals
+
+/// `tether serve`: the backend API on the embedded SQLite store, with the broker behind it.
+public struct TetherServer: Sendable {
+    /// Settings.
+    public var configuration: TetherConfiguration
+    /// Where the shell reads time.
+    public var time: any TimeSource
+
+    /// Creates a server.
+    public init(configuration: TetherConfiguration, time: any TimeSource = WallClock()) {
+        self.configuration = configuration
+        self.time = time
+    }
+
+    /// Opens the store, rebuilds the broker, serves until SIGTERM/SIGINT, then shuts down in order
+    /// (HTTP first, then the broker, which kicks clients and commits, then the store).
+    public func run() async throws {
+        let app = try await makeApplication()
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// Opens the store, rebuilds the broker and builds the application (not yet running).
+    /// `onReady` gets the bound backend port.
+    public func makeApplication(
+        onReady: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws -> some ApplicationProtocol {
+        var logger = Logger(label: "tether")
+        logger.logLevel = configuration.logLevel
+        let store = try SQLiteStore(path: configuration.dataPath)
+        _ = try await store.load()  // migrations before settings
+        let keyHashes = try await Self.apiKeyHashes(store: store, given: configuration.apiKey, logger: logger)
+        let signer = TokenSigner(secret: try await Self.tokenSecret(store: store))
+        let service = try await BrokerService(
+            store: store, time: time, configuration: configuration.broker,
+            shutdownRetryAfterMs: configuration.shutdownRetryAfterMs, logger: logger)
+        let api = BackendAPI(
+            service: service, store: store, signer: signer, configuration: configuration, apiKeyHashes: keyHashes,
+            time: time, clientPort: configuration.clientPort, tcpPort: configuration.tcpPort)
+        let host = configuration.host
+        return Application(
+            router: api.router(),
+            configuration: .init(address: .hostname(host, port: configuration.port), serverName: "tether"),
+            services: [service],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                Console.line("tether: backend API listening on http://\(host):\(port)")
+                await onReady(port)
+            },
+            logger: logger)
+    }
+
+    /// The accepted API key hashes. A key given on the command line is added; with none given and none
+    /// stored, a key is generated, stored hashed, and printed once.
+    static func apiKeyHashes(store: any Store, given: String?, logger: Logger) async throws -> [String] {
+        var hashes: [String] = []
+        if let stored = try await store.setting("apiKeyHashes"),
+            let decoded = try? JSONDecoder().decode([String].self, from: Data(stored.utf8))
+        {
+            hashes = decoded
+        }
+        if let given, !given.isEmpty {
+            let hash = Secrets.hash(given)
+            if !hashes.contains(hash) { hashes.append(hash) }
+        } else if hashes.isEmpty {
+            let key = "tk_" + Secrets.randomToken()
+            hashes.append(Secrets.hash(key))
+            Console.line("tether: generated API key (shown once, stored only as a hash): \(key)")
+        } else {
+            Console.line("tether: using the API key(s) stored in the data file (printed when first generated)")
+        }
+        let encoded = String(decoding: try JSONEncoder().encode(hashes), as: UTF8.self)
+        try await store.setSetting("apiKeyHashes", encoded)
+        return hashes
+    }
+
+    /// The HMAC key of client tokens, made once and kept in the store.
+    static func tokenSecret(store: any Store) async throws -> [UInt8] {
+        if let hex = try await store.setting("tokenSecret"), let bytes = Self.bytes(hex: hex), bytes.count >= 32 {
+            return bytes
+        }
+        let secret = Secrets.randomBytes(32)
+        try await store.setSetting("tokenSecret", secret.map { String(format: "%02x", $0) }.joined())
+        return secret
+    }
+
+    static func bytes(hex: String) -> [UInt8]? {
+        let chars = Array(hex.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        var i = 0
+        while i < chars.count {
+            guard let b = UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
+            out.append(b)
+            i += 2
+        }
+        return out
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import TetherCore
+import TetherStore
+
+/// The backend API (control plane): projects, concurrency, sessions, events, health, the OpenAPI document.
+struct BackendAPI: Sendable {
+    let service: BrokerService
+    let store: any Store
+    let signer: TokenSigner
+    let configuration: TetherConfiguration
+    let apiKeyHashes: [String]
+    let time: any TimeSource
+    /// The client plane's bound ports (they differ from the configuration when it asked for port 0).
+    var clientPort: Int
+    var tcpPort: Int
+
+    /// The router with every route; unauthenticated routes first.
+    func router() -> Router<TetherRequestContext> {
+        let router = Router(context: TetherRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        router.get("/healthz") { _, _ in ["status": "ok"] }
+        router.get("/readyz") { _, _ in ["status": "ready"] }
+        router.get("/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(keyHashes: apiKeyHashes))
+        addProjectRoutes(to: v1)
+        addSessionRoutes(to: v1)
+        addEventRoutes(to: v1)
+        return router
+    }
+
+    func addEventRoutes(to router: RouterGroup<TetherRequestContext>) {
+        router.get("/events") { request, _ in
+            let query = request.uri.queryParameters
+            var after: UInt64 = 0
+            if let raw = query["after"] {
+                guard let value = UInt64(raw) else {
+                    throw APIError.invalidValue("after", "must be a cursor (an unsigned integer)")
+                }
+                after = value
+            }
+            var limit = 100
+            if let raw = query["limit"] {
+                guard let value = Int(raw), (1...1_000).contains(value) else {
+                    throw APIError.invalidValue("limit", "must be an integer between 1 and 1000")
+                }
+                limit = value
+            }
+            let projectId = query["projectId"].map(String.init)
+            let events = try await store.events(after: after, projectId: projectId, limit: limit)
+            return EventListDTO(events: events, nextCursor: events.last?.cursor ?? after)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Hummingbird
+import TetherCore
+
+extension BackendAPI {
+    func addProjectRoutes(to router: RouterGroup<TetherRequestContext>) {
+        router.post("/projects") { request, _ -> EditedResponse<ProjectDTO> in
+            let body = try await request.decodeJSON(CreateProjectBody.self)
+            let reply = try await service.execute(
+                .createProject(id: body.id, name: body.name ?? body.id, policy: body.policy))
+            guard case .project(let p) = reply else { throw APIError.unexpected }
+            return EditedResponse(status: .created, response: ProjectDTO(p))
+        }
+        router.get("/projects") { _, _ in
+            ProjectListDTO(projects: await service.read { $0.allProjects }.map(ProjectDTO.init))
+        }
+        router.get("/projects/:projectId") { _, context in
+            let id = try context.parameters.require("projectId")
+            return ProjectDTO(try await service.read { broker throws(BrokerError) in try broker.project(id) })
+        }
+        router.patch("/projects/:projectId") { request, context in
+            let id = try context.parameters.require("projectId")
+            let body = try await request.decodeJSON(UpdateProjectBody.self)
+            guard case .project(let p) = try await service.execute(.updateProject(id, body.patch)) else {
+                throw APIError.unexpected
+            }
+            return ProjectDTO(p)
+        }
+        router.delete("/projects/:projectId") { _, context in
+            let id = try context.parameters.require("projectId")
+            guard case .project(let p) = try await service.execute(.deleteProject(id)) else {
+                throw APIError.unexpected
+            }
+            return ProjectDTO(p)
+        }
+        router.get("/projects/:projectId/concurrency") { _, context in
+            let id = try context.parameters.require("projectId")
+            return try await service.read { broker throws(BrokerError) in try broker.count(id) }
+        }
+    }
+}
+
+extension APIError {
+    /// The broker answered with the wrong kind of reply (a bug).
+    static let unexpected = APIError(.internalServerError, code: "InternalError", message: "unexpected reply")
+}

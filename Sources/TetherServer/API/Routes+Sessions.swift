@@ -1,0 +1,96 @@
+import Foundation
+import Hummingbird
+import TetherCore
+import TetherStore
+
+extension BackendAPI {
+    func addSessionRoutes(to router: RouterGroup<TetherRequestContext>) {
+        router.post("/projects/:projectId/concurrency/apply") { request, context in
+            let id = try context.parameters.require("projectId")
+            let body = try await request.decodeJSON(ApplyBody.self)
+            guard
+                case .applied(let applied) = try await service.execute(
+                    .apply(id, userId: body.userId, userIp: body.userIp))
+            else { throw APIError.unexpected }
+            return applied
+        }
+        router.post("/projects/:projectId/sessions") { request, context -> EditedResponse<CreatedSessionDTO> in
+            let id = try context.parameters.require("projectId")
+            let body = try await request.decodeJSON(CreateSessionBody.self)
+            var parameters: String?
+            if let p = body.parameters {
+                parameters = String(decoding: try JSONEncoder().encode(p), as: UTF8.self)
+            }
+            let metadata = SessionMetadata(
+                userIp: body.userIp, clientSession: body.clientSession, runMode: body.runMode, parameters: parameters)
+            let command = Command.createSession(
+                id, userId: body.userId, sessionId: Self.newSessionID(), metadata: metadata)
+            guard case .session(let s) = try await service.execute(command) else { throw APIError.unexpected }
+            let project = try await service.read { broker throws(BrokerError) in try broker.project(id) }
+            return EditedResponse(status: .created, response: created(s, project: project))
+        }
+        router.get("/projects/:projectId/sessions") { request, context in
+            let id = try context.parameters.require("projectId")
+            var state: SessionState?
+            if let raw = request.uri.queryParameters["state"] {
+                guard let parsed = SessionState(rawValue: String(raw)) else {
+                    throw APIError.invalidValue(
+                        "state", "must be one of \(SessionState.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                state = parsed
+            }
+            if state == .ended {
+                _ = try await service.read { broker throws(BrokerError) in try broker.project(id) }
+                let ended = try await store.sessions(in: id, state: .ended, limit: 1_000)
+                return SessionListDTO(sessions: ended.map { SessionDTO($0) })
+            }
+            let live = try await service.read { broker throws(BrokerError) in try broker.sessions(in: id, state: state)
+            }
+            return SessionListDTO(sessions: live.map { SessionDTO($0) })
+        }
+        router.get("/sessions/:sessionId") { _, context in
+            let id = try context.parameters.require("sessionId")
+            if let live = await service.read({ $0.session(id) }) { return SessionDTO(live) }
+            guard let stored = try await store.session(id) else { throw BrokerError.sessionNotFound(id) }
+            return SessionDTO(stored)
+        }
+        router.delete("/sessions/:sessionId") { _, context in
+            let id = try context.parameters.require("sessionId")
+            guard case .session(let s) = try await service.execute(.destroySession(id)) else {
+                throw APIError.unexpected
+            }
+            return SessionDTO(s)
+        }
+        router.delete("/projects/:projectId/users/:userId/session") { _, context in
+            let id = try context.parameters.require("projectId")
+            let user = try context.parameters.require("userId")
+            guard case .session(let s) = try await service.execute(.destroyUserSession(id, user)) else {
+                throw APIError.unexpected
+            }
+            return SessionDTO(s)
+        }
+    }
+
+    /// A new session id: `s-` and 128 random bits.
+    static func newSessionID() -> SessionID {
+        "s-" + Secrets.randomBytes(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func created(_ s: Session, project: Project) -> CreatedSessionDTO {
+        let token = signer.token(session: s.id, epoch: s.epoch, expiresAt: time.now() + Self.tokenLifetimeMs)
+        let host = configuration.publicHost
+        return CreatedSessionDTO(
+            sessionId: s.id, userId: s.userId, concurrencyId: s.concurrencyId, epoch: s.epoch, state: s.state,
+            clientToken: token,
+            connect: .init(
+                websocket: "ws://\(host):\(clientPort)/v1/connect",
+                tcp: configuration.tcpPort == 0 ? nil : "tcp://\(host):\(tcpPort)",
+                http: "http://\(host):\(clientPort)/v1/heartbeat"),
+            heartbeat: .init(
+                intervalMs: project.policy.heartbeat.intervalMs, timeoutMs: project.policy.heartbeat.timeoutMs),
+            reconnectGraceMs: project.policy.reconnectGraceMs)
+    }
+
+    /// Client tokens outlive any reasonable session; fencing by epoch is what retires them.
+    static let tokenLifetimeMs: Millis = 7 * 24 * 3_600_000
+}

@@ -1,0 +1,37 @@
+import Hummingbird
+import Logging
+
+/// The request context of the backend API: a request id and the body limit.
+public struct TetherRequestContext: RequestContext {
+    /// Hummingbird's per-request storage.
+    public var coreContext: CoreRequestContextStorage
+    /// The id echoed in `X-Request-Id` and in every error body.
+    public var requestId: String
+
+    /// Creates the context of a new request.
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.requestId = Self.makeRequestID()
+    }
+
+    /// Bodies over 64 KiB are refused with `InvalidParameter.BodyTooLarge`.
+    public var maxUploadSize: Int { APILimits.maxBodyBytes }
+
+    static func makeRequestID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let high = UInt64.random(in: .min ... .max, using: &rng)
+        let low = UInt64.random(in: .min ... .max, using: &rng)
+        return hex(high) + hex(low)
+    }
+
+    private static func hex(_ v: UInt64) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+}
+
+/// Limits of the backend API.
+public enum APILimits {
+    /// The largest request body accepted.
+    public static let maxBodyBytes = 64 * 1024
+}

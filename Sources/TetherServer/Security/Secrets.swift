@@ -1,0 +1,30 @@
+import Crypto
+import Foundation
+
+/// Random secrets and their hashes: API keys and resume tokens are 256-bit random values, kept only as
+/// SHA-256 hashes and compared in constant time.
+public enum Secrets {
+    /// 32 random bytes from the system's generator.
+    public static func randomBytes(_ count: Int = 32) -> [UInt8] {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
+    }
+
+    /// A new random token, base64url (43 characters).
+    public static func randomToken() -> String { Base64URL.encode(Data(randomBytes())) }
+
+    /// SHA-256 of a secret, as lowercase hex.
+    public static func hash(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Compares two strings in time that depends only on their lengths.
+    public static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var diff: UInt8 = 0
+        for i in 0..<x.count { diff |= x[i] ^ y[i] }
+        return diff == 0
+    }
+}

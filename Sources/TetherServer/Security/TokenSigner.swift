@@ -1,0 +1,58 @@
+import Crypto
+import Foundation
+import TetherCore
+
+/// Signs and verifies client tokens: `v1.<base64url payload>.<base64url HMAC-SHA256>`, where the payload
+/// binds a session, an epoch and an expiry. The key is a server secret kept in the store.
+public struct TokenSigner: Sendable {
+    /// What a verified token says.
+    public struct Claims: Codable, Sendable, Equatable {
+        /// The session.
+        public var s: SessionID
+        /// The epoch.
+        public var e: UInt64
+        /// Expiry (Unix ms).
+        public var x: Millis
+    }
+
+    private let key: SymmetricKey
+
+    /// Creates a signer with a secret of at least 32 bytes.
+    public init(secret: [UInt8]) {
+        precondition(secret.count >= 32, "token secret too short")
+        key = SymmetricKey(data: secret)
+    }
+
+    /// A token for (session, epoch) that expires at `expiresAt`.
+    public func token(session: SessionID, epoch: UInt64, expiresAt: Millis) -> String {
+        let payload = (try? JSONEncoder().encode(Claims(s: session, e: epoch, x: expiresAt))) ?? Data()
+        let mac = HMAC<SHA256>.authenticationCode(for: payload, using: key)
+        return "v1." + Base64URL.encode(payload) + "." + Base64URL.encode(Data(mac))
+    }
+
+    /// The claims of a genuine, unexpired token; `nil` for anything else.
+    public func verify(_ token: String, now: Millis) -> Claims? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "v1", let payload = Base64URL.decode(parts[1]),
+            let mac = Base64URL.decode(parts[2]),
+            HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key),
+            let claims = try? JSONDecoder().decode(Claims.self, from: payload), claims.x > now
+        else { return nil }
+        return claims
+    }
+}
+
+/// Base64 with the URL alphabet and no padding.
+enum Base64URL {
+    static func encode(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: Substring) -> Data? {
+        guard text.count < 4096 else { return nil }
+        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while s.count % 4 != 0 { s += "=" }
+        return Data(base64Encoded: s)
+    }
+}

@@ -1,0 +1,39 @@
+import Logging
+import TetherCore
+
+/// Everything `tether serve` can be told (API.md "Running it").
+public struct TetherConfiguration: Sendable {
+    /// Interface to bind.
+    public var host: String = "127.0.0.1"
+    /// Backend API, events, metrics, dashboard (0 picks a free port).
+    public var port: Int = 8080
+    /// Client WebSocket and HTTP heartbeats.
+    public var clientPort: Int = 8081
+    /// Client TCP frames; 0 turns them off.
+    public var tcpPort: Int = 7070
+    /// The host clients are told in `connect` (`ws://`, `tcp://`, `http://` URLs are built from it);
+    /// defaults to `host`.
+    public var publicURL: String?
+    /// The SQLite file.
+    public var dataPath: String = "./tether.sqlite"
+    /// The API key; generated, stored hashed and printed once when absent.
+    public var apiKey: String?
+    /// The log level.
+    public var logLevel: Logger.Level = .info
+    /// Broker settings.
+    public var broker = BrokerConfiguration()
+    /// Told to clients on shutdown.
+    public var shutdownRetryAfterMs: Millis = 1_000
+
+    /// Creates the default configuration.
+    public init() {}
+
+    /// The host part of the client URLs.
+    var publicHost: String {
+        guard var url = publicURL, !url.isEmpty else { return host }
+        for scheme in ["http://", "https://", "ws://", "wss://", "tcp://"] where url.hasPrefix(scheme) {
+            url.removeFirst(scheme.count)
+        }
+        return url.split(separator: "/").first.map(String.init) ?? url
+    }
+}

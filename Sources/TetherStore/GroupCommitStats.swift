@@ -1,0 +1,16 @@
+/// Counters of a ``GroupCommitWriter``, for metrics: how many transactions carried how many batches.
+public struct GroupCommitStats: Sendable, Hashable {
+    /// Transactions attempted (committed or failed).
+    public var transactions: Int
+    /// Batches those transactions carried; `batches / transactions` is the group-commit factor.
+    public var batches: Int
+    /// Transactions that failed (each failed every ticket it carried).
+    public var failedTransactions: Int
+
+    /// Creates counters.
+    public init(transactions: Int = 0, batches: Int = 0, failedTransactions: Int = 0) {
+        self.transactions = transactions
+        self.batches = batches
+        self.failedTransactions = failedTransactions
+    }
+}

@@ -1,0 +1,150 @@
+import GRDB
+import TetherCore
+
+/// The embedded ``Store``: one SQLite file in WAL mode, written by a group-commit writer.
+///
+/// Records are kept whole as JSON next to the columns that queries use (see `SQLiteStore+Schema.swift`).
+/// Every durable effect handed to ``enqueue(_:)`` goes to a ``GroupCommitWriter`` that writes all pending
+/// batches in one transaction; reads go to the pool's reader connections and see committed data only.
+///
+/// Durability: the pool runs in WAL mode with `PRAGMA synchronous = FULL` on the writer connection, so the
+/// WAL is fsynced at every commit and a ticket completes only once its transaction is on stable storage. It
+/// survives a `kill -9` of the process and also a power loss or kernel crash. (`NORMAL`, GRDB's default in
+/// WAL mode, would survive a process kill, since committed frames are already handed to the OS, but not a
+/// power loss, which could roll back acknowledged commits.) Group commit pays one fsync per transaction,
+/// not per request. On macOS, `fsync` does not flush the drive's cache; `PRAGMA fullfsync` would be needed
+/// there for the same guarantee.
+public final class SQLiteStore: Store {
+    /// The settings key under which the last event cursor is kept (reserved: do not set it yourself).
+    static let cursorSettingKey = "cursor"
+
+    /// The database file.
+    public let path: String
+    let pool: DatabasePool
+    private let writer: GroupCommitWriter<Write>
+
+    /// Opens (or creates) the database at `path` and migrates its schema.
+    ///
+    /// Waits up to 5 s for a lock held by another connection before failing with `SQLITE_BUSY`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.label = "TetherStore"
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets `synchronous = NORMAL` on the writer when it enables WAL, after `prepareDatabase` ran,
+        // so raise it here (the setting is per connection; only the writer commits).
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try Self.migrator.migrate(pool)
+        self.path = path
+        self.pool = pool
+        self.writer = GroupCommitWriter { writes in try await SQLiteStore.commit(writes, to: pool) }
+    }
+
+    /// The group-commit counters: transactions written and the batches they carried.
+    public var stats: GroupCommitStats { writer.stats }
+
+    /// Applies any migration not yet applied (``init(path:)`` already did), then reads what rebuilds the
+    /// broker: every project, every session that is not ended, every reservation, and the last event cursor
+    /// (the highest of the events table and the `cursor` setting). Lists are sorted as `Broker.snapshot`
+    /// sorts them: projects and sessions by id, reservations by project and user.
+    public func load() async throws -> BrokerSnapshot {
+        guard !writer.isClosed else { throw StoreError.closed }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Self.migrator.asyncMigrate(pool) { result in continuation.resume(with: result.map { _ in () }) }
+        }
+        let rows = try await pool.read { db in
+            let projects = try String.fetchAll(db, sql: "SELECT json FROM projects")
+            let sessions = try String.fetchAll(
+                db, sql: "SELECT json FROM sessions WHERE state != 'ended' ORDER BY id")
+            let reservations = try String.fetchAll(db, sql: "SELECT json FROM reservations")
+            let eventCursor = try Int64.fetchOne(db, sql: "SELECT MAX(cursor) FROM events") ?? 0
+            let keptCursor = try String.fetchOne(
+                db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [Self.cursorSettingKey])
+            return (projects, sessions, reservations, max(eventCursor, keptCursor.flatMap { Int64($0) } ?? 0))
+        }
+        return BrokerSnapshot(
+            projects: try rows.0.map { try RecordCoding.decode(Project.self, from: $0) }.sorted { $0.id < $1.id },
+            sessions: try rows.1.map { try RecordCoding.decode(Session.self, from: $0) }.sorted { $0.id < $1.id },
+            reservations: try rows.2.map { try RecordCoding.decode(Reservation.self, from: $0) }
+                .sorted { ($0.projectId, $0.userId) < ($1.projectId, $1.userId) },
+            cursor: UInt64(max(rows.3, 0)))
+    }
+
+    /// Queues the durable effects of one command for the next transaction, in order (kicks and metrics are
+    /// dropped). Returns at once: a ticket already completed when nothing is durable, otherwise the promise
+    /// of the commit. After ``close()`` the ticket fails with ``StoreError/closed``.
+    public func enqueue(_ effects: [Effect]) -> CommitTicket {
+        let durable = effects.filter(\.isDurable)
+        guard !durable.isEmpty else { return .completed() }
+        return writer.enqueue(.effects(durable))
+    }
+
+    /// A session, live or ended, as last written.
+    public func session(_ id: SessionID) async throws -> Session? {
+        let json = try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT json FROM sessions WHERE id = ?", arguments: [id])
+        }
+        return try json.map { try RecordCoding.decode(Session.self, from: $0) }
+    }
+
+    /// Up to `limit` sessions of a project, newest first (by creation time, then id, descending), optionally
+    /// only those in `state` (`.ended` included).
+    public func sessions(in projectId: ProjectID, state: SessionState?, limit: Int) async throws -> [Session] {
+        guard limit > 0 else { return [] }
+        let rows = try await pool.read { db in
+            if let state {
+                try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT json FROM sessions WHERE project_id = ? AND state = ?
+                        ORDER BY created_at DESC, id DESC LIMIT ?
+                        """,
+                    arguments: [projectId, state.rawValue, limit])
+            } else {
+                try String.fetchAll(
+                    db,
+                    sql: "SELECT json FROM sessions WHERE project_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+                    arguments: [projectId, limit])
+            }
+        }
+        return try rows.map { try RecordCoding.decode(Session.self, from: $0) }
+    }
+
+    /// Up to `limit` events with a cursor above `cursor`, in cursor order, optionally of one project only.
+    public func events(after cursor: UInt64, projectId: ProjectID?, limit: Int) async throws -> [Event] {
+        guard limit > 0 else { return [] }
+        let after = Int64(clamping: cursor)
+        let rows = try await pool.read { db in
+            if let projectId {
+                try String.fetchAll(
+                    db, sql: "SELECT json FROM events WHERE cursor > ? AND project_id = ? ORDER BY cursor LIMIT ?",
+                    arguments: [after, projectId, limit])
+            } else {
+                try String.fetchAll(
+                    db, sql: "SELECT json FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?",
+                    arguments: [after, limit])
+            }
+        }
+        return try rows.map { try RecordCoding.decode(Event.self, from: $0) }
+    }
+
+    /// A server setting, if set.
+    public func setting(_ key: String) async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key])
+        }
+    }
+
+    /// Sets a server setting and returns once it is committed. It goes through the group-commit writer, after
+    /// the batches already queued. The key `cursor` is reserved for the store.
+    public func setSetting(_ key: String, _ value: String) async throws {
+        try await writer.enqueue(.setting(key: key, value: value)).durable()
+    }
+
+    /// Refuses further writes, waits until every queued batch is written, then closes the database. Reads
+    /// after this throw. Calling it again does nothing.
+    public func close() async throws {
+        await writer.close()
+        try pool.close()
+    }
+}

@@ -1,0 +1,41 @@
+import TetherCore
+
+/// Durable state and the event log behind a broker.
+///
+/// The shell runs the broker on one executor and, right after each command, hands the command's effects to
+/// ``enqueue(_:)`` *synchronously*, so the store sees batches in the broker's order. The shell then awaits
+/// ``CommitTicket/durable()`` before it acknowledges the command: everything the API acknowledges is
+/// committed first. Batches enqueued while a transaction is being written go into the next transaction
+/// together (group commit: one fsync for many requests).
+///
+/// Multi-node: a PostgreSQL implementation shared by several processes implements the same protocol.
+/// Projects are the unit of ownership (one node's broker owns a project at a time, through a lease row
+/// with a deadline); `Event.cursor` comes from a sequence; cross-node notices use LISTEN/NOTIFY. Nothing
+/// here assumes a single process: every write is an upsert of a whole record keyed by its id.
+public protocol Store: Sendable {
+    /// Creates or migrates the schema and returns what rebuilds the broker: projects, live sessions,
+    /// reservations and the last event cursor.
+    func load() async throws -> BrokerSnapshot
+
+    /// Queues the durable effects of one command (or advance of time), in order; other effects (kicks,
+    /// metrics) are ignored. Never blocks on I/O.
+    func enqueue(_ effects: [Effect]) -> CommitTicket
+
+    /// A session, live or ended.
+    func session(_ id: SessionID) async throws -> Session?
+
+    /// The sessions of a project, newest first, optionally in one state (ended ones included).
+    func sessions(in projectId: ProjectID, state: SessionState?, limit: Int) async throws -> [Session]
+
+    /// Events after `cursor`, in cursor order, optionally of one project.
+    func events(after cursor: UInt64, projectId: ProjectID?, limit: Int) async throws -> [Event]
+
+    /// A server setting (API key hashes, the token secret), if set.
+    func setting(_ key: String) async throws -> String?
+
+    /// Sets a server setting durably.
+    func setSetting(_ key: String, _ value: String) async throws
+
+    /// Writes what is queued and closes.
+    func close() async throws
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TetherServer
+
+/// `tether serve`: every flag can also come from `TETHER_<NAME>` in the environment.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run Tether: the backend API and the broker on the embedded SQLite store.")
+
+    @Option(help: "Interface to bind (env TETHER_HOST).") var host: String?
+    @Option(help: "Backend API port, 0 = any free port (env TETHER_PORT).") var port: Int?
+    @Option(name: .customLong("client-port"), help: "Client WebSocket / HTTP heartbeat port (env TETHER_CLIENT_PORT).")
+    var clientPort: Int?
+    @Option(name: .customLong("tcp-port"), help: "Client TCP frame port, 0 = off (env TETHER_TCP_PORT).") var tcpPort:
+        Int?
+    @Option(name: .customLong("public-url"), help: "Host told to clients in `connect` (env TETHER_PUBLIC_URL).")
+    var publicURL: String?
+    @Option(help: "SQLite file (env TETHER_DATA).") var data: String?
+    @Option(
+        name: .customLong("api-key"),
+        help: "Backend API key; generated and printed once when absent (env TETHER_API_KEY).")
+    var apiKey: String?
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info, notice, warning, error, critical (env TETHER_LOG_LEVEL).")
+    var logLevel: String?
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        func value(_ flag: String?, _ name: String) -> String? { flag ?? env["TETHER_\(name)"] }
+        func number(_ flag: Int?, _ name: String) throws -> Int? {
+            if let flag { return flag }
+            guard let raw = env["TETHER_\(name)"] else { return nil }
+            guard let n = Int(raw), (0...65_535).contains(n) else {
+                throw ValidationError("TETHER_\(name) must be a port number, got '\(raw)'")
+            }
+            return n
+        }
+        var c = TetherConfiguration()
+        c.host = value(host, "HOST") ?? c.host
+        c.port = try number(port, "PORT") ?? c.port
+        c.clientPort = try number(clientPort, "CLIENT_PORT") ?? c.clientPort
+        c.tcpPort = try number(tcpPort, "TCP_PORT") ?? c.tcpPort
+        c.publicURL = value(publicURL, "PUBLIC_URL")
+        c.dataPath = value(data, "DATA") ?? c.dataPath
+        c.apiKey = value(apiKey, "API_KEY")
+        if let level = value(logLevel, "LOG_LEVEL") {
+            guard let parsed = Logger.Level(rawValue: level) else {
+                throw ValidationError("unknown log level '\(level)'")
+            }
+            c.logLevel = parsed
+        }
+        for (name, p) in [("port", c.port), ("client-port", c.clientPort), ("tcp-port", c.tcpPort)]
+        where !(0...65_535).contains(p) {
+            throw ValidationError("--\(name) must be between 0 and 65535")
+        }
+        try await TetherServer(configuration: c).run()
+    }
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Fuzzes a running Tether against its own OpenAPI document with Schemathesis.
+#
+# Usage: scripts/schemathesis.sh PATH_TO_TETHER_BINARY
+#
+# Starts `tether serve` on free ports with a throwaway SQLite file and API key, creates a project ("demo", the
+# id the document's examples use), runs Schemathesis against http://127.0.0.1:PORT/openapi.json with the checks
+# not_a_server_error, status_code_conformance, content_type_conformance and response_schema_conformance,
+# bounded (examples per operation, fixed seed, one worker, wall clock), stops the server, prints a one-line
+# summary and exits with Schemathesis' status (124 when the wall-clock bound was hit).
+# Environment: ST_MAX_EXAMPLES (30), ST_SEED (20240601), ST_TIMEOUT (600 s), ST_REPORT_DIR (a temp dir; a JUnit
+# report is written there).
+set -euo pipefail
+
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+    echo "usage: $0 PATH_TO_TETHER_BINARY" >&2
+    exit 2
+fi
+binary=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+max_examples=${ST_MAX_EXAMPLES:-30}
+seed=${ST_SEED:-20240601}
+wall=${ST_TIMEOUT:-600}
+
+# --- Schemathesis (the `st` command), installed from PyPI when missing.
+st=""
+for candidate in st schemathesis; do
+    if command -v "$candidate" >/dev/null 2>&1; then st=$candidate; break; fi
+done
+if [ -z "$st" ]; then
+    echo "==> installing schemathesis (pip)"
+    python3 -m pip install --quiet schemathesis >&2
+    hash -r
+    for candidate in st schemathesis; do
+        if command -v "$candidate" >/dev/null 2>&1; then st=$candidate; break; fi
+    done
+    [ -n "$st" ] || { echo "schemathesis installed but neither 'st' nor 'schemathesis' is on PATH" >&2; exit 2; }
+fi
+st_version=$("$st" --version 2>/dev/null | grep -oE '[0-9]+(\.[0-9]+)+' | head -1)
+st_major=${st_version%%.*}
+help=$("$st" run --help 2>&1 || true)
+
+# --- The server, on free ports, with its own data file and key.
+work=$(mktemp -d "${TMPDIR:-/tmp}/tether-st.XXXXXX")
+report_dir=${ST_REPORT_DIR:-$work/report}
+mkdir -p "$report_dir"
+read -r port client_port < <(python3 - <<'PY'
+import socket
+socks = []
+for _ in range(2):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(*(s.getsockname()[1] for s in socks))
+PY
+)
+key="st-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+base="http://127.0.0.1:$port"
+
+server_pid=""
+cleanup() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$server_pid" 2>/dev/null || true
+    fi
+    [ -n "${ST_REPORT_DIR:-}" ] || [ "${ST_KEEP:-0}" = 1 ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$binary" serve --host 127.0.0.1 --port "$port" --client-port "$client_port" --tcp-port 0 \
+    --data "$work/t.sqlite" --api-key "$key" >"$work/server.log" 2>&1 &
+server_pid=$!
+
+for _ in $(seq 300); do
+    curl -fsS "$base/healthz" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || { echo "tether exited at start:" >&2; cat "$work/server.log" >&2; exit 2; }
+    sleep 0.1
+done
+curl -fsS "$base/healthz" >/dev/null || { echo "tether did not answer /healthz in 30 s" >&2; cat "$work/server.log" >&2; exit 2; }
+
+auth="Authorization: Bearer $key"
+curl -fsS -X POST "$base/v1/projects" -H "$auth" -H 'Content-Type: application/json' \
+    -d '{"id":"demo","name":"Demo","capacity":5}' >/dev/null
+# A reservation and a session, so that session reads and the event feed have something to show.
+curl -fsS -X POST "$base/v1/projects/demo/concurrency/apply" -H "$auth" -H 'Content-Type: application/json' \
+    -d '{"userId":"u-1"}' >/dev/null
+curl -fsS -X POST "$base/v1/projects/demo/sessions" -H "$auth" -H 'Content-Type: application/json' \
+    -d '{"userId":"u-1","parameters":{"level":3}}' >/dev/null
+
+# --- Schemathesis, with the flags of the installed major version.
+checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+has() { grep -q -- "$1" <<<"$help"; }
+args=(run "$base/openapi.json" -H "$auth" --checks "$checks")
+if [ "$st_major" -ge 4 ]; then
+    args+=(--max-examples "$max_examples" --seed "$seed" --workers 1 --no-color)
+    has --generation-deterministic && args+=(--generation-deterministic)
+    has --generation-database && args+=(--generation-database none)
+    has --report-junit-path && args+=(--report junit --report-junit-path "$report_dir/junit.xml")
+else
+    args+=(--base-url "$base" --hypothesis-max-examples "$max_examples" --hypothesis-seed "$seed" --workers 1)
+    has --hypothesis-derandomize && args+=(--hypothesis-derandomize)
+    has --hypothesis-database && args+=(--hypothesis-database none)
+    has --junit-xml && args+=(--junit-xml "$report_dir/junit.xml")
+    has --no-color && args+=(--no-color)
+fi
+
+echo "==> $st ${args[*]/$key/<key>}"
+set +e
+timeout "$wall" "$st" "${args[@]}" 2>&1 | tee "$work/st.log"
+status=${PIPESTATUS[0]}
+set -e
+
+if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "tether died during the run; its log:" >&2
+    tail -50 "$work/server.log" >&2
+    [ "$status" -ne 0 ] || status=1
+fi
+
+# One line: the verdict, Schemathesis' own closing line, and how to reproduce.
+closing=$(grep -vE '^\s*$' "$work/st.log" | tail -1 | sed -E 's/=+//g; s/^ +| +$//g')
+verdict=$([ "$status" -eq 0 ] && echo PASS || { [ "$status" -eq 124 ] && echo "TIMEOUT (${wall}s)" || echo FAIL; })
+echo "schemathesis: $verdict (exit $status) | schemathesis $st_version, seed $seed, max-examples $max_examples | $closing"
+exit "$status"
