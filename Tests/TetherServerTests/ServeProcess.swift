@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The real `tether serve` binary, started as a child process on a data file.
+final class ServeProcess: @unchecked Sendable {
+    let process = Process()
+    let output = Pipe()
+    private(set) var lines: [String] = []
+    private(set) var port = 0
+
+    /// The `tether` binary built next to the test bundle.
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tether")
+    }
+
+    /// Starts `tether serve` and waits until it prints where it listens.
+    init(dataPath: String, apiKey: String?) throws {
+        process.executableURL = Self.binary
+        var arguments = [
+            "serve", "--host", "127.0.0.1", "--port", "0", "--client-port", "0", "--tcp-port", "0", "--data", dataPath,
+            "--log-level", "warning",
+        ]
+        if let apiKey { arguments += ["--api-key", apiKey] }
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        var buffer = Data()
+        while port == 0 && Date() < deadline {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            buffer += chunk
+            lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
+            for line in lines where line.contains("listening on http://127.0.0.1:") {
+                port = Int(line.split(separator: ":").last ?? "") ?? 0
+            }
+        }
+        guard port > 0 else {
+            process.terminate()
+            throw ServeError.didNotStart(lines)
+        }
+    }
+
+    enum ServeError: Error { case didNotStart([String]) }
+
+    /// SIGKILL: no shutdown code runs.
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM, then waits for the exit status.
+    func terminate() -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// One JSON request; returns the status and the parsed body.
+    func call(_ method: String, _ path: String, _ body: String? = nil, key: String) async throws -> (Int, Any) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        return (status, (try? JSONSerialization.jsonObject(with: data)) ?? [:])
+    }
+
+    /// The body of a request as canonical JSON text, for comparisons.
+    func json(_ path: String, key: String) async throws -> String {
+        let (_, body) = try await call("GET", path, key: key)
+        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
