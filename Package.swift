@@ -39,7 +39,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // The wire format shared by the server and the SDK.
-        .target(name: "TetherProtocol", swiftSettings: strictSettings),
+        .target(
+            name: "TetherProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
         // Durable state and the event log.
         .target(
             name: "TetherStore",

@@ -13,13 +13,19 @@ import Testing
         let data = tempFile()
         let first = try ServeProcess(dataPath: data, apiKey: Self.key)
         let k = Self.key
-        #expect(try await first.call("POST", "/v1/projects", #"{"id":"p","capacity":4,"reconnectGraceMs":60000}"#, key: k).0 == 201)
+        #expect(
+            try await first.call("POST", "/v1/projects", #"{"id":"p","capacity":4,"reconnectGraceMs":60000}"#, key: k).0
+                == 201)
         #expect(try await first.call("POST", "/v1/projects", #"{"id":"q","capacity":2}"#, key: k).0 == 201)
         #expect(try await first.call("PATCH", "/v1/projects/q", #"{"capacity":1}"#, key: k).0 == 200)
         // A reservation, a created session, an ended session, in p; a created one in q.
-        #expect(try await first.call("POST", "/v1/projects/p/concurrency/apply", #"{"userId":"reserved"}"#, key: k).0 == 200)
+        #expect(
+            try await first.call("POST", "/v1/projects/p/concurrency/apply", #"{"userId":"reserved"}"#, key: k).0 == 200
+        )
         for user in ["created", "ended"] {
-            #expect(try await first.call("POST", "/v1/projects/p/concurrency/apply", #"{"userId":"\#(user)"}"#, key: k).0 == 200)
+            #expect(
+                try await first.call("POST", "/v1/projects/p/concurrency/apply", #"{"userId":"\#(user)"}"#, key: k).0
+                    == 200)
             #expect(try await first.call("POST", "/v1/projects/p/sessions", #"{"userId":"\#(user)"}"#, key: k).0 == 201)
         }
         #expect(try await first.call("DELETE", "/v1/projects/p/users/ended/session", key: k).0 == 200)
@@ -42,9 +48,11 @@ import Testing
         // The event cursor continues where it was.
         let (_, events) = try await second.call("GET", "/v1/events?limit=1000", key: k)
         let lastBefore = ((events as? [String: Any])?["nextCursor"] as? Int) ?? 0
-        #expect(try await second.call("POST", "/v1/projects/p/concurrency/apply", #"{"userId":"new"}"#, key: k).0 == 200)
+        #expect(
+            try await second.call("POST", "/v1/projects/p/concurrency/apply", #"{"userId":"new"}"#, key: k).0 == 200)
         let (_, tail) = try await second.call("GET", "/v1/events?after=\(lastBefore)", key: k)
-        let cursors = ((tail as? [String: Any])?["events"] as? [[String: Any]])?.compactMap { $0["cursor"] as? Int } ?? []
+        let cursors =
+            ((tail as? [String: Any])?["events"] as? [[String: Any]])?.compactMap { $0["cursor"] as? Int } ?? []
         #expect(cursors == [lastBefore + 1])
         #expect(second.terminate() == 0)
     }

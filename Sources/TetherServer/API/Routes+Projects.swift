@@ -11,11 +11,11 @@ extension BackendAPI {
             return EditedResponse(status: .created, response: ProjectDTO(p))
         }
         router.get("/projects") { _, _ in
-            ProjectListDTO(projects: await service.read { $0.allProjects }.map(ProjectDTO.init))
+            ProjectListDTO(projects: service.read { $0.allProjects }.map(ProjectDTO.init))
         }
         router.get("/projects/:projectId") { _, context in
             let id = try context.parameters.require("projectId")
-            return ProjectDTO(try await service.read { broker throws(BrokerError) in try broker.project(id) })
+            return ProjectDTO(try service.read { broker throws(BrokerError) in try broker.project(id) })
         }
         router.patch("/projects/:projectId") { request, context in
             let id = try context.parameters.require("projectId")
@@ -34,7 +34,7 @@ extension BackendAPI {
         }
         router.get("/projects/:projectId/concurrency") { _, context in
             let id = try context.parameters.require("projectId")
-            return try await service.read { broker throws(BrokerError) in try broker.count(id) }
+            return try service.read { broker throws(BrokerError) in try broker.count(id) }
         }
     }
 }

@@ -26,7 +26,7 @@ extension BackendAPI {
             let command = Command.createSession(
                 id, userId: body.userId, sessionId: Self.newSessionID(), metadata: metadata)
             guard case .session(let s) = try await service.execute(command) else { throw APIError.unexpected }
-            let project = try await service.read { broker throws(BrokerError) in try broker.project(id) }
+            let project = try service.read { broker throws(BrokerError) in try broker.project(id) }
             return EditedResponse(status: .created, response: created(s, project: project))
         }
         router.get("/projects/:projectId/sessions") { request, context in
@@ -40,17 +40,17 @@ extension BackendAPI {
                 state = parsed
             }
             if state == .ended {
-                _ = try await service.read { broker throws(BrokerError) in try broker.project(id) }
+                _ = try service.read { broker throws(BrokerError) in try broker.project(id) }
                 let ended = try await store.sessions(in: id, state: .ended, limit: 1_000)
                 return SessionListDTO(sessions: ended.map { SessionDTO($0) })
             }
-            let live = try await service.read { broker throws(BrokerError) in try broker.sessions(in: id, state: state)
+            let live = try service.read { broker throws(BrokerError) in try broker.sessions(in: id, state: state)
             }
             return SessionListDTO(sessions: live.map { SessionDTO($0) })
         }
         router.get("/sessions/:sessionId") { _, context in
             let id = try context.parameters.require("sessionId")
-            if let live = await service.read({ $0.session(id) }) { return SessionDTO(live) }
+            if let live = service.read({ $0.session(id) }) { return SessionDTO(live) }
             guard let stored = try await store.session(id) else { throw BrokerError.sessionNotFound(id) }
             return SessionDTO(stored)
         }

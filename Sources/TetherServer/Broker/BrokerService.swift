@@ -1,23 +1,30 @@
 import HTTPTypes
 import Logging
 import ServiceLifecycle
+import Synchronization
 import TetherCore
 import TetherStore
 
 /// Owns the broker: feeds it commands and time, and carries out its effects.
 ///
-/// The broker runs on this actor. After each command the durable effects are handed to the store in the
-/// broker's order (synchronously, before any suspension), then the caller waits for the commit before it
-/// acknowledges. A timer wakes at the broker's next deadline (or its tick) to advance time. Kicks go to the
-/// client plane through ``setKickHandler(_:)``.
-public actor BrokerService: Service {
-    private var broker: Broker
+/// The broker sits behind one mutex, so an event loop can run a client's command synchronously (no task,
+/// no executor hop) and the backend API can run its commands from any task. Inside the lock, after each
+/// command, the durable effects go to the store in the broker's order; the caller then waits for the
+/// commit before it acknowledges. Kicks go to the client plane (outside the lock). A timer wakes at the
+/// broker's next deadline (or its tick) to advance time.
+public final class BrokerService: Service, Sendable {
+    private struct State {
+        var broker: Broker
+        var plannedWake: Millis?
+        var wakeTask: Task<Void, Never>?
+        var kickHandler: (@Sendable ([Kick]) -> Void)?
+        var stopped = false
+    }
+
+    private let state: Mutex<State>
     private let store: any Store
     private let time: any TimeSource
     private let logger: Logger
-    private var wakeTask: Task<Void, Never>?
-    private var plannedWake: Millis?
-    private var kickHandler: (@Sendable ([Kick]) -> Void)?
     private let shutdownRetryAfterMs: Millis
 
     /// Rebuilds the broker from the store and commits the restart's own transitions.
@@ -28,7 +35,7 @@ public actor BrokerService: Service {
         let snapshot = try await store.load()
         var broker = Broker(configuration: configuration, restoring: snapshot, at: time.now())
         let effects = broker.takeEffects()
-        self.broker = broker
+        self.state = Mutex(State(broker: broker))
         self.store = store
         self.time = time
         self.logger = logger
@@ -40,24 +47,43 @@ public actor BrokerService: Service {
                 "projects": "\(snapshot.projects.count)", "sessions": "\(snapshot.sessions.count)",
                 "reservations": "\(snapshot.reservations.count)", "cursor": "\(snapshot.cursor)",
             ])
+        state.withLock { planWake(&$0) }
     }
 
     /// Sets who closes client connections.
     public func setKickHandler(_ handler: @escaping @Sendable ([Kick]) -> Void) {
-        kickHandler = handler
+        state.withLock { $0.kickHandler = handler }
     }
 
-    /// Runs a command; returns once its effects are durable. A refused command throws ``BrokerError``.
-    public func execute(_ command: Command) async throws -> Reply {
-        let reply: Reply
-        do {
-            reply = try broker.handle(command, at: time.now())
-        } catch {
-            let ticket = flush()
-            try? await ticket.durable()
-            throw error
+    /// Runs a command now, on the calling thread. Returns the reply and the ticket of its durability;
+    /// a refused command throws ``BrokerError`` (the effects of deadlines processed before it still flow).
+    public func submit(_ command: Command) throws(BrokerError) -> (Reply, CommitTicket) {
+        let now = time.now()
+        let (result, ticket, kicks, handler) = state.withLock {
+            s -> (Result<Reply, BrokerError>, CommitTicket, [Kick], (@Sendable ([Kick]) -> Void)?) in
+            let result: Result<Reply, BrokerError>
+            if s.stopped {
+                result = .failure(.sessionNotFound("server is stopping"))
+            } else {
+                do throws(BrokerError) {
+                    result = .success(try s.broker.handle(command, at: now))
+                } catch {
+                    result = .failure(error)
+                }
+            }
+            let (ticket, kicks) = flush(&s)
+            return (result, ticket, kicks, s.kickHandler)
         }
-        let ticket = flush()
+        if !kicks.isEmpty { handler?(kicks) }
+        switch result {
+        case .success(let reply): return (reply, ticket)
+        case .failure(let error): throw error
+        }
+    }
+
+    /// Runs a command; returns once its effects are durable.
+    public func execute(_ command: Command) async throws -> Reply {
+        let (reply, ticket) = try submit(command)
         do {
             try await ticket.durable()
         } catch {
@@ -68,14 +94,18 @@ public actor BrokerService: Service {
     }
 
     /// Reads the broker's state.
-    public func read<T: Sendable>(_ body: (Broker) throws -> T) rethrows -> T {
-        try body(broker)
+    public func read<T: Sendable, E: Error>(_ body: (borrowing Broker) throws(E) -> T) throws(E) -> T {
+        try state.withLock { s throws(E) in try body(s.broker) }
     }
 
-    /// Hands queued effects to the store and the client plane, and re-plans the timer.
-    private func flush() -> CommitTicket {
-        let effects = broker.takeEffects()
-        let ticket = effects.isEmpty ? CommitTicket.completed() : store.enqueue(effects)
+    /// Hands queued effects to the store, collects kicks, re-plans the timer. Runs inside the lock.
+    private func flush(_ s: inout State) -> (CommitTicket, [Kick]) {
+        let effects = s.broker.takeEffects()
+        guard !effects.isEmpty else {
+            planWake(&s)
+            return (CommitTicket.completed(), [])
+        }
+        let ticket = store.enqueue(effects)
         var kicks: [Kick] = []
         for effect in effects {
             switch effect {
@@ -85,37 +115,46 @@ public actor BrokerService: Service {
             default: break
             }
         }
-        if !kicks.isEmpty { kickHandler?(kicks) }
-        planWake()
-        return ticket
+        planWake(&s)
+        return (ticket, kicks)
     }
 
-    private func planWake() {
-        guard let next = broker.nextWakeup else { return }
-        if let planned = plannedWake, planned <= next, wakeTask != nil { return }
-        wakeTask?.cancel()
-        plannedWake = next
+    private func planWake(_ s: inout State) {
+        guard !s.stopped, let next = s.broker.nextWakeup else { return }
+        if let planned = s.plannedWake, planned <= next, s.wakeTask != nil { return }
+        s.wakeTask?.cancel()
+        s.plannedWake = next
         let delay = max(0, next - time.now())
-        wakeTask = Task { [weak self] in
+        s.wakeTask = Task { [weak self] in
             try? await Task.sleep(for: .milliseconds(delay))
             guard !Task.isCancelled else { return }
-            await self?.tick()
+            self?.tick()
         }
     }
 
-    private func tick() {
-        wakeTask = nil
-        plannedWake = nil
-        broker.advance(to: time.now())
-        _ = flush()
+    /// Advances the broker to now (the timer's job; tests may call it).
+    public func tick() {
+        let now = time.now()
+        let (kicks, handler) = state.withLock { s -> ([Kick], (@Sendable ([Kick]) -> Void)?) in
+            s.wakeTask = nil
+            s.plannedWake = nil
+            s.broker.advance(to: now)
+            return (flush(&s).1, s.kickHandler)
+        }
+        if !kicks.isEmpty { handler?(kicks) }
     }
 
-    /// Runs until graceful shutdown; then kicks every client with `shutdown` and commits their sessions
-    /// moving to grace.
+    /// Runs until graceful shutdown; then kicks every client with `shutdown`, commits their sessions moving
+    /// to grace, and closes the store. Later commands are refused.
     public func run() async throws {
         try? await gracefulShutdown()
-        wakeTask?.cancel()
-        _ = try? await execute(.shutdown(retryAfterMs: shutdownRetryAfterMs))
+        let ticket = try? submit(.shutdown(retryAfterMs: shutdownRetryAfterMs)).1
+        state.withLock { s in
+            s.stopped = true
+            s.wakeTask?.cancel()
+            s.wakeTask = nil
+        }
+        try? await ticket?.durable()
         try await store.close()
         logger.info("broker stopped")
     }

@@ -1,0 +1,116 @@
+import Foundation
+
+/// A message from the server.
+public enum ServerMessage: Sendable, Hashable, Codable {
+    /// The hello was accepted.
+    case welcome(Welcome)
+    /// Answer to a client `ping`: `t` echoed, `st` the server's clock.
+    case pong(seq: UInt64, t: Int64, st: Int64)
+    /// A server ping (TCP only; WebSocket uses ping frames): the client answers `pong` with the same `seq`, `t`.
+    case ping(seq: UInt64, t: Int64)
+    /// Why the server is about to close the connection.
+    case kick(reason: String, retryAfterMs: Int64?)
+
+    /// The accepted hello's answer.
+    public struct Welcome: Sendable, Hashable, Codable {
+        /// Heartbeat timing the client must keep.
+        public struct Heartbeat: Sendable, Hashable, Codable {
+            /// How often to send `ping`.
+            public var intervalMs: Int64
+            /// Silence after which the server considers the connection lost.
+            public var timeoutMs: Int64
+            /// Creates heartbeat timing.
+            public init(intervalMs: Int64, timeoutMs: Int64) {
+                self.intervalMs = intervalMs
+                self.timeoutMs = timeoutMs
+            }
+        }
+        /// The session.
+        public var sessionId: String
+        /// The epoch of this connection.
+        public var epoch: UInt64
+        /// The concurrency held.
+        public var concurrencyId: String
+        /// Heartbeat timing.
+        public var heartbeat: Heartbeat
+        /// The server's clock (Unix ms).
+        public var serverTime: Int64
+        /// Single use; reconnect with it inside the grace window.
+        public var resumeToken: String
+        /// The grace window after a loss.
+        public var reconnectGraceMs: Int64?
+
+        /// Creates a welcome.
+        public init(
+            sessionId: String, epoch: UInt64, concurrencyId: String, heartbeat: Heartbeat, serverTime: Int64,
+            resumeToken: String, reconnectGraceMs: Int64? = nil
+        ) {
+            self.sessionId = sessionId
+            self.epoch = epoch
+            self.concurrencyId = concurrencyId
+            self.heartbeat = heartbeat
+            self.serverTime = serverTime
+            self.resumeToken = resumeToken
+            self.reconnectGraceMs = reconnectGraceMs
+        }
+    }
+
+    private enum Keys: String, CodingKey {
+        case type, seq, t, st, reason, retryAfterMs
+    }
+
+    /// Decodes a server message (used by the SDK).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        switch try c.decode(String.self, forKey: .type) {
+        case "welcome": self = .welcome(try Welcome(from: decoder))
+        case "pong":
+            self = .pong(
+                seq: try c.decode(UInt64.self, forKey: .seq), t: try c.decode(Int64.self, forKey: .t),
+                st: try c.decode(Int64.self, forKey: .st))
+        case "ping": self = .ping(seq: try c.decode(UInt64.self, forKey: .seq), t: try c.decode(Int64.self, forKey: .t))
+        case "kick":
+            self = .kick(
+                reason: try c.decode(String.self, forKey: .reason),
+                retryAfterMs: try c.decodeIfPresent(Int64.self, forKey: .retryAfterMs))
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown type \(other)")
+        }
+    }
+
+    /// Encodes the message with its `type`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        switch self {
+        case .welcome(let w):
+            try c.encode("welcome", forKey: .type)
+            try w.encode(to: encoder)
+        case .pong(let seq, let t, let st):
+            try c.encode("pong", forKey: .type)
+            try c.encode(seq, forKey: .seq)
+            try c.encode(t, forKey: .t)
+            try c.encode(st, forKey: .st)
+        case .ping(let seq, let t):
+            try c.encode("ping", forKey: .type)
+            try c.encode(seq, forKey: .seq)
+            try c.encode(t, forKey: .t)
+        case .kick(let reason, let retryAfterMs):
+            try c.encode("kick", forKey: .type)
+            try c.encode(reason, forKey: .reason)
+            try c.encodeIfPresent(retryAfterMs, forKey: .retryAfterMs)
+        }
+    }
+
+    /// The JSON text of the message.
+    public var json: Data { (try? JSONEncoder().encode(self)) ?? Data() }
+
+    /// The TCP frame type of the message.
+    public var frameType: FrameType {
+        switch self {
+        case .welcome: .welcome
+        case .pong: .pong
+        case .ping: .ping
+        case .kick: .kick
+        }
+    }
+}

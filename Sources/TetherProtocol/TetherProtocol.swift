@@ -1,2 +1,0 @@
-/// Placeholder: filled by a later issue.
-enum TetherProtocolModule {}
