@@ -8,8 +8,8 @@
 # not_a_server_error, status_code_conformance, content_type_conformance and response_schema_conformance,
 # bounded (examples per operation, fixed seed, one worker, wall clock), stops the server, prints a one-line
 # summary and exits with Schemathesis' status (124 when the wall-clock bound was hit).
-# Environment: ST_MAX_EXAMPLES (30), ST_SEED (20240601), ST_TIMEOUT (600 s), ST_REPORT_DIR (a temp dir; a JUnit
-# report is written there).
+# Environment: ST_MAX_EXAMPLES (30), ST_SEED (20240601), ST_TIMEOUT (600 s), ST_REPORT_DIR (when set, a JUnit
+# report is written there), ST_KEEP=1 (keep the temp dir with the server log and Schemathesis' output).
 set -euo pipefail
 
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
@@ -22,18 +22,25 @@ seed=${ST_SEED:-20240601}
 wall=${ST_TIMEOUT:-600}
 
 # --- Schemathesis (the `st` command), installed from PyPI when missing.
-st=""
-for candidate in st schemathesis; do
-    if command -v "$candidate" >/dev/null 2>&1; then st=$candidate; break; fi
-done
+find_st() {
+    st=""
+    for candidate in st schemathesis; do
+        if command -v "$candidate" >/dev/null 2>&1; then st=$(command -v "$candidate"); return; fi
+    done
+    # pip may have put the scripts where PATH does not look (pip install --user).
+    local bin
+    bin=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null || true)
+    for dir in "$bin" "$HOME/.local/bin"; do
+        if [ -n "$dir" ] && [ -x "$dir/st" ]; then st="$dir/st"; return; fi
+    done
+}
+find_st
 if [ -z "$st" ]; then
     echo "==> installing schemathesis (pip)"
     python3 -m pip install --quiet schemathesis >&2
     hash -r
-    for candidate in st schemathesis; do
-        if command -v "$candidate" >/dev/null 2>&1; then st=$candidate; break; fi
-    done
-    [ -n "$st" ] || { echo "schemathesis installed but neither 'st' nor 'schemathesis' is on PATH" >&2; exit 2; }
+    find_st
+    [ -n "$st" ] || { echo "schemathesis installed but its 'st' command was not found" >&2; exit 2; }
 fi
 st_version=$("$st" --version 2>/dev/null | grep -oE '[0-9]+(\.[0-9]+)+' | head -1)
 st_major=${st_version%%.*}
@@ -41,8 +48,8 @@ help=$("$st" run --help 2>&1 || true)
 
 # --- The server, on free ports, with its own data file and key.
 work=$(mktemp -d "${TMPDIR:-/tmp}/tether-st.XXXXXX")
-report_dir=${ST_REPORT_DIR:-$work/report}
-mkdir -p "$report_dir"
+report_dir=${ST_REPORT_DIR:-}
+[ -z "$report_dir" ] || mkdir -p "$report_dir"
 read -r port client_port < <(python3 - <<'PY'
 import socket
 socks = []
@@ -63,7 +70,7 @@ cleanup() {
         for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$server_pid" 2>/dev/null || true
     fi
-    [ -n "${ST_REPORT_DIR:-}" ] || [ "${ST_KEEP:-0}" = 1 ] || rm -rf "$work"
+    [ "${ST_KEEP:-0}" = 1 ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -95,19 +102,21 @@ if [ "$st_major" -ge 4 ]; then
     args+=(--max-examples "$max_examples" --seed "$seed" --workers 1 --no-color)
     # A fixed seed and no example database: the same server gives the same run (--generation-deterministic
     # would do too, but it cannot be combined with a database setting and hides the seed).
-    has --generation-database && args+=(--generation-database none)
-    has --report-junit-path && args+=(--report junit --report-junit-path "$report_dir/junit.xml")
+    if has --generation-database; then args+=(--generation-database none); fi
+    if [ -n "$report_dir" ]; then args+=(--report junit --report-junit-path "$report_dir/junit.xml"); fi
 else
     args+=(--base-url "$base" --hypothesis-max-examples "$max_examples" --hypothesis-seed "$seed" --workers 1)
-    has --hypothesis-derandomize && args+=(--hypothesis-derandomize)
-    has --hypothesis-database && args+=(--hypothesis-database none)
-    has --junit-xml && args+=(--junit-xml "$report_dir/junit.xml")
-    has --no-color && args+=(--no-color)
+    if has --hypothesis-derandomize; then args+=(--hypothesis-derandomize); fi
+    if has --hypothesis-database; then args+=(--hypothesis-database none); fi
+    if [ -n "$report_dir" ]; then args+=(--junit-xml "$report_dir/junit.xml"); fi
+    if has --no-color; then args+=(--no-color); fi
 fi
 
-echo "==> $st ${args[*]/$key/<key>}"
+shown=("${args[@]/$key/<key>}")
+echo "==> $(basename "$st") $(printf '%q ' "${shown[@]}")"
 set +e
-timeout "$wall" "$st" "${args[@]}" 2>&1 | tee "$work/st.log"
+# From the temp dir: Schemathesis keeps a cache (.schemathesis/) in the working directory.
+(cd "$work" && timeout "$wall" "$st" "${args[@]}") 2>&1 | tee "$work/st.log"
 status=${PIPESTATUS[0]}
 set -e
 
@@ -117,8 +126,8 @@ if ! kill -0 "$server_pid" 2>/dev/null; then
     [ "$status" -ne 0 ] || status=1
 fi
 
-# One line: the verdict, Schemathesis' own closing line, and how to reproduce.
-closing=$(grep -vE '^\s*$' "$work/st.log" | tail -1 | sed -E 's/=+//g; s/^ +| +$//g')
+# One line: the verdict, the settings that reproduce the run, and Schemathesis' own closing line.
+closing=$(grep -vE '^\s*$' "$work/st.log" | tail -1 | sed -E 's/=+//g; s/^ +| +$//g' || true)
 verdict=$([ "$status" -eq 0 ] && echo PASS || { [ "$status" -eq 124 ] && echo "TIMEOUT (${wall}s)" || echo FAIL; })
 echo "schemathesis: $verdict (exit $status) | schemathesis $st_version, seed $seed, max-examples $max_examples | $closing"
 exit "$status"

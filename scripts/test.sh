@@ -19,5 +19,8 @@ status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || { echo "tests failed (exit $status)"; exit "$status"; }
 
+echo "==> schemathesis against the served OpenAPI document"
+LLVM_PROFILE_FILE=/dev/null bash scripts/schemathesis.sh "$(swift build --show-bin-path)/tether"
+
 echo "==> TetherCore line coverage"
 python3 scripts/coverage.py TetherCore 90

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import TetherCore
 import TetherStore
@@ -40,14 +41,23 @@ public struct TetherServer: Sendable {
         let service = try await BrokerService(
             store: store, time: time, configuration: configuration.broker,
             shutdownRetryAfterMs: configuration.shutdownRetryAfterMs, logger: logger)
+        let planeContext = ClientPlaneContext(
+            service: service, signer: signer, registry: ConnectionRegistry(), stats: StatsRegistry(), time: time,
+            logger: logger)
+        let plane = try await ClientPlane(
+            host: configuration.host, clientPort: configuration.clientPort, tcpPort: configuration.tcpPort,
+            context: planeContext, group: MultiThreadedEventLoopGroup.singleton)
+        Console.line(
+            "tether: client plane listening on ws://\(configuration.host):\(plane.clientPort)/v1/connect"
+                + (plane.tcpPort == 0 ? "" : " and tcp://\(configuration.host):\(plane.tcpPort)"))
         let api = BackendAPI(
             service: service, store: store, signer: signer, configuration: configuration, apiKeyHashes: keyHashes,
-            time: time, clientPort: configuration.clientPort, tcpPort: configuration.tcpPort)
+            time: time, stats: planeContext.stats, clientPort: plane.clientPort, tcpPort: plane.tcpPort)
         let host = configuration.host
         return Application(
             router: api.router(),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "tether"),
-            services: [service],
+            services: [plane, service],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 Console.line("tether: backend API listening on http://\(host):\(port)")

@@ -21,8 +21,8 @@ struct TestServer {
         c.dataPath = dataPath
         c.apiKey = Self.apiKey
         c.logLevel = .critical
-        c.clientPort = 18081
-        c.tcpPort = 17070
+        c.clientPort = 0
+        c.tcpPort = 0
         return c
     }
 

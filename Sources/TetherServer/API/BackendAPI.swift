@@ -11,6 +11,7 @@ struct BackendAPI: Sendable {
     let configuration: TetherConfiguration
     let apiKeyHashes: [String]
     let time: any TimeSource
+    let stats: StatsRegistry
     /// The client plane's bound ports (they differ from the configuration when it asked for port 0).
     var clientPort: Int
     var tcpPort: Int

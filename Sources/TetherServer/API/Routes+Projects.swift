@@ -14,11 +14,11 @@ extension BackendAPI {
             ProjectListDTO(projects: service.read { $0.allProjects }.map(ProjectDTO.init))
         }
         router.get("/projects/:projectId") { _, context in
-            let id = try context.parameters.require("projectId")
+            let id = try context.path("projectId")
             return ProjectDTO(try service.read { broker throws(BrokerError) in try broker.project(id) })
         }
         router.patch("/projects/:projectId") { request, context in
-            let id = try context.parameters.require("projectId")
+            let id = try context.path("projectId")
             let body = try await request.decodeJSON(UpdateProjectBody.self)
             guard case .project(let p) = try await service.execute(.updateProject(id, body.patch)) else {
                 throw APIError.unexpected
@@ -26,14 +26,14 @@ extension BackendAPI {
             return ProjectDTO(p)
         }
         router.delete("/projects/:projectId") { _, context in
-            let id = try context.parameters.require("projectId")
+            let id = try context.path("projectId")
             guard case .project(let p) = try await service.execute(.deleteProject(id)) else {
                 throw APIError.unexpected
             }
             return ProjectDTO(p)
         }
         router.get("/projects/:projectId/concurrency") { _, context in
-            let id = try context.parameters.require("projectId")
+            let id = try context.path("projectId")
             return try service.read { broker throws(BrokerError) in try broker.count(id) }
         }
     }

@@ -6,7 +6,7 @@ import TetherStore
 extension BackendAPI {
     func addSessionRoutes(to router: RouterGroup<TetherRequestContext>) {
         router.post("/projects/:projectId/concurrency/apply") { request, context in
-            let id = try context.parameters.require("projectId")
+            let id = try context.path("projectId")
             let body = try await request.decodeJSON(ApplyBody.self)
             guard
                 case .applied(let applied) = try await service.execute(
@@ -15,7 +15,7 @@ extension BackendAPI {
             return applied
         }
         router.post("/projects/:projectId/sessions") { request, context -> EditedResponse<CreatedSessionDTO> in
-            let id = try context.parameters.require("projectId")
+            let id = try context.path("projectId")
             let body = try await request.decodeJSON(CreateSessionBody.self)
             var parameters: String?
             if let p = body.parameters {
@@ -30,7 +30,7 @@ extension BackendAPI {
             return EditedResponse(status: .created, response: created(s, project: project))
         }
         router.get("/projects/:projectId/sessions") { request, context in
-            let id = try context.parameters.require("projectId")
+            let id = try context.path("projectId")
             var state: SessionState?
             if let raw = request.uri.queryParameters["state"] {
                 guard let parsed = SessionState(rawValue: String(raw)) else {
@@ -49,21 +49,23 @@ extension BackendAPI {
             return SessionListDTO(sessions: live.map { SessionDTO($0) })
         }
         router.get("/sessions/:sessionId") { _, context in
-            let id = try context.parameters.require("sessionId")
-            if let live = service.read({ $0.session(id) }) { return SessionDTO(live) }
+            let id = try context.path("sessionId")
+            if let live = service.read({ $0.session(id) }) {
+                return SessionDTO(live, stats: stats.snapshot(of: id) ?? .empty)
+            }
             guard let stored = try await store.session(id) else { throw BrokerError.sessionNotFound(id) }
             return SessionDTO(stored)
         }
         router.delete("/sessions/:sessionId") { _, context in
-            let id = try context.parameters.require("sessionId")
+            let id = try context.path("sessionId")
             guard case .session(let s) = try await service.execute(.destroySession(id)) else {
                 throw APIError.unexpected
             }
             return SessionDTO(s)
         }
         router.delete("/projects/:projectId/users/:userId/session") { _, context in
-            let id = try context.parameters.require("projectId")
-            let user = try context.parameters.require("userId")
+            let id = try context.path("projectId")
+            let user = try context.path("userId")
             guard case .session(let s) = try await service.execute(.destroyUserSession(id, user)) else {
                 throw APIError.unexpected
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 
@@ -34,4 +35,12 @@ public struct TetherRequestContext: RequestContext {
 public enum APILimits {
     /// The largest request body accepted.
     public static let maxBodyBytes = 64 * 1024
+}
+
+extension TetherRequestContext {
+    /// A path parameter, percent-decoded (the router leaves them encoded).
+    func path(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
 }

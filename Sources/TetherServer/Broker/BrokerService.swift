@@ -18,6 +18,7 @@ public final class BrokerService: Service, Sendable {
         var plannedWake: Millis?
         var wakeTask: Task<Void, Never>?
         var kickHandler: (@Sendable ([Kick]) -> Void)?
+        var endHandler: (@Sendable ([SessionID]) -> Void)?
         var stopped = false
     }
 
@@ -53,6 +54,12 @@ public final class BrokerService: Service, Sendable {
     /// Sets who closes client connections.
     public func setKickHandler(_ handler: @escaping @Sendable ([Kick]) -> Void) {
         state.withLock { $0.kickHandler = handler }
+    }
+
+    /// Sets who forgets per-session state (stats, HTTP links) when sessions end. Called inside the lock:
+    /// it must not call back into the service.
+    public func setEndHandler(_ handler: @escaping @Sendable ([SessionID]) -> Void) {
+        state.withLock { $0.endHandler = handler }
     }
 
     /// Runs a command now, on the calling thread. Returns the reply and the ticket of its durability;
@@ -107,15 +114,18 @@ public final class BrokerService: Service, Sendable {
         }
         let ticket = store.enqueue(effects)
         var kicks: [Kick] = []
+        var ended: [SessionID] = []
         for effect in effects {
             switch effect {
             case .kick(let kick): kicks.append(kick)
+            case .saveSession(let session) where session.state == .ended: ended.append(session.id)
             case .deadlinesShifted(let ms):
                 logger.warning("process stalled; deadlines moved later", metadata: ["stallMs": "\(ms)"])
             default: break
             }
         }
         planWake(&s)
+        if !ended.isEmpty, let handler = s.endHandler { handler(ended) }
         return (ticket, kicks)
     }
 

@@ -1,0 +1,310 @@
+import Logging
+import NIOCore
+import TetherCore
+import TetherProtocol
+import TetherStore
+
+/// What a transport's channel handler offers its link. Called on the channel's event loop only.
+protocol ClientSink: AnyObject {
+    /// Sends one message.
+    func send(_ message: ServerMessage)
+    /// Sends a server ping (a WebSocket ping frame, or a TCP `ping` message) carrying `seq`.
+    func sendPing(seq: UInt64, at now: Millis)
+    /// Closes the connection with a code and a reason (a WebSocket close frame; TCP just closes).
+    func close(code: CloseCode, reason: String)
+}
+
+/// The client protocol of one WebSocket or TCP connection, whatever carries it: hello within 10 s, welcome
+/// with a rotating resume token, heartbeats (any inbound frame), server pings to quiet clients, suspend,
+/// bye, kicks, protocol errors and the per-connection rate limit.
+///
+/// Confined to its channel's event loop: every method but ``kick(_:)`` is called there, and ``kick(_:)``
+/// hops there. Broker commands run synchronously on the loop (``BrokerService/submit(_:)``).
+final class ClientLink: Kickable, @unchecked Sendable {
+    enum State {
+        case awaitingHello
+        case helloPending
+        case attached(SessionID)
+        case closed
+    }
+
+    let id: ConnectionID
+    let transport: Transport
+    let eventLoop: any EventLoop
+    private let plane: ClientPlaneContext
+    private weak var sink: (any ClientSink)?
+    private(set) var state = State.awaitingHello
+    private var limiter: RateLimiter
+    private var lastInbound: Millis
+    private var lastSeq: UInt64?
+    private var stats: SessionStats?
+    private var helloTimer: Scheduled<Void>?
+    private var pingTimer: RepeatedTask?
+    private var intervalMs: Millis = 5_000
+    private var pingSeq: UInt64 = 0
+    private var pingsInFlight: [UInt64: Millis] = [:]
+
+    init(transport: Transport, eventLoop: any EventLoop, plane: ClientPlaneContext, sink: any ClientSink) {
+        self.id = plane.registry.makeID()
+        self.transport = transport
+        self.eventLoop = eventLoop
+        self.plane = plane
+        self.sink = sink
+        self.limiter = RateLimiter(rate: plane.messagesPerSecond, burst: plane.messageBurst)
+        self.lastInbound = plane.time.now()
+    }
+
+    /// Starts the hello deadline.
+    func start() {
+        helloTimer = eventLoop.scheduleTask(in: .milliseconds(plane.helloTimeoutMs)) { [self] in
+            if case .awaitingHello = state {
+                fail(code: .noHello, reason: "no hello within \(plane.helloTimeoutMs) ms")
+            }
+        }
+    }
+
+    // MARK: - Inbound
+
+    /// A decoded (or undecodable) message.
+    func receive(_ result: Result<ClientMessage, ProtocolError>) {
+        guard inbound() else { return }
+        let message: ClientMessage
+        switch result {
+        case .success(let m): message = m
+        case .failure(let error):
+            fail(code: error.closeCode, reason: error.reason)
+            return
+        }
+        switch state {
+        case .awaitingHello:
+            guard case .hello(let credential) = message else {
+                fail(code: ProtocolError.helloFirst.closeCode, reason: ProtocolError.helloFirst.reason)
+                return
+            }
+            hello(credential)
+        case .helloPending:
+            break  // frames racing the welcome; the hello itself counts as the heartbeat
+        case .attached(let sessionId):
+            attached(sessionId, message)
+        case .closed:
+            break
+        }
+    }
+
+    /// A transport-level frame (WebSocket ping or pong) that counts as a heartbeat.
+    func controlFrame() {
+        guard inbound(), case .attached(let sessionId) = state else { return }
+        heartbeat(sessionId)
+    }
+
+    /// The answer to a server ping.
+    func pingAnswered(seq: UInt64) {
+        guard let sent = pingsInFlight.removeValue(forKey: seq) else { return }
+        stats?.pingAnswered(rttMs: Double(plane.time.now() - sent))
+    }
+
+    /// Counts an inbound frame against the rate limit; closes the connection when over it.
+    private func inbound() -> Bool {
+        if case .closed = state { return false }
+        let now = plane.time.now()
+        lastInbound = now
+        guard limiter.allow(at: now) else {
+            fail(code: ProtocolError.rateLimited.closeCode, reason: ProtocolError.rateLimited.reason)
+            return false
+        }
+        stats?.heartbeat()
+        return true
+    }
+
+    private func attached(_ sessionId: SessionID, _ message: ClientMessage) {
+        switch message {
+        case .hello:
+            fail(code: .protocolError, reason: "hello was already accepted")
+        case .ping(let seq, let t):
+            stats?.clientSeq(seq, previous: lastSeq)
+            lastSeq = seq
+            guard heartbeat(sessionId) else { return }
+            sink?.send(.pong(seq: seq, t: t, st: plane.time.now()))
+        case .pong(let seq, _):
+            pingAnswered(seq: seq)
+            heartbeat(sessionId)
+        case .suspend(let expectedMs, let reason):
+            guard let reason = SuspendReason(rawValue: reason) else {
+                fail(code: .protocolError, reason: "unknown suspend reason")
+                return
+            }
+            run(.suspend(sessionId, connection: id, expectedMs: expectedMs, reason: reason))
+        case .bye:
+            run(.bye(sessionId, connection: id))  // the broker's kick (left) closes the connection
+        }
+    }
+
+    @discardableResult
+    private func heartbeat(_ sessionId: SessionID) -> Bool {
+        run(.heartbeat(sessionId, connection: id))
+    }
+
+    /// Runs a command of an attached connection; a refusal means the connection is stale.
+    @discardableResult
+    private func run(_ command: Command) -> Bool {
+        do {
+            _ = try plane.service.submit(command)
+            return true
+        } catch .invalidParameter(let field, let message) {
+            fail(code: .protocolError, reason: "\(field): \(message)")
+        } catch .fenced {
+            close(kick: "replaced")
+        } catch {
+            close(kick: "expired")
+        }
+        return false
+    }
+
+    // MARK: - Hello
+
+    private func hello(_ credential: ClientMessage.Credential) {
+        helloTimer?.cancel()
+        let resumeToken = Secrets.randomToken()
+        let hash = Secrets.hash(resumeToken)
+        let command: Command
+        switch credential {
+        case .token(let token):
+            guard let claims = plane.signer.verify(token, now: plane.time.now()) else {
+                close(kick: "badToken")
+                return
+            }
+            command = .hello(claims.s, epoch: claims.e, connection: id, transport: transport, resumeTokenHash: hash)
+        case .resumeToken(let token):
+            command = .resume(
+                resumeTokenHash: Secrets.hash(token), connection: id, transport: transport, newResumeTokenHash: hash)
+        }
+        state = .helloPending
+        plane.registry.register(id, self)
+        let reply: Reply
+        let ticket: CommitTicketBox
+        do {
+            let (r, t) = try plane.service.submit(command)
+            reply = r
+            ticket = CommitTicketBox(t)
+        } catch .sessionNotFound {
+            close(kick: "expired")  // the token is genuine, so the session existed: it ended
+            return
+        } catch {
+            close(kick: "badToken")
+            return
+        }
+        guard case .session(let session) = reply else { return }
+        state = .attached(session.id)
+        lastSeq = nil
+        stats = plane.stats.stats(for: session.id)
+        let policy = plane.service.read { try? $0.project(session.projectId) }?.policy ?? Policy()
+        intervalMs = policy.heartbeat.intervalMs
+        let welcome = ServerMessage.Welcome(
+            sessionId: session.id, epoch: session.epoch, concurrencyId: session.concurrencyId,
+            heartbeat: .init(intervalMs: policy.heartbeat.intervalMs, timeoutMs: policy.heartbeat.timeoutMs),
+            serverTime: plane.time.now(), resumeToken: resumeToken, reconnectGraceMs: policy.reconnectGraceMs)
+        // The welcome acknowledges the connection: it goes out once the transition is durable.
+        ticket.ticket.whenDurable { [self] error in
+            eventLoop.execute { [self] in
+                guard case .attached = state else { return }
+                if error != nil {
+                    fail(code: CloseCode(rawValue: 1011), reason: "store unavailable")
+                    return
+                }
+                sink?.send(.welcome(welcome))
+                startPinging()
+            }
+        }
+    }
+
+    private func startPinging() {
+        let every = TimeAmount.milliseconds(max(intervalMs, 100))
+        pingTimer = eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { [self] _ in
+            guard case .attached = state else { return }
+            let now = plane.time.now()
+            guard now - lastInbound >= intervalMs else { return }
+            pingSeq += 1
+            if pingsInFlight.count > 16 { pingsInFlight.removeAll() }
+            pingsInFlight[pingSeq] = now
+            stats?.pingSent()
+            sink?.send(ping: pingSeq, at: now)
+        }
+    }
+
+    // MARK: - Closing
+
+    /// The broker's kick: tell the client why, then close (the broker already detached the session).
+    func kick(_ kick: Kick) {
+        eventLoop.execute { [self] in
+            guard !isClosed else { return }
+            finish()
+            sink?.send(.kick(reason: kick.reason.rawValue, retryAfterMs: kick.retryAfterMs))
+            sink?.close(code: CloseCode.forKick(kick.reason.rawValue), reason: kick.reason.rawValue)
+        }
+    }
+
+    /// A kick decided here (bad token, stale connection).
+    private func close(kick reason: String) {
+        let attachedSession = attachedSessionId
+        finish()
+        if let attachedSession { plane.lost(attachedSession, connection: id, cause: .error) }
+        sink?.send(.kick(reason: reason, retryAfterMs: nil))
+        sink?.close(code: CloseCode.forKick(reason), reason: reason)
+    }
+
+    /// A protocol violation: close with its code; the session (if any) goes to grace with cause `error`.
+    private func fail(code: CloseCode, reason: String) {
+        let attachedSession = attachedSessionId
+        finish()
+        if let attachedSession { plane.lost(attachedSession, connection: id, cause: .error) }
+        if transport == .tcp { sink?.send(.kick(reason: code.name, retryAfterMs: nil)) }
+        sink?.close(code: code, reason: reason)
+    }
+
+    /// The peer went away (read of 0, FIN, RST, a failed write): the session goes to grace at once.
+    func peerClosed(cause: DisconnectCause) {
+        let attachedSession = attachedSessionId
+        finish()
+        if let attachedSession { plane.lost(attachedSession, connection: id, cause: cause) }
+    }
+
+    private var attachedSessionId: SessionID? {
+        if case .attached(let id) = state { return id }
+        return nil
+    }
+
+    private var isClosed: Bool {
+        if case .closed = state { return true }
+        return false
+    }
+
+    private func finish() {
+        state = .closed
+        helloTimer?.cancel()
+        pingTimer?.cancel()
+        plane.registry.unregister(id)
+    }
+}
+
+/// Carries a ticket into a closure that must stay `Sendable`.
+struct CommitTicketBox: Sendable {
+    let ticket: CommitTicket
+    init(_ ticket: CommitTicket) { self.ticket = ticket }
+}
+
+extension ClientSink {
+    /// Sends a server ping.
+    func send(ping seq: UInt64, at now: Millis) { sendPing(seq: seq, at: now) }
+}
+
+extension CloseCode {
+    /// The name used as a TCP kick reason for closes that are not broker kicks.
+    var name: String {
+        switch self {
+        case .messageTooBig: "tooLarge"
+        case .noHello: "noHello"
+        case .rateLimited: "rateLimited"
+        default: "protocolError"
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import ServiceLifecycle
+import TetherCore
+import TetherProtocol
+
+/// The client plane: WebSocket `/v1/connect` and `POST /v1/heartbeat` on the client port, TCP frames on the
+/// TCP port. Plain SwiftNIO channel handlers (no task per connection). Bound when made, so the backend API
+/// knows the real ports; closed on graceful shutdown, after the broker has kicked every client.
+public final class ClientPlane: Service, Sendable {
+    /// The bound client port (WebSocket and HTTP heartbeats).
+    public let clientPort: Int
+    /// The bound TCP port, or 0 when TCP is off.
+    public let tcpPort: Int
+    private let channels: [any Channel]
+    private let context: ClientPlaneContext
+    private let httpLinks: HTTPLinks
+
+    /// Binds the client port and (unless 0 in `tcpPort`) the TCP port.
+    init(host: String, clientPort: Int, tcpPort: Int, context: ClientPlaneContext, group: any EventLoopGroup)
+        async throws
+    {
+        self.context = context
+        let links = HTTPLinks()
+        self.httpLinks = links
+        let http = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                Self.configureHTTP(channel: channel, context: context, links: links)
+            }
+            .bind(host: host, port: clientPort).get()
+        var channels: [any Channel] = [http]
+        var tcpBound = 0
+        if tcpPort != 0 {
+            let tcp = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(.backlog, value: 1024)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        try sync.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
+                        try sync.addHandler(MessageToByteHandler(TCPFrameEncoder()))
+                        try sync.addHandler(TCPClientHandler(plane: context))
+                    }
+                }
+                .bind(host: host, port: tcpPort).get()
+            channels.append(tcp)
+            tcpBound = tcp.localAddress?.port ?? tcpPort
+        }
+        self.channels = channels
+        self.clientPort = http.localAddress?.port ?? clientPort
+        self.tcpPort = tcpBound
+        let registry = context.registry
+        context.service.setKickHandler { registry.deliver($0) }
+        let stats = context.stats
+        context.service.setEndHandler { ended in
+            for id in ended {
+                stats.remove(id)
+                links.remove(id)
+            }
+        }
+    }
+
+    private static func configureHTTP(
+        channel: any Channel, context: ClientPlaneContext, links: HTTPLinks
+    ) -> EventLoopFuture<Void> {
+        let upgrader = NIOWebSocketServerUpgrader(
+            maxFrameSize: FrameLimits.maxPayload,
+            automaticErrorHandling: true,
+            shouldUpgrade: { channel, head in
+                channel.eventLoop.makeSucceededFuture(head.uri.split(separator: "?").first == "/v1/connect" ? [:] : nil)
+            },
+            upgradePipelineHandler: { channel, _ in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(
+                        NIOWebSocketFrameAggregator(
+                            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64,
+                            maxAccumulatedFrameSize: FrameLimits.maxPayload))
+                    try sync.addHandler(WebSocketClientHandler(plane: context))
+                }
+            })
+        return channel.eventLoop.makeCompletedFuture {
+            let heartbeat = HTTPHeartbeatHandler(plane: context, links: links)
+            let bound = NIOLoopBound(heartbeat, eventLoop: channel.eventLoop)
+            try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                withServerUpgrade: (
+                    upgraders: [upgrader],
+                    completionHandler: { context in
+                        context.pipeline.syncOperations.removeHandler(bound.value, promise: nil)
+                    }
+                ))
+            try channel.pipeline.syncOperations.addHandler(heartbeat)
+        }
+    }
+
+    /// Waits for graceful shutdown, then stops accepting and closes what is left.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        for channel in channels { try? await channel.close() }
+    }
+
+    /// How many client connections are live.
+    var connectionCount: Int { context.registry.count }
+
+    /// The connection quality of a session.
+    func stats(of session: SessionID) -> SessionStatsDTO? { context.stats.snapshot(of: session) }
+}

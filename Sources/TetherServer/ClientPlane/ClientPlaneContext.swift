@@ -1,0 +1,24 @@
+import Logging
+import TetherCore
+
+/// What every client connection needs: the broker, token verification, the registry of live connections,
+/// per-session stats, time, and the limits.
+struct ClientPlaneContext: Sendable {
+    let service: BrokerService
+    let signer: TokenSigner
+    let registry: ConnectionRegistry
+    let stats: StatsRegistry
+    let time: any TimeSource
+    let logger: Logger
+    /// A connection must say hello within this.
+    var helloTimeoutMs: Int64 = 10_000
+    /// Average inbound messages per second allowed per connection.
+    var messagesPerSecond: Double = 50
+    /// Burst of inbound messages allowed per connection.
+    var messageBurst: Double = 100
+
+    /// Reports a lost connection to the broker (a no-op when it is no longer the session's).
+    func lost(_ sessionId: SessionID, connection: ConnectionID, cause: DisconnectCause) {
+        _ = try? service.submit(.connectionLost(sessionId, connection: connection, cause: cause))
+    }
+}

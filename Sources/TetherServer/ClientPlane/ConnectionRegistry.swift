@@ -1,0 +1,30 @@
+import Synchronization
+import TetherCore
+
+/// Something the broker can kick: a live client connection on some event loop.
+protocol Kickable: AnyObject, Sendable {
+    /// Tells the client why and closes (hops to the connection's event loop itself).
+    func kick(_ kick: Kick)
+}
+
+/// Live client connections by id, so the broker's kicks reach them.
+final class ConnectionRegistry: Sendable {
+    private let table = Mutex<[ConnectionID: any Kickable]>([:])
+    private let nextID = Atomic<UInt64>(1)
+
+    /// A new connection id.
+    func makeID() -> ConnectionID { nextID.wrappingAdd(1, ordering: .relaxed).oldValue }
+
+    func register(_ id: ConnectionID, _ link: any Kickable) { table.withLock { $0[id] = link } }
+
+    func unregister(_ id: ConnectionID) { _ = table.withLock { $0.removeValue(forKey: id) } }
+
+    /// Delivers kicks to their connections.
+    func deliver(_ kicks: [Kick]) {
+        let targets = table.withLock { t in kicks.compactMap { k in t[k.connection].map { (k, $0) } } }
+        for (kick, link) in targets { link.kick(kick) }
+    }
+
+    /// How many connections are registered.
+    var count: Int { table.withLock { $0.count } }
+}

@@ -1,0 +1,91 @@
+import NIOCore
+import NIOWebSocket
+import TetherCore
+import TetherProtocol
+
+/// The client protocol over WebSocket (after the upgrade of `GET /v1/connect`): JSON text (or binary)
+/// messages, ping frames answered, pong frames counted, close frames echoed.
+final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let plane: ClientPlaneContext
+    private var link: ClientLink?
+    private var context: ChannelHandlerContext?
+    private var closing = false
+
+    init(plane: ClientPlaneContext) { self.plane = plane }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let link = ClientLink(transport: .websocket, eventLoop: context.eventLoop, plane: plane, sink: self)
+        self.link = link
+        link.start()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text, .binary:
+            let bytes = frame.unmaskedData
+            link?.receive(Result { () throws(ProtocolError) in try ClientMessage(json: bytes.readableBytesView) })
+        case .ping:
+            let data = frame.unmaskedData
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: data)), promise: nil)
+            link?.controlFrame()
+        case .pong:
+            var data = frame.unmaskedData
+            link?.controlFrame()
+            if let seq = data.readInteger(as: UInt64.self) { link?.pingAnswered(seq: seq) }
+        case .connectionClose:
+            if !closing {
+                closing = true
+                var data = frame.unmaskedData
+                let code = data.readSlice(length: 2) ?? ByteBuffer()
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: code)))
+                    .whenComplete { _ in channel.close(promise: nil) }
+            }
+            link?.peerClosed(cause: .closed)
+        default:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        link?.peerClosed(cause: .closed)
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        link?.peerClosed(cause: .error)
+        context.close(promise: nil)
+    }
+
+    // MARK: ClientSink
+
+    func send(_ message: ServerMessage) {
+        guard let context, !closing else { return }
+        let buffer = context.channel.allocator.buffer(bytes: message.json)
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
+    }
+
+    func sendPing(seq: UInt64, at now: Millis) {
+        guard let context, !closing else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 8)
+        buffer.writeInteger(seq)
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: buffer)), promise: nil)
+    }
+
+    func close(code: CloseCode, reason: String) {
+        guard let context, !closing else { return }
+        closing = true
+        var buffer = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+        buffer.writeInteger(code.rawValue)
+        buffer.writeString(String(reason.prefix(120)))
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: buffer)))
+            .whenComplete { _ in channel.close(promise: nil) }
+    }
+}
