@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(
             name: "TetherServerTests",
             dependencies: [
-                "TetherServer", "TetherCore", "TetherStore", "tether",
+                "TetherServer", "TetherCore", "TetherStore", "TetherProtocol", "tether",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

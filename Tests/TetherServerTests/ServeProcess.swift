@@ -11,6 +11,7 @@ final class ServeProcess: @unchecked Sendable {
     let output = Pipe()
     private(set) var lines: [String] = []
     private(set) var port = 0
+    private(set) var tcpPort = 0
 
     /// The `tether` binary built next to the test bundle.
     static var binary: URL {
@@ -18,10 +19,10 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     /// Starts `tether serve` and waits until it prints where it listens.
-    init(dataPath: String, apiKey: String?) throws {
+    init(dataPath: String, apiKey: String?, tcpPort: Int = 0) throws {
         process.executableURL = Self.binary
         var arguments = [
-            "serve", "--host", "127.0.0.1", "--port", "0", "--client-port", "0", "--tcp-port", "0", "--data", dataPath,
+            "serve", "--host", "127.0.0.1", "--port", "0", "--client-port", "0", "--tcp-port", "\(tcpPort)", "--data", dataPath,
             "--log-level", "warning",
         ]
         if let apiKey { arguments += ["--api-key", apiKey] }
@@ -39,6 +40,9 @@ final class ServeProcess: @unchecked Sendable {
             for line in lines where line.contains("listening on http://127.0.0.1:") {
                 port = Int(line.split(separator: ":").last ?? "") ?? 0
             }
+            for line in lines where line.contains(" and tcp://127.0.0.1:") {
+                self.tcpPort = Int(line.split(separator: ":").last ?? "") ?? 0
+            }
         }
         guard port > 0 else {
             process.terminate()
@@ -47,6 +51,24 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     enum ServeError: Error { case didNotStart([String]) }
+
+    /// A TCP port that was free a moment ago.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
 
     /// SIGKILL: no shutdown code runs.
     func kill9() {
