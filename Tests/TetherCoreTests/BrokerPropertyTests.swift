@@ -104,7 +104,8 @@ struct InvariantChecker {
             // Counts add up.
             #expect(count.idle + count.running == count.total)
             #expect(count.running == count.reserved + count.created + count.connected + count.suspended + count.grace)
-            #expect(count.total == max(project.policy.capacity, count.running))  // never over capacity but to keep a live holder
+            // Never over capacity, except to keep a live holder.
+            #expect(count.total == max(project.policy.capacity, count.running))
             #expect(count.connected == sessions.filter { $0.state == .connected }.count)
             #expect(count.suspended == sessions.filter { $0.state == .suspended }.count)
             #expect(count.grace == sessions.filter { $0.state == .grace }.count)
