@@ -74,6 +74,9 @@ public struct Broker: Sendable {
         case .heartbeat(let id, let connection):
             try heartbeat(id, connection: connection)
             return .none
+        case .keepalive(let id, let connection):
+            try heartbeat(id, connection: connection, endsSuspension: false)
+            return .none
         case .suspend(let id, let connection, let expectedMs, let reason):
             return .session(try suspend(id, connection: connection, expectedMs: expectedMs, reason: reason))
         case .bye(let id, let connection):

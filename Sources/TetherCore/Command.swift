@@ -19,8 +19,11 @@ public enum Command: Sendable, Hashable {
     case hello(SessionID, epoch: UInt64, connection: ConnectionID, transport: Transport, resumeTokenHash: String)
     /// A client's `hello` with a resume token (by its hash); starts a new epoch.
     case resume(resumeTokenHash: String, connection: ConnectionID, transport: Transport, newResumeTokenHash: String)
-    /// Any inbound frame of an attached connection.
+    /// Any inbound message of an attached connection; it also ends a suspension.
     case heartbeat(SessionID, connection: ConnectionID)
+    /// A transport-level sign of life (a WebSocket ping or pong frame, a TCP `pong`): keeps a connected
+    /// session alive but does not end a declared suspension (a background tab answers pings by itself).
+    case keepalive(SessionID, connection: ConnectionID)
     /// A client's `suspend`.
     case suspend(SessionID, connection: ConnectionID, expectedMs: Millis, reason: SuspendReason)
     /// A client's `bye`.

@@ -185,6 +185,21 @@ import TetherCore
         #expect(h.state(s.id) == .connected)
     }
 
+    @Test func aTransportKeepaliveKeepsAConnectionButNotASuspension() throws {
+        var h = Harness()
+        try h.project(capacity: 1, timeout: 15_000, maxSuspend: 120_000)
+        let (s, c) = try h.connected("alice")
+        h.pass(10_000)
+        try h.run(.keepalive(s.id, connection: c))
+        #expect(h.broker.session(s.id)?.deadlineAt == h.now + 15_000)
+        try h.run(.suspend(s.id, connection: c, expectedMs: 60_000, reason: .background))
+        let deadline = h.broker.session(s.id)?.deadlineAt
+        h.pass(10_000)
+        try h.run(.keepalive(s.id, connection: c))
+        #expect(h.state(s.id) == .suspended && h.broker.session(s.id)?.deadlineAt == deadline)
+        #expect(throws: BrokerError.fenced(s.id)) { try h.run(.keepalive(s.id, connection: c + 1)) }
+    }
+
     @Test func aStalledServerShiftsDeadlinesInsteadOfExpiringEveryone() throws {
         var h = Harness(configuration: BrokerConfiguration(tickMs: 250, stallThresholdMs: 1_000))
         try h.project(capacity: 2, grace: 0, timeout: 15_000)

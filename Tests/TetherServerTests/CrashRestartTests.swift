@@ -1,9 +1,15 @@
 import Foundation
 import Testing
+import TetherProtocol
 
 /// The real binary, killed with SIGKILL and restarted on the same file, and stopped with SIGTERM.
 @Suite(.serialized) struct CrashRestartTests {
     static let key = "crash-test-key-42"
+
+    static func canonical(_ value: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
 
     func tempFile() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("tether-crash-\(UUID().uuidString).sqlite").path
@@ -11,10 +17,10 @@ import Testing
 
     @Test func aKilledServerComesBackWithEverythingItAcknowledged() async throws {
         let data = tempFile()
-        let first = try ServeProcess(dataPath: data, apiKey: Self.key)
+        let first = try ServeProcess(dataPath: data, apiKey: Self.key, tcpPort: ServeProcess.freePort())
         let k = Self.key
         #expect(
-            try await first.call("POST", "/v1/projects", #"{"id":"p","capacity":4,"reconnectGraceMs":60000}"#, key: k).0
+            try await first.call("POST", "/v1/projects", #"{"id":"p","capacity":6,"reconnectGraceMs":60000}"#, key: k).0
                 == 201)
         #expect(try await first.call("POST", "/v1/projects", #"{"id":"q","capacity":2}"#, key: k).0 == 201)
         #expect(try await first.call("PATCH", "/v1/projects/q", #"{"capacity":1}"#, key: k).0 == 200)
@@ -31,6 +37,33 @@ import Testing
         #expect(try await first.call("DELETE", "/v1/projects/p/users/ended/session", key: k).0 == 200)
         #expect(try await first.call("POST", "/v1/projects/q/concurrency/apply", #"{"userId":"x"}"#, key: k).0 == 200)
         #expect(try await first.call("POST", "/v1/projects/q/sessions", #"{"userId":"x"}"#, key: k).0 == 201)
+        // Connected, suspended and grace sessions, over TCP.
+        var clients: [String: BlockingFrameSocket] = [:]
+        var ids: [String: String] = [:]
+        for user in ["connected", "suspended", "grace"] {
+            #expect(try await first.call("POST", "/v1/projects/p/concurrency/apply", #"{"userId":"\#(user)"}"#, key: k).0 == 200)
+            let (_, body) = try await first.call("POST", "/v1/projects/p/sessions", #"{"userId":"\#(user)"}"#, key: k)
+            let created = try #require(body as? [String: Any])
+            let client = try BlockingFrameSocket(port: first.tcpPort)
+            let token = try #require(created["clientToken"] as? String)
+            let welcome = try #require(client.hello(.token(token)))
+            clients[user] = client
+            ids[user] = welcome.sessionId
+        }
+        clients["suspended"]?.send(.suspend(expectedMs: 100_000, reason: "background"))
+        clients["grace"]?.close()
+        for (user, state) in [("connected", "connected"), ("suspended", "suspended"), ("grace", "grace")] {
+            var seen = ""
+            for _ in 0..<100 {
+                let (_, s) = try await first.call("GET", "/v1/sessions/\(ids[user]!)", key: k)
+                seen = (s as? [String: Any])?["state"] as? String ?? ""
+                if seen == state { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(seen == state, "\(user)")
+        }
+        let (_, graceBody) = try await first.call("GET", "/v1/sessions/\(ids["grace"]!)", key: k)
+        let graceDeadline = (graceBody as? [String: Any])?["deadlineAt"] as? Int
 
         let paths = [
             "/v1/projects", "/v1/projects/p/concurrency", "/v1/projects/q/concurrency", "/v1/projects/p/sessions",
@@ -39,12 +72,32 @@ import Testing
         var before: [String: String] = [:]
         for path in paths { before[path] = try await first.json(path, key: k) }
         first.kill9()
+        let killedAt = Int(Date().timeIntervalSince1970 * 1000)
 
         let second = try ServeProcess(dataPath: data, apiKey: Self.key)
-        for path in paths {
+        // Connections died with the process: connected and suspended sessions wait in grace (cause shutdown)
+        // for a full window from the restart; the grace session keeps its deadline.
+        for user in ["connected", "suspended"] {
+            let (_, s) = try await second.call("GET", "/v1/sessions/\(ids[user]!)", key: k)
+            let session = try #require(s as? [String: Any])
+            #expect(session["state"] as? String == "grace" && session["lastCause"] as? String == "shutdown", "\(user)")
+            #expect((session["deadlineAt"] as? Int ?? 0) >= killedAt + 60_000, "\(user)")
+        }
+        let (_, graceAfter) = try await second.call("GET", "/v1/sessions/\(ids["grace"]!)", key: k)
+        #expect((graceAfter as? [String: Any])?["deadlineAt"] as? Int == graceDeadline)
+        #expect((graceAfter as? [String: Any])?["lastCause"] as? String == "closed")
+        let count = try await second.json("/v1/projects/p/concurrency", key: k)
+        #expect(count.contains(#""grace":3"#) && count.contains(#""created":1"#) && count.contains(#""reserved":1"#))
+        for path in paths where !path.hasPrefix("/v1/projects/p/") && !path.hasPrefix("/v1/events") {
             let after = try await second.json(path, key: k)
             #expect(after == before[path], "\(path) differs after the restart")
         }
+        // The event log kept everything, then the restart's own transitions follow.
+        let (_, beforeEvents) = try await second.call("GET", "/v1/events?limit=1000&after=0", key: k)
+        let eventsAfter = ((beforeEvents as? [String: Any])?["events"] as? [Any]) ?? []
+        let eventsBefore = ((try JSONSerialization.jsonObject(with: Data(before["/v1/events?limit=1000"]!.utf8)) as? [String: Any])?["events"] as? [Any]) ?? []
+        #expect(eventsAfter.count == eventsBefore.count + 2)  // two session.disconnected (cause shutdown)
+        #expect(eventsAfter.prefix(eventsBefore.count).map(Self.canonical) == eventsBefore.map(Self.canonical))
         // The event cursor continues where it was.
         let (_, events) = try await second.call("GET", "/v1/events?limit=1000", key: k)
         let lastBefore = ((events as? [String: Any])?["nextCursor"] as? Int) ?? 0

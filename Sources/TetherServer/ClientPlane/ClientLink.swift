@@ -43,6 +43,7 @@ final class ClientLink: Kickable, @unchecked Sendable {
     private var intervalMs: Millis = 5_000
     private var pingSeq: UInt64 = 0
     private var pingsInFlight: [UInt64: Millis] = [:]
+    private var welcomed = false
 
     init(transport: Transport, eventLoop: any EventLoop, plane: ClientPlaneContext, sink: any ClientSink) {
         self.id = plane.registry.makeID()
@@ -94,7 +95,7 @@ final class ClientLink: Kickable, @unchecked Sendable {
     /// A transport-level frame (WebSocket ping or pong) that counts as a heartbeat.
     func controlFrame() {
         guard inbound(), case .attached(let sessionId) = state else { return }
-        heartbeat(sessionId)
+        run(.keepalive(sessionId, connection: id))
     }
 
     /// The answer to a server ping.
@@ -123,11 +124,11 @@ final class ClientLink: Kickable, @unchecked Sendable {
         case .ping(let seq, let t):
             stats?.clientSeq(seq, previous: lastSeq)
             lastSeq = seq
-            guard heartbeat(sessionId) else { return }
+            guard heartbeat(sessionId), welcomed else { return }
             sink?.send(.pong(seq: seq, t: t, st: plane.time.now()))
         case .pong(let seq, _):
             pingAnswered(seq: seq)
-            heartbeat(sessionId)
+            run(.keepalive(sessionId, connection: id))
         case .suspend(let expectedMs, let reason):
             guard let reason = SuspendReason(rawValue: reason) else {
                 fail(code: .protocolError, reason: "unknown suspend reason")
@@ -135,7 +136,12 @@ final class ClientLink: Kickable, @unchecked Sendable {
             }
             run(.suspend(sessionId, connection: id, expectedMs: expectedMs, reason: reason))
         case .bye:
-            run(.bye(sessionId, connection: id))  // the broker's kick (left) closes the connection
+            // Closed here at once, so that frames racing the broker's kick cannot change its reason.
+            if run(.bye(sessionId, connection: id)) {
+                finish()
+                sink?.send(.kick(reason: KickReason.left.rawValue, retryAfterMs: nil))
+                sink?.close(code: .normal, reason: KickReason.left.rawValue)
+            }
         }
     }
 
@@ -211,18 +217,22 @@ final class ClientLink: Kickable, @unchecked Sendable {
                     fail(code: CloseCode(rawValue: 1011), reason: "store unavailable")
                     return
                 }
+                welcomed = true
                 sink?.send(.welcome(welcome))
                 startPinging()
             }
         }
     }
 
+    /// Pings a client that has been quiet for half an interval, checking every half interval, so a client
+    /// that only answers pings is heard from at least once per interval (the timeout is at least two).
     private func startPinging() {
-        let every = TimeAmount.milliseconds(max(intervalMs, 100))
+        let half = max(intervalMs / 2, 50)
+        let every = TimeAmount.milliseconds(half)
         pingTimer = eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { [self] _ in
             guard case .attached = state else { return }
             let now = plane.time.now()
-            guard now - lastInbound >= intervalMs else { return }
+            guard now - lastInbound >= half else { return }
             pingSeq += 1
             if pingsInFlight.count > 16 { pingsInFlight.removeAll() }
             pingsInFlight[pingSeq] = now

@@ -59,11 +59,9 @@ public final class ClientPlane: Service, Sendable {
         let registry = context.registry
         context.service.setKickHandler { registry.deliver($0) }
         let stats = context.stats
+        // HTTP links stay until their client has been told why (its next heartbeat gets the kick).
         context.service.setEndHandler { ended in
-            for id in ended {
-                stats.remove(id)
-                links.remove(id)
-            }
+            for id in ended { stats.remove(id) }
         }
     }
 

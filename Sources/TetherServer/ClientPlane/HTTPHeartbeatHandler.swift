@@ -63,11 +63,13 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
         } catch {
             return (.badRequest, Self.error("InvalidParameter", error.reason))
         }
-        let link = links.link(for: claims.s, epoch: claims.e, registry: plane.registry)
+        if case .hello = message { return (.badRequest, Self.error("InvalidParameter", "type: send ping, suspend or bye")) }
+        if case .pong = message { return (.badRequest, Self.error("InvalidParameter", "type: send ping, suspend or bye")) }
+        let link = links.link(for: claims.s, epoch: claims.e)
         if let reason = link.kickedReason, reason == .destroyed || reason == .left || reason == .replaced {
+            if reason != .replaced { links.remove(claims.s) }  // told once; the session is over
             return (
-                reason == .replaced ? .conflict : .gone,
-                ServerMessage.kick(reason: reason.rawValue, retryAfterMs: nil).json
+                reason == .replaced ? .conflict : .gone, ServerMessage.kick(reason: reason.rawValue, retryAfterMs: nil).json
             )
         }
         let stats = plane.stats.stats(for: claims.s)
@@ -190,10 +192,14 @@ final class HTTPLink: Kickable, Sendable {
 final class HTTPLinks: Sendable {
     private let table = Mutex<[SessionID: HTTPLink]>([:])
 
-    /// The link of (session, epoch); a newer epoch gets a new link.
-    func link(for session: SessionID, epoch: UInt64, registry: ConnectionRegistry) -> HTTPLink {
+    /// The link of (session, epoch). A newer epoch replaces the stored link; an older one gets a throwaway
+    /// link (its hello will be fenced off), so a stale token never disturbs the current client.
+    func link(for session: SessionID, epoch: UInt64) -> HTTPLink {
         table.withLock { t in
-            if let link = t[session], link.epoch == epoch { return link }
+            if let link = t[session] {
+                if link.epoch == epoch { return link }
+                if link.epoch > epoch { return HTTPLink(epoch: epoch) }
+            }
             let link = HTTPLink(epoch: epoch)
             t[session] = link
             return link

@@ -58,9 +58,17 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
         context.fireChannelInactive()
     }
 
+    /// Fragmentation errors (from the aggregator) close with 1009 (too large) or 4000; others just close.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        link?.peerClosed(cause: .error)
-        context.close(promise: nil)
+        switch error as? NIOWebSocketFrameAggregator.Error {
+        case .accumulatedFrameSizeIsTooLarge, .tooManyFragments:
+            link?.receive(.failure(.frameSize(FrameLimits.maxPayload + 1)))
+        case .some:
+            link?.receive(.failure(.invalidJSON))
+        case .none:
+            link?.peerClosed(cause: .error)
+            context.close(promise: nil)
+        }
     }
 
     // MARK: ClientSink
