@@ -45,7 +45,8 @@ extension Broker {
     }
 
     /// The hot path: re-arms the heartbeat deadline. Touches nothing durable unless the session was suspended.
-    mutating func heartbeat(_ id: SessionID, connection: ConnectionID, endsSuspension: Bool = true) throws(BrokerError) {
+    mutating func heartbeat(_ id: SessionID, connection: ConnectionID, endsSuspension: Bool = true) throws(BrokerError)
+    {
         guard let s = sessions[id] else { throw .sessionNotFound(id) }
         guard s.connection == connection else { throw .fenced(id) }
         guard let timeout = projects[s.projectId]?.project.policy.heartbeat.timeoutMs else { return }

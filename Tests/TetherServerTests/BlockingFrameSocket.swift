@@ -4,6 +4,7 @@ import TetherProtocol
 /// A blocking TCP-frame client on a plain socket, for tests that keep connections open across a kill.
 final class BlockingFrameSocket {
     private let fd: Int32
+    private var closed = false
 
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -23,7 +24,12 @@ final class BlockingFrameSocket {
 
     deinit { close() }
 
-    func close() { _ = Foundation.close(fd) }
+    /// Closes once: a second close could close a descriptor the process has reused meanwhile.
+    func close() {
+        guard !closed else { return }
+        closed = true
+        _ = Foundation.close(fd)
+    }
 
     /// Sends one message as a frame.
     func send(_ message: ClientMessage) {

@@ -41,7 +41,9 @@ import TetherProtocol
         var clients: [String: BlockingFrameSocket] = [:]
         var ids: [String: String] = [:]
         for user in ["connected", "suspended", "grace"] {
-            #expect(try await first.call("POST", "/v1/projects/p/concurrency/apply", #"{"userId":"\#(user)"}"#, key: k).0 == 200)
+            #expect(
+                try await first.call("POST", "/v1/projects/p/concurrency/apply", #"{"userId":"\#(user)"}"#, key: k).0
+                    == 200)
             let (_, body) = try await first.call("POST", "/v1/projects/p/sessions", #"{"userId":"\#(user)"}"#, key: k)
             let created = try #require(body as? [String: Any])
             let client = try BlockingFrameSocket(port: first.tcpPort)
@@ -95,7 +97,9 @@ import TetherProtocol
         // The event log kept everything, then the restart's own transitions follow.
         let (_, beforeEvents) = try await second.call("GET", "/v1/events?limit=1000&after=0", key: k)
         let eventsAfter = ((beforeEvents as? [String: Any])?["events"] as? [Any]) ?? []
-        let eventsBefore = ((try JSONSerialization.jsonObject(with: Data(before["/v1/events?limit=1000"]!.utf8)) as? [String: Any])?["events"] as? [Any]) ?? []
+        let eventsBefore =
+            ((try JSONSerialization.jsonObject(with: Data(before["/v1/events?limit=1000"]!.utf8)) as? [String: Any])?[
+                "events"] as? [Any]) ?? []
         #expect(eventsAfter.count == eventsBefore.count + 2)  // two session.disconnected (cause shutdown)
         #expect(eventsAfter.prefix(eventsBefore.count).map(Self.canonical) == eventsBefore.map(Self.canonical))
         // The event cursor continues where it was.

@@ -10,6 +10,8 @@ import TetherServer
 struct TestServer {
     static let apiKey = "test-key-0123456789"
     let dataPath: String
+    /// The port of client TCP frames; 0 (the default) turns TCP off.
+    var tcpPort = 0
 
     init() {
         dataPath =
@@ -22,7 +24,7 @@ struct TestServer {
         c.apiKey = Self.apiKey
         c.logLevel = .critical
         c.clientPort = 0
-        c.tcpPort = 0
+        c.tcpPort = tcpPort
         return c
     }
 

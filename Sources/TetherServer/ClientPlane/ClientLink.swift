@@ -25,6 +25,8 @@ final class ClientLink: Kickable, @unchecked Sendable {
         case awaitingHello
         case helloPending
         case attached(SessionID)
+        /// The broker no longer knows this connection; its kick (with the real reason) is on the way.
+        case draining
         case closed
     }
 
@@ -87,7 +89,7 @@ final class ClientLink: Kickable, @unchecked Sendable {
             break  // frames racing the welcome; the hello itself counts as the heartbeat
         case .attached(let sessionId):
             attached(sessionId, message)
-        case .closed:
+        case .draining, .closed:
             break
         }
     }
@@ -159,11 +161,22 @@ final class ClientLink: Kickable, @unchecked Sendable {
         } catch .invalidParameter(let field, let message) {
             fail(code: .protocolError, reason: "\(field): \(message)")
         } catch .fenced {
-            close(kick: "replaced")
+            awaitKick(fallback: "replaced")
         } catch {
-            close(kick: "expired")
+            awaitKick(fallback: "expired")
         }
         return false
+    }
+
+    /// A frame raced the broker's kick (destroy, replacement, expiry): the kick carries the real reason and
+    /// arrives within microseconds; if it does not come within a second, close with `fallback`.
+    private func awaitKick(fallback: String) {
+        guard case .attached = state else { return }
+        state = .draining
+        pingTimer?.cancel()
+        eventLoop.scheduleTask(in: .seconds(1)) { [self] in
+            if case .draining = state { close(kick: fallback) }
+        }
     }
 
     // MARK: - Hello
@@ -224,11 +237,11 @@ final class ClientLink: Kickable, @unchecked Sendable {
         }
     }
 
-    /// Pings a client that has been quiet for half an interval, checking every half interval, so a client
-    /// that only answers pings is heard from at least once per interval (the timeout is at least two).
+    /// Pings a client that has been quiet for half an interval, checking every quarter interval, so a client
+    /// that only answers pings is heard from within ¾ of an interval (the timeout is at least two intervals).
     private func startPinging() {
         let half = max(intervalMs / 2, 50)
-        let every = TimeAmount.milliseconds(half)
+        let every = TimeAmount.milliseconds(max(intervalMs / 4, 25))
         pingTimer = eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { [self] _ in
             guard case .attached = state else { return }
             let now = plane.time.now()

@@ -63,13 +63,18 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
         } catch {
             return (.badRequest, Self.error("InvalidParameter", error.reason))
         }
-        if case .hello = message { return (.badRequest, Self.error("InvalidParameter", "type: send ping, suspend or bye")) }
-        if case .pong = message { return (.badRequest, Self.error("InvalidParameter", "type: send ping, suspend or bye")) }
+        if case .hello = message {
+            return (.badRequest, Self.error("InvalidParameter", "type: send ping, suspend or bye"))
+        }
+        if case .pong = message {
+            return (.badRequest, Self.error("InvalidParameter", "type: send ping, suspend or bye"))
+        }
         let link = links.link(for: claims.s, epoch: claims.e)
         if let reason = link.kickedReason, reason == .destroyed || reason == .left || reason == .replaced {
             if reason != .replaced { links.remove(claims.s) }  // told once; the session is over
             return (
-                reason == .replaced ? .conflict : .gone, ServerMessage.kick(reason: reason.rawValue, retryAfterMs: nil).json
+                reason == .replaced ? .conflict : .gone,
+                ServerMessage.kick(reason: reason.rawValue, retryAfterMs: nil).json
             )
         }
         let stats = plane.stats.stats(for: claims.s)

@@ -1,0 +1,818 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import Synchronization
+import Testing
+import TetherProtocol
+import TetherServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+// Raw clients of the client plane (WebSocket, TCP frames, HTTP heartbeats) written on SwiftNIO directly, and
+// a harness that starts a live server with the client plane on and makes projects and sessions for them.
+
+// MARK: - Polling
+
+/// Polls `condition` until it holds or `timeout` passes; `true` when it held.
+func eventually(
+    within timeout: Duration = .seconds(5), every interval: Duration = .milliseconds(10),
+    _ condition: () async throws -> Bool
+) async rethrows -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: timeout)
+    while true {
+        if try await condition() { return true }
+        if clock.now >= deadline { return false }
+        try? await Task.sleep(for: interval)
+    }
+}
+
+// MARK: - What a client received
+
+/// Everything a test client received, shared between its channel handler (on the event loop) and the test.
+final class ClientInbox: Sendable {
+    /// One message from the server.
+    struct Message: Sendable {
+        /// The TCP frame type byte (nil on WebSocket).
+        var frameType: UInt8?
+        /// The raw text.
+        var text: String
+        /// The decoded JSON (`.null` when it was not JSON).
+        var json: JSONValue
+        /// The `type` field.
+        var type: String? { json["type"].string }
+    }
+
+    struct State: Sendable {
+        var messages: [Message] = []
+        /// The code of the WebSocket close frame received (1005 when it carried none).
+        var closeCode: UInt16?
+        var closeReason: String?
+        /// The connection is gone.
+        var closed = false
+        /// WebSocket ping frames (or TCP `ping` messages) from the server.
+        var serverPings = 0
+        /// WebSocket pong frames from the server.
+        var pongFrames = 0
+        var errors: [String] = []
+    }
+
+    let state = Mutex(State())
+
+    func received(_ text: String, frameType: UInt8? = nil) {
+        let json = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
+        state.withLock { $0.messages.append(Message(frameType: frameType, text: text, json: json)) }
+    }
+
+    func closeFrame(code: UInt16?, reason: String?) {
+        state.withLock {
+            if $0.closeCode == nil {
+                $0.closeCode = code ?? 1005
+                $0.closeReason = reason
+            }
+        }
+    }
+
+    func serverPing() { state.withLock { $0.serverPings += 1 } }
+    func pongFrame() { state.withLock { $0.pongFrames += 1 } }
+    func markClosed() { state.withLock { $0.closed = true } }
+    func error(_ error: any Error) { state.withLock { $0.errors.append("\(error)") } }
+
+    var snapshot: State { state.withLock { $0 } }
+    var messages: [Message] { state.withLock { $0.messages } }
+    var closeCode: UInt16? { state.withLock { $0.closeCode } }
+    var isClosed: Bool { state.withLock { $0.closed } }
+    var serverPings: Int { state.withLock { $0.serverPings } }
+    var pongFrames: Int { state.withLock { $0.pongFrames } }
+
+    /// The messages of one type, in order.
+    func messages(_ type: String) -> [Message] { messages.filter { $0.type == type } }
+
+    /// Waits for the `index`-th message of `type` (or the first that `matching` accepts).
+    func wait(
+        for type: String, index: Int = 0, within timeout: Duration = .seconds(5),
+        matching: @Sendable (JSONValue) -> Bool = { _ in true }
+    ) async -> Message? {
+        var found: Message?
+        _ = await eventually(within: timeout) {
+            let all = messages(type).filter { matching($0.json) }
+            if all.count > index { found = all[index] }
+            return found != nil
+        }
+        return found
+    }
+
+    /// Waits until the connection is gone.
+    func waitClosed(within timeout: Duration = .seconds(5)) async -> Bool {
+        await eventually(within: timeout) { isClosed }
+    }
+
+    /// Waits until a welcome arrives or the connection closes.
+    func waitWelcome(within timeout: Duration = .seconds(5)) async -> JSONValue? {
+        var welcome: JSONValue?
+        _ = await eventually(within: timeout) {
+            welcome = messages("welcome").last?.json
+            return welcome != nil || isClosed
+        }
+        return welcome
+    }
+}
+
+// MARK: - Clients
+
+/// A transport of the client channel.
+enum Wire: String, Sendable, CaseIterable, CustomTestStringConvertible {
+    case websocket, tcp
+    var testDescription: String { rawValue }
+    /// How the session shows it.
+    var transportName: String { rawValue }
+}
+
+/// A raw client connection, WebSocket or TCP.
+protocol ClientConnection: Sendable {
+    var wire: Wire { get }
+    var inbox: ClientInbox { get }
+    var channel: any Channel { get }
+    /// Sends a message (a text message, or a frame of the message's type).
+    func send(_ message: ClientMessage) async throws
+    /// Sends JSON text as it is (on TCP in a frame of `frameType`).
+    func send(json: String, frameType: UInt8) async throws
+    /// Sends several messages in one write (so the server reads them together).
+    func send(batch messages: [ClientMessage]) async throws
+}
+
+extension ClientConnection {
+    /// Sends `hello` with the client token; the welcome, or nil when the server closed instead.
+    func hello(token: String) async throws -> JSONValue? {
+        try await send(.hello(.token(token)))
+        return await inbox.waitWelcome()
+    }
+
+    /// Sends `hello` with a resume token; the welcome, or nil when the server closed instead.
+    func resume(_ resumeToken: String) async throws -> JSONValue? {
+        let before = inbox.messages("welcome").count
+        try await send(.hello(.resumeToken(resumeToken)))
+        var welcome: JSONValue?
+        _ = await eventually {
+            let all = inbox.messages("welcome")
+            if all.count > before { welcome = all.last?.json }
+            return welcome != nil || inbox.isClosed
+        }
+        return welcome
+    }
+
+    /// Sends `ping` and waits for its `pong`.
+    @discardableResult
+    func ping(seq: UInt64, t: Int64 = 42) async throws -> JSONValue? {
+        try await send(.ping(seq: seq, t: t))
+        return await inbox.wait(for: "pong") { $0["seq"].int == Int(seq) }?.json
+    }
+
+    /// Closes the socket without any goodbye (a FIN, no close frame, no `bye`).
+    func abort() async {
+        try? await channel.close()
+    }
+
+    /// Resets the connection (SO_LINGER 0: an RST instead of a FIN).
+    func reset() async {
+        if let provider = channel as? any SocketOptionProvider {
+            try? await provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+        }
+        try? await channel.close()
+    }
+}
+
+/// A WebSocket client: masked frames out, every server message, ping and close into its inbox.
+struct WebSocketTestClient: ClientConnection {
+    let wire = Wire.websocket
+    let inbox: ClientInbox
+    let channel: any Channel
+
+    enum Upgrade: Sendable {
+        case upgraded(any Channel)
+        case refused(any Channel)
+    }
+
+    struct NotUpgraded: Error {}
+
+    /// Connects to `ws://127.0.0.1:port/v1/connect`. A client that does not `answerPings` never sends pong
+    /// frames (a silent, stuck client).
+    static func connect(port: Int, path: String = "/v1/connect", answerPings: Bool = true) async throws
+        -> WebSocketTestClient
+    {
+        let inbox = ClientInbox()
+        let upgrade: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(
+                        maxFrameSize: 1 << 20, enableAutomaticErrorHandling: false,
+                        upgradePipelineHandler: { channel, _ in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(RawBytesInjector(), position: .first)
+                                try channel.pipeline.syncOperations.addHandler(
+                                    WebSocketInboxHandler(inbox: inbox, answerPings: answerPings))
+                                return Upgrade.upgraded(channel)
+                            }
+                        })
+                    var headers = HTTPHeaders()
+                    headers.add(name: "Host", value: "127.0.0.1:\(port)")
+                    headers.add(name: "Content-Length", value: "0")
+                    let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+                    var configuration = NIOUpgradableHTTPClientPipelineConfiguration(
+                        upgradeConfiguration: NIOTypedHTTPClientUpgradeConfiguration<Upgrade>(
+                            upgradeRequestHead: head, upgraders: [upgrader],
+                            notUpgradingCompletionHandler: { channel in
+                                channel.eventLoop.makeSucceededFuture(.refused(channel))
+                            }))
+                    configuration.leftOverBytesStrategy = .forwardBytes
+                    return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                        configuration: configuration)
+                }
+            }
+        switch try await upgrade.get() {
+        case .upgraded(let channel):
+            return WebSocketTestClient(inbox: inbox, channel: channel)
+        case .refused(let channel):
+            try? await channel.close()
+            throw NotUpgraded()
+        }
+    }
+
+    func send(_ message: ClientMessage) async throws {
+        try await send(frame: .text, ByteBuffer(bytes: message.json))
+    }
+
+    func send(json: String, frameType: UInt8 = 0) async throws {
+        try await send(frame: .text, ByteBuffer(string: json))
+    }
+
+    func send(batch messages: [ClientMessage]) async throws {
+        for message in messages.dropLast() {
+            channel.write(
+                WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(bytes: message.json)),
+                promise: nil)
+        }
+        if let last = messages.last { try await send(last) }
+    }
+
+    /// Sends one masked frame.
+    func send(frame opcode: WebSocketOpcode, _ data: ByteBuffer, fin: Bool = true) async throws {
+        try await channel.writeAndFlush(WebSocketFrame(fin: fin, opcode: opcode, maskKey: .random(), data: data))
+    }
+
+    /// Writes bytes as they are, below the frame encoder (frames no encoder would make).
+    func send(raw: ByteBuffer) async throws {
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        channel.triggerUserOutboundEvent(RawBytesInjector.Bytes(buffer: raw), promise: promise)
+        try await promise.futureResult.get()
+    }
+
+    /// The header of a masked client frame declaring `length` bytes of payload (the payload is not included).
+    static func frameHeader(opcode: WebSocketOpcode, length: UInt64, fin: Bool = true) -> ByteBuffer {
+        var header = ByteBuffer()
+        header.writeInteger(UInt8(fin ? 0x80 : 0) | UInt8(webSocketOpcode: opcode))
+        switch length {
+        case 0..<126:
+            header.writeInteger(UInt8(0x80) | UInt8(length))
+        case 126...0xFFFF:
+            header.writeInteger(UInt8(0x80 | 126))
+            header.writeInteger(UInt16(length))
+        default:
+            header.writeInteger(UInt8(0x80 | 127))
+            header.writeInteger(length)
+        }
+        header.writeBytes([0x11, 0x22, 0x33, 0x44])  // the masking key
+        return header
+    }
+
+    /// Sends a close frame (a clean WebSocket close, without `bye`).
+    func sendClose(code: UInt16 = 1000) async throws {
+        var data = ByteBuffer()
+        data.writeInteger(code)
+        try await send(frame: .connectionClose, data)
+    }
+}
+
+/// Sits next to the socket and writes the bytes of a `Bytes` user event as they are, past every encoder.
+final class RawBytesInjector: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    struct Bytes: Sendable {
+        var buffer: ByteBuffer
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if let bytes = event as? Bytes {
+            context.writeAndFlush(wrapOutboundOut(bytes.buffer), promise: promise)
+        } else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+        }
+    }
+}
+
+/// Collects what a WebSocket server sends; answers ping frames unless told not to.
+final class WebSocketInboxHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    let inbox: ClientInbox
+    let answerPings: Bool
+
+    init(inbox: ClientInbox, answerPings: Bool) {
+        self.inbox = inbox
+        self.answerPings = answerPings
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text, .binary:
+            inbox.received(String(buffer: frame.unmaskedData))
+        case .ping:
+            inbox.serverPing()
+            if answerPings {
+                let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
+                context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            }
+        case .pong:
+            inbox.pongFrame()
+        case .connectionClose:
+            var data = frame.unmaskedData
+            let code = data.readInteger(as: UInt16.self)
+            inbox.closeFrame(code: code, reason: data.readString(length: data.readableBytes))
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        inbox.markClosed()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        inbox.error(error)
+        context.close(promise: nil)
+    }
+}
+
+/// A TCP frame client: `u32 length | u8 type | JSON`. Writes plain bytes, so it can also send what no
+/// encoder would (a 2^31 length, a truncated frame, noise).
+struct TCPTestClient: ClientConnection {
+    let wire = Wire.tcp
+    let inbox: ClientInbox
+    let channel: any Channel
+
+    /// Connects; a client that does not `answerPings` never answers the server's `ping` messages.
+    static func connect(port: Int, answerPings: Bool = true) async throws -> TCPTestClient {
+        let inbox = ClientInbox()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(
+                        TCPInboxHandler(inbox: inbox, answerPings: answerPings))
+                    return channel
+                }
+            }
+        return TCPTestClient(inbox: inbox, channel: channel)
+    }
+
+    /// The bytes of one frame.
+    static func frame(type: UInt8, _ payload: some Sequence<UInt8>) -> ByteBuffer {
+        var out = ByteBuffer()
+        try? TCPFrameEncoder().encode(data: TCPFrame(type: type, payload: ByteBuffer(bytes: payload)), out: &out)
+        return out
+    }
+
+    func send(_ message: ClientMessage) async throws {
+        try await send(raw: Self.frame(type: message.frameType.rawValue, message.json))
+    }
+
+    func send(json: String, frameType: UInt8) async throws {
+        try await send(raw: Self.frame(type: frameType, Array(json.utf8)))
+    }
+
+    func send(batch messages: [ClientMessage]) async throws {
+        var bytes = ByteBuffer()
+        for message in messages {
+            var frame = Self.frame(type: message.frameType.rawValue, message.json)
+            bytes.writeBuffer(&frame)
+        }
+        try await send(raw: bytes)
+    }
+
+    /// Writes bytes as they are.
+    func send(raw: ByteBuffer) async throws {
+        try await channel.writeAndFlush(raw)
+    }
+
+    /// Half-closes: no more bytes from the client.
+    func shutdownOutput() async {
+        try? await channel.close(mode: .output)
+    }
+}
+
+/// Collects the frames a TCP server sends; answers its `ping` messages with `pong` unless told not to.
+final class TCPInboxHandler: ChannelInboundHandler {
+    typealias InboundIn = TCPFrame
+    typealias OutboundOut = ByteBuffer
+
+    let inbox: ClientInbox
+    let answerPings: Bool
+
+    init(inbox: ClientInbox, answerPings: Bool) {
+        self.inbox = inbox
+        self.answerPings = answerPings
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let text = String(buffer: frame.payload)
+        inbox.received(text, frameType: frame.type)
+        guard frame.type == FrameType.ping.rawValue else { return }
+        inbox.serverPing()
+        guard answerPings,
+            let json = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)),
+            let seq = json["seq"].int, let t = json["t"].int
+        else { return }
+        let pong = ClientMessage.pong(seq: UInt64(seq), t: Int64(t))
+        context.writeAndFlush(
+            wrapOutboundOut(TCPTestClient.frame(type: FrameType.pong.rawValue, pong.json)), promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        inbox.markClosed()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        inbox.error(error)
+        context.close(promise: nil)
+    }
+}
+
+// MARK: - HTTP heartbeats
+
+/// One HTTP exchange with the client port (`POST /v1/heartbeat`), on a fresh connection.
+enum HeartbeatHTTP {
+    struct Reply: Sendable {
+        var status: Int
+        var text: String
+        var json: JSONValue
+        subscript(key: String) -> JSONValue { json[key] }
+    }
+
+    struct NoReply: Error {}
+
+    static func call(
+        port: Int, method: HTTPMethod = .POST, path: String = "/v1/heartbeat", token: String?, body: String
+    ) async throws -> Reply {
+        let (channel, reply) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let promise = channel.eventLoop.makePromise(of: Reply.self)
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(HTTPReplyCollector(promise: promise))
+                    return (channel, promise.futureResult)
+                }
+            }
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: "127.0.0.1:\(port)")
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        headers.add(name: "Connection", value: "close")
+        if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil)
+        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil))
+        defer { channel.close(promise: nil) }
+        return try await reply.get()
+    }
+
+    static func ping(port: Int, token: String?, seq: UInt64, t: Int64 = 7) async throws -> Reply {
+        try await call(
+            port: port, token: token, body: String(decoding: ClientMessage.ping(seq: seq, t: t).json, as: UTF8.self))
+    }
+}
+
+/// Collects one HTTP response.
+final class HTTPReplyCollector: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    let promise: EventLoopPromise<HeartbeatHTTP.Reply>
+    private var status = 0
+    private var body = ByteBuffer()
+    private var done = false
+
+    init(promise: EventLoopPromise<HeartbeatHTTP.Reply>) { self.promise = promise }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            status = Int(head.status.code)
+        case .body(var chunk):
+            body.writeBuffer(&chunk)
+        case .end:
+            guard !done else { return }
+            done = true
+            let text = String(buffer: body)
+            let json = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
+            promise.succeed(HeartbeatHTTP.Reply(status: status, text: text, json: json))
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !done {
+            done = true
+            promise.fail(HeartbeatHTTP.NoReply())
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if !done {
+            done = true
+            promise.fail(error)
+        }
+        context.close(promise: nil)
+    }
+}
+
+// MARK: - The live server
+
+/// What a test needs to give a client: the session, its token, and where to connect.
+struct Credentials: Sendable {
+    var sessionId: String
+    var userId: String
+    var concurrencyId: String
+    var epoch: Int
+    var token: String
+}
+
+/// A live server with the client plane on (WebSocket and HTTP on a free port, TCP on a port picked free).
+final class PlaneHarness: Sendable {
+    let api: API
+    let clientPort: Int
+    let tcpPort: Int
+    private let clients = Mutex<[any ClientConnection]>([])
+
+    init(api: API, clientPort: Int, tcpPort: Int) {
+        self.api = api
+        self.clientPort = clientPort
+        self.tcpPort = tcpPort
+    }
+
+    /// A TCP port that was free a moment ago.
+    static func freePort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress?.port ?? 0
+        try await channel.close()
+        return port
+    }
+
+    /// Starts a server with TCP on, learns its ports, runs `body`, closes every client it made.
+    static func run(_ body: @escaping @Sendable (PlaneHarness) async throws -> Void) async throws {
+        let app = try await makeApplication()
+        try await app.test(.live) { client in
+            let api = API(client: client)
+            // Learn the client port from a CreateSession's `connect` block.
+            _ = try await api.post("/v1/projects", #"{"id":"probe","capacity":1}"#)
+            _ = try await api.post("/v1/projects/probe/concurrency/apply", #"{"userId":"probe"}"#)
+            let created = try await api.post("/v1/projects/probe/sessions", #"{"userId":"probe"}"#)
+            let ws = try #require(created["connect"]["websocket"].string)
+            let tcp = try #require(created["connect"]["tcp"].string)
+            let harness = PlaneHarness(api: api, clientPort: try port(of: ws), tcpPort: try port(of: tcp))
+            do {
+                try await body(harness)
+            } catch {
+                await harness.closeAll()
+                throw error
+            }
+            await harness.closeAll()
+        }
+    }
+
+    /// Binds the client plane; retries with another TCP port if the picked one was taken meanwhile.
+    private static func makeApplication() async throws -> some ApplicationProtocol {
+        var attempt = 0
+        while true {
+            var server = TestServer()
+            server.tcpPort = try await freePort()
+            do {
+                return try await TetherServer(configuration: server.configuration()).makeApplication()
+            } catch {
+                attempt += 1
+                if attempt >= 5 { throw error }
+            }
+        }
+    }
+
+    struct BadURL: Error { var url: String }
+
+    private static func port(of url: String) throws -> Int {
+        guard let text = url.split(separator: ":").last?.split(separator: "/").first, let port = Int(text), port > 0
+        else { throw BadURL(url: url) }
+        return port
+    }
+
+    private func closeAll() async {
+        for client in clients.withLock({ $0 }) { try? await client.channel.close() }
+    }
+
+    // MARK: Backend calls
+
+    /// Creates a project. The defaults (1 s interval, 10 s timeout, 10 s grace) keep tests that are not about
+    /// timeouts, pings or grace independent of how busy the machine is; those that are set their own.
+    func project(
+        _ id: String = "p", capacity: Int = 10, intervalMs: Int = 1_000, timeoutMs: Int = 10_000, graceMs: Int = 10_000,
+        extra: String = ""
+    ) async throws {
+        let body =
+            #"{"id":"\#(id)","capacity":\#(capacity),"heartbeat":{"intervalMs":\#(intervalMs),"timeoutMs":\#(timeoutMs)},"#
+            + #""reconnectGraceMs":\#(graceMs)\#(extra)}"#
+        let reply = try await api.post("/v1/projects", body)
+        try #require(reply.status == .created, "\(reply.text)")
+    }
+
+    /// ApplyConcurrent, then CreateSession.
+    func session(_ userId: String, project: String = "p") async throws -> Credentials {
+        let applied = try await api.post("/v1/projects/\(project)/concurrency/apply", #"{"userId":"\#(userId)"}"#)
+        try #require(applied.status == .ok, "\(applied.text)")
+        let created = try await api.post("/v1/projects/\(project)/sessions", #"{"userId":"\#(userId)"}"#)
+        try #require(created.status == .created, "\(created.text)")
+        return Credentials(
+            sessionId: try #require(created["sessionId"].string), userId: userId,
+            concurrencyId: try #require(created["concurrencyId"].string), epoch: try #require(created["epoch"].int),
+            token: try #require(created["clientToken"].string))
+    }
+
+    /// `GET /v1/sessions/{id}`.
+    func get(_ sessionId: String) async throws -> JSONValue {
+        try await api.get("/v1/sessions/\(sessionId)").json
+    }
+
+    /// Polls the session until it is in `state`; returns its last reading.
+    @discardableResult
+    func wait(
+        _ sessionId: String, state: String, within timeout: Duration = .seconds(5),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> JSONValue {
+        var last = JSONValue.null
+        let reached = try await eventually(within: timeout, every: .milliseconds(50)) {
+            last = try await get(sessionId)
+            return last["state"].string == state
+        }
+        #expect(
+            reached, "session never reached \(state): \(last["state"]) \(last["lastCause"])",
+            sourceLocation: sourceLocation)
+        return last
+    }
+
+    // MARK: Clients
+
+    /// Opens a client connection (closed at the end of the test). By default it does not answer the server's
+    /// pings: the default project's 10 s timeout outlasts any test, and an answer racing a kick can change the
+    /// kick's reason (see aDestroyRacingTheClientsFramesIsStillDestroyed).
+    func connect(_ wire: Wire, answerPings: Bool = false) async throws -> any ClientConnection {
+        let client: any ClientConnection =
+            switch wire {
+            case .websocket: try await WebSocketTestClient.connect(port: clientPort, answerPings: answerPings)
+            case .tcp: try await TCPTestClient.connect(port: tcpPort, answerPings: answerPings)
+            }
+        clients.withLock { $0.append(client) }
+        return client
+    }
+
+    func websocket(answerPings: Bool = false) async throws -> WebSocketTestClient {
+        try await connect(.websocket, answerPings: answerPings) as! WebSocketTestClient
+    }
+
+    func tcp(answerPings: Bool = false) async throws -> TCPTestClient {
+        try await connect(.tcp, answerPings: answerPings) as! TCPTestClient
+    }
+
+    /// Connects and says hello; fails the test when no welcome comes.
+    func connected(_ wire: Wire, _ credentials: Credentials, answerPings: Bool = false) async throws -> (
+        any ClientConnection, JSONValue
+    ) {
+        let client = try await connect(wire, answerPings: answerPings)
+        let welcome = try #require(
+            try await client.hello(token: credentials.token), "no welcome: \(client.inbox.snapshot)")
+        return (client, welcome)
+    }
+
+    /// `POST /v1/heartbeat`.
+    func heartbeat(token: String?, body: String) async throws -> HeartbeatHTTP.Reply {
+        try await HeartbeatHTTP.call(port: clientPort, token: token, body: body)
+    }
+}
+
+// MARK: - A healthy neighbour
+
+/// A client that pings every 100 ms in the background, to show abuse next to it changes nothing for it.
+final class Heartbeater: Sendable {
+    let client: any ClientConnection
+    let credentials: Credentials
+    private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
+
+    init(client: any ClientConnection, credentials: Credentials) {
+        self.client = client
+        self.credentials = credentials
+        let task = Task { [client] in
+            var seq: UInt64 = 1
+            while !Task.isCancelled {
+                try? await client.send(.ping(seq: seq, t: Int64(seq)))
+                seq += 1
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        self.task.withLock { $0 = task }
+    }
+
+    /// Connects a fresh session of `userId` over `wire` and starts heartbeating.
+    static func start(_ harness: PlaneHarness, _ wire: Wire, userId: String = "neighbour", project: String = "p")
+        async throws -> Heartbeater
+    {
+        let credentials = try await harness.session(userId, project: project)
+        let (client, _) = try await harness.connected(wire, credentials)
+        return Heartbeater(client: client, credentials: credentials)
+    }
+
+    /// Expects the neighbour still connected and still answered.
+    func expectHealthy(_ harness: PlaneHarness, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let before = client.inbox.messages("pong").count
+        let answered = await eventually { client.inbox.messages("pong").count >= before + 2 }
+        #expect(answered, "the healthy client got no more pongs", sourceLocation: sourceLocation)
+        #expect(!client.inbox.isClosed, "the healthy client was closed", sourceLocation: sourceLocation)
+        let session = try await harness.get(credentials.sessionId)
+        #expect(
+            session["state"].string == "connected", "the healthy session is \(session["state"])",
+            sourceLocation: sourceLocation)
+    }
+
+    func stop() { task.withLock { $0?.cancel() } }
+
+    deinit { task.withLock { $0?.cancel() } }
+}
+
+// MARK: - Expectations
+
+/// Expects a broker kick: the `kick` message with `reason`, then (WebSocket) a close frame with `code`, and
+/// the connection closed.
+func expectKick(
+    _ client: any ClientConnection, reason: String, code: UInt16, sourceLocation: SourceLocation = #_sourceLocation
+) async {
+    let kick = await client.inbox.wait(for: "kick")
+    #expect(
+        kick?["reason"].string == reason, "kick: \(kick?.text ?? "none"), inbox: \(client.inbox.snapshot)",
+        sourceLocation: sourceLocation)
+    if client.wire == .tcp { #expect(kick?.frameType == FrameType.kick.rawValue, sourceLocation: sourceLocation) }
+    #expect(await client.inbox.waitClosed(), "still open after the kick", sourceLocation: sourceLocation)
+    if client.wire == .websocket {
+        #expect(
+            client.inbox.closeCode == code, "close code \(String(describing: client.inbox.closeCode))",
+            sourceLocation: sourceLocation)
+    }
+}
+
+/// Expects a protocol close: WebSocket a close frame with `code`; TCP a `kick` with `tcpReason`, then the close.
+func expectProtocolClose(
+    _ client: any ClientConnection, code: UInt16, tcpReason: String, sourceLocation: SourceLocation = #_sourceLocation
+) async {
+    #expect(await client.inbox.waitClosed(), "still open", sourceLocation: sourceLocation)
+    switch client.wire {
+    case .websocket:
+        #expect(
+            client.inbox.closeCode == code,
+            "close code \(String(describing: client.inbox.closeCode)), inbox: \(client.inbox.snapshot)",
+            sourceLocation: sourceLocation)
+    case .tcp:
+        let kick = client.inbox.messages("kick").last
+        #expect(
+            kick?["reason"].string == tcpReason, "kick: \(kick?.text ?? "none"), inbox: \(client.inbox.snapshot)",
+            sourceLocation: sourceLocation)
+    }
+}
+
+extension ClientInbox.Message {
+    subscript(key: String) -> JSONValue { json[key] }
+}
+
+extension JSONValue {
+    /// A number as a `Double`.
+    var doubleValue: Double? { if case .number(let n) = self { n } else { nil } }
+}
