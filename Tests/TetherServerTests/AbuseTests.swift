@@ -108,11 +108,13 @@ import TetherServer
                 let ws = try #require(client as? WebSocketTestClient)
                 var frame = WebSocketTestClient.frameHeader(opcode: .ping, length: 1)
                 frame.writeInteger(UInt8(ascii: "x") ^ 0x11)  // masked with the header's key
-                await Self.flood(ws, answered: { ws.inbox.pongFrames }) { count in
-                    var bytes = ByteBuffer()
-                    for _ in 0..<count { bytes.writeImmutableBuffer(frame) }
-                    try? await ws.send(raw: bytes)
-                }
+                await Self.flood(
+                    ws, answered: { ws.inbox.pongFrames },
+                    send: { count in
+                        var bytes = ByteBuffer()
+                        for _ in 0..<count { bytes.writeImmutableBuffer(frame) }
+                        try? await ws.send(raw: bytes)
+                    })
                 await expectProtocolClose(ws, code: 4029, tcpReason: "")
                 #expect(ws.inbox.pongFrames >= 90, "pong frames \(ws.inbox.pongFrames)")
                 try await Self.expectGrace(h, c)
@@ -266,13 +268,15 @@ import TetherServer
     static func flood(_ h: PlaneHarness, _ wire: Wire) async throws {
         let (client, c) = try await attached(h, wire)
         var seq: UInt64 = 0
-        await flood(client, answered: { client.inbox.messages("pong").count }) { count in
-            let pings = (0..<count).map { _ in
-                seq += 1
-                return ClientMessage.ping(seq: seq, t: 0)
-            }
-            try? await client.send(batch: pings)
-        }
+        await flood(
+            client, answered: { client.inbox.messages("pong").count },
+            send: { count in
+                let pings = (0..<count).map { _ in
+                    seq += 1
+                    return ClientMessage.ping(seq: seq, t: 0)
+                }
+                try? await client.send(batch: pings)
+            })
         await expectProtocolClose(client, code: 4029, tcpReason: "rateLimited")
         // The burst was served first.
         let pongs = client.inbox.messages("pong").count

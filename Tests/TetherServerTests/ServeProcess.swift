@@ -33,9 +33,13 @@ final class ServeProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(30)
         var buffer = Data()
         while port == 0 && Date() < deadline {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            buffer += chunk
+            // read(2) retried on EINTR: FileHandle.availableData traps when a signal interrupts it.
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let fd = output.fileHandleForReading.fileDescriptor
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            buffer += chunk[0..<n]
             lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
             for line in lines where line.contains("listening on http://127.0.0.1:") {
                 port = Int(line.split(separator: ":").last ?? "") ?? 0
