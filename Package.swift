@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The rules: a pure, synchronous state machine. No I/O, no clock reads.
@@ -69,24 +71,41 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("Web")],
+            swiftSettings: strictSettings
+        ),
+        // The Swift SDK: plain SwiftNIO clients for WebSocket and TCP frames (no TLS stack to build).
+        .target(
+            name: "TetherClient",
+            dependencies: [
+                "TetherProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
-        // The Swift SDK.
-        .target(name: "TetherClient", dependencies: ["TetherProtocol"], swiftSettings: strictSettings),
         .executableTarget(
             name: "tether",
             dependencies: [
-                "TetherServer",
+                "TetherServer", "TetherClient", "TetherProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "TetherServerTests",
             dependencies: [
-                "TetherServer", "TetherCore", "TetherStore", "TetherProtocol", "tether",
+                "TetherServer", "TetherCore", "TetherStore", "TetherProtocol", "TetherClient", "tether",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,6 +114,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TetherClientTests",
+            dependencies: ["TetherClient", "TetherProtocol"],
             swiftSettings: strictSettings
         ),
         .testTarget(

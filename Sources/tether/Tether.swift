@@ -1,11 +1,13 @@
 import ArgumentParser
 
-/// The `tether` command: `serve` now; `sim`, `bench` and the backend commands come with later issues.
+/// The `tether` command: `serve`, the backend commands (etcdctl style), `sim` and `bench`.
 @main
 struct Tether: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tether",
         abstract: "A session broker: concurrency slots, heartbeats, grace windows and resumable sessions.",
-        subcommands: [Serve.self],
+        subcommands: [
+            Serve.self, Projects.self, Apply.self, Sessions.self, Count.self, Events.self, Sim.self, Bench.self,
+        ],
         defaultSubcommand: Serve.self)
 }

@@ -22,7 +22,8 @@ final class ServeProcess: @unchecked Sendable {
     init(dataPath: String, apiKey: String?, tcpPort: Int = 0) throws {
         process.executableURL = Self.binary
         var arguments = [
-            "serve", "--host", "127.0.0.1", "--port", "0", "--client-port", "0", "--tcp-port", "\(tcpPort)", "--data", dataPath,
+            "serve", "--host", "127.0.0.1", "--port", "0", "--client-port", "0", "--tcp-port", "\(tcpPort)", "--data",
+            dataPath,
             "--log-level", "warning",
         ]
         if let apiKey { arguments += ["--api-key", apiKey] }

@@ -54,7 +54,9 @@ import TetherProtocol
         let k = Self.key
         let first = try ServeProcess(dataPath: data, apiKey: k, tcpPort: ServeProcess.freePort())
         #expect(first.tcpPort > 0)
-        #expect(try await first.call("POST", "/v1/projects", #"{"id":"p","capacity":2,"reconnectGraceMs":0}"#, key: k).0 == 201)
+        #expect(
+            try await first.call("POST", "/v1/projects", #"{"id":"p","capacity":2,"reconnectGraceMs":0}"#, key: k).0
+                == 201)
         #expect(try await first.call("POST", "/v1/projects/p/concurrency/apply", #"{"userId":"u"}"#, key: k).0 == 200)
         let (_, created) = try await first.call("POST", "/v1/projects/p/sessions", #"{"userId":"u"}"#, key: k)
         let object = try #require(created as? [String: Any])
@@ -82,7 +84,9 @@ import TetherProtocol
         let (_, detail) = try await second.call("GET", "/v1/sessions/\(sessionId)", key: k)
         let before = try #require(detail as? [String: Any])
         #expect(before["state"] as? String == "grace" && before["lastCause"] as? String == "shutdown")
-        let (resumed, _) = try await Self.session(port: second.tcpPort, hello: .hello(.resumeToken(w.resumeToken))) { false }
+        let (resumed, _) = try await Self.session(port: second.tcpPort, hello: .hello(.resumeToken(w.resumeToken))) {
+            false
+        }
         let r = try #require(resumed)
         #expect(r.sessionId == sessionId && r.epoch == 2 && r.concurrencyId == w.concurrencyId)
         #expect(second.terminate() == 0)
