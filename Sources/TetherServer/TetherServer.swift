@@ -57,7 +57,12 @@ public struct TetherServer: Sendable {
         return Application(
             router: api.router(),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "tether"),
-            services: [plane, service],
+            services: [
+                plane, service,
+                EventRetention(
+                    store: store, keep: configuration.eventsKeep, maxAgeMs: configuration.eventsMaxAgeMs, time: time,
+                    logger: logger),
+            ],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 Console.line("tether: backend API listening on http://\(host):\(port)")

@@ -19,7 +19,7 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     /// Starts `tether serve` and waits until it prints where it listens.
-    init(dataPath: String, apiKey: String?, tcpPort: Int = 0) throws {
+    init(dataPath: String, apiKey: String?, tcpPort: Int = 0, extraArguments: [String] = []) throws {
         process.executableURL = Self.binary
         var arguments = [
             "serve", "--host", "127.0.0.1", "--port", "0", "--client-port", "0", "--tcp-port", "\(tcpPort)", "--data",
@@ -27,6 +27,7 @@ final class ServeProcess: @unchecked Sendable {
             "--log-level", "warning",
         ]
         if let apiKey { arguments += ["--api-key", apiKey] }
+        arguments += extraArguments
         process.arguments = arguments
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
