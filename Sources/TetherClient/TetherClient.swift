@@ -93,13 +93,15 @@ public actor TetherClient {
     /// ``endSuspension()`` or a reconnect.
     public func suspend(expected: Duration, reason: SuspendReason = .background) async throws(TetherClientError) {
         guard let link, welcomed, case .connected = state else { throw .notConnected }
+        // Set before the send: a heartbeat tick running while this call awaits must not ping (a ping would end
+        // the suspension on the server).
+        suspension = expected
+        emit(.suspended)
         do {
             try await link.send(.suspend(expectedMs: max(0, expected.milliseconds), reason: reason.rawValue))
         } catch {
             throw .notConnected
         }
-        suspension = expected
-        emit(.suspended)
     }
 
     /// Ends a declared suspension: a ping at once, heartbeats again.
@@ -109,6 +111,12 @@ public actor TetherClient {
         emit(.connected(session))
         let seq = meter.sent(at: configuration.now())
         do { try await link.send(.ping(seq: seq, t: configuration.now().milliseconds)) } catch { throw .notConnected }
+    }
+
+    /// Drops the current connection at once, without `bye`, as a network loss would: the client reconnects by
+    /// its rules with the resume token. For an app that knows its network changed (and for tests).
+    public func dropConnection() {
+        link?.close()
     }
 
     /// Leaves: sends `bye` (the session ends `left` and its concurrency is free at once) and ends the client.
