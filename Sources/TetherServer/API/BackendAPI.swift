@@ -20,7 +20,19 @@ struct BackendAPI: Sendable {
     /// The router with every route; unauthenticated routes first.
     func router() -> Router<TetherRequestContext> {
         let router = Router(context: TetherRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: APIErrorMiddleware())
+        router.get("/metrics") { _, _ in
+            let counts = service.read { broker in
+                var counts: [ProjectID: ConcurrencyCount] = [:]
+                for project in broker.allProjects { counts[project.id] = try? broker.count(project.id) }
+                return counts
+            }
+            TetherMetrics.updatePools(counts)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: TetherMetrics.render())))
+        }
         router.get("/healthz") { _, _ in ["status": "ok"] }
         router.get("/readyz") { _, _ in ["status": "ready"] }
         router.get("/openapi.json") { _, _ in

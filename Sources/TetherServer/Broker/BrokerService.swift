@@ -124,6 +124,8 @@ public final class BrokerService: Service, Sendable {
             case .event(let event): events.append(event)
             case .kick(let kick): kicks.append(kick)
             case .saveSession(let session) where session.state == .ended: ended.append(session.id)
+            case .deadlineExpired(let kind, let latenessMs):
+                TetherMetrics.lateness(kind, ms: latenessMs)
             case .deadlinesShifted(let ms):
                 logger.warning("process stalled; deadlines moved later", metadata: ["stallMs": "\(ms)"])
             default: break
