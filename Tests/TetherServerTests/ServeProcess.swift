@@ -18,15 +18,21 @@ final class ServeProcess: @unchecked Sendable {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tether")
     }
 
-    /// Starts `tether serve` and waits until it prints where it listens.
-    init(dataPath: String, apiKey: String?, tcpPort: Int = 0) throws {
+    /// Starts `tether serve` and waits until it prints where it listens. Ports 0 pick free ones (fixed ports
+    /// let a restart come back where its clients look for it).
+    init(
+        dataPath: String, apiKey: String?, tcpPort: Int = 0, apiPort: Int = 0, clientPort: Int = 0,
+        extraArguments: [String] = []
+    ) throws {
         process.executableURL = Self.binary
         var arguments = [
-            "serve", "--host", "127.0.0.1", "--port", "0", "--client-port", "0", "--tcp-port", "\(tcpPort)", "--data",
+            "serve", "--host", "127.0.0.1", "--port", "\(apiPort)", "--client-port", "\(clientPort)", "--tcp-port",
+            "\(tcpPort)", "--data",
             dataPath,
             "--log-level", "warning",
         ]
         if let apiKey { arguments += ["--api-key", apiKey] }
+        arguments += extraArguments
         process.arguments = arguments
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
