@@ -64,12 +64,12 @@ struct Bench: AsyncParsableCommand {
         var report = BenchReport(
             startedAt: Int64(BenchProc.wallMs()), build: build, smoke: smoke, machine: BenchProc.machine(),
             scenarios: [])
-        print(
+        WorkerIO.say(
             "tether bench: \(report.machine.cores) cores, \(report.machine.memoryBytes >> 20) MiB, "
                 + "\(report.machine.cpuModel); \(build) build\(smoke ? ", smoke sizes" : "")")
         var failures: [String] = []
         for scenario in chosen {
-            print("==> \(scenario.rawValue)")
+            WorkerIO.say("==> \(scenario.rawValue)")
             do {
                 let result = try await scenario.run(context, options)
                 report.scenarios.append(result)
@@ -77,13 +77,13 @@ struct Bench: AsyncParsableCommand {
                 try write(report)
             } catch {
                 failures.append(scenario.rawValue)
-                print("    FAILED: \(error)")
+                WorkerIO.say("    FAILED: \(error)")
             }
         }
         try write(report)
         await context.cleanUp(keepFiles: keepFiles)
-        if keepFiles { print("files kept in \(context.directory)") }
-        print("figures written to \(jsonOut)")
+        if keepFiles { WorkerIO.say("files kept in \(context.directory)") }
+        WorkerIO.say("figures written to \(jsonOut)")
         BenchTable.printSummary(report)
         if !failures.isEmpty { throw BenchError("scenarios that could not run: \(failures.joined(separator: ", "))") }
     }

@@ -1,4 +1,4 @@
-/// Prints results as plain-text tables.
+/// Prints results as plain-text tables (each line written at once, also into a file or a pipe).
 enum BenchTable {
     /// A progress line, written at once (also when stdout is a file).
     static func progress(_ line: String) { WorkerIO.say("    … \(line)") }
@@ -12,23 +12,23 @@ enum BenchTable {
             if let goal = goals[key] {
                 line += "   goal \(goal.comparison) \(format(goal.value))  " + (goal.met == true ? "met" : "MISSED")
             }
-            Swift.print(line)
+            WorkerIO.say(line)
         }
-        Swift.print(
+        WorkerIO.say(
             "    " + pad("server CPU / load CPU", 26)
                 + pad("\(format(r.serverCPU.total)) s / \(format(r.loadCPU.total)) s", 14, right: true)
                 + "   over \(format(r.windowSeconds)) s (scenario \(format(r.totalSeconds)) s)")
-        for note in r.notes { Swift.print("    note: \(note)") }
+        for note in r.notes { WorkerIO.say("    note: \(note)") }
     }
 
     /// Every goal of the run: goal, measured, met.
     static func printSummary(_ report: BenchReport) {
-        Swift.print("")
-        Swift.print(pad("scenario", 15) + pad("figure", 26) + pad("measured", 14, right: true) + "   goal")
+        WorkerIO.say("")
+        WorkerIO.say(pad("scenario", 15) + pad("figure", 26) + pad("measured", 14, right: true) + "   goal")
         for r in report.scenarios {
             for goal in r.goals {
                 let measured = r.figures[goal.figure].map(format) ?? "-"
-                Swift.print(
+                WorkerIO.say(
                     pad(r.name, 15) + pad(goal.figure, 26) + pad(measured, 14, right: true) + "   "
                         + "\(goal.comparison) \(format(goal.value))  " + (goal.met == true ? "met" : "MISSED"))
             }

@@ -261,7 +261,7 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
     func ponged(_ client: LoadClient, seq: UInt64, st: Int64) {
         switch config.role {
         case .expire:
-            if seq == client.mark { client.markSt = st }
+            if client.mark > 0 && seq == client.mark { client.markSt = st }
         case .hammer:
             hammerPong(client)
         default:

@@ -86,7 +86,8 @@ extension LoadWorker {
                 }
                 bound.value(reply)
             case .failure:
-                result.errors["\(kind) failed", default: 0] += 1
+                // Requests cut off when the connections close at the end of the window do not count.
+                if api.inWindow { result.errors["\(kind) failed", default: 0] += 1 }
             }
         }
     }
