@@ -26,6 +26,13 @@ public struct TetherConfiguration: Sendable {
     public var eventsMaxAgeMs: Millis = 7 * 24 * 3_600_000
     /// How often an idle event stream (SSE) sends a `: keepalive` comment.
     public var eventStreamKeepAliveMs: Int64 = 15_000
+    /// Webhook retry timing (first delay, longest delay, request timeout).
+    var webhookRetry = WebhookDispatcher.Retry()
+    /// The first webhook retry's delay; later ones double, up to a minute.
+    public var webhookRetryBaseMs: Int64 {
+        get { webhookRetry.baseMs }
+        set { webhookRetry.baseMs = newValue }
+    }
     /// Broker settings.
     public var broker = BrokerConfiguration()
     /// Told to clients on shutdown.

@@ -53,9 +53,12 @@ public struct TetherServer: Sendable {
         Console.line(
             "tether: client plane listening on ws://\(configuration.host):\(plane.clientPort)/v1/connect"
                 + (plane.tcpPort == 0 ? "" : " and tcp://\(configuration.host):\(plane.tcpPort)"))
+        let webhooks = WebhookDispatcher(
+            service: service, store: store, time: time, logger: logger, retry: configuration.webhookRetry)
         let api = BackendAPI(
             service: service, store: store, signer: signer, configuration: configuration, apiKeyHashes: keyHashes,
-            time: time, stats: planeContext.stats, clientPort: plane.clientPort, tcpPort: plane.tcpPort)
+            time: time, stats: planeContext.stats, webhooks: webhooks, clientPort: plane.clientPort,
+            tcpPort: plane.tcpPort)
         let host = configuration.host
         return Application(
             router: api.router(),
@@ -65,6 +68,7 @@ public struct TetherServer: Sendable {
                 EventRetention(
                     store: store, keep: configuration.eventsKeep, maxAgeMs: configuration.eventsMaxAgeMs, time: time,
                     logger: logger),
+                webhooks,
             ],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

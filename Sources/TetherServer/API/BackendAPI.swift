@@ -13,6 +13,7 @@ struct BackendAPI: Sendable {
     let apiKeyHashes: [String]
     let time: any TimeSource
     let stats: StatsRegistry
+    let webhooks: WebhookDispatcher
     /// The client plane's bound ports (they differ from the configuration when it asked for port 0).
     var clientPort: Int
     var tcpPort: Int
@@ -44,6 +45,7 @@ struct BackendAPI: Sendable {
         addProjectRoutes(to: v1)
         addSessionRoutes(to: v1)
         addEventRoutes(to: v1)
+        addWebhookRoutes(to: v1)
         return router
     }
 
