@@ -20,6 +20,8 @@ public struct TetherConfiguration: Sendable {
     public var apiKey: String?
     /// The log level.
     public var logLevel: Logger.Level = .info
+    /// Makes the server's log handler; `nil` uses swift-log's bootstrapped system (tests capture logs here).
+    public var logHandler: (@Sendable (String) -> any LogHandler)?
     /// Event retention: how many of the newest events are kept.
     public var eventsKeep: Int = 1_000_000
     /// Event retention: events older than this are deleted (7 days by default).

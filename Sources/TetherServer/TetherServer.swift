@@ -32,7 +32,7 @@ public struct TetherServer: Sendable {
     public func makeApplication(
         onReady: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
-        var logger = Logger(label: "tether")
+        var logger = configuration.logHandler.map { Logger(label: "tether", factory: $0) } ?? Logger(label: "tether")
         logger.logLevel = configuration.logLevel
         TetherMetrics.bootstrap()
         let store = try SQLiteStore(path: configuration.dataPath) { report in

@@ -41,6 +41,8 @@ struct Serve: AsyncParsableCommand {
     )
     var eventsKeepAliveMs: Int?
 
+    @Option(name: .customLong("log-format"), help: "text or json (env TETHER_LOG_FORMAT).") var logFormat: String?
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         func value(_ flag: String?, _ name: String) -> String? { flag ?? env["TETHER_\(name)"] }
@@ -91,6 +93,11 @@ struct Serve: AsyncParsableCommand {
         where !(0...65_535).contains(p) {
             throw ValidationError("--\(name) must be between 0 and 65535")
         }
+        let formatName = value(logFormat, "LOG_FORMAT") ?? "text"
+        guard let format = LogFormat(rawValue: formatName) else {
+            throw ValidationError("unknown log format '\(formatName)' (text or json)")
+        }
+        format.bootstrap(level: c.logLevel)
         try await TetherServer(configuration: c).run()
     }
 }

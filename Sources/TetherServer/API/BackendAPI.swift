@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import TetherCore
 import TetherStore
 
@@ -23,6 +24,7 @@ struct BackendAPI: Sendable {
         let router = Router(context: TetherRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.debug))
         router.get("/metrics") { _, _ in
             let counts = service.read { broker in
                 var counts: [ProjectID: ConcurrencyCount] = [:]
