@@ -75,10 +75,10 @@ final class WebhookDispatcher: Service, Sendable {
 
     /// Starts a worker for every project with a webhook, now and whenever events arrive, until shutdown.
     func run() async throws {
-        let signals = service.feed.subscribe(idleAfter: .seconds(1))
+        let subscription = service.feed.subscribe(idleAfter: .seconds(1))
         await withDiscardingTaskGroup { group in
             // Ends at graceful shutdown; the workers are cancelled with the group.
-            for await _ in signals.cancelOnGracefulShutdown() {
+            for await _ in subscription.signals.cancelOnGracefulShutdown() {
                 let configured = self.service.read { broker in
                     broker.allProjects.filter { $0.policy.webhook != nil }.map(\.id)
                 }
@@ -91,6 +91,8 @@ final class WebhookDispatcher: Service, Sendable {
             }
             group.cancelAll()
         }
+        // A service must not return before it is asked to stop (the group would call that a failure).
+        try? await gracefulShutdown()
     }
 
     /// The webhook in force for a project: `nil` when it was removed; `.some(nil)` style is avoided by
@@ -109,8 +111,9 @@ final class WebhookDispatcher: Service, Sendable {
             (try? await store.setting(Self.cursorKey(projectId))).flatMap { $0.flatMap(UInt64.init) } ?? 0)
         var persisted = cursor
         update(projectId) { $0 = $0 ?? WebhookStatus(url: webhook.url, deliveredCursor: cursor) }
-        let signals = service.feed.subscribe(idleAfter: .seconds(1))
-        var iterator = signals.makeAsyncIterator()
+        let subscription = service.feed.subscribe(idleAfter: .seconds(1))
+        defer { subscription.finish() }
+        var iterator = subscription.signals.makeAsyncIterator()
         let encoder = JSONEncoder()
         defer { update(projectId) { $0?.state = "idle" } }
         while !Task.isCancelled {
