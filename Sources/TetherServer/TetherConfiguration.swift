@@ -22,6 +22,9 @@ public struct TetherConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     /// Broker settings.
     public var broker = BrokerConfiguration()
+    /// Demo mode: creates the `demo` project and serves `/demo` and the unauthenticated `POST /demo/session`.
+    /// Never on a server reachable from the internet.
+    public var demo = false
     /// Told to clients on shutdown.
     public var shutdownRetryAfterMs: Millis = 1_000
 

@@ -41,6 +41,8 @@ public struct TetherServer: Sendable {
         let service = try await BrokerService(
             store: store, time: time, configuration: configuration.broker,
             shutdownRetryAfterMs: configuration.shutdownRetryAfterMs, logger: logger)
+        let assets = try WebAssets.load()
+        if configuration.demo { try await DemoMode.ensureProject(service) }
         let planeContext = ClientPlaneContext(
             service: service, signer: signer, registry: ConnectionRegistry(), stats: StatsRegistry(), time: time,
             logger: logger)
@@ -52,8 +54,10 @@ public struct TetherServer: Sendable {
                 + (plane.tcpPort == 0 ? "" : " and tcp://\(configuration.host):\(plane.tcpPort)"))
         let api = BackendAPI(
             service: service, store: store, signer: signer, configuration: configuration, apiKeyHashes: keyHashes,
-            time: time, stats: planeContext.stats, clientPort: plane.clientPort, tcpPort: plane.tcpPort)
+            time: time, stats: planeContext.stats, assets: assets, clientPort: plane.clientPort,
+            tcpPort: plane.tcpPort)
         let host = configuration.host
+        let demo = configuration.demo
         return Application(
             router: api.router(),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "tether"),
@@ -61,6 +65,11 @@ public struct TetherServer: Sendable {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 Console.line("tether: backend API listening on http://\(host):\(port)")
+                if demo {
+                    Console.line(
+                        "tether: demo at http://\(host):\(port)/demo (demo mode: POST /demo/session needs no key;"
+                            + " never expose this server)")
+                }
                 await onReady(port)
             },
             logger: logger)

@@ -3,7 +3,8 @@ import Hummingbird
 import TetherCore
 import TetherStore
 
-/// The backend API (control plane): projects, concurrency, sessions, events, health, the OpenAPI document.
+/// The control plane: the backend API (projects, concurrency, sessions, events), health, the OpenAPI document,
+/// the browser SDK, the dashboard and, with `--demo`, the demo.
 struct BackendAPI: Sendable {
     let service: BrokerService
     let store: any Store
@@ -12,6 +13,8 @@ struct BackendAPI: Sendable {
     let apiKeyHashes: [String]
     let time: any TimeSource
     let stats: StatsRegistry
+    /// The browser files (SDK, demo, dashboard).
+    let assets: WebAssets
     /// The client plane's bound ports (they differ from the configuration when it asked for port 0).
     var clientPort: Int
     var tcpPort: Int
@@ -27,6 +30,8 @@ struct BackendAPI: Sendable {
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
+        addWebRoutes(to: router)
+        if configuration.demo { addDemoRoutes(to: router) }
         let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(keyHashes: apiKeyHashes))
         addProjectRoutes(to: v1)
         addSessionRoutes(to: v1)

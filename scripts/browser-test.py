@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""Headless-Chromium test of Tether's browser pages, against the real binary.
+
+Usage: browser-test.py --binary PATH_TO_TETHER [--artifacts DIR]
+
+Starts `tether serve --demo` on free ports with a temporary data file and API key, then:
+
+demo       loads /demo, asks for a session as a user, waits until heartbeats are counted and an RTT shows,
+           hides the page (another tab in front: visibilitychange) and checks through the backend API that the session is
+           `suspended`, shows it again and checks `connected`, reloads the page within the grace window and
+           checks that the same concurrency came back with a higher epoch (resumed from sessionStorage),
+           and saves artifacts/demo.png.
+
+Every wait is explicit (a condition polled with a generous timeout). Exits 1 with a message on any failure
+(a screenshot of the failing page goes to artifacts/failure.png), 0 when every check passed.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+WAIT_S = 20  # generous: the heartbeat interval of the demo project is 2 s
+
+
+class Failure(Exception):
+    """A check that did not hold."""
+
+
+def free_ports(n):
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+class Server:
+    """`tether serve --demo` on free ports with a throwaway data file."""
+
+    def __init__(self, binary, work):
+        self.port, self.client_port = free_ports(2)
+        self.key = "bt-" + os.urandom(16).hex()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = os.path.join(work, "server.log")
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [binary, "serve", "--demo", "--host", "127.0.0.1", "--port", str(self.port),
+             "--client-port", str(self.client_port), "--tcp-port", "0",
+             "--data", os.path.join(work, "tether.sqlite"), "--api-key", self.key, "--log-level", "warning"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            if self.process.poll() is not None:
+                raise Failure(f"tether exited at start (status {self.process.returncode}):\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=2):
+                    break
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() > deadline:
+                    raise Failure(f"tether did not answer /healthz within 30 s:\n{self.log_tail()}")
+                time.sleep(0.1)
+
+    def api(self, method, path, body=None):
+        """A backend API call with the key; returns (status, parsed JSON)."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {self.key}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def log_tail(self, lines=30):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return "".join(f.readlines()[-lines:])
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+
+
+def make_driver():
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,900", "--no-first-run", "--disable-extensions"]:
+        options.add_argument(arg)
+    service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    return webdriver.Chrome(service=service, options=options)
+
+
+def wait_until(driver, what, condition, timeout=WAIT_S):
+    """Polls `condition(driver)` until it returns something truthy; fails naming `what`."""
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: condition(d))
+    except TimeoutException:
+        raise Failure(f"timed out after {timeout} s waiting for: {what}") from None
+
+
+def wait_for(what, condition, timeout=WAIT_S):
+    """The same for conditions outside the browser (the backend API)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        ok, last = condition()
+        if ok:
+            return last
+        time.sleep(0.1)
+    raise Failure(f"timed out after {timeout} s waiting for: {what} (last seen: {last})")
+
+
+def text(driver, element_id):
+    return driver.find_element(By.ID, element_id).text.strip()
+
+
+def session_state(server, session_id):
+    status, body = server.api("GET", f"/v1/sessions/{session_id}")
+    return status, (body or {}).get("state")
+
+
+def hide_page(driver):
+    """Opens another tab and switches to it: the page's tab is really hidden (visibilitychange fires)."""
+    page = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    return page
+
+
+def show_page(driver, page):
+    """Closes the other tab and switches back: the page is visible again."""
+    driver.close()
+    driver.switch_to.window(page)
+
+
+def test_demo(driver, server, artifacts):
+    driver.get(server.base + "/demo")
+    wait_until(driver, "the demo page", lambda d: d.find_elements(By.ID, "userId"))
+    driver.find_element(By.ID, "userId").send_keys("alice")
+    driver.find_element(By.ID, "start").click()
+
+    wait_until(driver, "state 'connected'", lambda d: text(d, "state") == "connected")
+    wait_until(driver, "two heartbeats counted", lambda d: int(text(d, "heartbeats") or 0) >= 2)
+    wait_until(driver, "an RTT", lambda d: text(d, "rtt").endswith(" ms"))
+    session_id = text(driver, "sessionId")
+    concurrency = text(driver, "concurrencyId")
+    epoch = int(text(driver, "epoch"))
+    print(f"   connected: {session_id} on {concurrency}, epoch {epoch}, RTT {text(driver, 'rtt')}")
+    wait_for("the backend to see the session connected",
+             lambda: ((s := session_state(server, session_id))[1] == "connected", s))
+
+    # Hidden: the SDK sends suspend (not bye); visible again: it pings at once, which ends the suspension.
+    page = hide_page(driver)
+    wait_for("the backend to see the session suspended (page hidden)",
+             lambda: ((s := session_state(server, session_id))[1] == "suspended", s))
+    show_page(driver, page)
+    wait_until(driver, "the page to be visible again", lambda d: d.execute_script("return document.visibilityState")
+               == "visible")
+    wait_until(driver, "state 'connected' after becoming visible", lambda d: text(d, "state") == "connected")
+    wait_for("the backend to see the session connected again",
+             lambda: ((s := session_state(server, session_id))[1] == "connected", s))
+    print("   hidden -> suspended, visible -> connected (seen through GET /v1/sessions/{id})")
+
+    # Reload within the grace window: the SDK resumes from sessionStorage with the resume token.
+    driver.refresh()
+    wait_until(driver, "the reloaded page to resume with a higher epoch",
+               lambda d: text(d, "state") == "connected" and text(d, "epoch").isdigit()
+               and int(text(d, "epoch")) > epoch)
+    if text(driver, "concurrencyId") != concurrency or text(driver, "sessionId") != session_id:
+        raise Failure(f"after the reload: {text(driver, 'sessionId')} on {text(driver, 'concurrencyId')}, "
+                      f"expected {session_id} on {concurrency}")
+    if text(driver, "resumed") != "resumed from sessionStorage":
+        raise Failure(f"the reloaded page did not resume from sessionStorage: {text(driver, 'resumed')!r}")
+    wait_until(driver, "a heartbeat after the reload", lambda d: int(text(d, "heartbeats") or 0) >= 1)
+    wait_until(driver, "an RTT after the reload", lambda d: text(d, "rtt").endswith(" ms"))
+    print(f"   reloaded: same {concurrency}, epoch {text(driver, 'epoch')} (was {epoch})")
+    driver.save_screenshot(os.path.join(artifacts, "demo.png"))
+
+    # Leaving ends the session with reason `left` and frees the concurrency at once.
+    driver.find_element(By.ID, "leave").click()
+    wait_until(driver, "state 'ended' after leaving", lambda d: text(d, "state") == "ended")
+    wait_for("the backend to see the session ended (left)",
+             lambda: ((r := server.api("GET", f"/v1/sessions/{session_id}")[1] or {})
+                      .get("endReason") == "left", r.get("state")))
+    print("   leave -> ended (left)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--artifacts", default="artifacts")
+    args = parser.parse_args()
+    os.makedirs(args.artifacts, exist_ok=True)
+    started = time.monotonic()
+    work = tempfile.mkdtemp(prefix="tether-browser-")
+    server = driver = None
+    failed = None
+    try:
+        server = Server(os.path.abspath(args.binary), work)
+        print(f"==> tether serve --demo on {server.base}")
+        driver = make_driver()
+        print(f"==> {driver.capabilities.get('browserName')} {driver.capabilities.get('browserVersion')} (headless)")
+        for name, test in [("demo", test_demo)]:
+            t0 = time.monotonic()
+            print(f"==> {name}")
+            test(driver, server, args.artifacts)
+            print(f"   {name}: ok in {time.monotonic() - t0:.1f} s")
+    except (Failure, WebDriverException) as error:
+        failed = error
+    finally:
+        if failed is not None:
+            print(f"browser test FAILED: {failed}", file=sys.stderr)
+            if driver is not None:
+                try:
+                    driver.save_screenshot(os.path.join(args.artifacts, "failure.png"))
+                    log = driver.execute_script(
+                        "const l = document.getElementById('log'); return l ? l.innerText : ''")
+                    if log:
+                        print("page log (newest first):\n" + log, file=sys.stderr)
+                except WebDriverException:
+                    pass
+            if server is not None:
+                print("server log (tail):\n" + server.log_tail(), file=sys.stderr)
+        if driver is not None:
+            driver.quit()
+        if server is not None:
+            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    elapsed = time.monotonic() - started
+    if failed is not None:
+        sys.exit(1)
+    print(f"browser test: PASS in {elapsed:.1f} s (screenshots in {args.artifacts}/)")
+
+
+if __name__ == "__main__":
+    main()
