@@ -9,7 +9,8 @@ demo       loads /demo, asks for a session as a user, waits until heartbeats are
            hides the page (another tab in front: visibilitychange) and checks through the backend API that the session is
            `suspended`, shows it again and checks `connected`, reloads the page within the grace window and
            checks that the same concurrency came back with a higher epoch (resumed from sessionStorage),
-           and saves artifacts/demo.png.
+           saves artifacts/demo.png, restarts the server (SIGTERM: a `shutdown` kick) and checks that the
+           page resumes again, then leaves (bye) and checks the session ended `left`.
 
 Every wait is explicit (a condition polled with a generous timeout). Exits 1 with a message on any failure
 (a screenshot of the failing page goes to artifacts/failure.png), 0 when every check passed.
@@ -56,15 +57,20 @@ class Server:
     """`tether serve --demo` on free ports with a throwaway data file."""
 
     def __init__(self, binary, work):
+        self.binary = binary
+        self.work = work
         self.port, self.client_port = free_ports(2)
         self.key = "bt-" + os.urandom(16).hex()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = os.path.join(work, "server.log")
         self.log = open(self.log_path, "w")
+        self.start()
+
+    def start(self):
         self.process = subprocess.Popen(
-            [binary, "serve", "--demo", "--host", "127.0.0.1", "--port", str(self.port),
+            [self.binary, "serve", "--demo", "--host", "127.0.0.1", "--port", str(self.port),
              "--client-port", str(self.client_port), "--tcp-port", "0",
-             "--data", os.path.join(work, "tether.sqlite"), "--api-key", self.key, "--log-level", "warning"],
+             "--data", os.path.join(self.work, "tether.sqlite"), "--api-key", self.key, "--log-level", "warning"],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while True:
@@ -96,13 +102,22 @@ class Server:
         with open(self.log_path) as f:
             return "".join(f.readlines()[-lines:])
 
-    def stop(self):
+    def restart(self):
+        """SIGTERM (clients are kicked `shutdown` with a retryAfterMs), then the same ports and data file."""
+        self.terminate()
+        self.start()
+
+    def terminate(self):
         if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait()
+
+    def stop(self):
+        self.terminate()
         self.log.close()
 
 
@@ -200,6 +215,18 @@ def test_demo(driver, server, artifacts):
     wait_until(driver, "an RTT after the reload", lambda d: text(d, "rtt").endswith(" ms"))
     print(f"   reloaded: same {concurrency}, epoch {text(driver, 'epoch')} (was {epoch})")
     driver.save_screenshot(os.path.join(artifacts, "demo.png"))
+
+    # A server restart: the SDK is kicked `shutdown`, waits at least its retryAfterMs, and resumes.
+    epoch = int(text(driver, "epoch"))
+    server.restart()
+    wait_until(driver, "the page to resume after the server restart",
+               lambda d: text(d, "state") == "connected" and int(text(d, "epoch")) > epoch, timeout=30)
+    log = driver.find_element(By.ID, "log").text
+    if "kick: shutdown" not in log or "→ reconnecting" not in log:
+        raise Failure(f"no shutdown kick and reconnect in the page's log:\n{log}")
+    if text(driver, "concurrencyId") != concurrency:
+        raise Failure(f"after the restart: {text(driver, 'concurrencyId')}, expected {concurrency}")
+    print(f"   server restarted: kicked (shutdown), resumed on {concurrency}, epoch {text(driver, 'epoch')}")
 
     # Leaving ends the session with reason `left` and frees the concurrency at once.
     driver.find_element(By.ID, "leave").click()
