@@ -20,6 +20,12 @@ public struct TetherConfiguration: Sendable {
     public var apiKey: String?
     /// The log level.
     public var logLevel: Logger.Level = .info
+    /// Event retention: how many of the newest events are kept.
+    public var eventsKeep: Int = 1_000_000
+    /// Event retention: events older than this are deleted (7 days by default).
+    public var eventsMaxAgeMs: Millis = 7 * 24 * 3_600_000
+    /// How often an idle event stream (SSE) sends a `: keepalive` comment.
+    public var eventStreamKeepAliveMs: Int64 = 15_000
     /// Broker settings.
     public var broker = BrokerConfiguration()
     /// Demo mode: creates the `demo` project and serves `/demo` and the unauthenticated `POST /demo/session`.

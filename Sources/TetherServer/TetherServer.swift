@@ -34,7 +34,10 @@ public struct TetherServer: Sendable {
     ) async throws -> some ApplicationProtocol {
         var logger = Logger(label: "tether")
         logger.logLevel = configuration.logLevel
-        let store = try SQLiteStore(path: configuration.dataPath)
+        TetherMetrics.bootstrap()
+        let store = try SQLiteStore(path: configuration.dataPath) { report in
+            TetherMetrics.commit(batches: report.batches, duration: report.duration, failed: report.failed)
+        }
         _ = try await store.load()  // migrations before settings
         let keyHashes = try await Self.apiKeyHashes(store: store, given: configuration.apiKey, logger: logger)
         let signer = TokenSigner(secret: try await Self.tokenSecret(store: store))
@@ -61,7 +64,12 @@ public struct TetherServer: Sendable {
         return Application(
             router: api.router(),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "tether"),
-            services: [plane, service],
+            services: [
+                plane, service,
+                EventRetention(
+                    store: store, keep: configuration.eventsKeep, maxAgeMs: configuration.eventsMaxAgeMs, time: time,
+                    logger: logger),
+            ],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 Console.line("tether: backend API listening on http://\(host):\(port)")

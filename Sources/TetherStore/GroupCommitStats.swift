@@ -14,3 +14,20 @@ public struct GroupCommitStats: Sendable, Hashable {
         self.failedTransactions = failedTransactions
     }
 }
+
+/// One transaction of a ``GroupCommitWriter``: how many batches it carried and how long it took.
+public struct GroupCommitReport: Sendable, Hashable {
+    /// The batches (commands) committed together.
+    public var batches: Int
+    /// From the start of the transaction to its commit (or failure), fsync included.
+    public var duration: Duration
+    /// Whether the transaction failed.
+    public var failed: Bool
+
+    /// Creates a report.
+    public init(batches: Int, duration: Duration, failed: Bool) {
+        self.batches = batches
+        self.duration = duration
+        self.failed = failed
+    }
+}

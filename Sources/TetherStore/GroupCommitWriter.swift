@@ -33,12 +33,17 @@ public final class GroupCommitWriter<Batch: Sendable>: Sendable {
         case closed
     }
 
+    /// Hears about each transaction once it is written (or failed): for metrics.
+    public typealias Observer = @Sendable (GroupCommitReport) -> Void
+
     private let state = Mutex(State())
     private let commit: Commit
+    private let observer: Observer?
 
-    /// Creates a writer whose transactions are carried out by `commit`.
-    public init(commit: @escaping Commit) {
+    /// Creates a writer whose transactions are carried out by `commit`; `observer` hears about each one.
+    public init(observer: Observer? = nil, commit: @escaping Commit) {
         self.commit = commit
+        self.observer = observer
     }
 
     /// Queues a batch for the next transaction and returns the promise of its commit. A batch enqueued after
@@ -103,11 +108,15 @@ public final class GroupCommitWriter<Batch: Sendable>: Sendable {
                 return
             }
             var failure: (any Error)?
+            let started = ContinuousClock.now
             do {
                 try await commit(pending.map(\.batch))
             } catch {
                 failure = error
             }
+            observer?(
+                GroupCommitReport(
+                    batches: pending.count, duration: ContinuousClock.now - started, failed: failure != nil))
             state.withLock { state in
                 state.stats.transactions += 1
                 state.stats.batches += pending.count

@@ -47,6 +47,14 @@ extension SQLiteStore {
                     );
                     """)
         }
+        // Reading one project's events in cursor order straight from the index (the feed, SSE, webhooks).
+        migrator.registerMigration("v2-events-by-project") { db in
+            try db.execute(
+                sql: """
+                    DROP INDEX events_project;
+                    CREATE INDEX events_project_cursor ON events (project_id, cursor);
+                    """)
+        }
         return migrator
     }
 }

@@ -3,7 +3,7 @@ import TetherCore
 
 extension SQLiteStore {
     /// What the group-commit writer of a ``SQLiteStore`` carries: a command's durable effects or a setting.
-    enum Write: Sendable {
+    public enum Write: Sendable {
         /// The durable effects of one command, in the broker's order.
         case effects([Effect])
         /// A server setting.

@@ -25,8 +25,9 @@ public final class SQLiteStore: Store {
 
     /// Opens (or creates) the database at `path` and migrates its schema.
     ///
-    /// Waits up to 5 s for a lock held by another connection before failing with `SQLITE_BUSY`.
-    public init(path: String) throws {
+    /// Waits up to 5 s for a lock held by another connection before failing with `SQLITE_BUSY`. `onCommit`
+    /// hears about every transaction the group-commit writer runs (for metrics).
+    public init(path: String, onCommit: GroupCommitWriter<Write>.Observer? = nil) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.label = "TetherStore"
@@ -37,8 +38,11 @@ public final class SQLiteStore: Store {
         try Self.migrator.migrate(pool)
         self.path = path
         self.pool = pool
-        self.writer = GroupCommitWriter { writes in try await SQLiteStore.commit(writes, to: pool) }
+        self.writer = GroupCommitWriter(observer: onCommit) { writes in try await SQLiteStore.commit(writes, to: pool) }
     }
+
+    /// Whether ``close()`` was called.
+    var isClosed: Bool { writer.isClosed }
 
     /// The group-commit counters: transactions written and the batches they carried.
     public var stats: GroupCommitStats { writer.stats }

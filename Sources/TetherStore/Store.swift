@@ -30,6 +30,14 @@ public protocol Store: Sendable {
     /// Events after `cursor`, in cursor order, optionally of one project.
     func events(after cursor: UInt64, projectId: ProjectID?, limit: Int) async throws -> [Event]
 
+    /// Deletes old events (retention): every event but the newest `keepLast`, and every event that happened
+    /// before `before` (Unix ms). Returns how many were deleted. The cursor never goes back.
+    func pruneEvents(keepLast: Int, before: Millis) async throws -> Int
+
+    /// The highest cursor deleted by ``pruneEvents(keepLast:before:)`` so far (0 when none was): a reader
+    /// resuming from a lower cursor has missed events.
+    func eventsPrunedThrough() async throws -> UInt64
+
     /// A server setting (API key hashes, the token secret), if set.
     func setting(_ key: String) async throws -> String?
 

@@ -31,6 +31,21 @@ struct Serve: AsyncParsableCommand {
     )
     var demo = false
 
+    @Option(
+        name: .customLong("events-keep"), help: "Keep at most this many of the newest events (env TETHER_EVENTS_KEEP).")
+    var eventsKeep: Int?
+    @Option(
+        name: .customLong("events-max-age-hours"),
+        help: "Delete events older than this many hours, default 168 (env TETHER_EVENTS_MAX_AGE_HOURS).")
+    var eventsMaxAgeHours: Int?
+
+    @Option(
+        name: .customLong("events-keepalive-ms"),
+        help:
+            "How often an idle event stream sends a keep-alive comment, default 15000 (env TETHER_EVENTS_KEEPALIVE_MS)."
+    )
+    var eventsKeepAliveMs: Int?
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         func value(_ flag: String?, _ name: String) -> String? { flag ?? env["TETHER_\(name)"] }
@@ -39,6 +54,22 @@ struct Serve: AsyncParsableCommand {
             guard let raw = env["TETHER_\(name)"] else { return nil }
             guard let n = Int(raw), (0...65_535).contains(n) else {
                 throw ValidationError("TETHER_\(name) must be a port number, got '\(raw)'")
+            }
+            return n
+        }
+        func count(_ flag: Int?, _ name: String) throws -> Int? {
+            guard
+                let n = try flag
+                    ?? env["TETHER_\(name)"].map({ raw in
+                        guard let n = Int(raw) else {
+                            throw ValidationError("TETHER_\(name) must be a number, got '\(raw)'")
+                        }
+                        return n
+                    })
+            else { return nil }
+            guard n >= 1 else {
+                throw ValidationError(
+                    "--\(name.lowercased().replacingOccurrences(of: "_", with: "-")) must be at least 1")
             }
             return n
         }
@@ -65,6 +96,11 @@ struct Serve: AsyncParsableCommand {
             default: throw ValidationError("TETHER_DEMO must be 1 or 0, got '\(raw)'")
             }
         }
+        if let keep = try count(eventsKeep, "EVENTS_KEEP") { c.eventsKeep = keep }
+        if let hours = try count(eventsMaxAgeHours, "EVENTS_MAX_AGE_HOURS") {
+            c.eventsMaxAgeMs = Int64(hours) * 3_600_000
+        }
+        if let ms = try count(eventsKeepAliveMs, "EVENTS_KEEPALIVE_MS") { c.eventStreamKeepAliveMs = Int64(ms) }
         for (name, p) in [("port", c.port), ("client-port", c.clientPort), ("tcp-port", c.tcpPort)]
         where !(0...65_535).contains(p) {
             throw ValidationError("--\(name) must be between 0 and 65535")

@@ -20,19 +20,22 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     /// Starts `tether serve` (with `extraArguments`, and `environment` added to this process's) and waits
-    /// until it prints where it listens.
+    /// until it prints where it listens. Ports 0 pick free ones (fixed ports let a restart come back where
+    /// its clients look for it).
     init(
-        dataPath: String, apiKey: String?, tcpPort: Int = 0, extraArguments: [String] = [],
-        environment: [String: String] = [:]
+        dataPath: String, apiKey: String?, tcpPort: Int = 0, apiPort: Int = 0, clientPort: Int = 0,
+        extraArguments: [String] = [], environment: [String: String] = [:]
     ) throws {
         process.executableURL = Self.binary
         var arguments = [
-            "serve", "--host", "127.0.0.1", "--port", "0", "--client-port", "0", "--tcp-port", "\(tcpPort)", "--data",
+            "serve", "--host", "127.0.0.1", "--port", "\(apiPort)", "--client-port", "\(clientPort)", "--tcp-port",
+            "\(tcpPort)", "--data",
             dataPath,
             "--log-level", "warning",
         ]
         if let apiKey { arguments += ["--api-key", apiKey] }
-        process.arguments = arguments + extraArguments
+        arguments += extraArguments
+        process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }

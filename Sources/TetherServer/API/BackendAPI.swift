@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import TetherCore
 import TetherStore
@@ -22,7 +23,19 @@ struct BackendAPI: Sendable {
     /// The router with every route; unauthenticated routes first.
     func router() -> Router<TetherRequestContext> {
         let router = Router(context: TetherRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: APIErrorMiddleware())
+        router.get("/metrics") { _, _ in
+            let counts = service.read { broker in
+                var counts: [ProjectID: ConcurrencyCount] = [:]
+                for project in broker.allProjects { counts[project.id] = try? broker.count(project.id) }
+                return counts
+            }
+            TetherMetrics.updatePools(counts)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: TetherMetrics.render())))
+        }
         router.get("/healthz") { _, _ in ["status": "ok"] }
         router.get("/readyz") { _, _ in ["status": "ready"] }
         router.get("/openapi.json") { _, _ in
@@ -40,12 +53,19 @@ struct BackendAPI: Sendable {
     }
 
     func addEventRoutes(to router: RouterGroup<TetherRequestContext>) {
-        router.get("/events") { request, _ in
+        router.get("/events") { request, context -> Response in
             let query = request.uri.queryParameters
             var after: UInt64 = 0
             if let raw = query["after"] {
                 guard let value = UInt64(raw) else {
                     throw APIError.invalidValue("after", "must be a cursor (an unsigned integer)")
+                }
+                after = value
+            }
+            let stream = request.headers[.accept]?.contains("text/event-stream") ?? false
+            if stream, let raw = request.headers[HTTPField.Name("Last-Event-ID")!] {
+                guard let value = UInt64(raw.trimmingCharacters(in: .whitespaces)) else {
+                    throw APIError.invalidValue("Last-Event-ID", "must be a cursor (an unsigned integer)")
                 }
                 after = value
             }
@@ -57,8 +77,24 @@ struct BackendAPI: Sendable {
                 limit = value
             }
             let projectId = query["projectId"].map(String.init)
-            let events = try await store.events(after: after, projectId: projectId, limit: limit)
-            return EventListDTO(events: events, nextCursor: events.last?.cursor ?? after)
+            let prunedThrough = try await store.eventsPrunedThrough()
+            if after > 0 && after < prunedThrough {
+                throw APIError(
+                    .gone, code: "FailedOperation.EventsPruned",
+                    message:
+                        "after: events up to cursor \(prunedThrough) were removed by retention; resume from 0 (the oldest kept) or from \(prunedThrough)"
+                )
+            }
+            let reader = EventReader(feed: service.feed, store: store)
+            if stream {
+                return EventStream(
+                    reader: reader, after: after, projectId: projectId,
+                    keepAlive: .milliseconds(configuration.eventStreamKeepAliveMs)
+                ).response()
+            }
+            let (events, _) = try await reader.read(after: after, projectId: projectId, limit: limit)
+            return try EventListDTO(events: events, nextCursor: events.last?.cursor ?? after)
+                .response(from: request, context: context)
         }
     }
 }

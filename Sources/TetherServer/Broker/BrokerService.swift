@@ -27,6 +27,8 @@ public final class BrokerService: Service, Sendable {
     private let time: any TimeSource
     private let logger: Logger
     private let shutdownRetryAfterMs: Millis
+    /// Committed events, for live readers.
+    let feed: EventFeed
 
     /// Rebuilds the broker from the store and commits the restart's own transitions.
     public init(
@@ -42,6 +44,7 @@ public final class BrokerService: Service, Sendable {
         self.logger = logger
         self.shutdownRetryAfterMs = shutdownRetryAfterMs
         try await store.enqueue(effects).durable()
+        self.feed = EventFeed(cursor: broker.cursor)
         logger.info(
             "broker restored",
             metadata: [
@@ -115,10 +118,14 @@ public final class BrokerService: Service, Sendable {
         let ticket = store.enqueue(effects)
         var kicks: [Kick] = []
         var ended: [SessionID] = []
+        var events: [Event] = []
         for effect in effects {
             switch effect {
+            case .event(let event): events.append(event)
             case .kick(let kick): kicks.append(kick)
             case .saveSession(let session) where session.state == .ended: ended.append(session.id)
+            case .deadlineExpired(let kind, let latenessMs):
+                TetherMetrics.lateness(kind, ms: latenessMs)
             case .deadlinesShifted(let ms):
                 logger.warning("process stalled; deadlines moved later", metadata: ["stallMs": "\(ms)"])
             default: break
@@ -126,6 +133,12 @@ public final class BrokerService: Service, Sendable {
         }
         planWake(&s)
         if !ended.isEmpty, let handler = s.endHandler { handler(ended) }
+        if !events.isEmpty {
+            // Tickets complete in commit order, so the feed gets events in cursor order.
+            let feed = self.feed
+            let events = events
+            ticket.whenDurable { error in if error == nil { feed.publish(events) } }
+        }
         return (ticket, kicks)
     }
 
@@ -165,6 +178,7 @@ public final class BrokerService: Service, Sendable {
             s.wakeTask = nil
         }
         try? await ticket?.durable()
+        feed.close()
         try await store.close()
         logger.info("broker stopped")
     }

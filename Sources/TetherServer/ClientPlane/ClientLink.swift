@@ -103,7 +103,9 @@ final class ClientLink: Kickable, @unchecked Sendable {
     /// The answer to a server ping.
     func pingAnswered(seq: UInt64) {
         guard let sent = pingsInFlight.removeValue(forKey: seq) else { return }
-        stats?.pingAnswered(rttMs: Double(plane.time.now() - sent))
+        let rtt = Double(plane.time.now() - sent)
+        stats?.pingAnswered(rttMs: rtt)
+        TetherMetrics.rtt(ms: rtt)
     }
 
     /// Counts an inbound frame against the rate limit; closes the connection when over it.
@@ -116,6 +118,7 @@ final class ClientLink: Kickable, @unchecked Sendable {
             return false
         }
         stats?.heartbeat()
+        TetherMetrics.heartbeat(transport)
         return true
     }
 

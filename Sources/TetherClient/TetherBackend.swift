@@ -1,0 +1,140 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A client of the backend API (API.md "Backend API"), with the API key. Errors are
+/// ``TetherAPIError`` (the API's answer, with its code) or ``TetherTransportError`` (no answer).
+///
+/// ```swift
+/// let backend = TetherBackend(url: URL(string: "http://127.0.0.1:8080")!, apiKey: key)
+/// _ = try await backend.createProject(id: "demo", policy: .init(capacity: 2))
+/// _ = try await backend.apply(project: "demo", userId: "alice")
+/// let created = try await backend.createSession(project: "demo", userId: "alice")
+/// ```
+public struct TetherBackend: Sendable {
+    /// The backend API's base URL (`http://host:port`).
+    public var url: URL
+    /// The API key (`Authorization: Bearer`).
+    public var apiKey: String?
+    /// Per-request timeout.
+    public var timeout: Duration
+
+    /// Creates a client.
+    public init(url: URL, apiKey: String?, timeout: Duration = .seconds(30)) {
+        self.url = url
+        self.apiKey = apiKey
+        self.timeout = timeout
+    }
+
+    /// Sends `request`; the raw JSON of a 2xx answer.
+    public func data<R>(for request: BackendRequest<R>) async throws -> Data {
+        let (status, data) = try await exchange(request)
+        guard (200..<300).contains(status) else { throw Self.apiError(status: status, body: data) }
+        return data
+    }
+
+    /// Sends `request`; its decoded answer.
+    public func send<R>(_ request: BackendRequest<R>) async throws -> R {
+        let data = try await data(for: request)
+        do {
+            return try JSONDecoder().decode(R.self, from: data)
+        } catch {
+            throw TetherTransportError("unexpected answer to \(request.method) \(request.path): \(error)")
+        }
+    }
+
+    private func exchange<R>(_ request: BackendRequest<R>) async throws -> (Int, Data) {
+        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else {
+            throw TetherTransportError("bad URL \(url)")
+        }
+        let base =
+            components.percentEncodedPath.hasSuffix("/")
+            ? String(components.percentEncodedPath.dropLast()) : components.percentEncodedPath
+        components.percentEncodedPath = base + request.path
+        if !request.query.isEmpty {
+            components.queryItems = request.query.map { URLQueryItem(name: $0.name, value: $0.value) }
+        }
+        guard let target = components.url else { throw TetherTransportError("bad URL \(url)\(request.path)") }
+        var http = URLRequest(url: target, timeoutInterval: Double(timeout.milliseconds) / 1_000)
+        http.httpMethod = request.method
+        if let apiKey { http.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
+        http.setValue("application/json", forHTTPHeaderField: "Accept")
+        if let body = request.body {
+            http.httpBody = body
+            http.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        do {
+            let (data, response) = try await URLSession.shared.data(for: http)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+        } catch {
+            throw TetherTransportError("cannot reach \(url.absoluteString): \(error.localizedDescription)")
+        }
+    }
+
+    /// The API's error body, or a generic error carrying the status.
+    static func apiError(status: Int, body: Data) -> TetherAPIError {
+        if let decoded = try? JSONDecoder().decode(TetherAPIError.Body.self, from: body) {
+            return TetherAPIError(
+                status: status, code: decoded.error.code, message: decoded.error.message ?? "",
+                requestId: decoded.error.requestId, retryAfterMs: decoded.error.retryAfterMs)
+        }
+        let text = String(decoding: body.prefix(200), as: UTF8.self)
+        return TetherAPIError(status: status, code: "HTTP\(status)", message: text)
+    }
+}
+
+extension TetherBackend {
+    /// CreateApplicationProject.
+    public func createProject(id: String, policy: Policy = .init()) async throws -> Project {
+        try await send(.createProject(id: id, policy: policy))
+    }
+    /// DescribeApplicationProjects.
+    public func projects() async throws -> [Project] { try await send(.projects).projects }
+    /// One project.
+    public func project(_ id: String) async throws -> Project { try await send(.project(id)) }
+    /// ModifyApplicationProject.
+    public func updateProject(_ id: String, _ policy: Policy) async throws -> Project {
+        try await send(.updateProject(id, policy))
+    }
+    /// DeleteApplicationProjects.
+    @discardableResult
+    public func deleteProject(_ id: String) async throws -> Project { try await send(.deleteProject(id)) }
+    /// ApplyConcurrent.
+    public func apply(project: String, userId: String, userIp: String? = nil) async throws -> Applied {
+        try await send(.apply(project: project, userId: userId, userIp: userIp))
+    }
+    /// CreateSession.
+    public func createSession(
+        project: String, userId: String, userIp: String? = nil, clientSession: String? = nil,
+        runMode: String? = nil, parametersJSON: String? = nil
+    ) async throws -> CreatedSession {
+        try await send(
+            .createSession(
+                project: project, userId: userId, userIp: userIp, clientSession: clientSession, runMode: runMode,
+                parametersJSON: parametersJSON))
+    }
+    /// DestroySession by id.
+    @discardableResult
+    public func destroySession(_ sessionId: String) async throws -> Session {
+        try await send(.destroySession(sessionId))
+    }
+    /// DestroySession by user.
+    @discardableResult
+    public func destroySession(project: String, userId: String) async throws -> Session {
+        try await send(.destroySession(project: project, userId: userId))
+    }
+    /// DescribeConcurrentCount.
+    public func count(project: String) async throws -> ConcurrencyCount { try await send(.count(project: project)) }
+    /// A project's sessions (live ones, or `state: "ended"`).
+    public func sessions(project: String, state: String? = nil) async throws -> [Session] {
+        try await send(.sessions(project: project, state: state)).sessions
+    }
+    /// One session with history and stats.
+    public func session(_ sessionId: String) async throws -> Session { try await send(.session(sessionId)) }
+    /// Lifecycle events after a cursor.
+    public func events(after: UInt64? = nil, project: String? = nil, limit: Int? = nil) async throws -> EventPage {
+        try await send(.events(after: after, project: project, limit: limit))
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import TetherProtocol
+
+/// Opens WebSocket connections with NIOHTTP1's client upgrade (no TLS: `ws://` only).
+enum WebSocketLink {
+    /// The upgrade's outcome.
+    enum Upgrade: Sendable {
+        case upgraded(any Channel)
+        case refused(any Channel)
+    }
+
+    /// The server answered the upgrade with something other than 101.
+    struct UpgradeRefused: Error, CustomStringConvertible {
+        var description: String { "the server refused the WebSocket upgrade" }
+    }
+
+    /// Connects and upgrades; the channel carries `WebSocketLinkHandler` afterwards.
+    static func connect(
+        host: String, port: Int, path: String, group: any EventLoopGroup, connectTimeout: Duration,
+        events: AsyncStream<LinkEvent>.Continuation
+    ) async throws -> any Channel {
+        let upgrade: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: group)
+            .connectTimeout(TimeAmount(connectTimeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(
+                        maxFrameSize: FrameLimits.maxPayload + 16, enableAutomaticErrorHandling: true,
+                        upgradePipelineHandler: { channel, _ in
+                            channel.eventLoop.makeCompletedFuture {
+                                let sync = channel.pipeline.syncOperations
+                                try sync.addHandler(
+                                    NIOWebSocketFrameAggregator(
+                                        minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64,
+                                        maxAccumulatedFrameSize: FrameLimits.maxPayload))
+                                try sync.addHandler(WebSocketLinkHandler(events: events))
+                                return Upgrade.upgraded(channel)
+                            }
+                        })
+                    var headers = HTTPHeaders()
+                    headers.add(name: "Host", value: port == 80 ? host : "\(host):\(port)")
+                    headers.add(name: "Content-Length", value: "0")
+                    let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+                    var configuration = NIOUpgradableHTTPClientPipelineConfiguration(
+                        upgradeConfiguration: NIOTypedHTTPClientUpgradeConfiguration<Upgrade>(
+                            upgradeRequestHead: head, upgraders: [upgrader],
+                            notUpgradingCompletionHandler: { channel in
+                                channel.eventLoop.makeSucceededFuture(.refused(channel))
+                            }))
+                    configuration.leftOverBytesStrategy = .forwardBytes
+                    return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                        configuration: configuration)
+                }
+            }
+        switch try await upgrade.get() {
+        case .upgraded(let channel):
+            return channel
+        case .refused(let channel):
+            try? await channel.close()
+            throw UpgradeRefused()
+        }
+    }
+}
+
+/// The client end of an upgraded WebSocket: text (or binary) messages to the event stream, pings answered
+/// with masked pongs, the server's close frame echoed and its code kept for the `closed` event.
+final class WebSocketLinkHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let events: AsyncStream<LinkEvent>.Continuation
+    private var closeCode: UInt16?
+    private var reason = "connection closed"
+    private var closeSent = false
+
+    init(events: AsyncStream<LinkEvent>.Continuation) { self.events = events }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text, .binary:
+            let bytes = frame.unmaskedData
+            if let message = try? JSONDecoder().decode(ServerMessage.self, from: Data(bytes.readableBytesView)) {
+                events.yield(.message(message))
+            } else {
+                events.yield(.activity)
+            }
+        case .ping:
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            events.yield(.activity)
+        case .pong:
+            events.yield(.activity)
+        case .connectionClose:
+            var data = frame.unmaskedData
+            closeCode = data.readInteger(as: UInt16.self) ?? 1005
+            reason = data.readString(length: data.readableBytes) ?? ""
+            guard !closeSent else { return }
+            closeSent = true
+            var echo = context.channel.allocator.buffer(capacity: 2)
+            echo.writeInteger(closeCode ?? 1000)
+            let channel = context.channel
+            context.writeAndFlush(
+                wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: echo))
+            ).whenComplete { _ in channel.close(promise: nil) }
+        default:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        events.yield(.closed(code: closeCode, reason: reason))
+        events.finish()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        reason = "\(error)"
+        context.close(promise: nil)
+    }
+}

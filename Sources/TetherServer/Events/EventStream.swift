@@ -1,0 +1,69 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ServiceLifecycle
+import TetherCore
+
+/// `GET /v1/events` with `Accept: text/event-stream`: the event log as Server-Sent Events.
+///
+/// Each event is `id: <cursor>`, `event: <type>`, `data: <the event's JSON on one line>`. The stream starts
+/// after `Last-Event-ID` (or `?after=`), sends every later durable event once and in cursor order, and a
+/// `: keepalive` comment every `keepAlive` (15 s by default) so proxies and readers know it is alive. It ends when the
+/// client goes away or the server shuts down; the reader reconnects with its last id and misses nothing.
+struct EventStream: Sendable {
+    /// Events read per round.
+    static let batch = 500
+
+    let reader: EventReader
+    let after: UInt64
+    let projectId: ProjectID?
+    /// How often the stream sends a `: keepalive` comment.
+    let keepAlive: Duration
+
+    /// The streaming response.
+    func response() -> Response {
+        let reader = self.reader
+        let after = self.after
+        let projectId = self.projectId
+        let keepAlive = self.keepAlive
+        let body = ResponseBody { writer in
+            let signals = reader.feed.subscribe(idleAfter: keepAlive)
+            let encoder = JSONEncoder()
+            var cursor = after
+            try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
+            try await withGracefulShutdownHandler {
+                var iterator = signals.makeAsyncIterator()
+                var signal: EventFeed.Signal? = .new
+                while let current = signal {
+                    if case .idle = current { try await writer.write(ByteBuffer(string: ": keepalive\n\n")) }
+                    // Drain everything durable, then wait for news.
+                    while true {
+                        let (events, through) = try await reader.read(
+                            after: cursor, projectId: projectId, limit: Self.batch)
+                        if !events.isEmpty {
+                            var text = ""
+                            for event in events {
+                                let json = String(decoding: try encoder.encode(event), as: UTF8.self)
+                                text += "id: \(event.cursor)\nevent: \(event.type.rawValue)\ndata: \(json)\n\n"
+                            }
+                            try await writer.write(ByteBuffer(string: text))
+                        }
+                        guard through > cursor else { break }
+                        cursor = through
+                    }
+                    signal = await iterator.next()
+                }
+            } onGracefulShutdown: {
+                reader.feed.close()
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache",
+                HTTPField.Name("X-Accel-Buffering")!: "no",
+            ],
+            body: body)
+    }
+}

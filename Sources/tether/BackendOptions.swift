@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import TetherClient
+
+/// The options every backend command takes: where the API is, the key, and the output format.
+struct BackendOptions: ParsableArguments {
+    @Option(help: "Backend API URL (env TETHER_URL; default http://127.0.0.1:8080).")
+    var url: String?
+
+    @Option(name: .customLong("api-key"), help: "Backend API key (env TETHER_API_KEY).")
+    var apiKey: String?
+
+    @Flag(help: "Print the API's JSON instead of a table.")
+    var json = false
+
+    /// The backend client the options describe.
+    func backend() throws -> TetherBackend {
+        let env = ProcessInfo.processInfo.environment
+        let raw = url ?? env["TETHER_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080"
+        guard let parsed = URL(string: raw), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+            parsed.host != nil
+        else {
+            throw ValidationError("--url must be an http:// URL, got '\(raw)'")
+        }
+        let key = apiKey ?? env["TETHER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        return TetherBackend(url: parsed, apiKey: key)
+    }
+}
+
+/// Exit statuses of the backend commands (usage errors exit 64, ArgumentParser's `EX_USAGE`).
+enum ExitStatus {
+    /// The API answered an error.
+    static let apiError: Int32 = 1
+    /// The API could not be reached or answered something unexpected.
+    static let unreachable: Int32 = 2
+}
+
+/// Runs a backend command: API errors print `Error: <code>: <message>` on stderr and exit 1; an unreachable
+/// API exits 2.
+func runBackendCommand(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as TetherAPIError {
+        Output.error("Error: \(error.code): \(error.message)")
+        throw ExitCode(ExitStatus.apiError)
+    } catch let error as TetherTransportError {
+        Output.error("Error: Unreachable: \(error.description)")
+        throw ExitCode(ExitStatus.unreachable)
+    }
+}
+
+/// Writing to the terminal.
+enum Output {
+    /// A line on stdout.
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// A line on stderr.
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// The API's JSON as it came.
+    static func raw(_ data: Data) {
+        var bytes = data
+        if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+        FileHandle.standardOutput.write(bytes)
+    }
+
+    /// Unix ms as an ISO 8601 UTC time with milliseconds.
+    static func time(_ ms: Int64?) -> String {
+        guard let ms else { return "-" }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1_000))
+    }
+
+    /// Milliseconds as a short duration (`1500ms`, `30s`, `5m`, `2h`).
+    static func duration(_ ms: Int64) -> String {
+        if ms != 0 && ms % 3_600_000 == 0 { return "\(ms / 3_600_000)h" }
+        if ms != 0 && ms % 60_000 == 0 { return "\(ms / 60_000)m" }
+        if ms != 0 && ms % 1_000 == 0 { return "\(ms / 1_000)s" }
+        return "\(ms)ms"
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+
+/// The `tether` backend commands, run as a process against a real `tether serve`.
+@Suite struct CLITests {
+    /// A server and a CLI pointed at it through the environment.
+    func setUp() throws -> (SDKServer, CLI) {
+        let server = try SDKServer()
+        return (server, CLI(url: "http://127.0.0.1:\(server.apiPort)", apiKey: SDKServer.key))
+    }
+
+    @Test func projectsCreateListGetUpdateDelete() async throws {
+        let (server, cli) = try setUp()
+        defer { server.stop() }
+        let created = try await cli.run(
+            "projects", "create", "demo", "--capacity", "2", "--heartbeat-interval-ms", "1000",
+            "--heartbeat-timeout-ms", "3000", "--grace-ms", "5000", "--webhook-url", "http://127.0.0.1:9/hook",
+            "--webhook-secret", "s3cret")
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.contains("capacity              2"), "\(created.stdout)")
+        #expect(!created.stdout.contains("s3cret"))
+
+        let listed = try await cli.run("projects", "list")
+        #expect(listed.status == 0)
+        let lines = listed.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("ID    NAME  CAPACITY  INTERVAL  TIMEOUT  GRACE") == true, "\(listed.stdout)")
+        #expect(lines.count == 2)
+        #expect(lines.last?.hasPrefix("demo  demo  2         1s        3s       5s") == true, "\(listed.stdout)")
+
+        let listJSON = try await cli.run("projects", "list", "--json").json()
+        let projects = try #require(listJSON["projects"] as? [[String: Any]])
+        #expect(projects.map { $0["id"] as? String } == ["demo"])
+
+        let updated = try await cli.run("projects", "update", "demo", "--capacity", "5", "--grace-ms", "0", "--json")
+        #expect(updated.status == 0, "\(updated.stderr)")
+        let got = try await cli.run("projects", "get", "demo", "--json").json()
+        #expect(got["capacity"] as? Int == 5)
+        #expect(got["reconnectGraceMs"] as? Int == 0)
+        #expect((got["heartbeat"] as? [String: Any])?["intervalMs"] as? Int == 1_000)
+        #expect((got["webhook"] as? [String: Any])?["url"] as? String == "http://127.0.0.1:9/hook")
+
+        let unhooked = try await cli.run("projects", "update", "demo", "--remove-webhook", "--json").json()
+        #expect(unhooked["webhook"] == nil)
+
+        let deleted = try await cli.run("projects", "delete", "demo")
+        #expect(deleted.status == 0)
+        #expect(deleted.stdout == "deleted project demo\n")
+        let gone = try await cli.run("projects", "get", "demo")
+        #expect(gone.status == 1)
+        #expect(gone.stderr.hasPrefix("Error: ResourceNotFound.Project: "), "\(gone.stderr)")
+        #expect(gone.stdout.isEmpty)
+    }
+
+    @Test func applyCreateCountListGetDestroy() async throws {
+        let (server, cli) = try setUp()
+        defer { server.stop() }
+        #expect(try await cli.run("projects", "create", "p", "--capacity", "2").status == 0)
+        let applied = try await cli.run("apply", "p", "alice", "--json").json()
+        #expect(applied["concurrencyId"] as? String == "cc-p-1")
+        #expect(applied["reused"] as? Bool == false)
+        let created = try await cli.run("sessions", "create", "p", "alice", "--run-mode", "demo", "--json").json()
+        let sessionId = try #require(created["sessionId"] as? String)
+        #expect((created["clientToken"] as? String)?.isEmpty == false)
+        #expect((created["connect"] as? [String: Any])?["websocket"] as? String != nil)
+
+        let count = try await cli.run("count", "p", "--json").json()
+        #expect(count["running"] as? Int == 1)
+        #expect(count["idle"] as? Int == 1)
+        #expect(count["created"] as? Int == 1)
+        let table = try await cli.run("count", "p")
+        #expect(
+            table.stdout
+                == "TOTAL  IDLE  RESERVED  RUNNING  CREATED  CONNECTED  SUSPENDED  GRACE\n2      1     0         1        1        0          0          0\n"
+        )
+
+        let list = try await cli.run("sessions", "list", "p", "--json").json()
+        #expect((list["sessions"] as? [[String: Any]])?.compactMap { $0["sessionId"] as? String } == [sessionId])
+        let shown = try await cli.run("sessions", "get", sessionId)
+        #expect(shown.status == 0)
+        let fields = shown.stdout.split(separator: "\n").map {
+            $0.split(separator: " ", omittingEmptySubsequences: true)
+        }
+        #expect(fields.contains(["state", "created"]), "\(shown.stdout)")
+        #expect(shown.stdout.contains("session.created"))
+
+        let destroyed = try await cli.run("sessions", "destroy", sessionId, "--json").json()
+        #expect(destroyed["state"] as? String == "ended")
+        #expect(destroyed["endReason"] as? String == "destroyed")
+        #expect(try await cli.run("count", "p", "--json").json()["idle"] as? Int == 2)
+
+        // By user.
+        #expect(try await cli.run("apply", "p", "bob").status == 0)
+        #expect(try await cli.run("sessions", "create", "p", "bob").status == 0)
+        let byUser = try await cli.run("sessions", "destroy", "--project", "p", "--user", "bob")
+        #expect(byUser.status == 0, "\(byUser.stderr)")
+        #expect(byUser.stdout.hasPrefix("destroyed session s-"))
+        let ended = try await cli.run("sessions", "list", "p", "--state", "ended", "--json").json()
+        #expect((ended["sessions"] as? [Any])?.count == 2)
+    }
+
+    @Test func errorsPrintTheirCodeAndExitNonZero() async throws {
+        let (server, cli) = try setUp()
+        defer { server.stop() }
+        #expect(try await cli.run("projects", "create", "p", "--capacity", "1").status == 0)
+        #expect(try await cli.run("apply", "p", "a").status == 0)
+        let noIdle = try await cli.run("apply", "p", "b")
+        #expect(noIdle.status == 1)
+        #expect(noIdle.stderr.hasPrefix("Error: ResourceNotFound.NoIdle: "), "\(noIdle.stderr)")
+
+        let invalid = try await cli.run("projects", "create", "q", "--heartbeat-interval-ms", "1")
+        #expect(invalid.status == 1)
+        #expect(invalid.stderr.hasPrefix("Error: InvalidParameterValue: heartbeat.intervalMs"), "\(invalid.stderr)")
+
+        let taken = try await cli.run("projects", "create", "p")
+        #expect(taken.stderr.hasPrefix("Error: ResourceInUse.Project: "), "\(taken.stderr)")
+
+        let noLock = try await cli.run("sessions", "create", "p", "nobody")
+        #expect(noLock.status == 1)
+        #expect(noLock.stderr.hasPrefix("Error: FailedOperation.LockTimeout: "), "\(noLock.stderr)")
+
+        var badKey = cli
+        badKey.apiKey = "wrong"
+        let denied = try await badKey.run("projects", "list")
+        #expect(denied.status == 1)
+        #expect(denied.stderr.hasPrefix("Error: AuthFailure: "), "\(denied.stderr)")
+
+        let usage = try await cli.run("sessions", "destroy")
+        #expect(usage.status == 64)
+        #expect(usage.stderr.contains("give a session id, or both --project and --user"))
+
+        let unreachable = try await cli.run("projects", "list", "--url", "http://127.0.0.1:\(ServeProcess.freePort())")
+        #expect(unreachable.status == 2)
+        #expect(unreachable.stderr.hasPrefix("Error: Unreachable: "), "\(unreachable.stderr)")
+    }
+
+    @Test func flagsOverrideTheEnvironment() async throws {
+        let (server, cli) = try setUp()
+        defer { server.stop() }
+        // The environment alone.
+        #expect(try await cli.run("projects", "list", "--json").json()["projects"] as? [Any] != nil)
+        // No environment: the flags alone.
+        let bare = CLI(url: nil, apiKey: nil)
+        let flagged = try await bare.run(
+            "projects", "list", "--url", "http://127.0.0.1:\(server.apiPort)", "--api-key", SDKServer.key, "--json")
+        #expect(flagged.status == 0, "\(flagged.stderr)")
+        // A wrong environment, corrected by the flags.
+        let wrong = CLI(url: "http://127.0.0.1:1", apiKey: "wrong")
+        let fixed = try await wrong.run(
+            "count", "nope", "--url", "http://127.0.0.1:\(server.apiPort)", "--api-key", SDKServer.key)
+        #expect(fixed.stderr.hasPrefix("Error: ResourceNotFound.Project: "), "\(fixed.stderr)")
+        // No key at all.
+        let keyless = CLI(url: "http://127.0.0.1:\(server.apiPort)", apiKey: nil)
+        #expect(try await keyless.run("projects", "list").stderr.hasPrefix("Error: AuthFailure: "))
+    }
+
+    @Test func eventsListAndFollow() async throws {
+        let (server, cli) = try setUp()
+        defer { server.stop() }
+        #expect(try await cli.run("projects", "create", "p").status == 0)
+        #expect(try await cli.run("apply", "p", "alice").status == 0)
+        let page = try await cli.run("events", "--project", "p", "--json").json()
+        let events = try #require(page["events"] as? [[String: Any]])
+        #expect(events.map { $0["type"] as? String } == ["concurrency.reserved"])
+        let cursor = try #require(page["nextCursor"] as? Int)
+
+        let follow = try cli.start(["events", "--follow", "--json", "--project", "p", "--after", "\(cursor)"])
+        defer { _ = follow.stop() }
+        #expect(try await cli.run("sessions", "create", "p", "alice").status == 0)
+        #expect(try await cli.run("sessions", "destroy", "--project", "p", "--user", "alice").status == 0)
+        let seen = await eventually(within: .seconds(10)) {
+            follow.stdout.split(separator: "\n").count >= 3
+        }
+        #expect(seen, "follow printed: \(follow.stdout)")
+        let types = follow.stdout.split(separator: "\n").compactMap { line -> String? in
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return object?["type"] as? String
+        }
+        #expect(Array(types.prefix(3)) == ["session.created", "session.ended", "concurrency.released"])
+
+        let table = try await cli.run("events", "--project", "p")
+        #expect(table.stdout.hasPrefix("CURSOR  AT"), "\(table.stdout)")
+        #expect(table.stdout.contains("reason=destroyed"))
+    }
+}

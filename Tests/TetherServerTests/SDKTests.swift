@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+import TetherClient
+
+/// The Swift SDK against the real `tether serve` binary: heartbeats, states, suspension, leaving, destroy,
+/// reconnects with the resume token.
+@Suite struct SDKTests {
+    @Test(arguments: TetherClient.Transport.allCases)
+    func connectsHeartbeatsAndMeasuresRoundTrips(transport: TetherClient.Transport) async throws {
+        let server = try SDKServer()
+        defer { server.stop() }
+        try await server.project("p", graceMs: 10_000)
+        let created = try await server.session("p", user: "u")
+        let client = try TetherClient(session: created, transport: transport, configuration: .fast)
+        let info = try await client.connect()
+        #expect(info.sessionId == created.sessionId)
+        #expect(info.concurrencyId == created.concurrencyId)
+        #expect(info.epoch == created.epoch)
+        #expect(info.heartbeatInterval == .milliseconds(200))
+        #expect(info.heartbeatTimeout == .seconds(2))
+        #expect(await eventually(within: .seconds(10)) { await client.stats.pongsReceived >= 3 })
+        let stats = await client.stats
+        #expect(stats.lastRTT != nil)
+        #expect(stats.smoothedRTT != nil)
+        #expect(stats.pingsSent >= stats.pongsReceived)
+        let session = try await server.backend.session(created.sessionId)
+        #expect(session.state == "connected")
+        #expect(session.transport == transport.rawValue)
+        #expect((session.stats?.heartbeats ?? 0) >= 1)
+        await client.close()
+    }
+
+    @Test func statesStreamInOrderAndCloseLeavesAndFreesTheSlot() async throws {
+        let server = try SDKServer()
+        defer { server.stop() }
+        try await server.project("p", capacity: 1, graceMs: 10_000)
+        let created = try await server.session("p", user: "u")
+        let client = try TetherClient(session: created, configuration: .fast)
+        let log = StateLog(client)
+        let info = try await client.connect()
+        await client.close()
+        #expect(await log.ended() == .left)
+        #expect(log.all == [.connecting, .connected(info), .ended(.left)])
+        // The server closes at once on bye; the broker's transition may land a moment later.
+        #expect(
+            try await eventually {
+                let session = try await server.backend.session(created.sessionId)
+                return session.state == "ended" && session.endReason == "left"
+            })
+        let count = try await server.backend.count(project: "p")
+        #expect(count.idle == 1)
+        // The slot is free: another user gets it.
+        #expect(try await server.backend.apply(project: "p", userId: "v").reused == false)
+    }
+
+    @Test func suspendAndEndSuspension() async throws {
+        let server = try SDKServer()
+        defer { server.stop() }
+        try await server.project("p", graceMs: 10_000)
+        let created = try await server.session("p", user: "u")
+        let client = try TetherClient(session: created, transport: .tcp, configuration: .fast)
+        let log = StateLog(client)
+        try await client.connect()
+        try await client.suspend(expected: .seconds(30), reason: .background)
+        #expect(await client.state == .suspended)
+        #expect(
+            try await eventually { try await server.backend.session(created.sessionId).state == "suspended" },
+            "the server never saw the suspension")
+        let sentWhileSuspended = await client.stats.pingsSent
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(await client.stats.pingsSent == sentWhileSuspended, "pings went out during the suspension")
+        #expect(try await server.backend.session(created.sessionId).state == "suspended")
+        try await client.endSuspension()
+        #expect(try await eventually { try await server.backend.session(created.sessionId).state == "connected" })
+        await client.close()
+        let states = log.all
+        #expect(states.count == 5)
+        #expect(states.dropFirst(2).first == .suspended)
+    }
+
+    @Test(arguments: TetherClient.Transport.allCases)
+    func destroyEndsTheClientWithoutReconnecting(transport: TetherClient.Transport) async throws {
+        let server = try SDKServer()
+        defer { server.stop() }
+        try await server.project("p", graceMs: 10_000)
+        let created = try await server.session("p", user: "u")
+        let client = try TetherClient(session: created, transport: transport, configuration: .fast)
+        let log = StateLog(client)
+        try await client.connect()
+        try await server.backend.destroySession(created.sessionId)
+        #expect(await log.ended() == .destroyed)
+        #expect(log.reconnects.isEmpty)
+        #expect(await client.state == .ended(.destroyed))
+    }
+
+    @Test(arguments: TetherClient.Transport.allCases)
+    func aDroppedConnectionComesBackWithTheNextEpochAndTheSameConcurrency(transport: TetherClient.Transport)
+        async throws
+    {
+        let server = try SDKServer()
+        defer { server.stop() }
+        try await server.project("p", graceMs: 10_000)
+        let created = try await server.session("p", user: "u")
+        let client = try TetherClient(session: created, transport: transport, configuration: .fast)
+        let log = StateLog(client)
+        let first = try await client.connect()
+        let firstToken = await client.resumeToken
+        await client.dropConnection()
+        let second = try #require(await log.connected(2), "no reconnect: \(log.all)")
+        #expect(second.sessionId == first.sessionId)
+        #expect(second.concurrencyId == first.concurrencyId)
+        #expect(second.epoch == first.epoch + 1)
+        #expect(await client.resumeToken != firstToken)
+        #expect(log.reconnects.map(\.attempt) == [1])
+        #expect(
+            try await eventually {
+                let s = try await server.backend.session(created.sessionId)
+                return s.state == "connected" && s.epoch == first.epoch + 1
+            })
+        await client.close()
+    }
+
+    @Test func aReplacedClientEndsAndDoesNotFightBack() async throws {
+        let server = try SDKServer()
+        defer { server.stop() }
+        try await server.project("p", graceMs: 10_000)
+        let created = try await server.session("p", user: "u")
+        let first = try TetherClient(session: created, configuration: .fast)
+        let log = StateLog(first)
+        try await first.connect()
+        // The same user logs in elsewhere: CreateSession again starts a new epoch and kicks the first client.
+        let again = try await server.session("p", user: "u")
+        let second = try TetherClient(session: again, transport: .tcp, configuration: .fast)
+        try await second.connect()
+        #expect(await log.ended() == .replaced)
+        #expect(log.reconnects.isEmpty)
+        #expect(await second.state == .connected(try #require(await second.session)))
+        await second.close()
+    }
+}

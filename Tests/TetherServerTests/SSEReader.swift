@@ -1,0 +1,175 @@
+import Foundation
+
+/// A blocking Server-Sent Events client on a plain socket: sends one `GET /v1/events` with
+/// `Accept: text/event-stream`, decodes the chunked body and parses events and comments.
+final class SSEReader {
+    /// One parsed event.
+    struct Message: Equatable {
+        var id: UInt64?
+        var event: String?
+        var data: String
+    }
+
+    private let fd: Int32
+    private var closed = false
+    private var buffer: [UInt8] = []
+    private var body: [UInt8] = []
+    private(set) var status = 0
+    private(set) var headers: [String: String] = [:]
+    /// Comment lines seen so far (`: keepalive`).
+    private(set) var comments: [String] = []
+    /// Whether the server ended the stream.
+    private(set) var ended = false
+
+    init(port: Int, key: String, query: String = "", lastEventID: UInt64? = nil, timeoutSeconds: Int = 10) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else { throw POSIXError(.ECONNREFUSED) }
+        var request =
+            "GET /v1/events\(query) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\n"
+            + "Accept: text/event-stream\r\n"
+        if let lastEventID { request += "Last-Event-ID: \(lastEventID)\r\n" }
+        request += "\r\n"
+        let bytes = Array(request.utf8)
+        _ = bytes.withUnsafeBytes { Foundation.send(fd, $0.baseAddress, bytes.count, 0) }
+        try readHeaders()
+    }
+
+    deinit { close() }
+
+    /// Closes the connection (the reader "disconnects").
+    func close() {
+        guard !closed else { return }
+        closed = true
+        _ = Foundation.close(fd)
+    }
+
+    /// The next event, or `nil` when the stream ended or nothing came within the timeout.
+    func next() -> Message? {
+        while true {
+            if let block = takeBlock() {
+                var message = Message(id: nil, event: nil, data: "")
+                var hasField = false
+                for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
+                    if line.hasPrefix(":") {
+                        comments.append(String(line.dropFirst()).trimmingCharacters(in: .whitespaces))
+                    } else if line.hasPrefix("id: ") {
+                        message.id = UInt64(line.dropFirst(4))
+                        hasField = true
+                    } else if line.hasPrefix("event: ") {
+                        message.event = String(line.dropFirst(7))
+                        hasField = true
+                    } else if line.hasPrefix("data: ") {
+                        message.data += String(line.dropFirst(6))
+                        hasField = true
+                    }
+                }
+                if hasField && !message.data.isEmpty { return message }
+                continue
+            }
+            guard fill() else { return nil }
+        }
+    }
+
+    /// Reads until `count` more comment lines arrived; returns them (fewer if the stream stops). Fails the
+    /// read (returns what it has) if an event arrives instead.
+    func nextComments(_ count: Int) -> [String] {
+        let start = comments.count
+        while comments.count < start + count {
+            if let block = takeBlock() {
+                for line in block.split(separator: "\n") where line.hasPrefix(":") {
+                    comments.append(String(line.dropFirst()).trimmingCharacters(in: .whitespaces))
+                }
+                if block.contains("data: ") { break }
+                continue
+            }
+            guard fill() else { break }
+        }
+        return Array(comments[start...])
+    }
+
+    /// Reads events until `count` arrived (or the stream stops).
+    func take(_ count: Int) -> [Message] {
+        var out: [Message] = []
+        while out.count < count, let message = next() { out.append(message) }
+        return out
+    }
+
+    private func readHeaders() throws {
+        while true {
+            if let end = buffer.firstRange(of: Array("\r\n\r\n".utf8)) {
+                let head = String(decoding: buffer[..<end.lowerBound], as: UTF8.self)
+                buffer.removeSubrange(..<end.upperBound)
+                let lines = head.components(separatedBy: "\r\n")
+                status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
+                for line in lines.dropFirst() {
+                    let parts = line.split(separator: ":", maxSplits: 1)
+                    if parts.count == 2 {
+                        headers[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces)
+                    }
+                }
+                return
+            }
+            guard readSome() else { throw POSIXError(.ECONNRESET) }
+        }
+    }
+
+    /// One complete SSE block (text up to a blank line) from the decoded body, if there is one.
+    private func takeBlock() -> String? {
+        guard let end = body.firstRange(of: Array("\n\n".utf8)) else { return nil }
+        let block = String(decoding: body[..<end.lowerBound], as: UTF8.self)
+        body.removeSubrange(..<end.upperBound)
+        return block
+    }
+
+    /// Decodes more of the chunked body; false when the stream ended or timed out.
+    private func fill() -> Bool {
+        while true {
+            if headers["transfer-encoding"] != "chunked" {
+                guard !buffer.isEmpty || readSome() else { return false }
+                body += buffer
+                buffer = []
+                return true
+            }
+            if let lineEnd = buffer.firstRange(of: Array("\r\n".utf8)) {
+                let sizeText = String(decoding: buffer[..<lineEnd.lowerBound], as: UTF8.self)
+                guard let size = Int(sizeText.split(separator: ";").first ?? "", radix: 16) else { return false }
+                if size == 0 {
+                    ended = true
+                    return false
+                }
+                let needed = lineEnd.upperBound + size + 2
+                if buffer.count >= needed {
+                    body += buffer[lineEnd.upperBound..<(lineEnd.upperBound + size)]
+                    buffer.removeSubrange(..<needed)
+                    return true
+                }
+            }
+            guard readSome() else { return false }
+        }
+    }
+
+    private func readSome() -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 16_384, 0) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                if n == 0 { ended = true }
+                return false
+            }
+            buffer += chunk[0..<n]
+            return true
+        }
+    }
+}
