@@ -5,6 +5,7 @@ Usage: browser-test.py --binary PATH_TO_TETHER [--artifacts DIR]
 
 Starts `tether serve --demo` on free ports with a temporary data file and API key, then:
 
+sdk rules  imports /sdk/tether.js in the page and checks its reconnect rules (loss table, backoff, window);
 demo       loads /demo, asks for a session as a user, waits until heartbeats are counted and an RTT shows,
            hides the page (another tab in front: visibilitychange) and checks through the backend API that the session is
            `suspended`, shows it again and checks `connected`, reloads the page within the grace window and
@@ -173,6 +174,49 @@ def show_page(driver, page):
     driver.switch_to.window(page)
 
 
+SDK_RULES = """
+const done = arguments[arguments.length - 1];
+import("/sdk/tether.js").then(({ classifyLoss, ReconnectPlanner }) => {
+  const failures = [];
+  const check = (name, got, want) => {
+    if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${name}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+  };
+  for (const reason of ["replaced", "destroyed", "left", "badToken"]) {
+    check(`kick ${reason} ends`, classifyLoss({ kick: { reason } }, true, 30000), { terminal: reason });
+  }
+  check("close 4002 ends replaced", classifyLoss({ code: 4002 }, true, 30000), { terminal: "replaced" });
+  check("close 4029 is a protocol error", classifyLoss({ code: 4029 }, true, 30000), { terminal: "protocolError" });
+  check("expired answering a hello ends", classifyLoss({ code: 4004 }, false, 30000), { terminal: "expired" });
+  check("expired with grace 0 ends", classifyLoss({ code: 4004 }, true, 0), { terminal: "expired" });
+  check("expired after a welcome reconnects", classifyLoss({ code: 4004 }, true, 30000), {});
+  check("1006 reconnects", classifyLoss({ code: 1006 }, true, 30000), {});
+  check("shutdown waits and holds 30 s", classifyLoss({ kick: { reason: "shutdown", retryAfterMs: 1000 } }, true, 5000),
+        { notBefore: 1000, graceFloor: 30000 });
+  const p = new ReconnectPlanner({ baseMs: 250, capMs: 30000, graceMs: 10000 });
+  check("attempt 1, full draw", p.lost({}, 0, 0.999999), { reconnect: { attempt: 1, delayMs: 249 } });
+  check("attempt 2 doubles", p.lost({}, 0, 0.5), { reconnect: { attempt: 2, delayMs: 250 } });
+  check("cut to the window", p.lost({}, 9000, 0.999999), { reconnect: { attempt: 3, delayMs: 999 } });
+  check("window over", p.lost({}, 10000, 0.5), { end: "graceExpired" });
+  p.welcomed(20000);
+  check("a welcome resets", p.lost({}, 50000, 0), { reconnect: { attempt: 1, delayMs: 0 } });
+  const q = new ReconnectPlanner({ graceMs: 5000 });
+  check("never before retryAfterMs", q.lost({ notBefore: 1000, graceFloor: 30000 }, 0, 0), { reconnect: { attempt: 1, delayMs: 1000 } });
+  check("retryAfterMs past the window", q.lost({ notBefore: 40000, graceFloor: 30000 }, 0, 0), { end: "graceExpired" });
+  done(failures);
+}, (error) => done([`import failed: ${error}`]));
+"""
+
+
+def test_sdk_rules(driver, server, artifacts):
+    """The SDK's reconnect rules (pure functions of the module), run in the browser."""
+    driver.get(server.base + "/demo")
+    driver.set_script_timeout(WAIT_S)
+    failures = driver.execute_async_script(SDK_RULES)
+    if failures:
+        raise Failure("SDK rules:\n  " + "\n  ".join(failures))
+    print("   classifyLoss and ReconnectPlanner follow the Swift SDK's table")
+
+
 def test_demo(driver, server, artifacts):
     driver.get(server.base + "/demo")
     wait_until(driver, "the demo page", lambda d: d.find_elements(By.ID, "userId"))
@@ -252,7 +296,7 @@ def main():
         print(f"==> tether serve --demo on {server.base}")
         driver = make_driver()
         print(f"==> {driver.capabilities.get('browserName')} {driver.capabilities.get('browserVersion')} (headless)")
-        for name, test in [("demo", test_demo)]:
+        for name, test in [("sdk rules", test_sdk_rules), ("demo", test_demo)]:
             t0 = time.monotonic()
             print(f"==> {name}")
             test(driver, server, args.artifacts)

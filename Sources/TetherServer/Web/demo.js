@@ -96,7 +96,7 @@ $("suspend").addEventListener("click", () => {
   show();
 });
 $("wake").addEventListener("click", () => {
-  client?.wake();
+  client?.endSuspension();
   show();
 });
 

@@ -1,16 +1,17 @@
 // Tether browser SDK: one dependency-free ES module (served at /sdk/tether.js).
 //
 //   import { TetherClient } from "/sdk/tether.js";
-//   const client = TetherClient.resume() ?? TetherClient.fromSession(createSessionResponse);
+//   const client = TetherClient.resume() ?? TetherClient.fromSession(createSessionAnswer);
 //   client.addEventListener("state", (e) => console.log(e.detail.state, e.detail.reason));
 //   client.connect();
 //
-// It speaks the client channel of docs/PROTOCOL.md over WebSocket: hello (client token or resume token),
-// heartbeats at the welcome's interval, RTT / jitter / loss from the pongs, suspend when the page is hidden
-// or left, a ping at once when it is visible again, automatic resume with exponential backoff and full
-// jitter inside the grace window, and the resume token kept in sessionStorage so a reload resumes.
+// It speaks the client channel of docs/PROTOCOL.md over WebSocket and follows the Swift SDK's rules
+// (docs/BEHAVIOUR.md "Swift SDK", "Browser SDK"): hello with the client token (or a resume token), a ping
+// every heartbeat interval, RTT / jitter / loss from the pongs, `suspend` when the page is hidden or left and
+// a ping at once when it is visible again, resume after a loss with exponential backoff and full jitter
+// inside the grace window, and the resume token kept in sessionStorage so that a reload resumes.
 
-/** Client states, in the order a session usually meets them. */
+/** Client states. `detail.reason` of the `ended` state says why it ended. */
 export const States = Object.freeze({
   idle: "idle",
   connecting: "connecting",
@@ -20,15 +21,11 @@ export const States = Object.freeze({
   ended: "ended",
 });
 
-/** Kick reasons after which reconnecting cannot help. */
-const TERMINAL = new Set(["left", "replaced", "destroyed", "badToken", "protocolError", "tooLarge"]);
-
-/** Close codes to kick reasons, for a close that came without a kick message. */
+/** Close codes to kick reasons, for a close that came without a `kick` message. */
 const CLOSE_REASONS = {
   1000: "left",
   1001: "shutdown",
   1009: "tooLarge",
-  1011: "serverError",
   4000: "protocolError",
   4001: "badToken",
   4002: "replaced",
@@ -42,46 +39,118 @@ const DEFAULTS = Object.freeze({
   storageKey: "tether",
   suspendMs: 30000,
   autoSuspend: true,
-  backoffInitialMs: 250,
-  backoffMaxMs: 8000,
-  connectWindowMs: 60000,
+  backoffBaseMs: 250,
+  backoffCapMs: 30000,
+  reconnectGraceMs: 90000,
+  helloTimeoutMs: 10000,
   byeTimeoutMs: 2000,
 });
 
-function now() {
-  return Date.now();
-}
+/** The server holds sessions at least this long over a restart (a `shutdown` kick). */
+const SHUTDOWN_GRACE_FLOOR_MS = 30000;
+
+const now = () => Date.now();
 
 function defaultStorage() {
   try {
     return globalThis.sessionStorage ?? null;
   } catch {
-    return null; // storage disabled (sandboxed frame, privacy mode)
+    return null; // storage disabled (sandboxed frame, privacy settings)
   }
 }
 
 /**
- * A session's client: one WebSocket at a time, reconnected with the resume token while the session is held.
+ * What a lost connection means (the Swift SDK's LinkLoss rules): `{terminal: reason}` or
+ * `{notBefore?, graceFloor?}` for a loss worth a reconnect.
+ * @param {{kick?: {reason: string, retryAfterMs?: number}, code?: number}} loss
+ */
+export function classifyLoss(loss, welcomed, graceMs) {
+  const reason = loss.kick?.reason ?? CLOSE_REASONS[loss.code] ?? null;
+  switch (reason) {
+    case "replaced":
+    case "destroyed":
+    case "left":
+    case "badToken":
+      return { terminal: reason };
+    case "expired":
+      return !welcomed || graceMs === 0 ? { terminal: "expired" } : {};
+    case "shutdown":
+      return { notBefore: loss.kick?.retryAfterMs ?? null, graceFloor: SHUTDOWN_GRACE_FLOOR_MS };
+    case "protocolError":
+    case "tooLarge":
+    case "noHello":
+    case "rateLimited":
+      return { terminal: "protocolError" };
+    default:
+      return {}; // 1006, 1011, refused, the client's own timeouts: come back
+  }
+}
+
+/**
+ * Decides after each loss whether and when to reconnect: a window of the session's grace (at least 30 s after
+ * a shutdown kick, plus a declared absence) opened at the first loss since the last welcome; attempt n waits
+ * uniform(0, min(cap, base·2^(n-1))), cut to the window's end, never less than a `retryAfterMs`.
+ */
+export class ReconnectPlanner {
+  constructor({ baseMs = DEFAULTS.backoffBaseMs, capMs = DEFAULTS.backoffCapMs, graceMs = DEFAULTS.reconnectGraceMs } = {}) {
+    this.baseMs = baseMs;
+    this.capMs = capMs;
+    this.graceMs = graceMs;
+    this.attempt = 0;
+    this.windowEnd = null;
+  }
+
+  welcomed(graceMs) {
+    if (graceMs != null) this.graceMs = graceMs;
+    this.attempt = 0;
+    this.windowEnd = null;
+  }
+
+  ceiling(attempt) {
+    return Math.min(this.capMs, this.baseMs * 2 ** Math.max(0, attempt - 1));
+  }
+
+  /** `{reconnect: {attempt, delayMs}}` or `{end: reason}` for a loss of kind `kind` (classifyLoss) at `at`. */
+  lost(kind, at, unit = Math.random(), awayMs = 0) {
+    if (kind.terminal) return { end: kind.terminal };
+    const window = Math.max(this.graceMs, kind.graceFloor ?? 0) + awayMs;
+    let end = this.windowEnd ?? at + window;
+    if (kind.graceFloor) end = Math.max(end, at + window);
+    this.windowEnd = end;
+    if (at >= end) return { end: "graceExpired" };
+    this.attempt += 1;
+    let delayMs = Math.min(Math.floor(this.ceiling(this.attempt) * Math.min(Math.max(unit, 0), 1)), end - at);
+    if (kind.notBefore != null) {
+      if (at + kind.notBefore >= end) return { end: "graceExpired" };
+      delayMs = Math.max(delayMs, kind.notBefore);
+    }
+    return { reconnect: { attempt: this.attempt, delayMs } };
+  }
+}
+
+/**
+ * A session's client: one WebSocket at a time, resumed with the resume token while the session is held.
  *
  * Events (an EventTarget; `event.detail` carries the data):
- * - `state`   `{state, previous, reason?}` on every change of `client.state`;
- * - `welcome` the server's welcome (sessionId, epoch, concurrencyId, heartbeat, ...);
+ * - `state`   `{state, previous, reason?, attempt?, delayMs?}` on every change of `client.state`;
+ * - `welcome` the server's welcome (sessionId, epoch, concurrencyId, heartbeat, resumeToken, ...);
  * - `pong`    `{seq, rttMs}` for every answered heartbeat;
  * - `kick`    `{reason, retryAfterMs?}` as the server sent it.
  */
 export class TetherClient extends EventTarget {
   /**
    * @param {object} options
-   * @param {string} options.url          the `connect.websocket` address of CreateSession's answer
-   * @param {string} [options.token]      the client token (a fresh session or epoch)
-   * @param {string} [options.resumeToken] a resume token from a welcome (to resume instead)
-   * @param {string} [options.storageKey] sessionStorage key suffix ("tether"); null disables storage
-   * @param {Storage} [options.storage]   where the resume state is kept (sessionStorage)
-   * @param {number} [options.suspendMs]  `expectedMs` declared when the page is hidden or left (30000)
-   * @param {boolean} [options.autoSuspend] suspend on visibilitychange/pagehide, wake on visible (true)
-   * @param {number} [options.backoffInitialMs] first reconnect delay cap (250)
-   * @param {number} [options.backoffMaxMs] largest reconnect delay cap (8000)
-   * @param {number} [options.connectWindowMs] how long a first connection is retried (60000)
+   * @param {string} options.url            the `connect.websocket` address of CreateSession's answer
+   * @param {string} [options.token]        the client token (a new session or epoch)
+   * @param {string} [options.resumeToken]  a resume token from a welcome (to resume instead)
+   * @param {number} [options.reconnectGraceMs] the grace window until a welcome says it (90000)
+   * @param {string|null} [options.storageKey] sessionStorage key suffix ("tether"); null: no storage
+   * @param {Storage} [options.storage]     where the resume state is kept (sessionStorage)
+   * @param {number} [options.suspendMs]    `expectedMs` declared when the page is hidden or left (30000)
+   * @param {boolean} [options.autoSuspend] suspend on visibilitychange/pagehide, end it when visible (true)
+   * @param {number} [options.backoffBaseMs] ceiling of the first reconnect delay (250)
+   * @param {number} [options.backoffCapMs] largest ceiling of a reconnect delay (30000)
+   * @param {number} [options.helloTimeoutMs] a connection without a welcome this long is dropped (10000)
    */
   constructor(options) {
     super();
@@ -92,7 +161,7 @@ export class TetherClient extends EventTarget {
     this.storage = options.storage === undefined ? defaultStorage() : options.storage;
     this._token = options.token ?? null;
     this._resumeToken = options.resumeToken ?? null;
-    /** @type {string} one of States */
+    /** One of States. */
     this.state = States.idle;
     /** Why the client ended (when `state` is "ended"). */
     this.endReason = null;
@@ -101,31 +170,37 @@ export class TetherClient extends EventTarget {
     this.concurrencyId = options.concurrencyId ?? null;
     this.heartbeat = options.heartbeat ?? null;
     this.reconnectGraceMs = options.reconnectGraceMs ?? null;
-    /** Answered heartbeats (pongs) since this object was made. */
+    /** Answered heartbeats (pongs). */
     this.heartbeats = 0;
-    /** Last round trip, smoothed jitter (RFC 3550), loss rate of the last 100 pings. */
+    /** Last RTT, smoothed RTT (TCP's 1/8), jitter (RFC 3550's 1/16), lost / (lost + answered). */
     this.rttMs = null;
+    this.smoothedRttMs = null;
     this.jitterMs = null;
     this.lossRate = 0;
-    /** Server clock minus client clock, estimated from the last pong (ms). */
-    this.clockOffsetMs = null;
+    this.lost = 0;
+    /** Connections after the first. */
     this.reconnects = 0;
 
+    this._planner = new ReconnectPlanner({
+      baseMs: this.options.backoffBaseMs,
+      capMs: this.options.backoffCapMs,
+      graceMs: this.reconnectGraceMs ?? this.options.reconnectGraceMs,
+    });
     this._ws = null;
     this._seq = 0;
-    this._pending = new Map(); // seq -> {sentAt (performance.now), t}
-    this._outcomes = []; // recent pings: true answered, false lost
+    this._pending = new Map(); // seq -> {at: performance.now(), t}
+    this._openedAt = 0;
     this._lastInboundAt = 0;
     this._heartbeatTimer = null;
     this._watchTimer = null;
     this._retryTimer = null;
-    this._attempt = 0;
-    this._windowEndsAt = 0;
     this._kick = null;
     this._welcomedOnSocket = false;
-    this._paused = false; // heartbeats paused by a suspension
-    this._autoSuspended = false;
+    this._everWelcomed = false;
+    this._suspended = false; // declared; no heartbeats
     this._expectedMs = 0;
+    this._byPage = false; // the suspension is the page's (hidden / pagehide)
+    this._waitingForPage = false; // lost while the page was hidden: reconnect when visible
     this._listeners = null;
   }
 
@@ -143,7 +218,7 @@ export class TetherClient extends EventTarget {
     });
   }
 
-  /** What sessionStorage holds for `storageKey`, when its grace window has not passed; else null. */
+  /** The record sessionStorage holds for `storageKey` when its window has not passed; else null. */
   static stored(storageKey = DEFAULTS.storageKey, storage = defaultStorage()) {
     if (!storage) return null;
     let record;
@@ -160,7 +235,7 @@ export class TetherClient extends EventTarget {
     return record;
   }
 
-  /** A client that resumes the session kept in sessionStorage (after a reload), or null when there is none. */
+  /** A client resuming the session kept in sessionStorage (after a reload), or null when there is none. */
   static resume(options = {}) {
     const storageKey = options.storageKey === undefined ? DEFAULTS.storageKey : options.storageKey;
     const storage = options.storage === undefined ? defaultStorage() : options.storage;
@@ -187,22 +262,17 @@ export class TetherClient extends EventTarget {
   connect() {
     if (this.state !== States.idle) return this;
     this._installPageListeners();
-    this._windowEndsAt = now() + this.options.connectWindowMs;
-    if (this._resumeToken && this.reconnectGraceMs != null) {
-      const record = TetherClient.stored(this.options.storageKey, this.storage);
-      if (record) this._windowEndsAt = record.resumableUntil;
-    }
     this._open(States.connecting);
     return this;
   }
 
   /**
-   * Declares an absence of about `expectedMs` (reason "background", "pagehide" or "networkChange"):
-   * heartbeats pause (any message would end the suspension) until `wake()`.
+   * Declares an absence of about `expectedMs` ("background", "pagehide" or "networkChange"). Heartbeats stop
+   * (any message would end the suspension) until `endSuspension()`.
    */
   suspend(expectedMs = this.options.suspendMs, reason = "background") {
     if (this.state === States.ended || this.state === States.idle) return;
-    this._paused = true;
+    this._suspended = true;
     this._expectedMs = Math.max(1, Math.round(expectedMs));
     this._stopHeartbeats();
     if (this._socketOpen() && this._welcomedOnSocket) {
@@ -212,36 +282,45 @@ export class TetherClient extends EventTarget {
     this._persist();
   }
 
-  /** Ends a suspension: pings at once (which ends it on the server) and resumes heartbeats. */
-  wake() {
+  /** Ends a suspension: a ping at once (which ends it on the server), then heartbeats again. */
+  endSuspension() {
     if (this.state === States.ended) return;
-    this._paused = false;
-    this._autoSuspended = false;
+    this._suspended = false;
+    this._byPage = false;
     this._expectedMs = 0;
     if (this._socketOpen() && this._welcomedOnSocket) {
       this._setState(States.connected);
       this._startHeartbeats();
-    } else if (this.state === States.suspended) {
-      this._reconnectSoon(0);
+    } else if (this._waitingForPage) {
+      this._waitingForPage = false;
+      this._lost({}, false);
     }
     this._persist();
   }
 
-  /** Leaves: sends `bye` (the session ends, the concurrency is freed at once) and closes. */
+  /** Closes the connection without `bye` (the network changed, say): the client resumes as after any loss. */
+  dropConnection() {
+    const ws = this._ws;
+    if (!ws || this.state === States.ended) return;
+    this._detach(ws);
+    this._ws = null;
+    ws.close(1000, "drop");
+    this._lost({}, this._welcomedOnSocket);
+  }
+
+  /** Leaves: sends `bye` (the session ends, the concurrency is free at once) and closes. */
   close() {
     if (this.state === States.ended) return;
     const ws = this._ws;
-    if (ws && ws.readyState === WebSocket.OPEN && this._welcomedOnSocket) {
-      this._send({ type: "bye" });
-      setTimeout(() => {
-        if (ws.readyState !== WebSocket.CLOSED) ws.close(1000, "bye");
-      }, this.options.byeTimeoutMs);
+    if (ws) {
       this._ws = null;
       this._detach(ws);
-    } else if (ws) {
-      this._ws = null;
-      this._detach(ws);
-      ws.close(1000, "bye");
+      if (ws.readyState === WebSocket.OPEN && this._welcomedOnSocket) {
+        this._send({ type: "bye" }, ws);
+        setTimeout(() => ws.readyState !== WebSocket.CLOSED && ws.close(1000, "bye"), this.options.byeTimeoutMs);
+      } else {
+        ws.close(1000, "bye");
+      }
     }
     this._end("left");
   }
@@ -251,7 +330,9 @@ export class TetherClient extends EventTarget {
     return {
       heartbeats: this.heartbeats,
       rttMs: this.rttMs,
+      smoothedRttMs: this.smoothedRttMs,
       jitterMs: this.jitterMs,
+      lost: this.lost,
       lossRate: this.lossRate,
       reconnects: this.reconnects,
     };
@@ -259,8 +340,8 @@ export class TetherClient extends EventTarget {
 
   // ---- the socket
 
-  _open(state) {
-    this._setState(state);
+  _open(state, detail = {}) {
+    this._setState(state, detail);
     this._kick = null;
     this._welcomedOnSocket = false;
     let ws;
@@ -271,21 +352,26 @@ export class TetherClient extends EventTarget {
       return;
     }
     this._ws = ws;
+    this._openedAt = now();
+    this._lastInboundAt = now();
     ws.onopen = () => {
       const hello = this._resumeToken ? { type: "hello", resumeToken: this._resumeToken } : { type: "hello", token: this._token };
-      this._lastInboundAt = now();
       ws.send(JSON.stringify(hello));
-      this._startWatch();
     };
     ws.onmessage = (event) => this._receive(ws, event.data);
-    ws.onclose = (event) => this._closed(ws, event.code, event.reason);
-    ws.onerror = () => {}; // a close event always follows
+    ws.onclose = (event) => {
+      if (ws !== this._ws) return;
+      this._detach(ws);
+      this._ws = null;
+      this._lost({ kick: this._kick, code: event.code }, this._welcomedOnSocket);
+    };
+    ws.onerror = () => {}; // a close event follows
+    this._startWatch();
   }
 
   _detach(ws) {
     ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-    for (let i = 0; i < this._pending.size; i++) this._record(false); // unanswered when the socket went
-    this._pending.clear();
+    this._pending.clear(); // in flight when the connection ended: its loss is reported instead
     this._stopHeartbeats();
     this._stopWatch();
   }
@@ -294,8 +380,8 @@ export class TetherClient extends EventTarget {
     return this._ws !== null && this._ws.readyState === WebSocket.OPEN;
   }
 
-  _send(message) {
-    if (this._socketOpen()) this._ws.send(JSON.stringify(message));
+  _send(message, ws = this._ws) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
   }
 
   _receive(ws, data) {
@@ -314,7 +400,7 @@ export class TetherClient extends EventTarget {
       case "pong":
         this._pong(message);
         break;
-      case "ping": // TCP only today; answer anyway
+      case "ping": // servers ping over TCP only; answered anyway
         this._send({ type: "pong", seq: message.seq, t: message.t });
         break;
       case "kick":
@@ -325,33 +411,32 @@ export class TetherClient extends EventTarget {
   }
 
   _welcome(w) {
+    if (this._everWelcomed) this.reconnects += 1;
+    this._everWelcomed = true;
     this._welcomedOnSocket = true;
-    if (this.sessionId !== null && this.epoch !== null && w.epoch > this.epoch && this.state === States.reconnecting) {
-      this.reconnects += 1;
-    }
     this.sessionId = w.sessionId;
     this.epoch = w.epoch;
     this.concurrencyId = w.concurrencyId;
     this.heartbeat = w.heartbeat;
     if (w.reconnectGraceMs != null) this.reconnectGraceMs = w.reconnectGraceMs;
-    this._resumeToken = w.resumeToken;
-    this._token = null; // a used client token is of no further use: resumes take the resume token
-    this._attempt = 0;
-    this._pending.clear();
-    this._persist();
+    this._planner.welcomed(w.reconnectGraceMs);
+    this._resumeToken = w.resumeToken; // single use: every welcome brings the next one
+    this._token = null;
     this._emit("welcome", w);
-    const hidden = this.options.autoSuspend && typeof document !== "undefined" && document.visibilityState === "hidden";
-    if (hidden) this._autoSuspended = true;
-    if (this._paused || hidden) {
+    if (this.options.autoSuspend && typeof document !== "undefined" && document.visibilityState === "hidden") {
+      this._suspended = true;
+      this._byPage = true;
+    }
+    if (this._suspended) {
       // Still away: declare it again on this connection (a resume makes the session connected).
-      this._paused = true;
       this._expectedMs = this._expectedMs || this.options.suspendMs;
       this._send({ type: "suspend", expectedMs: this._expectedMs, reason: "background" });
       this._setState(States.suspended, { reason: "background" });
-      return;
+    } else {
+      this._setState(States.connected);
+      this._startHeartbeats();
     }
-    this._setState(States.connected);
-    this._startHeartbeats();
+    this._persist();
   }
 
   _pong(p) {
@@ -363,67 +448,38 @@ export class TetherClient extends EventTarget {
       const d = Math.abs(rtt - this.rttMs);
       this.jitterMs = this.jitterMs === null ? d : this.jitterMs + (d - this.jitterMs) / 16;
     }
+    this.smoothedRttMs = this.smoothedRttMs === null ? rtt : this.smoothedRttMs + (rtt - this.smoothedRttMs) / 8;
     this.rttMs = rtt;
-    if (typeof p.st === "number") this.clockOffsetMs = p.st - (sent.t + rtt / 2);
     this.heartbeats += 1;
-    this._record(true);
+    this.lossRate = this.lost / (this.lost + this.heartbeats);
     this._persist();
     this._emit("pong", { seq: p.seq, rttMs: rtt });
   }
 
-  _record(answered) {
-    this._outcomes.push(answered);
-    if (this._outcomes.length > 100) this._outcomes.shift();
-    this.lossRate = this._outcomes.filter((x) => !x).length / this._outcomes.length;
-  }
-
-  _closed(ws, code, reason) {
-    if (ws !== this._ws) return;
-    this._detach(ws);
-    this._ws = null;
+  /** After any loss: end, wait for the page, or reconnect after the planner's delay. */
+  _lost(loss, welcomed) {
     if (this.state === States.ended) return;
-    const kick = this._kick;
-    const why = kick?.reason ?? CLOSE_REASONS[code] ?? "closed";
-    if (TERMINAL.has(why)) {
-      this._end(why, { code, retryAfterMs: kick?.retryAfterMs ?? null });
+    const kind = classifyLoss(loss, welcomed, this.reconnectGraceMs ?? this.options.reconnectGraceMs);
+    const why = loss.kick?.reason ?? CLOSE_REASONS[loss.code] ?? loss.why ?? "closed";
+    const away = this._suspended ? Math.max(this._expectedMs, this.heartbeat?.timeoutMs ?? 0) : 0;
+    const decision = this._planner.lost(kind, now(), Math.random(), away);
+    if (decision.end) {
+      this._end(decision.end, { lastReason: why, code: loss.code ?? null });
       return;
     }
-    if (why === "expired" && !this._welcomedOnSocket) {
-      this._end("expired", { code }); // the session itself is over
-      return;
-    }
-    if (this._paused && this._autoSuspended) {
-      // A hidden page lost its socket: stay suspended, come back when visible (within the window).
-      this._windowEndsAt = this._resumableUntil();
+    if (this._suspended && this._byPage) {
+      // A hidden page lost its socket: stay suspended and come back when it is visible (within the window).
+      this._waitingForPage = true;
+      this._planner.attempt -= 1; // the window is open; no attempt was made
       this._setState(States.suspended, { reason: "background" });
       return;
     }
-    if (this._welcomedOnSocket || this.sessionId !== null) this._windowEndsAt = this._resumableUntil();
-    this._reconnectSoon(kick?.retryAfterMs ?? 0, why);
-  }
-
-  /** The end of the window in which a resume can still succeed. */
-  _resumableUntil() {
-    const grace = this.reconnectGraceMs ?? 0;
-    const away = this._paused ? Math.max(this.heartbeat?.timeoutMs ?? 0, this._expectedMs) : 0;
-    return Math.max(now() + grace, this._lastInboundAt + away + grace);
-  }
-
-  _reconnectSoon(retryAfterMs, why = "closed") {
-    if (this._retryTimer !== null) return;
-    const cap = Math.min(this.options.backoffMaxMs, this.options.backoffInitialMs * 2 ** this._attempt);
-    const delay = Math.max(retryAfterMs ?? 0, Math.random() * cap); // full jitter, never before retryAfterMs
-    if (now() + delay >= this._windowEndsAt) {
-      this._end(this._resumeToken ? "graceExpired" : "connectFailed", { lastReason: why });
-      return;
-    }
-    this._attempt += 1;
-    this._setState(States.reconnecting, { reason: why, delayMs: Math.round(delay) });
+    const { attempt, delayMs } = decision.reconnect;
+    this._setState(States.reconnecting, { reason: why, attempt, delayMs });
     this._retryTimer = setTimeout(() => {
       this._retryTimer = null;
-      if (this.state !== States.reconnecting) return;
-      this._open(States.reconnecting);
-    }, delay);
+      if (this.state === States.reconnecting) this._open(States.reconnecting, { reason: why, attempt });
+    }, delayMs);
   }
 
   _end(reason, extra = {}) {
@@ -444,7 +500,7 @@ export class TetherClient extends EventTarget {
     this._setState(States.ended, { reason, ...extra });
   }
 
-  // ---- heartbeats and liveness
+  // ---- heartbeats and the client's own loss detection
 
   _startHeartbeats() {
     this._stopHeartbeats();
@@ -469,24 +525,35 @@ export class TetherClient extends EventTarget {
     this._send({ type: "ping", seq: this._seq, t });
   }
 
-  /** Counts unanswered pings as lost and drops a connection silent past the heartbeat timeout. */
+  /**
+   * Once a second: pings unanswered for the heartbeat timeout are lost; a connection without a welcome
+   * after `helloTimeoutMs`, or silent for the heartbeat timeout, is dropped and resumed. While suspended,
+   * silence is not judged: the server's WebSocket pings, which keep a background tab alive, are invisible
+   * to scripts.
+   */
   _startWatch() {
     this._stopWatch();
-    const timeout = () => this.heartbeat?.timeoutMs ?? 15000;
     this._watchTimer = setInterval(() => {
-      const limit = performance.now() - timeout();
+      const timeout = this.heartbeat?.timeoutMs ?? 15000;
+      const limit = performance.now() - timeout;
       for (const [seq, sent] of this._pending) {
         if (sent.at < limit) {
           this._pending.delete(seq);
-          this._record(false);
+          this.lost += 1;
+          this.lossRate = this.lost / (this.lost + this.heartbeats);
         }
       }
-      if (!this._paused && this._ws && now() - this._lastInboundAt > timeout()) {
-        const ws = this._ws;
-        this._kick = { reason: "timeout", retryAfterMs: null };
-        ws.close(4000, "heartbeat timeout");
-        this._closed(ws, 4000, "heartbeat timeout");
-      }
+      const ws = this._ws;
+      if (!ws) return;
+      let why = null;
+      if (!this._welcomedOnSocket && now() - this._openedAt > this.options.helloTimeoutMs) why = "helloTimeout";
+      else if (this._welcomedOnSocket && !this._suspended && now() - this._lastInboundAt > timeout) why = "timeout";
+      if (why === null) return;
+      const welcomed = this._welcomedOnSocket;
+      this._detach(ws);
+      this._ws = null;
+      ws.close(4000, why);
+      this._lost({ why }, welcomed);
     }, 1000);
   }
 
@@ -499,14 +566,9 @@ export class TetherClient extends EventTarget {
 
   _installPageListeners() {
     if (!this.options.autoSuspend || this._listeners || typeof document === "undefined") return;
-    const onVisibility = () => {
-      if (document.visibilityState === "hidden") this._pageAway("background");
-      else this._pageBack();
-    };
+    const onVisibility = () => (document.visibilityState === "hidden" ? this._pageAway("background") : this._pageBack());
     const onPageHide = () => this._pageAway("pagehide");
-    const onPageShow = (event) => {
-      if (event.persisted) this._pageBack();
-    };
+    const onPageShow = (event) => event.persisted && this._pageBack();
     document.addEventListener("visibilitychange", onVisibility);
     window.addEventListener("pagehide", onPageHide);
     window.addEventListener("pageshow", onPageShow);
@@ -522,14 +584,13 @@ export class TetherClient extends EventTarget {
   }
 
   _pageAway(reason) {
-    if (this.state === States.ended) return;
-    this._autoSuspended = true;
+    if (this.state === States.ended || (this._suspended && !this._byPage)) return; // the app's own suspension stands
+    this._byPage = true;
     this.suspend(this.options.suspendMs, reason);
   }
 
   _pageBack() {
-    if (!this._autoSuspended || this.state === States.ended) return;
-    this.wake();
+    if (this._byPage && this.state !== States.ended) this.endSuspension();
   }
 
   // ---- state, events, storage
@@ -545,8 +606,11 @@ export class TetherClient extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
+  /** Saves what a reload needs to resume, and until when a resume can work. */
   _persist() {
     if (!this.storage || this.options.storageKey === null || !this._resumeToken || this.state === States.ended) return;
+    const grace = this.reconnectGraceMs ?? this.options.reconnectGraceMs;
+    const away = Math.max(this.heartbeat?.timeoutMs ?? 0, this._suspended ? this._expectedMs : 0);
     const record = {
       url: this.url,
       resumeToken: this._resumeToken,
@@ -556,19 +620,12 @@ export class TetherClient extends EventTarget {
       heartbeat: this.heartbeat,
       reconnectGraceMs: this.reconnectGraceMs,
       savedAt: now(),
-      resumableUntil: this._resumableUntilIfLostNow(),
+      resumableUntil: now() + away + grace,
     };
     try {
       this.storage.setItem(`tether:${this.options.storageKey}`, JSON.stringify(record));
     } catch {
-      // storage full or disabled: reloads will not resume, nothing else changes
+      // storage full or disabled: a reload will not resume; nothing else changes
     }
-  }
-
-  /** The grace deadline if the connection were lost now (heartbeat timeout or declared absence, then grace). */
-  _resumableUntilIfLostNow() {
-    const grace = this.reconnectGraceMs ?? 0;
-    const away = Math.max(this.heartbeat?.timeoutMs ?? 0, this._paused ? this._expectedMs : 0);
-    return now() + away + grace;
   }
 }
