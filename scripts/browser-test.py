@@ -12,6 +12,12 @@ demo       loads /demo, asks for a session as a user, waits until heartbeats are
            checks that the same concurrency came back with a higher epoch (resumed from sessionStorage),
            saves artifacts/demo.png, restarts the server (SIGTERM: a `shutdown` kick) and checks that the
            page resumes again, then leaves (bye) and checks the session ended `left`.
+dashboard  makes a project and a session held by a raw WebSocket client (websocket-client, its own process),
+           loads /dashboard, checks that a wrong key is refused, signs in with the key (kept in
+           sessionStorage, never in the URL), waits for the session's row `connected` and the SSE feed live,
+           kills the client with SIGKILL and waits for the row to show `grace` (with a countdown) and a
+           session.disconnected event, and saves artifacts/dashboard.png; then restarts the server, destroys
+           the session and waits for its session.ended event (the stream resumed) and its row to go.
 
 Every wait is explicit (a condition polled with a generous timeout). Exits 1 with a message on any failure
 (a screenshot of the failing page goes to artifacts/failure.png), 0 when every check passed.
@@ -20,6 +26,7 @@ Every wait is explicit (a condition polled with a generous timeout). Exits 1 wit
 import argparse
 import json
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -281,6 +288,112 @@ def test_demo(driver, server, artifacts):
     print("   leave -> ended (left)")
 
 
+RAW_CLIENT = r"""
+import json, sys, threading, time, websocket
+url, token = sys.argv[1], sys.argv[2]
+def on_open(ws):
+    ws.send(json.dumps({"type": "hello", "token": token}))
+    def beat():
+        seq = 0
+        while True:
+            time.sleep(1.5)
+            seq += 1
+            ws.send(json.dumps({"type": "ping", "seq": seq, "t": int(time.time() * 1000)}))
+    threading.Thread(target=beat, daemon=True).start()
+def on_message(ws, message):
+    print(message, flush=True)
+websocket.WebSocketApp(url, on_open=on_open, on_message=on_message).run_forever()
+"""
+
+
+class RawClient:
+    """A plain WebSocket client of the client plane (websocket-client) in its own process, to kill -9."""
+
+    def __init__(self, url, token):
+        self.process = subprocess.Popen([sys.executable, "-c", RAW_CLIENT, url, token],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def welcome(self, timeout=WAIT_S):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stdout], [], [], 0.5)
+            if ready:
+                line = self.process.stdout.readline()
+                if not line:
+                    break
+                if '"welcome"' in line:
+                    return json.loads(line)
+        raise Failure(f"the raw WebSocket client got no welcome within {timeout} s")
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()  # SIGKILL: the kernel closes the socket, no close frame, no bye
+        self.process.wait()
+
+
+def test_dashboard(driver, server, artifacts):
+    status, _ = server.api("POST", "/v1/projects", {
+        "id": "dash", "capacity": 4, "heartbeat": {"intervalMs": 1000, "timeoutMs": 5000},
+        "reconnectGraceMs": 60000})
+    if status != 201:
+        raise Failure(f"creating project dash: HTTP {status}")
+    server.api("POST", "/v1/projects/dash/concurrency/apply", {"userId": "carol"})
+    status, created = server.api("POST", "/v1/projects/dash/sessions", {"userId": "carol"})
+    if status != 201:
+        raise Failure(f"CreateSession: HTTP {status} {created}")
+    session_id = created["sessionId"]
+    client = RawClient(created["connect"]["websocket"], created["clientToken"])
+    try:
+        client.welcome()
+        driver.get(server.base + "/dashboard")
+        wait_until(driver, "the sign-in form", lambda d: d.find_elements(By.ID, "apiKey"))
+
+        # A wrong key is refused and nothing is kept.
+        driver.find_element(By.ID, "apiKey").send_keys("not-the-key")
+        driver.find_element(By.ID, "signin").click()
+        wait_until(driver, "the wrong key to be refused", lambda d: "refused" in text(d, "signin-error"))
+        if driver.execute_script("return sessionStorage.getItem('tether-dashboard:key')") is not None:
+            raise Failure("a refused key was kept in sessionStorage")
+
+        driver.find_element(By.ID, "apiKey").send_keys(server.key)
+        driver.find_element(By.ID, "signin").click()
+        row = f'tr[data-session="{session_id}"]'
+        wait_until(driver, "the session's row, connected",
+                   lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, row) if r.get_attribute("data-state") == "connected"])
+        if server.key in driver.current_url:
+            raise Failure("the API key is in the page's URL")
+        if driver.execute_script("return sessionStorage.getItem('tether-dashboard:key')") != server.key:
+            raise Failure("the API key is not kept in sessionStorage")
+        wait_until(driver, "the event stream to be live", lambda d: text(d, "feed-status") == "live (SSE)")
+        wait_until(driver, "the pool counts (dash: 1 connected)", lambda d: d.find_element(
+            By.CSS_SELECTOR, '[data-project="dash"] [data-count="connected"] b').text == "1")
+        print(f"   signed in (key in sessionStorage, not in the URL); {session_id} connected; feed live (SSE)")
+
+        # The client dies: the server sees the socket close, the session goes to grace, the page follows.
+        client.kill()
+        wait_until(driver, "the session's row to leave 'connected' (grace)",
+                   lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, row) if r.get_attribute("data-state") == "grace"])
+        wait_until(driver, "a session.disconnected event in the list", lambda d: d.find_elements(
+            By.CSS_SELECTOR, '#events tr[data-type="session.disconnected"]'))
+        wait_until(driver, "a grace countdown", lambda d: "grace ends in" in d.find_element(By.CSS_SELECTOR, row).text)
+        print("   client killed -> grace on the dashboard (event stream), countdown shown")
+        driver.save_screenshot(os.path.join(artifacts, "dashboard.png"))
+
+        # The stream ends when the server stops; the page resumes it (Last-Event-ID) and misses nothing.
+        server.restart()
+        status, _ = server.api("DELETE", f"/v1/sessions/{session_id}")
+        if status != 200:
+            raise Failure(f"DestroySession after the restart: HTTP {status}")
+        wait_until(driver, "the session.ended event after the server restart", lambda d: [
+            r for r in d.find_elements(By.CSS_SELECTOR, '#events tr[data-type="session.ended"]')
+            if "dash" in r.text and "destroyed" in r.text], timeout=30)
+        wait_until(driver, "the destroyed session's row to go", lambda d: not d.find_elements(By.CSS_SELECTOR, row))
+        wait_until(driver, "the event stream to be live again", lambda d: text(d, "feed-status") == "live (SSE)")
+        print("   server restarted: the stream resumed; DestroySession shown (session.ended, row gone)")
+    finally:
+        client.kill()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binary", required=True)
@@ -296,7 +409,8 @@ def main():
         print(f"==> tether serve --demo on {server.base}")
         driver = make_driver()
         print(f"==> {driver.capabilities.get('browserName')} {driver.capabilities.get('browserVersion')} (headless)")
-        for name, test in [("sdk rules", test_sdk_rules), ("demo", test_demo)]:
+        tests = [("sdk rules", test_sdk_rules), ("demo", test_demo), ("dashboard", test_dashboard)]
+        for name, test in tests:
             t0 = time.monotonic()
             print(f"==> {name}")
             test(driver, server, args.artifacts)

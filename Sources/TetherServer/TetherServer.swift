@@ -73,6 +73,7 @@ public struct TetherServer: Sendable {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 Console.line("tether: backend API listening on http://\(host):\(port)")
+                Console.line("tether: dashboard at http://\(host):\(port)/dashboard")
                 if demo {
                     Console.line(
                         "tether: demo at http://\(host):\(port)/demo (demo mode: POST /demo/session needs no key;"

@@ -17,6 +17,22 @@ import TetherServer
         }
     }
 
+    /// The dashboard holds no data: its page and scripts load without a key, whatever the mode.
+    @Test func theDashboardLoadsWithoutAKey() async throws {
+        try await TestServer().run { api in
+            let page = try await api.call(.get, "/dashboard", key: nil)
+            #expect(page.status == .ok && page.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(page.headers[.cacheControl] == "no-cache" && page.headers[.contentSecurityPolicy] != nil)
+            #expect(page.text.contains("/dashboard/dashboard.js") && page.text.contains(#"type="password""#))
+            for script in ["/dashboard/dashboard.js", "/dashboard/feed.js"] {
+                let r = try await api.call(.get, script, key: nil)
+                #expect(r.status == .ok && r.headers[.contentType] == "text/javascript; charset=utf-8", "\(script)")
+            }
+            let feed = try await api.call(.get, "/dashboard/feed.js", key: nil)
+            #expect(feed.text.contains("text/event-stream") && feed.text.contains("Authorization"))
+        }
+    }
+
     @Test func withoutDemoModeTheDemoRoutesDoNotExist() async throws {
         try await TestServer().run { api in
             for (method, path) in [

@@ -16,7 +16,9 @@ struct WebAssets: Sendable {
     let files: [String: Asset]
 
     /// The files every server serves.
-    static let names = ["tether.js", "style.css", "demo.html", "demo.js"]
+    static let names = [
+        "tether.js", "style.css", "demo.html", "demo.js", "dashboard.html", "dashboard.js", "feed.js",
+    ]
 
     /// Reads every file of ``names`` from the bundle; a missing one is an error (a broken install).
     static func load(bundle: Bundle = .module) throws -> WebAssets {
