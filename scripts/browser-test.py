@@ -37,7 +37,7 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -142,7 +142,9 @@ def make_driver():
 def wait_until(driver, what, condition, timeout=WAIT_S):
     """Polls `condition(driver)` until it returns something truthy; fails naming `what`."""
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: condition(d))
+        # The dashboard redraws every second: an element found a moment ago may be gone (stale); poll again.
+        return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                             ignored_exceptions=[StaleElementReferenceException]).until(lambda d: condition(d))
     except TimeoutException:
         raise Failure(f"timed out after {timeout} s waiting for: {what}") from None
 

@@ -4,7 +4,8 @@
 // reader, parsing the SSE framing by hand (EventSource cannot send an Authorization header). A server that
 // answers with a JSON page instead ({events, nextCursor}) is polled once a second. Either way the cursor of
 // the last event seen is where the next request resumes (`?after=` and `Last-Event-ID`), so a dropped
-// stream loses nothing.
+// stream loses nothing; a 410 (events pruned past the cursor) restarts from the oldest kept event, skipping
+// those already seen.
 
 const PAGE = 1000;
 
@@ -67,7 +68,8 @@ export class SSEParser {
 export class EventFeed {
   constructor({ key, after = 0, projectId = null, onEvents, onStatus = () => {} }) {
     this.key = key;
-    this.cursor = after;
+    this.cursor = after; // where the next request starts
+    this.delivered = after; // the newest event handed on (never handed on twice)
     this.projectId = projectId;
     this.onEvents = onEvents;
     this.onStatus = onStatus;
@@ -80,10 +82,13 @@ export class EventFeed {
     for (;;) {
       const response = await fetch(this._url(), { headers: this._headers(false), cache: "no-store" });
       if (response.status === 401) throw new Error("unauthorized");
+      if (response.status === 410) {
+        this.cursor = 0; // pruned meanwhile: from the oldest kept
+        continue;
+      }
       if (!response.ok) throw new Error(`GET /v1/events: HTTP ${response.status}`);
       const page = await response.json();
       this._deliver(page.events);
-      this.cursor = Math.max(this.cursor, page.nextCursor ?? this.cursor);
       if (page.events.length < PAGE) return;
     }
   }
@@ -114,9 +119,10 @@ export class EventFeed {
   }
 
   _deliver(events) {
-    const fresh = events.filter((e) => e.cursor > this.cursor);
+    if (events.length > 0) this.cursor = Math.max(this.cursor, events[events.length - 1].cursor);
+    const fresh = events.filter((e) => e.cursor > this.delivered);
     if (fresh.length === 0) return;
-    this.cursor = fresh[fresh.length - 1].cursor;
+    this.delivered = fresh[fresh.length - 1].cursor;
     this.onEvents(fresh);
   }
 
@@ -128,6 +134,11 @@ export class EventFeed {
         if (response.status === 401) {
           this.onStatus("unauthorized");
           return;
+        }
+        if (response.status === 410) {
+          // Retention removed events after our cursor: start again from the oldest kept (seen ones are skipped).
+          this.cursor = 0;
+          continue;
         }
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         const type = response.headers.get("content-type") ?? "";
