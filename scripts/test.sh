@@ -22,5 +22,8 @@ set -e
 echo "==> schemathesis against the served OpenAPI document"
 LLVM_PROFILE_FILE=/dev/null bash scripts/schemathesis.sh "$(swift build --show-bin-path)/tether"
 
+echo "==> browser test (headless Chromium: the demo and the dashboard)"
+LLVM_PROFILE_FILE=/dev/null bash scripts/browser-test.sh "$(swift build --show-bin-path)/tether"
+
 echo "==> TetherCore line coverage"
 python3 scripts/coverage.py TetherCore 90

@@ -37,6 +37,9 @@ public struct TetherConfiguration: Sendable {
     }
     /// Broker settings.
     public var broker = BrokerConfiguration()
+    /// Demo mode: creates the `demo` project and serves `/demo` and the unauthenticated `POST /demo/session`.
+    /// Never on a server reachable from the internet.
+    public var demo = false
     /// Told to clients on shutdown.
     public var shutdownRetryAfterMs: Millis = 1_000
 

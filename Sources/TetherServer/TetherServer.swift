@@ -44,6 +44,8 @@ public struct TetherServer: Sendable {
         let service = try await BrokerService(
             store: store, time: time, configuration: configuration.broker,
             shutdownRetryAfterMs: configuration.shutdownRetryAfterMs, logger: logger)
+        let assets = try WebAssets.load()
+        if configuration.demo { try await DemoMode.ensureProject(service) }
         let planeContext = ClientPlaneContext(
             service: service, signer: signer, registry: ConnectionRegistry(), stats: StatsRegistry(), time: time,
             logger: logger)
@@ -57,9 +59,10 @@ public struct TetherServer: Sendable {
             service: service, store: store, time: time, logger: logger, retry: configuration.webhookRetry)
         let api = BackendAPI(
             service: service, store: store, signer: signer, configuration: configuration, apiKeyHashes: keyHashes,
-            time: time, stats: planeContext.stats, webhooks: webhooks, clientPort: plane.clientPort,
+            time: time, stats: planeContext.stats, webhooks: webhooks, assets: assets, clientPort: plane.clientPort,
             tcpPort: plane.tcpPort)
         let host = configuration.host
+        let demo = configuration.demo
         return Application(
             router: api.router(),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "tether"),
@@ -73,6 +76,12 @@ public struct TetherServer: Sendable {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 Console.line("tether: backend API listening on http://\(host):\(port)")
+                Console.line("tether: dashboard at http://\(host):\(port)/dashboard")
+                if demo {
+                    Console.line(
+                        "tether: demo at http://\(host):\(port)/demo (demo mode: POST /demo/session needs no key;"
+                            + " never expose this server)")
+                }
                 await onReady(port)
             },
             logger: logger)

@@ -25,6 +25,11 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("log-level"),
         help: "trace, debug, info, notice, warning, error, critical (env TETHER_LOG_LEVEL).")
     var logLevel: String?
+    @Flag(
+        help:
+            "Demo mode: a 'demo' project, the page /demo and an unauthenticated session endpoint; never on the internet (env TETHER_DEMO=1)."
+    )
+    var demo = false
 
     @Option(
         name: .customLong("events-keep"), help: "Keep at most this many of the newest events (env TETHER_EVENTS_KEEP).")
@@ -83,6 +88,15 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("unknown log level '\(level)'")
             }
             c.logLevel = parsed
+        }
+        if demo {
+            c.demo = true
+        } else if let raw = env["TETHER_DEMO"] {
+            switch raw.lowercased() {
+            case "1", "true", "yes", "on": c.demo = true
+            case "0", "false", "no", "off", "": c.demo = false
+            default: throw ValidationError("TETHER_DEMO must be 1 or 0, got '\(raw)'")
+            }
         }
         if let keep = try count(eventsKeep, "EVENTS_KEEP") { c.eventsKeep = keep }
         if let hours = try count(eventsMaxAgeHours, "EVENTS_MAX_AGE_HOURS") {
