@@ -54,7 +54,8 @@ final class SimLedger: Sendable {
         state.withLock {
             guard var t = $0.sessions[sessionId] else { return }
             t.disturbed.insert(epoch)
-            t.silentSince = lastSentMs
+            // Whole milliseconds, as the server's clock: the server stamps a frame's arrival no earlier.
+            t.silentSince = lastSentMs.rounded(.down)
             t.timeoutMs = timeoutMs
             $0.sessions[sessionId] = t
             $0.report.silent += 1
