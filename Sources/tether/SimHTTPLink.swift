@@ -11,6 +11,8 @@ actor SimHTTPLink {
     struct Answer: Sendable {
         var status: Int
         var body: String
+        /// When the request was handed to the socket (Unix ms).
+        var sentMs: Double
     }
 
     private let host: String
@@ -90,13 +92,13 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
     typealias OutboundIn = HTTPExchange
     typealias OutboundOut = HTTPClientRequestPart
 
-    private var waiting: [EventLoopPromise<SimHTTPLink.Answer>] = []
+    private var waiting: [(promise: EventLoopPromise<SimHTTPLink.Answer>, sentMs: Double)] = []
     private var status = 0
     private var body = ""
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let exchange = unwrapOutboundIn(data)
-        waiting.append(exchange.promise)
+        waiting.append((exchange.promise, SimLedger.nowMs()))
         context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(exchange.body))), promise: nil)
         context.write(wrapOutboundOut(.end(nil)), promise: promise)
@@ -111,14 +113,15 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
             body += String(buffer: buffer)
         case .end:
             guard !waiting.isEmpty else { return }
-            waiting.removeFirst().succeed(SimHTTPLink.Answer(status: status, body: body))
+            let (promise, sentMs) = waiting.removeFirst()
+            promise.succeed(SimHTTPLink.Answer(status: status, body: body, sentMs: sentMs))
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         let pending = waiting
         waiting = []
-        for promise in pending { promise.fail(ChannelError.ioOnClosedChannel) }
+        for (promise, _) in pending { promise.fail(ChannelError.ioOnClosedChannel) }
         context.fireChannelInactive()
     }
 

@@ -176,9 +176,9 @@ struct SimUser: Sendable {
             gauge = new
         }
         func send(_ message: ClientMessage) async -> Bool {
-            lastSent = SimLedger.nowMs()
             do {
                 let answer = try await link.post(message.json)
+                lastSent = answer.sentMs
                 if answer.status == 200 { return true }
                 ledger.error("\(id): heartbeat answered \(answer.status) \(answer.body.prefix(120))")
             } catch {
