@@ -34,6 +34,9 @@ struct SimReport: Codable, Sendable {
     var falseDisconnects = 0
     /// Losses the SDK clients saw without the sim causing them (a reconnect, or an end).
     var clientLosses = 0
+    /// HTTP heartbeats the sim itself sent more than the timeout after the previous one (it was starved of CPU):
+    /// a server that expires those sessions is right, and the false disconnects they cause are the sim's.
+    var lateHeartbeats = 0
     /// Failed operations (a create, a connect, a heartbeat answered with an error).
     var errors = 0
     /// A few examples of the above, for people.
@@ -66,6 +69,7 @@ struct SimReport: Codable, Sendable {
         suspensionsResumed += other.suspensionsResumed
         falseDisconnects += other.falseDisconnects
         clientLosses += other.clientLosses
+        lateHeartbeats += other.lateHeartbeats
         errors += other.errors
         notes += other.notes.prefix(max(0, 20 - notes.count))
         cpuSeconds += other.cpuSeconds
@@ -149,6 +153,7 @@ struct SimSummary: Codable, Sendable {
     var suspensionsResumed: Int
     var falseDisconnects: Int
     var clientLosses: Int
+    var lateHeartbeats: Int
     var errors: Int
     var notes: [String]
     var cpuSeconds: Double
@@ -179,6 +184,7 @@ struct SimSummary: Codable, Sendable {
         suspensionsResumed = r.suspensionsResumed
         falseDisconnects = r.falseDisconnects
         clientLosses = r.clientLosses
+        lateHeartbeats = r.lateHeartbeats
         errors = r.errors
         notes = r.notes
         self.cpuSeconds = cpuSeconds
@@ -209,6 +215,7 @@ struct SimSummary: Codable, Sendable {
             ("suspensions", "\(suspensions): \(suspensionsResumed) came back"),
             ("false disconnects", String(falseDisconnects)),
             ("client-side losses", String(clientLosses)),
+            ("late heartbeats", "\(lateHeartbeats) (HTTP heartbeats the sim sent past the timeout: it was starved)"),
             ("errors", String(errors)),
             ("sim CPU", String(format: "%.1f s (%.0f %% of one core)", cpuSeconds, cpuPercentOfOneCore)),
         ])

@@ -178,6 +178,10 @@ struct SimUser: Sendable {
         func send(_ message: ClientMessage) async -> Bool {
             do {
                 let answer = try await link.post(message.json)
+                if lastSent > 0 && answer.sentMs - lastSent > Double(context.timeoutMs) {
+                    // The sim itself (starved of CPU) let the heartbeat timeout pass: not the server's fault.
+                    ledger.count { $0.lateHeartbeats += 1 }
+                }
                 lastSent = answer.sentMs
                 if answer.status == 200 { return true }
                 ledger.error("\(id): heartbeat answered \(answer.status) \(answer.body.prefix(120))")
@@ -198,6 +202,8 @@ struct SimUser: Sendable {
                 try? await Task.sleep(until: min(next, deadline), clock: .continuous)
             }
         }
+        /// The silence of a silent client is on purpose: it resets the gap.
+        func forgetLastSent() { lastSent = 0 }
         guard await ping() else {
             ledger.count { $0.connectFailures += 1 }
             ledger.abandon(session.sessionId)
@@ -224,6 +230,7 @@ struct SimUser: Sendable {
             ledger.silenced(
                 session.sessionId, epoch: session.epoch, lastSentMs: lastSent, timeoutMs: context.timeoutMs)
             try? await Task.sleep(for: context.silence)
+            forgetLastSent()
             end = max(end, ContinuousClock.now)
         case .suspend(let at, let length):
             await beat(until: context.start + at)
@@ -234,6 +241,7 @@ struct SimUser: Sendable {
                 ledger.count { $0.suspensions += 1 }
                 move(.suspended)
                 try? await Task.sleep(for: length)
+                forgetLastSent()
                 if await ping() {
                     ledger.count { $0.suspensionsResumed += 1 }
                     move(.connected)
