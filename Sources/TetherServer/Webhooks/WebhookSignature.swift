@@ -14,21 +14,10 @@ public enum WebhookSignature {
 
     /// Whether `header` is the signature of `body` (what a receiver checks), in constant time.
     public static func verify(header: String, body: some Sequence<UInt8>, secret: String) -> Bool {
-        guard header.hasPrefix("sha256="), let mac = bytes(hex: header.dropFirst(7)) else { return false }
+        guard header.hasPrefix("sha256="), let mac = TetherServer.bytes(hex: String(header.dropFirst(7))),
+            mac.count == 32
+        else { return false }
         return HMAC<SHA256>.isValidAuthenticationCode(
             mac, authenticating: Array(body), using: SymmetricKey(data: Array(secret.utf8)))
-    }
-
-    private static func bytes(hex: Substring) -> [UInt8]? {
-        let chars = Array(hex.utf8)
-        guard chars.count == 64 else { return nil }
-        var out: [UInt8] = []
-        var i = 0
-        while i < chars.count {
-            guard let b = UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
-            out.append(b)
-            i += 2
-        }
-        return out
     }
 }
