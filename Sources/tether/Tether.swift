@@ -8,6 +8,7 @@ struct Tether: AsyncParsableCommand {
         abstract: "A session broker: concurrency slots, heartbeats, grace windows and resumable sessions.",
         subcommands: [
             Serve.self, Projects.self, Apply.self, Sessions.self, Count.self, Events.self, Sim.self, Bench.self,
+            BenchWorker.self,
         ],
         defaultSubcommand: Serve.self)
 }

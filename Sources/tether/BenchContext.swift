@@ -1,0 +1,172 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// A load process as `tether bench` sees it.
+struct BenchWorkerHandle: Sendable {
+    let child: BenchChildProcess
+    let config: WorkerConfig
+}
+
+/// What every scenario needs: the executable, a temporary directory, source addresses for the load
+/// processes, servers, load processes, and a backend API client.
+final class BenchContext {
+    let executable = BenchProc.executablePath()
+    let directory: String
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// The largest number of clients one load process holds (it must stay under the 20 k fd limit).
+    var clientsPerWorker = 5_000
+    private var nextSource = 2
+    private var serverCount = 0
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "tether-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    /// Removes the temporary directory and stops the client threads.
+    func cleanUp(keepFiles: Bool = false) async {
+        if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
+        try? await group.shutdownGracefully()
+    }
+
+    /// A fresh source address (127.0.0.2 upward), so each load process has its own 28 k ephemeral ports.
+    func sourceIP() -> String {
+        defer { nextSource = nextSource >= 254 ? 2 : nextSource + 1 }
+        return "127.0.0.\(nextSource)"
+    }
+
+    /// Starts a server on a new data file.
+    func startServer() async throws -> BenchServer {
+        serverCount += 1
+        return try await BenchServer.start(
+            executable: executable, directory: directory, dataPath: "\(directory)/data-\(serverCount).sqlite",
+            apiKey: "tk_bench_\(UInt64.random(in: 1...UInt64.max))")
+    }
+
+    /// A backend API connection to `server`.
+    func api(_ server: BenchServer) async throws -> BenchHTTPConnection {
+        try await BenchHTTPConnection.connect(on: group.next(), port: server.apiPort, apiKey: server.apiKey).get()
+    }
+
+    /// Creates a project.
+    func createProject(
+        _ server: BenchServer, id: String, capacity: Int, intervalMs: Int64, timeoutMs: Int64,
+        reconnectGraceMs: Int64 = 90_000
+    ) async throws {
+        let conn = try await api(server)
+        defer { conn.close() }
+        let body =
+            #"{"id":"\#(id)","capacity":\#(capacity),"heartbeat":{"intervalMs":\#(intervalMs),"timeoutMs":\#(timeoutMs)},"#
+            + #""reconnectGraceMs":\#(reconnectGraceMs),"connectTimeoutMs":600000,"reservationTtlMs":600000}"#
+        let reply = try await conn.request("POST", "/v1/projects", body: body).get()
+        guard reply.status == 201 else { throw BenchError("create project: \(reply.status) \(reply.text)") }
+    }
+
+    /// Every event of a project, by paging `GET /v1/events`.
+    func events(_ server: BenchServer, projectId: String) async throws -> [EventSummary] {
+        let conn = try await api(server)
+        defer { conn.close() }
+        var all: [EventSummary] = []
+        var after: UInt64 = 0
+        while true {
+            let reply = try await conn.request(
+                "GET", "/v1/events?projectId=\(projectId)&after=\(after)&limit=1000"
+            ).get()
+            guard reply.status == 200 else { throw BenchError("events: \(reply.status) \(reply.text)") }
+            let page = try JSONDecoder().decode(EventPage.self, from: Data(reply.body))
+            all += page.events
+            if page.events.isEmpty || page.nextCursor == after { return all }
+            after = page.nextCursor
+        }
+    }
+
+    /// `GET /v1/projects/{id}/concurrency` as numbers.
+    func concurrency(_ server: BenchServer, projectId: String) async throws -> [String: Int] {
+        let conn = try await api(server)
+        defer { conn.close() }
+        let reply = try await conn.request("GET", "/v1/projects/\(projectId)/concurrency").get()
+        guard reply.status == 200 else { throw BenchError("concurrency: \(reply.status) \(reply.text)") }
+        return (try? JSONDecoder().decode([String: Int].self, from: Data(reply.body))) ?? [:]
+    }
+
+    /// Spawns load processes for `total` clients (at most ``clientsPerWorker`` each) and waits until all
+    /// are ready.
+    func spawnWorkers(
+        _ server: BenchServer, _ base: WorkerConfig, total: Int, perWorker: Int? = nil, readyTimeout: Double = 600
+    ) async throws -> [BenchWorkerHandle] {
+        let per = max(1, perWorker ?? clientsPerWorker)
+        var handles: [BenchWorkerHandle] = []
+        var first = base.firstIndex
+        let end = base.firstIndex + total
+        while first < end {
+            var config = base
+            config.firstIndex = first
+            config.count = min(per, end - first)
+            config.sourceIP = sourceIP()
+            config.apiPort = server.apiPort
+            config.clientPort = server.clientPort
+            config.tcpPort = server.tcpPort
+            config.apiKey = server.apiKey
+            let name = "worker-\(config.role.rawValue)-\(config.userPrefix)\(first)"
+            config.resultPath = "\(directory)/\(name).json"
+            let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+            let child = try BenchChildProcess(
+                executable: executable, arguments: ["bench-worker", "--config", json],
+                stderrPath: "\(directory)/\(name).log")
+            handles.append(BenchWorkerHandle(child: child, config: config))
+            first += config.count
+        }
+        for handle in handles {
+            _ = try await handle.child.waitForLine(timeout: readyTimeout) { $0.hasPrefix("ready") }
+        }
+        return handles
+    }
+
+    /// Tells load processes to start at wall time `startMs`.
+    func start(_ workers: [BenchWorkerHandle], at startMs: Double) {
+        for w in workers { w.child.send("start \(Int64(startMs))") }
+    }
+
+    /// Tells load processes to stop.
+    func stop(_ workers: [BenchWorkerHandle]) {
+        for w in workers { w.child.send("stop") }
+    }
+
+    /// Waits for load processes to finish; returns their results.
+    func results(_ workers: [BenchWorkerHandle], timeout: Double = 120) async throws -> [WorkerResult] {
+        var out: [WorkerResult] = []
+        for w in workers {
+            _ = try await w.child.waitForLine(timeout: timeout) { $0 == "done" }
+            let data = try Data(contentsOf: URL(fileURLWithPath: w.config.resultPath))
+            out.append(try JSONDecoder().decode(WorkerResult.self, from: data))
+            await w.child.waitForExit(timeout: 10)
+        }
+        return out
+    }
+
+    /// Kills load processes that are still running (after a failure).
+    func kill(_ workers: [BenchWorkerHandle]) async {
+        for w in workers where w.child.process.isRunning {
+            w.child.signal(SIGKILL)
+            await w.child.waitForExit(timeout: 5)
+        }
+    }
+
+    /// A worker configuration with the common fields set; the rest is filled per process.
+    func workerConfig(
+        _ role: WorkerConfig.Role, projectId: String, userPrefix: String, transport: String, intervalMs: Int64,
+        timeoutMs: Int64
+    ) -> WorkerConfig {
+        WorkerConfig(
+            role: role, apiPort: 0, clientPort: 0, tcpPort: 0, apiKey: "", projectId: projectId, userPrefix: userPrefix,
+            firstIndex: 0, count: 0, sourceIP: "", transport: transport, intervalMs: intervalMs, timeoutMs: timeoutMs,
+            resultPath: "")
+    }
+
+    /// Sleeps until wall time `ms`.
+    func sleep(until ms: Double) async {
+        let delay = ms - BenchProc.wallMs()
+        if delay > 0 { try? await Task.sleep(for: .milliseconds(Int64(delay))) }
+    }
+}

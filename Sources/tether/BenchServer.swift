@@ -1,0 +1,108 @@
+import Foundation
+
+/// A `tether serve` process started by the benchmark on a temporary data file and free ports.
+final class BenchServer: Sendable {
+    let child: BenchChildProcess
+    let apiPort: Int
+    let clientPort: Int
+    let tcpPort: Int
+    let dataPath: String
+    let apiKey: String
+    /// When it was spawned (monotonic ns).
+    let spawnedNs: UInt64
+
+    private init(
+        child: BenchChildProcess, apiPort: Int, clientPort: Int, tcpPort: Int, dataPath: String, apiKey: String,
+        spawnedNs: UInt64
+    ) {
+        self.child = child
+        self.apiPort = apiPort
+        self.clientPort = clientPort
+        self.tcpPort = tcpPort
+        self.dataPath = dataPath
+        self.apiKey = apiKey
+        self.spawnedNs = spawnedNs
+    }
+
+    /// Starts `tether serve` (this executable) and waits until it prints where it listens. Ports of 0 pick
+    /// free ports (the TCP port gets a free port here, since 0 turns TCP off).
+    static func start(
+        executable: String, directory: String, dataPath: String, apiKey: String, apiPort: Int = 0,
+        clientPort: Int = 0, tcpPort: Int? = nil, environment: [String: String] = [:], waitForListening: Bool = true
+    ) async throws -> BenchServer {
+        let tcp = tcpPort ?? freePort()
+        let stderrPath = "\(directory)/server-\(Int(BenchProc.wallMs())).log"
+        let spawned = BenchProc.monotonicNs()
+        var command = [
+            executable, "serve", "--host", "127.0.0.1", "--port", "\(apiPort)", "--client-port", "\(clientPort)",
+            "--tcp-port", "\(tcp)", "--data", dataPath, "--api-key", apiKey, "--log-level", "warning",
+        ]
+        // A profiler to run the server under, e.g. "valgrind --tool=callgrind" (docs/PERFORMANCE.md).
+        if let prefix = ProcessInfo.processInfo.environment["TETHER_BENCH_SERVER_PREFIX"], !prefix.isEmpty {
+            command = prefix.split(separator: " ").map(String.init) + command
+            if !command[0].hasPrefix("/") { command[0] = "/usr/bin/" + command[0] }
+        }
+        let child = try BenchChildProcess(
+            executable: command[0], arguments: Array(command.dropFirst()), stderrPath: stderrPath)
+        guard waitForListening else {
+            return BenchServer(
+                child: child, apiPort: apiPort, clientPort: clientPort, tcpPort: tcp, dataPath: dataPath,
+                apiKey: apiKey, spawnedNs: spawned)
+        }
+        let planeLine = try await child.waitForLine(timeout: 60) { $0.contains("client plane listening on ws://") }
+        let apiLine = try await child.waitForLine(timeout: 60) { $0.contains("backend API listening on http://") }
+        guard let api = lastPort(apiLine), let client = port(after: "ws://127.0.0.1:", in: planeLine) else {
+            throw BenchError("cannot read the ports from: \(apiLine) / \(planeLine)")
+        }
+        return BenchServer(
+            child: child, apiPort: api, clientPort: client, tcpPort: tcp, dataPath: dataPath, apiKey: apiKey,
+            spawnedNs: spawned)
+    }
+
+    /// The port at the end of a line (`…:PORT`).
+    static func lastPort(_ line: String) -> Int? {
+        line.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    }
+
+    /// The digits right after `prefix` in `line`.
+    static func port(after prefix: String, in line: String) -> Int? {
+        guard let range = line.range(of: prefix) else { return nil }
+        return Int(line[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// The server's CPU time so far.
+    var cpu: CPUTime { BenchProc.cpu(of: child.pid) ?? .zero }
+
+    /// The server's resident set size.
+    var rss: Int64 { BenchProc.rss(of: child.pid) ?? 0 }
+
+    /// SIGKILL, and waits until it is gone.
+    func kill9() async {
+        child.signal(SIGKILL)
+        await child.waitForExit(timeout: 10)
+    }
+
+    /// SIGTERM, then SIGKILL if it has not stopped within 20 s.
+    func stop() async {
+        child.signal(SIGTERM)
+        await child.waitForExit(timeout: 20)
+    }
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

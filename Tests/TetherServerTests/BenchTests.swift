@@ -1,0 +1,219 @@
+import Foundation
+import NIOCore
+import Testing
+
+@testable import tether
+
+/// The parts of `tether bench` that have logic: percentiles, the load clients' wire parsing, the HTTP and
+/// event-stream parsers, /proc parsing, and the shape of the result JSON. No timing is asserted.
+struct BenchTests {
+    // MARK: Percentiles
+
+    @Test func percentilesUseNearestRank() throws {
+        let s = try #require(LatencySummary((1...100).reversed().map(Double.init)))
+        #expect(s.count == 100)
+        #expect(s.p50 == 50)
+        #expect(s.p99 == 99)  // not 100: 0.99 × 100 must not round up past 99
+        #expect(s.max == 100)
+        #expect(s.mean == 50.5)
+    }
+
+    @Test func percentilesOfFewSamples() throws {
+        let one = try #require(LatencySummary([7]))
+        #expect(one.p50 == 7 && one.p99 == 7 && one.max == 7)
+        let three = try #require(LatencySummary([3, 1, 2]))
+        #expect(three.p50 == 2)
+        #expect(three.p99 == 3)
+        #expect(LatencySummary([]) == nil)
+        #expect(LatencySummary.percentile(0.5, ofSorted: [1, 2, 3, 4]) == 2)
+        #expect(LatencySummary.percentile(0.99, ofSorted: Array(repeating: 1, count: 1000) + [5]) == 1)
+    }
+
+    // MARK: WebSocket and TCP frames
+
+    @Test func clientWebSocketFramesAreMaskedWithTheZeroKeyAndReadBack() throws {
+        var out = ByteBuffer()
+        BenchWire.writeWebSocketFrame(opcode: BenchWire.Opcode.text, payload: ByteBuffer(string: "hello"), into: &out)
+        #expect(Array(out.readableBytesView) == [0x81, 0x85, 0, 0, 0, 0] + Array("hello".utf8))
+        let frame = try #require(try BenchWire.readWebSocketFrame(&out))
+        #expect(frame.fin && frame.opcode == BenchWire.Opcode.text)
+        #expect(String(buffer: frame.payload) == "hello")
+        #expect(out.readableBytes == 0)
+    }
+
+    @Test func serverWebSocketFramesParseOnlyWhenComplete() throws {
+        let long = String(repeating: "x", count: 300)
+        var bytes: [UInt8] = [0x81, 126, 0x01, 0x2C] + Array(long.utf8)  // 300 = 0x012C
+        bytes += [0x89, 2, 0xAB, 0xCD]  // a ping frame after it
+        var partial = ByteBuffer(bytes: bytes.prefix(100))
+        #expect(try BenchWire.readWebSocketFrame(&partial) == nil)
+        #expect(partial.readerIndex == 0)
+        var buffer = ByteBuffer(bytes: bytes)
+        let text = try #require(try BenchWire.readWebSocketFrame(&buffer))
+        #expect(text.payload.readableBytes == 300)
+        let ping = try #require(try BenchWire.readWebSocketFrame(&buffer))
+        #expect(ping.opcode == BenchWire.Opcode.ping)
+        #expect(Array(ping.payload.readableBytesView) == [0xAB, 0xCD])
+        #expect(try BenchWire.readWebSocketFrame(&buffer) == nil)
+    }
+
+    @Test func maskedFramesAreUnmasked() throws {
+        let mask: [UInt8] = [1, 2, 3, 4]
+        let payload = Array("ping".utf8).enumerated().map { $0.element ^ mask[$0.offset % 4] }
+        var buffer = ByteBuffer(bytes: [0x81, 0x84] + mask + payload)
+        let frame = try #require(try BenchWire.readWebSocketFrame(&buffer))
+        #expect(String(buffer: frame.payload) == "ping")
+    }
+
+    @Test func tcpFramesRoundTripAndBadLengthsThrow() throws {
+        var out = ByteBuffer()
+        BenchWire.writeTCPFrame(type: 3, payload: ByteBuffer(string: "{}"), into: &out)
+        #expect(Array(out.readableBytesView) == [0, 0, 0, 3, 3, 0x7B, 0x7D])
+        var partial = ByteBuffer(bytes: Array(out.readableBytesView).prefix(5))
+        #expect(try BenchWire.readTCPFrame(&partial) == nil)
+        let frame = try #require(try BenchWire.readTCPFrame(&out))
+        #expect(frame.type == 3 && String(buffer: frame.payload) == "{}")
+        var zero = ByteBuffer(bytes: [0, 0, 0, 0, 1])
+        #expect(throws: BenchWire.Malformed.self) { try BenchWire.readTCPFrame(&zero) }
+    }
+
+    @Test func pingAndPongMessagesAreExactJSON() {
+        var out = ByteBuffer()
+        BenchWire.writePing(seq: 42, t: 1_700_000_000_123, into: &out)
+        #expect(String(buffer: out) == #"{"type":"ping","seq":42,"t":1700000000123}"#)
+        out.clear()
+        BenchWire.writePong(seq: 0, t: 0, into: &out)
+        #expect(String(buffer: out) == #"{"type":"pong","seq":0,"t":0}"#)
+        out.clear()
+        BenchWire.writeDecimal(UInt64.max, into: &out)
+        #expect(String(buffer: out) == "18446744073709551615")
+    }
+
+    // MARK: JSON scanning
+
+    @Test func scannerFindsFlatFields() {
+        let pong = Array(#"{"type":"pong","seq":12,"t":-5,"st":1700000000000}"#.utf8)
+        #expect(JSONScan.string("type", in: pong) == "pong")
+        #expect(JSONScan.integer("seq", in: pong) == 12)
+        #expect(JSONScan.integer("t", in: pong) == -5)
+        #expect(JSONScan.integer("st", in: pong) == 1_700_000_000_000)
+        #expect(JSONScan.integer("missing", in: pong) == nil)
+        #expect(JSONScan.string("seq", in: pong) == nil)  // a number, not a string
+        let spaced = Array(#"{ "reason" : "expired", "retryAfterMs": 10 }"#.utf8)
+        #expect(JSONScan.string("reason", in: spaced) == "expired")
+        #expect(JSONScan.integer("retryAfterMs", in: spaced) == 10)
+    }
+
+    @Test func scannerReadsByteBufferViews() {
+        var buffer = ByteBuffer(string: "xx")
+        buffer.moveReaderIndex(forwardBy: 2)
+        buffer.writeString(#"{"sessionId":"s-1","clientToken":"v1.a.b"}"#)
+        #expect(JSONScan.string("clientToken", in: buffer.readableBytesView) == "v1.a.b")
+    }
+
+    // MARK: HTTP and event streams
+
+    @Test func httpRepliesWithContentLengthArriveInPieces() throws {
+        var parser = HTTPResponseParser()
+        let text = "HTTP/1.1 201 Created\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\nhello"
+        let bytes = Array(text.utf8)
+        var parts: [HTTPResponseParser.Part] = []
+        for chunk in stride(from: 0, to: bytes.count, by: 7) {
+            parts += try parser.feed(bytes[chunk..<min(bytes.count, chunk + 7)])
+        }
+        #expect(
+            parts.first == .head(status: 201, headers: ["content-length": "5", "content-type": "application/json"]))
+        #expect(parts.last == .end)
+        let body = parts.flatMap { part -> [UInt8] in
+            if case .body(let b) = part { return b }
+            return []
+        }
+        #expect(String(decoding: body, as: UTF8.self) == "hello")
+    }
+
+    @Test func httpChunkedAndPipelinedReplies() throws {
+        var parser = HTTPResponseParser()
+        let text =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n"
+            + "HTTP/1.1 204 No Content\r\n\r\n" + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+        let parts = try parser.feed(Array(text.utf8))
+        #expect(
+            parts == [
+                .head(status: 200, headers: ["transfer-encoding": "chunked"]), .body(Array("abc".utf8)),
+                .body(Array("de".utf8)), .end, .head(status: 204, headers: [:]), .end,
+                .head(status: 200, headers: ["content-length": "0"]), .end,
+            ])
+        #expect(throws: HTTPResponseParser.Malformed.self) { try parser.feed(Array("NOPE\r\n\r\n".utf8)) }
+    }
+
+    @Test func eventStreamEventsSplitAcrossReads() {
+        var parser = EventStreamParser()
+        let text =
+            ": hello\n\nid: 7\nevent: concurrency.released\ndata: {\"a\":1}\n\nid: 8\r\ndata: x\r\ndata: y\r\n\r\n"
+        let bytes = Array(text.utf8)
+        var events: [ServerSentEvent] = []
+        for b in bytes { events += parser.feed([b]) }
+        #expect(
+            events == [
+                ServerSentEvent(id: "7", event: "concurrency.released", data: #"{"a":1}"#),
+                ServerSentEvent(id: "8", event: nil, data: "x\ny"),
+            ])
+    }
+
+    // MARK: /proc and the report
+
+    @Test func procStatFieldsAfterTheCommandName() throws {
+        let line = "1234 (tether serve) S 1 1234 1234 0 -1 4194560 5000 0 0 0 250 75 0 0 20 0 3 0 100 0 0"
+        let cpu = try #require(BenchProc.parseStat(line, ticksPerSecond: 100))
+        #expect(cpu.user == 2.5)
+        #expect(cpu.system == 0.75)
+        #expect(BenchProc.parseStat("garbage", ticksPerSecond: 100) == nil)
+    }
+
+    @Test func goalsAreCheckedBothWays() {
+        var r = ScenarioResult(
+            name: "x", parameters: [:], figures: ["a": 5, "b": 5], goals: [], serverCPU: .zero, loadCPU: .zero,
+            windowSeconds: 0, totalSeconds: 0, notes: [])
+        r.goal("a", "<=", 10)
+        r.goal("b", ">=", 10)
+        r.goal("c", "<=", 1)
+        #expect(r.goals.map(\.met) == [true, false, nil])
+    }
+
+    @Test func reportJSONHasTheDocumentedShape() throws {
+        var scenario = ScenarioResult(
+            name: "heartbeats", parameters: ["connections": 10], figures: ["ackedPerSecond": 1234.5], goals: [],
+            serverCPU: CPUTime(user: 1, system: 0.5), loadCPU: CPUTime(user: 2, system: 1), windowSeconds: 10,
+            totalSeconds: 12, notes: ["n"])
+        scenario.goal("ackedPerSecond", ">=", 50_000)
+        let report = BenchReport(
+            startedAt: 1, build: "debug", smoke: true,
+            machine: MachineInfo(cores: 2, memoryBytes: 1 << 30, cpuModel: "cpu", kernel: "Linux 6", fdLimit: 20_000),
+            scenarios: [scenario])
+        let data = try JSONEncoder().encode(report)
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(json["schema"] as? Int == 1)
+        #expect(json["build"] as? String == "debug")
+        #expect((json["machine"] as? [String: Any])?["cores"] as? Int == 2)
+        let first = try #require((json["scenarios"] as? [[String: Any]])?.first)
+        #expect(first["name"] as? String == "heartbeats")
+        #expect((first["figures"] as? [String: Any])?["ackedPerSecond"] as? Double == 1234.5)
+        #expect((first["serverCPU"] as? [String: Any])?["total"] as? Double == 1.5)
+        #expect((first["loadCPU"] as? [String: Any])?["total"] as? Double == 3)
+        let goal = try #require((first["goals"] as? [[String: Any]])?.first)
+        #expect(goal["figure"] as? String == "ackedPerSecond")
+        #expect(goal["met"] as? Bool == false)
+        let decoded = try JSONDecoder().decode(BenchReport.self, from: data)
+        #expect(decoded.scenarios.first?.serverCPU == CPUTime(user: 1, system: 0.5))
+    }
+
+    @Test func workerConfigRoundTrips() throws {
+        var config = WorkerConfig(
+            role: .expire, apiPort: 1, clientPort: 2, tcpPort: 3, apiKey: "k", projectId: "p", userPrefix: "s-",
+            firstIndex: 10, count: 5, sourceIP: "127.0.0.2", transport: "ws", intervalMs: 1_000, timeoutMs: 3_000,
+            resultPath: "/tmp/x.json")
+        config.expireRate = 5_000
+        let decoded = try JSONDecoder().decode(WorkerConfig.self, from: try JSONEncoder().encode(config))
+        #expect(decoded.role == .expire && decoded.firstIndex == 10 && decoded.expireRate == 5_000)
+    }
+}
