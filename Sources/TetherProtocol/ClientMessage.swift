@@ -24,6 +24,18 @@ public enum ClientMessage: Sendable, Hashable {
 
     /// Decodes one message; anything else is a ``ProtocolError``.
     public init(json: some DataProtocol) throws(ProtocolError) {
+        // The heartbeat, by far the most frequent message, skips Foundation when it has the usual shape.
+        if let fast = json.withContiguousStorageIfAvailable({ Self.fastPing(UnsafeRawBufferPointer($0)) }),
+            let message = fast
+        {
+            self = message
+            return
+        }
+        try self.init(decodingWithFoundation: json)
+    }
+
+    /// The full decoder: every shape JSON allows, Foundation's `JSONDecoder`.
+    init(decodingWithFoundation json: some DataProtocol) throws(ProtocolError) {
         let wire: WireMessage
         do {
             wire = try JSONDecoder().decode(WireMessage.self, from: Data(json))

@@ -36,12 +36,17 @@ final class BenchContext {
         return "127.0.0.\(nextSource)"
     }
 
+    /// The pid of the last server started (for attaching a profiler).
+    var serverPID: Int32?
+
     /// Starts a server on a new data file.
     func startServer() async throws -> BenchServer {
         serverCount += 1
-        return try await BenchServer.start(
+        let server = try await BenchServer.start(
             executable: executable, directory: directory, dataPath: "\(directory)/data-\(serverCount).sqlite",
             apiKey: "tk_bench_\(UInt64.random(in: 1...UInt64.max))")
+        serverPID = server.child.pid
+        return server
     }
 
     /// A backend API connection to `server`.
@@ -120,12 +125,14 @@ final class BenchContext {
         for handle in handles {
             _ = try await handle.child.waitForLine(timeout: readyTimeout) { $0.hasPrefix("ready") }
         }
+        BenchTable.progress("\(handles.count) load process(es) ready: \(total) \(base.role.rawValue) clients")
         return handles
     }
 
     /// Tells load processes to start at wall time `startMs`.
     func start(_ workers: [BenchWorkerHandle], at startMs: Double) {
         for w in workers { w.child.send("start \(Int64(startMs))") }
+        BenchTable.progress("started (server pid \(serverPID.map(String.init) ?? "?"))")
     }
 
     /// Tells load processes to stop.

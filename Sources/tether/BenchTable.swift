@@ -1,5 +1,8 @@
 /// Prints results as plain-text tables.
 enum BenchTable {
+    /// A progress line, written at once (also when stdout is a file).
+    static func progress(_ line: String) { WorkerIO.say("    … \(line)") }
+
     /// One scenario: every figure, with its goal when it has one, then the CPU times.
     static func print(_ r: ScenarioResult) {
         let goals = Dictionary(r.goals.map { ($0.figure, $0) }, uniquingKeysWith: { a, _ in a })

@@ -52,8 +52,9 @@ final class TCPClientHandler: ChannelInboundHandler, ClientSink {
 
     func send(_ message: ServerMessage) {
         guard let context, !closing else { return }
-        let frame = TCPFrame(
-            type: message.frameType.rawValue, payload: context.channel.allocator.buffer(bytes: message.json))
+        var payload = context.channel.allocator.buffer(capacity: 64)
+        message.writeJSON(into: &payload)
+        let frame = TCPFrame(type: message.frameType.rawValue, payload: payload)
         lastWrite = context.writeAndFlush(wrapOutboundOut(frame))
     }
 

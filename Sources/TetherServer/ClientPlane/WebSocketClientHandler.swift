@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOWebSocket
 import TetherCore
@@ -27,8 +28,7 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text, .binary:
-            let bytes = frame.unmaskedData
-            link?.receive(Result { () throws(ProtocolError) in try ClientMessage(json: bytes.readableBytesView) })
+            link?.receive(Self.decode(frame))
         case .ping:
             let data = frame.unmaskedData
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: data)), promise: nil)
@@ -49,6 +49,23 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
             link?.peerClosed(cause: .closed)
         default:
             break
+        }
+    }
+
+    /// Decodes a message. A small masked frame (every heartbeat) is unmasked into stack memory instead of
+    /// a new buffer; larger ones go through `unmaskedData`.
+    static func decode(_ frame: WebSocketFrame) -> Result<ClientMessage, ProtocolError> {
+        let count = frame.data.readableBytes
+        guard let key = frame.maskKey, count <= 256 else {
+            let bytes = frame.unmaskedData
+            return Result { () throws(ProtocolError) in try ClientMessage(json: bytes.readableBytesView) }
+        }
+        return frame.data.withUnsafeReadableBytes { masked in
+            withUnsafeTemporaryAllocation(byteCount: max(count, 1), alignment: 1) { plain in
+                for i in 0..<count { plain[i] = masked[i] ^ key[i & 3] }
+                let bytes = UnsafeRawBufferPointer(rebasing: plain[0..<count])
+                return Result { () throws(ProtocolError) in try ClientMessage(json: bytes) }
+            }
         }
     }
 
@@ -75,7 +92,8 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
 
     func send(_ message: ServerMessage) {
         guard let context, !closing else { return }
-        let buffer = context.channel.allocator.buffer(bytes: message.json)
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        message.writeJSON(into: &buffer)
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
     }
 
