@@ -22,6 +22,9 @@ set -e
 echo "==> schemathesis against the served OpenAPI document"
 LLVM_PROFILE_FILE=/dev/null bash scripts/schemathesis.sh "$(swift build --show-bin-path)/tether"
 
+echo "==> browser test (headless Chromium: the demo and the dashboard)"
+LLVM_PROFILE_FILE=/dev/null bash scripts/browser-test.sh "$(swift build --show-bin-path)/tether"
+
 echo "==> tether bench --smoke (checks that the benchmark runs; no figure is checked)"
 LLVM_PROFILE_FILE=/dev/null "$(swift build --show-bin-path)/tether" bench --smoke --json-out .build/bench-smoke.json
 

@@ -24,32 +24,40 @@ struct Link: Sendable {
 
     let channel: any Channel
     let framing: Framing
+    /// The outermost outbound handler: when the last frame left, and the switch that silences the connection.
+    let tap: LinkTap
 
-    /// Opens a connection to `endpoint`; its events go to `events` (finished when the connection is gone).
+    /// Opens a connection to `endpoint` (from `localAddress` when given); its events go to `events` (finished
+    /// when the connection is gone).
     static func open(
         _ endpoint: TetherEndpoint, group: any EventLoopGroup, connectTimeout: Duration,
-        events: AsyncStream<LinkEvent>.Continuation
+        localAddress: SocketAddress? = nil, events: AsyncStream<LinkEvent>.Continuation
     ) async throws -> Link {
+        let tap = LinkTap()
+        var bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(TimeAmount(connectTimeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        if let localAddress { bootstrap = bootstrap.bind(to: localAddress) }
         do {
             switch endpoint {
             case .websocket(let host, let port, let path):
                 let channel = try await WebSocketLink.connect(
-                    host: host, port: port, path: path, group: group, connectTimeout: connectTimeout, events: events)
-                return Link(channel: channel, framing: .websocket)
+                    host: host, port: port, path: path, bootstrap: bootstrap, tap: tap, events: events)
+                return Link(channel: channel, framing: .websocket, tap: tap)
             case .tcp(let host, let port):
-                let channel = try await ClientBootstrap(group: group)
-                    .connectTimeout(TimeAmount(connectTimeout))
-                    .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                let channel =
+                    try await bootstrap
                     .connect(host: host, port: port) { channel in
                         channel.eventLoop.makeCompletedFuture {
                             let sync = channel.pipeline.syncOperations
+                            try sync.addHandler(tap, position: .first)
                             try sync.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
                             try sync.addHandler(MessageToByteHandler(TCPFrameEncoder()))
                             try sync.addHandler(TCPLinkHandler(events: events))
                             return channel
                         }
                     }
-                return Link(channel: channel, framing: .tcp)
+                return Link(channel: channel, framing: .tcp, tap: tap)
             }
         } catch {
             events.finish()

@@ -38,6 +38,7 @@ public actor TetherClient {
     private var welcomed = false
     private var suspension: Duration?
     private var closing = false
+    private var silenced = false
     private var runTask: Task<Void, Never>?
     private var waiters: [Waiter] = []
 
@@ -119,6 +120,19 @@ public actor TetherClient {
         link?.close()
     }
 
+    /// Simulates a hung client: from now on the current connection sends nothing (no ping, no automatic
+    /// pong) yet stays open, so the server has to notice by its heartbeat timeout. For load simulators and
+    /// tests, not for apps. Returns the Unix time in milliseconds of the last bytes this connection sent, or
+    /// `nil` when not connected.
+    @_spi(Simulation)
+    public func goSilent() -> Double? {
+        guard let link, welcomed else { return nil }
+        silenced = true
+        link.tap.silence()
+        let last = link.tap.lastWrite
+        return last > 0 ? Double(last) / 1_000 : nil
+    }
+
     /// Leaves: sends `bye` (the session ends `left` and its concurrency is free at once) and ends the client.
     /// When not connected at that moment, the client just stops; the server reclaims the session after its
     /// grace window.
@@ -168,12 +182,13 @@ public actor TetherClient {
     /// One connection, from open to loss.
     private func runConnection(_ credential: ClientMessage.Credential) async -> LinkLoss {
         welcomed = false
+        silenced = false
         let (events, sink) = AsyncStream<LinkEvent>.makeStream(bufferingPolicy: .unbounded)
         let link: Link
         do {
             link = try await Link.open(
                 endpoint, group: configuration.eventLoopGroup, connectTimeout: configuration.connectTimeout,
-                events: sink)
+                localAddress: configuration.localAddress, events: sink)
         } catch {
             return .transport("\(error)")
         }
@@ -255,7 +270,7 @@ public actor TetherClient {
             return .transport("no inbound frame for \(allowed)")
         }
         meter.expire(sentBefore: now - session.heartbeatTimeout)
-        guard suspension == nil else { return nil }
+        guard suspension == nil, !silenced else { return nil }
         let seq = meter.sent(at: now)
         try? await link.send(.ping(seq: seq, t: now.milliseconds))
         return nil

@@ -18,6 +18,10 @@ public struct TetherClientConfiguration: Sendable {
     public var byeTimeout: Duration = .seconds(2)
     /// The event loops the connections run on.
     public var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    /// The local (source) address connections bind to before connecting; `nil` lets the system choose. A load
+    /// generator spreads many connections over several loopback addresses (127.0.0.2, 127.0.0.3, ...) this way,
+    /// since each source address has its own ~28 k ephemeral ports.
+    public var localAddress: SocketAddress?
     /// A uniform draw in `0 ..< 1` for the backoff's jitter.
     public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
     /// Monotonic time since an arbitrary origin (RTT, deadlines; the `t` of pings is its milliseconds).

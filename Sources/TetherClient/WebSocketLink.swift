@@ -18,16 +18,17 @@ enum WebSocketLink {
         var description: String { "the server refused the WebSocket upgrade" }
     }
 
-    /// Connects and upgrades; the channel carries `WebSocketLinkHandler` afterwards.
+    /// Connects with `bootstrap` and upgrades; the channel carries `tap` outermost and `WebSocketLinkHandler`
+    /// afterwards.
     static func connect(
-        host: String, port: Int, path: String, group: any EventLoopGroup, connectTimeout: Duration,
+        host: String, port: Int, path: String, bootstrap: ClientBootstrap, tap: LinkTap,
         events: AsyncStream<LinkEvent>.Continuation
     ) async throws -> any Channel {
-        let upgrade: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: group)
-            .connectTimeout(TimeAmount(connectTimeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        let upgrade: EventLoopFuture<Upgrade> =
+            try await bootstrap
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(tap, position: .first)
                     let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(
                         maxFrameSize: FrameLimits.maxPayload + 16, enableAutomaticErrorHandling: true,
                         upgradePipelineHandler: { channel, _ in

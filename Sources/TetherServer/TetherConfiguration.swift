@@ -20,14 +20,26 @@ public struct TetherConfiguration: Sendable {
     public var apiKey: String?
     /// The log level.
     public var logLevel: Logger.Level = .info
+    /// Makes the server's log handler; `nil` uses swift-log's bootstrapped system (tests capture logs here).
+    public var logHandler: (@Sendable (String) -> any LogHandler)?
     /// Event retention: how many of the newest events are kept.
     public var eventsKeep: Int = 1_000_000
     /// Event retention: events older than this are deleted (7 days by default).
     public var eventsMaxAgeMs: Millis = 7 * 24 * 3_600_000
     /// How often an idle event stream (SSE) sends a `: keepalive` comment.
     public var eventStreamKeepAliveMs: Int64 = 15_000
+    /// Webhook retry timing (first delay, longest delay, request timeout).
+    var webhookRetry = WebhookDispatcher.Retry()
+    /// The first webhook retry's delay; later ones double, up to a minute.
+    public var webhookRetryBaseMs: Int64 {
+        get { webhookRetry.baseMs }
+        set { webhookRetry.baseMs = newValue }
+    }
     /// Broker settings.
     public var broker = BrokerConfiguration()
+    /// Demo mode: creates the `demo` project and serves `/demo` and the unauthenticated `POST /demo/session`.
+    /// Never on a server reachable from the internet.
+    public var demo = false
     /// Told to clients on shutdown.
     public var shutdownRetryAfterMs: Millis = 1_000
 

@@ -32,7 +32,7 @@ public struct TetherServer: Sendable {
     public func makeApplication(
         onReady: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
-        var logger = Logger(label: "tether")
+        var logger = configuration.logHandler.map { Logger(label: "tether", factory: $0) } ?? Logger(label: "tether")
         logger.logLevel = configuration.logLevel
         TetherMetrics.bootstrap()
         let store = try SQLiteStore(path: configuration.dataPath) { report in
@@ -44,6 +44,8 @@ public struct TetherServer: Sendable {
         let service = try await BrokerService(
             store: store, time: time, configuration: configuration.broker,
             shutdownRetryAfterMs: configuration.shutdownRetryAfterMs, logger: logger)
+        let assets = try WebAssets.load()
+        if configuration.demo { try await DemoMode.ensureProject(service) }
         let planeContext = ClientPlaneContext(
             service: service, signer: signer, registry: ConnectionRegistry(), stats: StatsRegistry(), time: time,
             logger: logger)
@@ -53,10 +55,14 @@ public struct TetherServer: Sendable {
         Console.line(
             "tether: client plane listening on ws://\(configuration.host):\(plane.clientPort)/v1/connect"
                 + (plane.tcpPort == 0 ? "" : " and tcp://\(configuration.host):\(plane.tcpPort)"))
+        let webhooks = WebhookDispatcher(
+            service: service, store: store, time: time, logger: logger, retry: configuration.webhookRetry)
         let api = BackendAPI(
             service: service, store: store, signer: signer, configuration: configuration, apiKeyHashes: keyHashes,
-            time: time, stats: planeContext.stats, clientPort: plane.clientPort, tcpPort: plane.tcpPort)
+            time: time, stats: planeContext.stats, webhooks: webhooks, assets: assets, clientPort: plane.clientPort,
+            tcpPort: plane.tcpPort)
         let host = configuration.host
+        let demo = configuration.demo
         return Application(
             router: api.router(),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "tether"),
@@ -65,10 +71,17 @@ public struct TetherServer: Sendable {
                 EventRetention(
                     store: store, keep: configuration.eventsKeep, maxAgeMs: configuration.eventsMaxAgeMs, time: time,
                     logger: logger),
+                webhooks,
             ],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 Console.line("tether: backend API listening on http://\(host):\(port)")
+                Console.line("tether: dashboard at http://\(host):\(port)/dashboard")
+                if demo {
+                    Console.line(
+                        "tether: demo at http://\(host):\(port)/demo (demo mode: POST /demo/session needs no key;"
+                            + " never expose this server)")
+                }
                 await onReady(port)
             },
             logger: logger)

@@ -4,10 +4,11 @@ import TetherClient
 
 /// `tether events [--follow]`: the ordered lifecycle feed.
 ///
-/// `--follow` polls `GET /v1/events?after=<cursor>` every `--interval-ms` (500 ms by default; at once while
-/// pages come back full) rather than reading the SSE stream, so it works with any server of this API and
-/// through proxies that buffer; an unreachable server is retried every second, from the last cursor seen,
-/// so no event is lost or repeated across a server restart.
+/// `--follow` reads the Server-Sent Events stream (`GET /v1/events`, `Accept: text/event-stream`) and prints
+/// each event as it comes; after a dropped connection or a server restart it reconnects with `Last-Event-ID`
+/// set to the last cursor printed (backoff 0.25 s doubling up to 5 s, with jitter), so nothing is lost or
+/// printed twice. `--poll` (and any `https://` URL, which the NIO stream does not speak) polls
+/// `GET /v1/events?after=<cursor>` every `--interval-ms` instead.
 struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List lifecycle events after a cursor; --follow keeps printing new ones (Ctrl-C stops).")
@@ -16,7 +17,8 @@ struct Events: AsyncParsableCommand {
     @Option(help: "Start after this cursor (default 0: from the first event).") var after: UInt64?
     @Option(help: "Events per request, 1...1000 (default 100).") var limit: Int?
     @Flag(help: "Keep printing new events.") var follow = false
-    @Option(name: .customLong("interval-ms"), help: "--follow: how often to poll (default 500).")
+    @Flag(help: "--follow: poll GET /v1/events instead of reading the SSE stream.") var poll = false
+    @Option(name: .customLong("interval-ms"), help: "--follow --poll: how often to poll (default 500).")
     var intervalMs: Int = 500
 
     func validate() throws {
@@ -34,15 +36,36 @@ struct Events: AsyncParsableCommand {
                 EventView.table(page.events).print()
                 return
             }
-            try await followEvents(backend)
+            if !options.json { Output.line(EventView.header) }
+            if poll || backend.url.scheme != "http" {
+                try await pollEvents(backend)
+            } else {
+                try await streamEvents(backend)
+            }
+        }
+    }
+
+    /// Reads the SSE stream from `after`: JSON mode prints each event's JSON as the server sent it, one per
+    /// line (NDJSON); table mode one row per event. Reconnects are noted on stderr.
+    private func streamEvents(_ backend: TetherBackend) async throws {
+        let feed = TetherEventStream(url: backend.url, apiKey: backend.apiKey, project: project)
+        let decoder = JSONDecoder()
+        let events = feed.follow(after: after ?? 0) { error, delay in
+            Output.error("events: \(error); reconnecting in \(Output.duration(delay.wholeMilliseconds))")
+        }
+        for try await message in events {
+            if options.json {
+                Output.line(message.data)
+            } else if let event = try? decoder.decode(TetherBackend.Event.self, from: Data(message.data.utf8)) {
+                Output.line(EventView.row(event))
+            }
         }
     }
 
     /// Polls from `after`: JSON mode prints one event per line (NDJSON), table mode one row per event.
-    private func followEvents(_ backend: TetherBackend) async throws {
+    private func pollEvents(_ backend: TetherBackend) async throws {
         var cursor = after ?? 0
         let pageSize = limit ?? 1_000
-        if !options.json { Output.line(EventView.header) }
         while !Task.isCancelled {
             let request = BackendRequest.events(after: cursor, project: project, limit: pageSize)
             let data: Data
@@ -61,6 +84,14 @@ struct Events: AsyncParsableCommand {
             cursor = max(cursor, page.nextCursor)
             if page.events.count < pageSize { try await Task.sleep(for: .milliseconds(intervalMs)) }
         }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds (rounded down).
+    var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
     }
 }
 

@@ -25,6 +25,11 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("log-level"),
         help: "trace, debug, info, notice, warning, error, critical (env TETHER_LOG_LEVEL).")
     var logLevel: String?
+    @Flag(
+        help:
+            "Demo mode: a 'demo' project, the page /demo and an unauthenticated session endpoint; never on the internet (env TETHER_DEMO=1)."
+    )
+    var demo = false
 
     @Option(
         name: .customLong("events-keep"), help: "Keep at most this many of the newest events (env TETHER_EVENTS_KEEP).")
@@ -40,6 +45,8 @@ struct Serve: AsyncParsableCommand {
             "How often an idle event stream sends a keep-alive comment, default 15000 (env TETHER_EVENTS_KEEPALIVE_MS)."
     )
     var eventsKeepAliveMs: Int?
+
+    @Option(name: .customLong("log-format"), help: "text or json (env TETHER_LOG_FORMAT).") var logFormat: String?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -82,6 +89,15 @@ struct Serve: AsyncParsableCommand {
             }
             c.logLevel = parsed
         }
+        if demo {
+            c.demo = true
+        } else if let raw = env["TETHER_DEMO"] {
+            switch raw.lowercased() {
+            case "1", "true", "yes", "on": c.demo = true
+            case "0", "false", "no", "off", "": c.demo = false
+            default: throw ValidationError("TETHER_DEMO must be 1 or 0, got '\(raw)'")
+            }
+        }
         if let keep = try count(eventsKeep, "EVENTS_KEEP") { c.eventsKeep = keep }
         if let hours = try count(eventsMaxAgeHours, "EVENTS_MAX_AGE_HOURS") {
             c.eventsMaxAgeMs = Int64(hours) * 3_600_000
@@ -91,6 +107,11 @@ struct Serve: AsyncParsableCommand {
         where !(0...65_535).contains(p) {
             throw ValidationError("--\(name) must be between 0 and 65535")
         }
+        let formatName = value(logFormat, "LOG_FORMAT") ?? "text"
+        guard let format = LogFormat(rawValue: formatName) else {
+            throw ValidationError("unknown log format '\(formatName)' (text or json)")
+        }
+        format.bootstrap(level: c.logLevel)
         try await TetherServer(configuration: c).run()
     }
 }

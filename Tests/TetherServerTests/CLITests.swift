@@ -182,3 +182,33 @@ import Testing
         #expect(table.stdout.contains("reason=destroyed"))
     }
 }
+
+extension CLITests {
+    @Test func followPrintsEveryEventOnceAcrossARestart() async throws {
+        let (server, cli) = try setUp()
+        defer { server.stop() }
+        #expect(try await cli.run("projects", "create", "p").status == 0)
+        let follow = try cli.start(["events", "--follow", "--json", "--project", "p"])
+        defer { _ = follow.stop() }
+        func cursors() -> [Int] {
+            follow.stdout.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["cursor"] as? Int
+            }
+        }
+        #expect(try await cli.run("apply", "p", "alice").status == 0)
+        #expect(try await cli.run("sessions", "create", "p", "alice").status == 0)
+        #expect(await eventually(within: .seconds(10)) { cursors().count >= 2 }, "\(follow.stdout)")
+
+        server.stop()
+        try server.restart()
+        #expect(try await cli.run("sessions", "destroy", "--project", "p", "--user", "alice").status == 0)
+        #expect(try await cli.run("apply", "p", "bob").status == 0)
+
+        let listed = try await cli.run("events", "--project", "p", "--limit", "1000", "--json").json()
+        let all = try #require(listed["events"] as? [[String: Any]]).compactMap { $0["cursor"] as? Int }
+        #expect(all.count >= 5)
+        let caughtUp = await eventually(within: .seconds(20)) { cursors().count >= all.count }
+        #expect(caughtUp, "follow printed: \(follow.stdout)")
+        #expect(cursors() == all, "every event once, in order")
+    }
+}

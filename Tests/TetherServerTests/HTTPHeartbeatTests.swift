@@ -77,8 +77,17 @@ import TetherServer
             #expect(grace["lastCause"].string == "heartbeatTimeout")
             let again = try await h.heartbeat(token: c.token, body: Self.body(.ping(seq: 2, t: 2)))
             #expect(again.status == 200 && again["type"].string == "pong", "\(again.text)")
-            let session = try await h.wait(c.sessionId, state: "connected")
+            // Heartbeating on (as a client does), the session is connected again in the same epoch; the
+            // event log says it came back from grace.
+            var session = try await h.get(c.sessionId)
+            for seq in 3..<100 where session["state"].string != "connected" {
+                _ = try await h.heartbeat(token: c.token, body: Self.body(.ping(seq: UInt64(seq), t: 3)))
+                session = try await h.get(c.sessionId)
+            }
+            #expect(session["state"].string == "connected", "\(session)")
             #expect(session["epoch"].int == 1)
+            let events = try await h.api.get("/v1/events?projectId=p&limit=1000")
+            #expect(events["events"].array.contains { $0["type"].string == "session.reconnected" })
         }
     }
 

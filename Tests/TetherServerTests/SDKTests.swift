@@ -73,6 +73,8 @@ import TetherClient
         try await client.endSuspension()
         #expect(try await eventually { try await server.backend.session(created.sessionId).state == "connected" })
         await client.close()
+        // The log reads the state stream on its own task: wait for the last state to arrive.
+        #expect(await eventually { log.all.count >= 5 })
         let states = log.all
         #expect(states.count == 5)
         #expect(states.dropFirst(2).first == .suspended)

@@ -12,17 +12,19 @@ final class ServeProcess: @unchecked Sendable {
     private(set) var lines: [String] = []
     private(set) var port = 0
     private(set) var tcpPort = 0
+    private var buffer = Data()
 
     /// The `tether` binary built next to the test bundle.
     static var binary: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tether")
     }
 
-    /// Starts `tether serve` and waits until it prints where it listens. Ports 0 pick free ones (fixed ports
-    /// let a restart come back where its clients look for it).
+    /// Starts `tether serve` (with `extraArguments`, and `environment` added to this process's) and waits
+    /// until it prints where it listens. Ports 0 pick free ones (fixed ports let a restart come back where
+    /// its clients look for it).
     init(
         dataPath: String, apiKey: String?, tcpPort: Int = 0, apiPort: Int = 0, clientPort: Int = 0,
-        extraArguments: [String] = []
+        extraArguments: [String] = [], environment: [String: String] = [:]
     ) throws {
         process.executableURL = Self.binary
         var arguments = [
@@ -34,20 +36,15 @@ final class ServeProcess: @unchecked Sendable {
         if let apiKey { arguments += ["--api-key", apiKey] }
         arguments += extraArguments
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(30)
-        var buffer = Data()
         while port == 0 && Date() < deadline {
-            // read(2) retried on EINTR: FileHandle.availableData traps when a signal interrupts it.
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let fd = output.fileHandleForReading.fileDescriptor
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            buffer += chunk[0..<n]
-            lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
+            guard readOutput(timeoutMs: 1_000) else { break }
             for line in lines where line.contains("listening on http://127.0.0.1:") {
                 port = Int(line.split(separator: ":").last ?? "") ?? 0
             }
@@ -62,6 +59,33 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     enum ServeError: Error { case didNotStart([String]) }
+
+    /// Reads what the server printed so far into ``lines``, waiting at most `timeoutMs` for something;
+    /// `false` at the end of its output.
+    private func readOutput(timeoutMs: Int32) -> Bool {
+        let fd = output.fileHandleForReading.fileDescriptor
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&poller, 1, timeoutMs)
+        if ready == 0 || (ready < 0 && errno == EINTR) { return true }
+        // read(2) retried on EINTR: FileHandle.availableData traps when a signal interrupts it.
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
+        if n < 0 && errno == EINTR { return true }
+        if n <= 0 { return false }
+        buffer += chunk[0..<n]
+        lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
+        return true
+    }
+
+    /// The first printed line containing `text`, waiting up to 10 s for it.
+    func waitForLine(containing text: String) async -> String? {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let line = lines.first(where: { $0.contains(text) }) { return line }
+            guard readOutput(timeoutMs: 200) else { break }
+        }
+        return lines.first { $0.contains(text) }
+    }
 
     /// A TCP port that was free a moment ago.
     static func freePort() -> Int {

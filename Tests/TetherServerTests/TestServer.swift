@@ -12,6 +12,8 @@ struct TestServer {
     let dataPath: String
     /// The port of client TCP frames; 0 (the default) turns TCP off.
     var tcpPort = 0
+    /// Demo mode (`tether serve --demo`).
+    var demo = false
 
     init() {
         dataPath =
@@ -25,6 +27,7 @@ struct TestServer {
         c.logLevel = .critical
         c.clientPort = 0
         c.tcpPort = tcpPort
+        c.demo = demo
         return c
     }
 

@@ -1,10 +1,12 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import TetherCore
 import TetherStore
 
-/// The backend API (control plane): projects, concurrency, sessions, events, health, the OpenAPI document.
+/// The control plane: the backend API (projects, concurrency, sessions, events), health, the OpenAPI document,
+/// the browser SDK, the dashboard and, with `--demo`, the demo.
 struct BackendAPI: Sendable {
     let service: BrokerService
     let store: any Store
@@ -13,6 +15,9 @@ struct BackendAPI: Sendable {
     let apiKeyHashes: [String]
     let time: any TimeSource
     let stats: StatsRegistry
+    let webhooks: WebhookDispatcher
+    /// The browser files (SDK, demo, dashboard).
+    let assets: WebAssets
     /// The client plane's bound ports (they differ from the configuration when it asked for port 0).
     var clientPort: Int
     var tcpPort: Int
@@ -22,6 +27,7 @@ struct BackendAPI: Sendable {
         let router = Router(context: TetherRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.debug))
         router.get("/metrics") { _, _ in
             let counts = service.read { broker in
                 var counts: [ProjectID: ConcurrencyCount] = [:]
@@ -40,10 +46,13 @@ struct BackendAPI: Sendable {
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
+        addWebRoutes(to: router)
+        if configuration.demo { addDemoRoutes(to: router) }
         let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(keyHashes: apiKeyHashes))
         addProjectRoutes(to: v1)
         addSessionRoutes(to: v1)
         addEventRoutes(to: v1)
+        addWebhookRoutes(to: v1)
         return router
     }
 

@@ -20,9 +20,14 @@ extension BackendAPI {
         router.patch("/projects/:projectId") { request, context in
             let id = try context.path("projectId")
             let body = try await request.decodeJSON(UpdateProjectBody.self)
+            let (hadWebhook, cursor) = service.read { broker in
+                ((try? broker.project(id))?.policy.webhook != nil, broker.cursor)
+            }
             guard case .project(let p) = try await service.execute(.updateProject(id, body.patch)) else {
                 throw APIError.unexpected
             }
+            // A webhook added to an existing project delivers from now on, not the project's history.
+            if !hadWebhook && p.policy.webhook != nil { try await webhooks.webhookAdded(id, at: cursor) }
             return ProjectDTO(p)
         }
         router.delete("/projects/:projectId") { _, context in

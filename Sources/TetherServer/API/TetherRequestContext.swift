@@ -13,6 +13,8 @@ public struct TetherRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestId = Self.makeRequestID()
+        // Every log line of the request carries the id the client sees in `X-Request-Id`.
+        self.logger[metadataKey: "requestId"] = .string(requestId)
     }
 
     /// Bodies over 64 KiB are refused with `InvalidParameter.BodyTooLarge`.

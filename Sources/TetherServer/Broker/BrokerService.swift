@@ -137,9 +137,29 @@ public final class BrokerService: Service, Sendable {
             // Tickets complete in commit order, so the feed gets events in cursor order.
             let feed = self.feed
             let events = events
-            ticket.whenDurable { error in if error == nil { feed.publish(events) } }
+            let logger = self.logger
+            ticket.whenDurable { error in
+                guard error == nil else { return }
+                feed.publish(events)
+                for event in events { Self.log(event, logger) }
+            }
         }
         return (ticket, kicks)
+    }
+
+    /// One committed lifecycle event as a log line (info), with the ids to find it by.
+    private static func log(_ event: Event, _ logger: Logger) {
+        guard logger.logLevel <= .info else { return }
+        var metadata: Logger.Metadata = [
+            "cursor": "\(event.cursor)", "projectId": "\(event.projectId)", "userId": "\(event.userId)",
+            "concurrencyId": "\(event.concurrencyId)",
+        ]
+        if let sessionId = event.sessionId { metadata["sessionId"] = "\(sessionId)" }
+        if let epoch = event.epoch { metadata["epoch"] = "\(epoch)" }
+        if let cause = event.data.cause { metadata["cause"] = "\(cause.rawValue)" }
+        if let reason = event.data.reason { metadata["reason"] = "\(reason.rawValue)" }
+        if let transport = event.data.transport { metadata["transport"] = "\(transport.rawValue)" }
+        logger.info("\(event.type.rawValue)", metadata: metadata)
     }
 
     private func planWake(_ s: inout State) {

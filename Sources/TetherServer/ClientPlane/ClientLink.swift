@@ -272,6 +272,11 @@ final class ClientLink: Kickable, @unchecked Sendable {
     /// A kick decided here (bad token, stale connection).
     private func close(kick reason: String) {
         let attachedSession = attachedSessionId
+        plane.logger.debug(
+            "client connection refused",
+            metadata: [
+                "sessionId": "\(attachedSession ?? "-")", "transport": "\(transport.rawValue)", "kick": "\(reason)",
+            ])
         finish()
         if let attachedSession { plane.lost(attachedSession, connection: id, cause: .error) }
         sink?.send(.kick(reason: reason, retryAfterMs: nil))
@@ -281,6 +286,12 @@ final class ClientLink: Kickable, @unchecked Sendable {
     /// A protocol violation: close with its code; the session (if any) goes to grace with cause `error`.
     private func fail(code: CloseCode, reason: String) {
         let attachedSession = attachedSessionId
+        plane.logger.debug(
+            "client connection closed for a protocol error",
+            metadata: [
+                "sessionId": "\(attachedSession ?? "-")", "transport": "\(transport.rawValue)",
+                "closeCode": "\(code.rawValue)", "reason": "\(reason)",
+            ])
         finish()
         if let attachedSession { plane.lost(attachedSession, connection: id, cause: .error) }
         if transport == .tcp { sink?.send(.kick(reason: code.name, retryAfterMs: nil)) }

@@ -74,9 +74,17 @@ final class EventFeed: Sendable {
         }
     }
 
-    /// A stream of signals until ``close()`` or until the returned stream is dropped; `.idle` arrives after
-    /// `idleAfter` without news.
-    func subscribe(idleAfter: Duration) -> AsyncStream<Signal> {
+    /// One reader's signals; ``finish()`` ends this subscription only.
+    struct Subscription: Sendable {
+        /// The signals, until ``finish()``, ``EventFeed/close()`` or the stream is dropped.
+        let signals: AsyncStream<Signal>
+        fileprivate let continuation: AsyncStream<Signal>.Continuation
+        /// Ends this subscription (its reader's loop sees the end of ``signals``).
+        func finish() { continuation.finish() }
+    }
+
+    /// A subscription: `.new` when the durable cursor moves, `.idle` every `idleAfter`.
+    func subscribe(idleAfter: Duration) -> Subscription {
         let (stream, continuation) = AsyncStream.makeStream(of: Signal.self, bufferingPolicy: .bufferingNewest(1))
         let id: Int? = state.withLock { s in
             guard !s.closed else { return nil }
@@ -87,7 +95,7 @@ final class EventFeed: Sendable {
         }
         guard let id else {
             continuation.finish()
-            return stream
+            return Subscription(signals: stream, continuation: continuation)
         }
         let ticker = Task {
             while !Task.isCancelled {
@@ -99,7 +107,7 @@ final class EventFeed: Sendable {
             ticker.cancel()
             _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
         }
-        return stream
+        return Subscription(signals: stream, continuation: continuation)
     }
 
     /// Ends every subscription (graceful shutdown); later subscriptions end at once.

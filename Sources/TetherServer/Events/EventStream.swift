@@ -27,12 +27,12 @@ struct EventStream: Sendable {
         let projectId = self.projectId
         let keepAlive = self.keepAlive
         let body = ResponseBody { writer in
-            let signals = reader.feed.subscribe(idleAfter: keepAlive)
+            let subscription = reader.feed.subscribe(idleAfter: keepAlive)
             let encoder = JSONEncoder()
             var cursor = after
             try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
             try await withGracefulShutdownHandler {
-                var iterator = signals.makeAsyncIterator()
+                var iterator = subscription.signals.makeAsyncIterator()
                 var signal: EventFeed.Signal? = .new
                 while let current = signal {
                     if case .idle = current { try await writer.write(ByteBuffer(string: ": keepalive\n\n")) }
@@ -54,7 +54,7 @@ struct EventStream: Sendable {
                     signal = await iterator.next()
                 }
             } onGracefulShutdown: {
-                reader.feed.close()
+                subscription.finish()  // this stream only: the feed serves the webhooks until the end
             }
             try await writer.finish(nil)
         }

@@ -1,0 +1,631 @@
+// Tether browser SDK: one dependency-free ES module (served at /sdk/tether.js).
+//
+//   import { TetherClient } from "/sdk/tether.js";
+//   const client = TetherClient.resume() ?? TetherClient.fromSession(createSessionAnswer);
+//   client.addEventListener("state", (e) => console.log(e.detail.state, e.detail.reason));
+//   client.connect();
+//
+// It speaks the client channel of docs/PROTOCOL.md over WebSocket and follows the Swift SDK's rules
+// (docs/BEHAVIOUR.md "Swift SDK", "Browser SDK"): hello with the client token (or a resume token), a ping
+// every heartbeat interval, RTT / jitter / loss from the pongs, `suspend` when the page is hidden or left and
+// a ping at once when it is visible again, resume after a loss with exponential backoff and full jitter
+// inside the grace window, and the resume token kept in sessionStorage so that a reload resumes.
+
+/** Client states. `detail.reason` of the `ended` state says why it ended. */
+export const States = Object.freeze({
+  idle: "idle",
+  connecting: "connecting",
+  connected: "connected",
+  suspended: "suspended",
+  reconnecting: "reconnecting",
+  ended: "ended",
+});
+
+/** Close codes to kick reasons, for a close that came without a `kick` message. */
+const CLOSE_REASONS = {
+  1000: "left",
+  1001: "shutdown",
+  1009: "tooLarge",
+  4000: "protocolError",
+  4001: "badToken",
+  4002: "replaced",
+  4003: "destroyed",
+  4004: "expired",
+  4008: "noHello",
+  4029: "rateLimited",
+};
+
+const DEFAULTS = Object.freeze({
+  storageKey: "tether",
+  suspendMs: 30000,
+  autoSuspend: true,
+  backoffBaseMs: 250,
+  backoffCapMs: 30000,
+  reconnectGraceMs: 90000,
+  helloTimeoutMs: 10000,
+  byeTimeoutMs: 2000,
+});
+
+/** The server holds sessions at least this long over a restart (a `shutdown` kick). */
+const SHUTDOWN_GRACE_FLOOR_MS = 30000;
+
+const now = () => Date.now();
+
+function defaultStorage() {
+  try {
+    return globalThis.sessionStorage ?? null;
+  } catch {
+    return null; // storage disabled (sandboxed frame, privacy settings)
+  }
+}
+
+/**
+ * What a lost connection means (the Swift SDK's LinkLoss rules): `{terminal: reason}` or
+ * `{notBefore?, graceFloor?}` for a loss worth a reconnect.
+ * @param {{kick?: {reason: string, retryAfterMs?: number}, code?: number}} loss
+ */
+export function classifyLoss(loss, welcomed, graceMs) {
+  const reason = loss.kick?.reason ?? CLOSE_REASONS[loss.code] ?? null;
+  switch (reason) {
+    case "replaced":
+    case "destroyed":
+    case "left":
+    case "badToken":
+      return { terminal: reason };
+    case "expired":
+      return !welcomed || graceMs === 0 ? { terminal: "expired" } : {};
+    case "shutdown":
+      return { notBefore: loss.kick?.retryAfterMs ?? null, graceFloor: SHUTDOWN_GRACE_FLOOR_MS };
+    case "protocolError":
+    case "tooLarge":
+    case "noHello":
+    case "rateLimited":
+      return { terminal: "protocolError" };
+    default:
+      return {}; // 1006, 1011, refused, the client's own timeouts: come back
+  }
+}
+
+/**
+ * Decides after each loss whether and when to reconnect: a window of the session's grace (at least 30 s after
+ * a shutdown kick, plus a declared absence) opened at the first loss since the last welcome; attempt n waits
+ * uniform(0, min(cap, base·2^(n-1))), cut to the window's end, never less than a `retryAfterMs`.
+ */
+export class ReconnectPlanner {
+  constructor({ baseMs = DEFAULTS.backoffBaseMs, capMs = DEFAULTS.backoffCapMs, graceMs = DEFAULTS.reconnectGraceMs } = {}) {
+    this.baseMs = baseMs;
+    this.capMs = capMs;
+    this.graceMs = graceMs;
+    this.attempt = 0;
+    this.windowEnd = null;
+  }
+
+  welcomed(graceMs) {
+    if (graceMs != null) this.graceMs = graceMs;
+    this.attempt = 0;
+    this.windowEnd = null;
+  }
+
+  ceiling(attempt) {
+    return Math.min(this.capMs, this.baseMs * 2 ** Math.max(0, attempt - 1));
+  }
+
+  /** `{reconnect: {attempt, delayMs}}` or `{end: reason}` for a loss of kind `kind` (classifyLoss) at `at`. */
+  lost(kind, at, unit = Math.random(), awayMs = 0) {
+    if (kind.terminal) return { end: kind.terminal };
+    const window = Math.max(this.graceMs, kind.graceFloor ?? 0) + awayMs;
+    let end = this.windowEnd ?? at + window;
+    if (kind.graceFloor) end = Math.max(end, at + window);
+    this.windowEnd = end;
+    if (at >= end) return { end: "graceExpired" };
+    this.attempt += 1;
+    let delayMs = Math.min(Math.floor(this.ceiling(this.attempt) * Math.min(Math.max(unit, 0), 1)), end - at);
+    if (kind.notBefore != null) {
+      if (at + kind.notBefore >= end) return { end: "graceExpired" };
+      delayMs = Math.max(delayMs, kind.notBefore);
+    }
+    return { reconnect: { attempt: this.attempt, delayMs } };
+  }
+}
+
+/**
+ * A session's client: one WebSocket at a time, resumed with the resume token while the session is held.
+ *
+ * Events (an EventTarget; `event.detail` carries the data):
+ * - `state`   `{state, previous, reason?, attempt?, delayMs?}` on every change of `client.state`;
+ * - `welcome` the server's welcome (sessionId, epoch, concurrencyId, heartbeat, resumeToken, ...);
+ * - `pong`    `{seq, rttMs}` for every answered heartbeat;
+ * - `kick`    `{reason, retryAfterMs?}` as the server sent it.
+ */
+export class TetherClient extends EventTarget {
+  /**
+   * @param {object} options
+   * @param {string} options.url            the `connect.websocket` address of CreateSession's answer
+   * @param {string} [options.token]        the client token (a new session or epoch)
+   * @param {string} [options.resumeToken]  a resume token from a welcome (to resume instead)
+   * @param {number} [options.reconnectGraceMs] the grace window until a welcome says it (90000)
+   * @param {string|null} [options.storageKey] sessionStorage key suffix ("tether"); null: no storage
+   * @param {Storage} [options.storage]     where the resume state is kept (sessionStorage)
+   * @param {number} [options.suspendMs]    `expectedMs` declared when the page is hidden or left (30000)
+   * @param {boolean} [options.autoSuspend] suspend on visibilitychange/pagehide, end it when visible (true)
+   * @param {number} [options.backoffBaseMs] ceiling of the first reconnect delay (250)
+   * @param {number} [options.backoffCapMs] largest ceiling of a reconnect delay (30000)
+   * @param {number} [options.helloTimeoutMs] a connection without a welcome this long is dropped (10000)
+   */
+  constructor(options) {
+    super();
+    if (!options || typeof options.url !== "string") throw new TypeError("TetherClient: options.url is required");
+    if (!options.token && !options.resumeToken) throw new TypeError("TetherClient: a token or resumeToken is required");
+    this.options = { ...DEFAULTS, ...options };
+    this.url = options.url;
+    this.storage = options.storage === undefined ? defaultStorage() : options.storage;
+    this._token = options.token ?? null;
+    this._resumeToken = options.resumeToken ?? null;
+    /** One of States. */
+    this.state = States.idle;
+    /** Why the client ended (when `state` is "ended"). */
+    this.endReason = null;
+    this.sessionId = options.sessionId ?? null;
+    this.epoch = options.epoch ?? null;
+    this.concurrencyId = options.concurrencyId ?? null;
+    this.heartbeat = options.heartbeat ?? null;
+    this.reconnectGraceMs = options.reconnectGraceMs ?? null;
+    /** Answered heartbeats (pongs). */
+    this.heartbeats = 0;
+    /** Last RTT, smoothed RTT (TCP's 1/8), jitter (RFC 3550's 1/16), lost / (lost + answered). */
+    this.rttMs = null;
+    this.smoothedRttMs = null;
+    this.jitterMs = null;
+    this.lossRate = 0;
+    this.lost = 0;
+    /** Connections after the first. */
+    this.reconnects = 0;
+
+    this._planner = new ReconnectPlanner({
+      baseMs: this.options.backoffBaseMs,
+      capMs: this.options.backoffCapMs,
+      graceMs: this.reconnectGraceMs ?? this.options.reconnectGraceMs,
+    });
+    this._ws = null;
+    this._seq = 0;
+    this._pending = new Map(); // seq -> {at: performance.now(), t}
+    this._openedAt = 0;
+    this._lastInboundAt = 0;
+    this._heartbeatTimer = null;
+    this._watchTimer = null;
+    this._retryTimer = null;
+    this._kick = null;
+    this._welcomedOnSocket = false;
+    this._everWelcomed = false;
+    this._suspended = false; // declared; no heartbeats
+    this._expectedMs = 0;
+    this._byPage = false; // the suspension is the page's (hidden / pagehide)
+    this._waitingForPage = false; // lost while the page was hidden: reconnect when visible
+    this._listeners = null;
+  }
+
+  /** A client for CreateSession's answer (`{clientToken, connect: {websocket}, ...}`). */
+  static fromSession(session, options = {}) {
+    return new TetherClient({
+      ...options,
+      url: session.connect.websocket,
+      token: session.clientToken,
+      sessionId: session.sessionId,
+      epoch: session.epoch,
+      concurrencyId: session.concurrencyId,
+      heartbeat: session.heartbeat,
+      reconnectGraceMs: session.reconnectGraceMs,
+    });
+  }
+
+  /** The record sessionStorage holds for `storageKey` when its window has not passed; else null. */
+  static stored(storageKey = DEFAULTS.storageKey, storage = defaultStorage()) {
+    if (!storage) return null;
+    let record;
+    try {
+      record = JSON.parse(storage.getItem(`tether:${storageKey}`) ?? "null");
+    } catch {
+      return null;
+    }
+    if (!record || typeof record.resumeToken !== "string" || typeof record.url !== "string") return null;
+    if (!(record.resumableUntil > now())) {
+      storage.removeItem(`tether:${storageKey}`);
+      return null;
+    }
+    return record;
+  }
+
+  /** A client resuming the session kept in sessionStorage (after a reload), or null when there is none. */
+  static resume(options = {}) {
+    const storageKey = options.storageKey === undefined ? DEFAULTS.storageKey : options.storageKey;
+    const storage = options.storage === undefined ? defaultStorage() : options.storage;
+    const record = TetherClient.stored(storageKey, storage);
+    if (!record) return null;
+    return new TetherClient({
+      ...options,
+      url: record.url,
+      resumeToken: record.resumeToken,
+      sessionId: record.sessionId,
+      epoch: record.epoch,
+      concurrencyId: record.concurrencyId,
+      heartbeat: record.heartbeat,
+      reconnectGraceMs: record.reconnectGraceMs,
+    });
+  }
+
+  /** Forgets the session kept in sessionStorage. */
+  static forget(storageKey = DEFAULTS.storageKey, storage = defaultStorage()) {
+    storage?.removeItem(`tether:${storageKey}`);
+  }
+
+  /** Opens the connection (once; later connections are the client's own reconnects). */
+  connect() {
+    if (this.state !== States.idle) return this;
+    this._installPageListeners();
+    this._open(States.connecting);
+    return this;
+  }
+
+  /**
+   * Declares an absence of about `expectedMs` ("background", "pagehide" or "networkChange"). Heartbeats stop
+   * (any message would end the suspension) until `endSuspension()`.
+   */
+  suspend(expectedMs = this.options.suspendMs, reason = "background") {
+    if (this.state === States.ended || this.state === States.idle) return;
+    this._suspended = true;
+    this._expectedMs = Math.max(1, Math.round(expectedMs));
+    this._stopHeartbeats();
+    if (this._socketOpen() && this._welcomedOnSocket) {
+      this._send({ type: "suspend", expectedMs: this._expectedMs, reason });
+      this._setState(States.suspended, { reason });
+    }
+    this._persist();
+  }
+
+  /** Ends a suspension: a ping at once (which ends it on the server), then heartbeats again. */
+  endSuspension() {
+    if (this.state === States.ended) return;
+    this._suspended = false;
+    this._byPage = false;
+    this._expectedMs = 0;
+    if (this._socketOpen() && this._welcomedOnSocket) {
+      this._setState(States.connected);
+      this._startHeartbeats();
+    } else if (this._waitingForPage) {
+      this._waitingForPage = false;
+      this._lost({}, false);
+    }
+    this._persist();
+  }
+
+  /** Closes the connection without `bye` (the network changed, say): the client resumes as after any loss. */
+  dropConnection() {
+    const ws = this._ws;
+    if (!ws || this.state === States.ended) return;
+    this._detach(ws);
+    this._ws = null;
+    ws.close(1000, "drop");
+    this._lost({}, this._welcomedOnSocket);
+  }
+
+  /** Leaves: sends `bye` (the session ends, the concurrency is free at once) and closes. */
+  close() {
+    if (this.state === States.ended) return;
+    const ws = this._ws;
+    if (ws) {
+      this._ws = null;
+      this._detach(ws);
+      if (ws.readyState === WebSocket.OPEN && this._welcomedOnSocket) {
+        this._send({ type: "bye" }, ws);
+        setTimeout(() => ws.readyState !== WebSocket.CLOSED && ws.close(1000, "bye"), this.options.byeTimeoutMs);
+      } else {
+        ws.close(1000, "bye");
+      }
+    }
+    this._end("left");
+  }
+
+  /** Connection quality in one object. */
+  get stats() {
+    return {
+      heartbeats: this.heartbeats,
+      rttMs: this.rttMs,
+      smoothedRttMs: this.smoothedRttMs,
+      jitterMs: this.jitterMs,
+      lost: this.lost,
+      lossRate: this.lossRate,
+      reconnects: this.reconnects,
+    };
+  }
+
+  // ---- the socket
+
+  _open(state, detail = {}) {
+    this._setState(state, detail);
+    this._kick = null;
+    this._welcomedOnSocket = false;
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch (error) {
+      this._end("badUrl", { error: String(error) });
+      return;
+    }
+    this._ws = ws;
+    this._openedAt = now();
+    this._lastInboundAt = now();
+    ws.onopen = () => {
+      const hello = this._resumeToken ? { type: "hello", resumeToken: this._resumeToken } : { type: "hello", token: this._token };
+      ws.send(JSON.stringify(hello));
+    };
+    ws.onmessage = (event) => this._receive(ws, event.data);
+    ws.onclose = (event) => {
+      if (ws !== this._ws) return;
+      this._detach(ws);
+      this._ws = null;
+      this._lost({ kick: this._kick, code: event.code }, this._welcomedOnSocket);
+    };
+    ws.onerror = () => {}; // a close event follows
+    this._startWatch();
+  }
+
+  _detach(ws) {
+    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    this._pending.clear(); // in flight when the connection ended: its loss is reported instead
+    this._stopHeartbeats();
+    this._stopWatch();
+  }
+
+  _socketOpen() {
+    return this._ws !== null && this._ws.readyState === WebSocket.OPEN;
+  }
+
+  _send(message, ws = this._ws) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+  }
+
+  _receive(ws, data) {
+    if (ws !== this._ws || typeof data !== "string") return;
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return;
+    }
+    this._lastInboundAt = now();
+    switch (message.type) {
+      case "welcome":
+        this._welcome(message);
+        break;
+      case "pong":
+        this._pong(message);
+        break;
+      case "ping": // servers ping over TCP only; answered anyway
+        this._send({ type: "pong", seq: message.seq, t: message.t });
+        break;
+      case "kick":
+        this._kick = { reason: message.reason, retryAfterMs: message.retryAfterMs ?? null };
+        this._emit("kick", this._kick);
+        break;
+    }
+  }
+
+  _welcome(w) {
+    if (this._everWelcomed) this.reconnects += 1;
+    this._everWelcomed = true;
+    this._welcomedOnSocket = true;
+    this.sessionId = w.sessionId;
+    this.epoch = w.epoch;
+    this.concurrencyId = w.concurrencyId;
+    this.heartbeat = w.heartbeat;
+    if (w.reconnectGraceMs != null) this.reconnectGraceMs = w.reconnectGraceMs;
+    this._planner.welcomed(w.reconnectGraceMs);
+    this._resumeToken = w.resumeToken; // single use: every welcome brings the next one
+    this._token = null;
+    this._emit("welcome", w);
+    if (this.options.autoSuspend && typeof document !== "undefined" && document.visibilityState === "hidden") {
+      this._suspended = true;
+      this._byPage = true;
+    }
+    if (this._suspended) {
+      // Still away: declare it again on this connection (a resume makes the session connected).
+      this._expectedMs = this._expectedMs || this.options.suspendMs;
+      this._send({ type: "suspend", expectedMs: this._expectedMs, reason: "background" });
+      this._setState(States.suspended, { reason: "background" });
+    } else {
+      this._setState(States.connected);
+      this._startHeartbeats();
+    }
+    this._persist();
+  }
+
+  _pong(p) {
+    const sent = this._pending.get(p.seq);
+    if (!sent) return;
+    this._pending.delete(p.seq);
+    const rtt = Math.max(0, performance.now() - sent.at);
+    if (this.rttMs !== null) {
+      const d = Math.abs(rtt - this.rttMs);
+      this.jitterMs = this.jitterMs === null ? d : this.jitterMs + (d - this.jitterMs) / 16;
+    }
+    this.smoothedRttMs = this.smoothedRttMs === null ? rtt : this.smoothedRttMs + (rtt - this.smoothedRttMs) / 8;
+    this.rttMs = rtt;
+    this.heartbeats += 1;
+    this.lossRate = this.lost / (this.lost + this.heartbeats);
+    this._persist();
+    this._emit("pong", { seq: p.seq, rttMs: rtt });
+  }
+
+  /** After any loss: end, wait for the page, or reconnect after the planner's delay. */
+  _lost(loss, welcomed) {
+    if (this.state === States.ended) return;
+    const kind = classifyLoss(loss, welcomed, this.reconnectGraceMs ?? this.options.reconnectGraceMs);
+    const why = loss.kick?.reason ?? CLOSE_REASONS[loss.code] ?? loss.why ?? "closed";
+    const away = this._suspended ? Math.max(this._expectedMs, this.heartbeat?.timeoutMs ?? 0) : 0;
+    const decision = this._planner.lost(kind, now(), Math.random(), away);
+    if (decision.end) {
+      this._end(decision.end, { lastReason: why, code: loss.code ?? null });
+      return;
+    }
+    if (this._suspended && this._byPage) {
+      // A hidden page lost its socket: stay suspended and come back when it is visible (within the window).
+      this._waitingForPage = true;
+      this._planner.attempt -= 1; // the window is open; no attempt was made
+      this._setState(States.suspended, { reason: "background" });
+      return;
+    }
+    const { attempt, delayMs } = decision.reconnect;
+    this._setState(States.reconnecting, { reason: why, attempt, delayMs });
+    this._retryTimer = setTimeout(() => {
+      this._retryTimer = null;
+      if (this.state === States.reconnecting) this._open(States.reconnecting, { reason: why, attempt });
+    }, delayMs);
+  }
+
+  _end(reason, extra = {}) {
+    if (this.state === States.ended) return;
+    this.endReason = reason;
+    this._stopHeartbeats();
+    this._stopWatch();
+    if (this._retryTimer !== null) clearTimeout(this._retryTimer);
+    this._retryTimer = null;
+    if (this._ws) {
+      const ws = this._ws;
+      this._ws = null;
+      this._detach(ws);
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
+    }
+    this._removePageListeners();
+    if (this.storage && this.options.storageKey !== null) TetherClient.forget(this.options.storageKey, this.storage);
+    this._setState(States.ended, { reason, ...extra });
+  }
+
+  // ---- heartbeats and the client's own loss detection
+
+  _startHeartbeats() {
+    this._stopHeartbeats();
+    const interval = this.heartbeat?.intervalMs ?? 5000;
+    const beat = () => {
+      this._ping();
+      this._heartbeatTimer = setTimeout(beat, interval);
+    };
+    beat();
+  }
+
+  _stopHeartbeats() {
+    if (this._heartbeatTimer !== null) clearTimeout(this._heartbeatTimer);
+    this._heartbeatTimer = null;
+  }
+
+  _ping() {
+    if (!this._socketOpen()) return;
+    this._seq += 1;
+    const t = now();
+    this._pending.set(this._seq, { at: performance.now(), t });
+    this._send({ type: "ping", seq: this._seq, t });
+  }
+
+  /**
+   * Once a second: pings unanswered for the heartbeat timeout are lost; a connection without a welcome
+   * after `helloTimeoutMs`, or silent for the heartbeat timeout, is dropped and resumed. While suspended,
+   * silence is not judged: the server's WebSocket pings, which keep a background tab alive, are invisible
+   * to scripts.
+   */
+  _startWatch() {
+    this._stopWatch();
+    this._watchTimer = setInterval(() => {
+      const timeout = this.heartbeat?.timeoutMs ?? 15000;
+      const limit = performance.now() - timeout;
+      for (const [seq, sent] of this._pending) {
+        if (sent.at < limit) {
+          this._pending.delete(seq);
+          this.lost += 1;
+          this.lossRate = this.lost / (this.lost + this.heartbeats);
+        }
+      }
+      const ws = this._ws;
+      if (!ws) return;
+      let why = null;
+      if (!this._welcomedOnSocket && now() - this._openedAt > this.options.helloTimeoutMs) why = "helloTimeout";
+      else if (this._welcomedOnSocket && !this._suspended && now() - this._lastInboundAt > timeout) why = "timeout";
+      if (why === null) return;
+      const welcomed = this._welcomedOnSocket;
+      this._detach(ws);
+      this._ws = null;
+      ws.close(4000, why);
+      this._lost({ why }, welcomed);
+    }, 1000);
+  }
+
+  _stopWatch() {
+    if (this._watchTimer !== null) clearInterval(this._watchTimer);
+    this._watchTimer = null;
+  }
+
+  // ---- the page's lifecycle
+
+  _installPageListeners() {
+    if (!this.options.autoSuspend || this._listeners || typeof document === "undefined") return;
+    const onVisibility = () => (document.visibilityState === "hidden" ? this._pageAway("background") : this._pageBack());
+    const onPageHide = () => this._pageAway("pagehide");
+    const onPageShow = (event) => event.persisted && this._pageBack();
+    document.addEventListener("visibilitychange", onVisibility);
+    window.addEventListener("pagehide", onPageHide);
+    window.addEventListener("pageshow", onPageShow);
+    this._listeners = { onVisibility, onPageHide, onPageShow };
+  }
+
+  _removePageListeners() {
+    if (!this._listeners) return;
+    document.removeEventListener("visibilitychange", this._listeners.onVisibility);
+    window.removeEventListener("pagehide", this._listeners.onPageHide);
+    window.removeEventListener("pageshow", this._listeners.onPageShow);
+    this._listeners = null;
+  }
+
+  _pageAway(reason) {
+    if (this.state === States.ended || (this._suspended && !this._byPage)) return; // the app's own suspension stands
+    this._byPage = true;
+    this.suspend(this.options.suspendMs, reason);
+  }
+
+  _pageBack() {
+    if (this._byPage && this.state !== States.ended) this.endSuspension();
+  }
+
+  // ---- state, events, storage
+
+  _setState(state, detail = {}) {
+    if (this.state === state && state !== States.reconnecting) return;
+    const previous = this.state;
+    this.state = state;
+    this._emit("state", { state, previous, ...detail });
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  /** Saves what a reload needs to resume, and until when a resume can work. */
+  _persist() {
+    if (!this.storage || this.options.storageKey === null || !this._resumeToken || this.state === States.ended) return;
+    const grace = this.reconnectGraceMs ?? this.options.reconnectGraceMs;
+    const away = Math.max(this.heartbeat?.timeoutMs ?? 0, this._suspended ? this._expectedMs : 0);
+    const record = {
+      url: this.url,
+      resumeToken: this._resumeToken,
+      sessionId: this.sessionId,
+      epoch: this.epoch,
+      concurrencyId: this.concurrencyId,
+      heartbeat: this.heartbeat,
+      reconnectGraceMs: this.reconnectGraceMs,
+      savedAt: now(),
+      resumableUntil: now() + away + grace,
+    };
+    try {
+      this.storage.setItem(`tether:${this.options.storageKey}`, JSON.stringify(record));
+    } catch {
+      // storage full or disabled: a reload will not resume; nothing else changes
+    }
+  }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import NIOCore
+@_spi(Simulation) import TetherClient
+import TetherProtocol
+
+/// What every simulated client of a process shares.
+struct SimContext: Sendable {
+    var backend: TetherBackend
+    var project: String
+    var ledger: SimLedger
+    /// The SDK clients' configuration (event loops, backoff); each client sets its own source address.
+    var client: TetherClientConfiguration
+    /// Source addresses to spread connections over (none: the system picks).
+    var sources: [SocketAddress]
+    /// The run's start and end.
+    var start: ContinuousClock.Instant
+    var end: ContinuousClock.Instant
+    var intervalMs: Int64
+    var timeoutMs: Int64
+
+    /// The source address of client `index`.
+    func source(_ index: Int) -> SocketAddress? { sources.isEmpty ? nil : sources[index % sources.count] }
+
+    /// ApplyConcurrent and CreateSession for `user`.
+    func create(_ user: String) async throws -> TetherBackend.CreatedSession {
+        _ = try await backend.apply(project: project, userId: user)
+        return try await backend.createSession(project: project, userId: user)
+    }
+
+    /// How long a silent HTTP client stays quiet: well past the timeout, then it heartbeats again.
+    var silence: Duration { .milliseconds(timeoutMs + max(2_000, 2 * intervalMs)) }
+}
+
+/// One simulated end user, from its first connection to its `bye` (a churning user hands over to a new one).
+struct SimUser: Sendable {
+    var id: String
+    var index: Int
+    var transport: SimTransport
+    var behaviour: SimBehaviour
+    var context: SimContext
+
+    /// Runs the user's script with a session already created.
+    func run(_ session: TetherBackend.CreatedSession) async {
+        context.ledger.register(session.sessionId, user: id)
+        switch transport {
+        case .websocket, .tcp: await runSocket(session)
+        case .http: await runHTTP(session)
+        }
+    }
+
+    /// A new user in place of one that left: creates its session, then runs steadily to the end.
+    private func join() async {
+        let user = SimUser(
+            id: id + "r", index: index, transport: transport, behaviour: .steady, context: context)
+        do {
+            let session = try await context.create(user.id)
+            context.ledger.count { $0.churnJoined += 1 }
+            await user.run(session)
+        } catch {
+            context.ledger.count { $0.connectFailures += 1 }
+            context.ledger.error("join \(user.id): \(error)")
+        }
+    }
+
+    private func sleep(until offset: Duration) async {
+        try? await Task.sleep(until: context.start + offset, clock: .continuous)
+    }
+
+    // MARK: - WebSocket and TCP (the SDK)
+
+    private func runSocket(_ session: TetherBackend.CreatedSession) async {
+        var configuration = context.client
+        configuration.localAddress = context.source(index)
+        let client: TetherClient
+        do {
+            client = try TetherClient(
+                session: session, transport: transport == .tcp ? .tcp : .websocket, configuration: configuration)
+        } catch {
+            context.ledger.error("\(id): \(error)")
+            return
+        }
+        let ledger = context.ledger
+        let grace = Duration.milliseconds(session.reconnectGraceMs) + .seconds(5)
+        let watch = SimWatch(ledger: ledger, user: id)
+        let reader = Task { await watch.follow(client) }
+        defer { reader.cancel() }
+        do {
+            try await client.connect()
+            ledger.count { $0.connected += 1 }
+        } catch {
+            ledger.count { $0.connectFailures += 1 }
+            ledger.error("\(id) did not connect: \(error)")
+            ledger.abandon(session.sessionId)
+            await client.close()
+            return
+        }
+        switch behaviour {
+        case .steady:
+            break
+        case .churn(let at):
+            await sleep(until: at)
+            ledger.abandon(session.sessionId)
+            watch.expect()
+            await client.close()
+            ledger.count { $0.churnLeft += 1 }
+            await reader.value
+            return await join()
+        case .kill(let at):
+            await sleep(until: at)
+            let before = watch.seen
+            guard let epoch = before.session?.epoch, before.ended == nil else { break }
+            ledger.disturb(session.sessionId, epoch: epoch)
+            watch.expect()
+            ledger.count { $0.kills += 1 }
+            await client.dropConnection()
+            let after = await watch.wait(timeout: grace) { $0.welcomes > before.welcomes || $0.ended != nil }
+            if let back = after.session, after.welcomes > before.welcomes {
+                let same = back.concurrencyId == before.session?.concurrencyId
+                ledger.count { same ? ($0.killsSameConcurrency += 1) : ($0.killsOtherConcurrency += 1) }
+            } else {
+                ledger.count { $0.killsNotBack += 1 }
+                ledger.error("\(id) not back after a kill: \(after.ended.map { "\($0)" } ?? "-")")
+            }
+        case .silent(let at):
+            await sleep(until: at)
+            let before = watch.seen
+            guard let epoch = before.session?.epoch else { break }
+            watch.expect()
+            guard let last = await client.goSilent() else { break }
+            ledger.silenced(session.sessionId, epoch: epoch, lastSentMs: last, timeoutMs: context.timeoutMs)
+            // The server kicks the connection once it noticed; the SDK then resumes by itself.
+            _ = await watch.wait(timeout: .milliseconds(context.timeoutMs) + .seconds(5)) {
+                $0.losses > before.losses || $0.ended != nil
+            }
+        case .suspend(let at, let length):
+            await sleep(until: at)
+            do {
+                try await client.suspend(expected: length + .milliseconds(context.timeoutMs), reason: .background)
+                ledger.count { $0.suspensions += 1 }
+                try await Task.sleep(for: length)
+                try await client.endSuspension()
+                ledger.count { $0.suspensionsResumed += 1 }
+            } catch {
+                ledger.error("\(id) suspension: \(error)")
+            }
+        }
+        try? await Task.sleep(until: context.end, clock: .continuous)
+        // A kill or a silence may still be resuming: give it until its welcome.
+        let seen = watch.seen
+        if seen.ended == nil, case .reconnecting = await client.state {
+            _ = await watch.wait(timeout: grace) { $0.welcomes > seen.welcomes || $0.ended != nil }
+        }
+        ledger.abandon(session.sessionId)
+        watch.expect()
+        await client.close()
+        await reader.value
+    }
+
+    // MARK: - HTTP heartbeats
+
+    private func runHTTP(_ session: TetherBackend.CreatedSession) async {
+        let ledger = context.ledger
+        guard
+            let link = SimHTTPLink(
+                url: session.connect.http, token: session.clientToken, localAddress: context.source(index),
+                group: context.client.eventLoopGroup)
+        else {
+            ledger.error("\(id): no usable http URL \(session.connect.http)")
+            return
+        }
+        var seq: UInt64 = 0
+        var lastSent = 0.0
+        var gauge: SimLedger.Gauge?
+        func move(_ new: SimLedger.Gauge) {
+            if gauge != new { ledger.move(from: gauge, to: new) }
+            gauge = new
+        }
+        func send(_ message: ClientMessage) async -> Bool {
+            do {
+                let answer = try await link.post(message.json)
+                if lastSent > 0 && answer.sentMs - lastSent > Double(context.timeoutMs) {
+                    // The sim itself (starved of CPU) let the heartbeat timeout pass: not the server's fault.
+                    ledger.count { $0.lateHeartbeats += 1 }
+                }
+                lastSent = answer.sentMs
+                if answer.status == 200 { return true }
+                ledger.error("\(id): heartbeat answered \(answer.status) \(answer.body.prefix(120))")
+            } catch {
+                ledger.error("\(id): heartbeat failed: \(error)")
+            }
+            return false
+        }
+        func ping() async -> Bool {
+            seq += 1
+            return await send(.ping(seq: seq, t: Int64(SimLedger.nowMs())))
+        }
+        /// Heartbeats every interval until `deadline`.
+        func beat(until deadline: ContinuousClock.Instant) async {
+            while ContinuousClock.now < deadline {
+                if !(await ping()) { ledger.clientLoss("\(id): a heartbeat failed") }
+                let next = ContinuousClock.now + .milliseconds(context.intervalMs)
+                try? await Task.sleep(until: min(next, deadline), clock: .continuous)
+            }
+        }
+        /// The silence of a silent client is on purpose: it resets the gap.
+        func forgetLastSent() { lastSent = 0 }
+        guard await ping() else {
+            ledger.count { $0.connectFailures += 1 }
+            ledger.abandon(session.sessionId)
+            await link.close()
+            return
+        }
+        ledger.count { $0.connected += 1 }
+        move(.connected)
+        var end = context.end
+        switch behaviour {
+        case .steady, .kill:
+            break
+        case .churn(let at):
+            await beat(until: context.start + at)
+            ledger.abandon(session.sessionId)
+            _ = await send(.bye)
+            ledger.count { $0.churnLeft += 1 }
+            move(.ended)
+            await link.close()
+            return await join()
+        case .silent(let at):
+            await beat(until: context.start + at)
+            // A virtual connection: the epoch stays the token's.
+            ledger.silenced(
+                session.sessionId, epoch: session.epoch, lastSentMs: lastSent, timeoutMs: context.timeoutMs)
+            try? await Task.sleep(for: context.silence)
+            forgetLastSent()
+            end = max(end, ContinuousClock.now)
+        case .suspend(let at, let length):
+            await beat(until: context.start + at)
+            if await send(
+                .suspend(
+                    expectedMs: (length + .milliseconds(context.timeoutMs)).wholeMilliseconds, reason: "background"))
+            {
+                ledger.count { $0.suspensions += 1 }
+                move(.suspended)
+                try? await Task.sleep(for: length)
+                forgetLastSent()
+                if await ping() {
+                    ledger.count { $0.suspensionsResumed += 1 }
+                    move(.connected)
+                }
+            }
+        }
+        await beat(until: end)
+        ledger.abandon(session.sessionId)
+        _ = await send(.bye)
+        move(.ended)
+        await link.close()
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A local webhook receiver: records every POST (headers and body) and answers with what `respond` says
+/// (a status code, or `nil` to close the connection without an answer).
+final class WebhookReceiver: Sendable {
+    /// One request as received.
+    struct Request: Sendable {
+        var headers: [String: String]
+        var body: [UInt8]
+        /// `X-Tether-Event-Id`.
+        var cursor: UInt64? { headers["x-tether-event-id"].flatMap(UInt64.init) }
+        var attempt: Int? { headers["x-tether-delivery-attempt"].flatMap(Int.init) }
+    }
+
+    private struct State {
+        var requests: [(Request, answered: Int?)] = []
+        var respond: @Sendable (Request, Int) -> Int? = { _, _ in 200 }
+    }
+
+    private let state = Mutex(State())
+    private let channel: any Channel
+    let port: Int
+    var url: String { "http://127.0.0.1:\(port)/hook" }
+
+    init() async throws {
+        let holder = Holder()
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(Handler(holder: holder))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        port = channel.localAddress?.port ?? 0
+        holder.receiver.withLock { $0 = self }
+    }
+
+    /// Sets how requests are answered: `(request, index of the request) -> status or nil (drop)`.
+    func respond(_ body: @escaping @Sendable (Request, Int) -> Int?) { state.withLock { $0.respond = body } }
+
+    /// Every request so far with the status it got (`nil`: dropped).
+    var requests: [(Request, answered: Int?)] { state.withLock { $0.requests } }
+
+    /// The requests answered with a 2xx, in arrival order.
+    var delivered: [Request] { requests.filter { ($0.answered ?? 0) / 100 == 2 }.map(\.0) }
+
+    func close() async { try? await channel.close() }
+
+    fileprivate func handle(_ request: Request) -> Int? {
+        state.withLock { s in
+            let status = s.respond(request, s.requests.count)
+            s.requests.append((request, status))
+            return status
+        }
+    }
+
+    private final class Holder: Sendable {
+        let receiver = Mutex<WebhookReceiver?>(nil)
+    }
+
+    private final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let holder: Holder
+        var headers: [String: String] = [:]
+        var body: [UInt8] = []
+
+        init(holder: Holder) { self.holder = holder }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                headers = Dictionary(
+                    head.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
+                body = []
+            case .body(var buffer):
+                body += buffer.readBytes(length: buffer.readableBytes) ?? []
+            case .end:
+                let request = Request(headers: headers, body: body)
+                guard let status = holder.receiver.withLock({ $0 })?.handle(request) else {
+                    context.close(promise: nil)
+                    return
+                }
+                var head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status))
+                head.headers.add(name: "Content-Length", value: "0")
+                context.write(wrapOutboundOut(.head(head)), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+import TetherServer
+
+/// Webhooks end to end with a local receiver: signed, in order, retried until a 2xx, the delivery state in
+/// the API, a durable outbox across kill -9, and a dead receiver that holds nothing else up.
+@Suite struct WebhookTests {
+    static let secret = "whsec-test-0123456789"
+
+    /// A live server whose webhook retries start at 20 ms.
+    static func run(_ body: @escaping @Sendable (API) async throws -> Void) async throws {
+        var configuration = TestServer().configuration()
+        configuration.webhookRetryBaseMs = 20
+        let app = try await TetherServer(configuration: configuration).makeApplication()
+        try await app.test(.live) { client in try await body(API(client: client)) }
+    }
+
+    static func events(_ api: API, project: String) async throws -> [UInt64] {
+        let reply = try await api.get("/v1/events?projectId=\(project)&limit=1000")
+        return reply["events"].array.compactMap { $0["cursor"].int.map(UInt64.init) }
+    }
+
+    static func open(_ api: API, _ project: String, _ user: String) async throws -> String {
+        _ = try await api.post("/v1/projects/\(project)/concurrency/apply", #"{"userId":"\#(user)"}"#)
+        let created = try await api.post("/v1/projects/\(project)/sessions", #"{"userId":"\#(user)"}"#)
+        return try #require(created["sessionId"].string)
+    }
+
+    @Test func deliversSignedEventsInOrderRetryingUntilA2xxAndShowsTheState() async throws {
+        let receiver = try await WebhookReceiver()
+        defer { Task { await receiver.close() } }
+        let failing = Failing()
+        receiver.respond { _, _ in failing.value ? 500 : 200 }
+        try await Self.run { api in
+            let created = try await api.post(
+                "/v1/projects",
+                #"{"id":"wh","capacity":5,"webhook":{"url":"\#(receiver.url)","secret":"\#(Self.secret)"}}"#)
+            #expect(created.status == .created)
+            let a = try await Self.open(api, "wh", "alice")
+            _ = try await Self.open(api, "wh", "bob")
+            _ = try await api.delete("/v1/sessions/\(a)")
+
+            // While the receiver fails, the API shows the head event retrying with its error.
+            let retrying = try await eventually(within: .seconds(10)) {
+                let s = try await api.get("/v1/projects/wh/webhook")
+                return s["state"].string == "retrying" && s["lastError"].string == "HTTP 500"
+                    && (s["attempts"].int ?? 0) >= 2 && (s["pending"].int ?? 0) >= 5
+            }
+            let state = try await api.get("/v1/projects/wh/webhook").text
+            #expect(retrying, "\(state)")
+            failing.value = false
+
+            let cursors = try await Self.events(api, project: "wh")
+            #expect(cursors.count == 6)  // 2 × (reserved, created), then ended + released
+            let all = await eventually(within: .seconds(10)) { receiver.delivered.count >= cursors.count }
+            #expect(all)
+            let delivered = receiver.delivered
+            #expect(delivered.map(\.cursor) == cursors.map { Optional($0) }, "each event once, in cursor order")
+            // The first event was tried until it got its 2xx.
+            let firstAttempts = receiver.requests.filter { $0.0.cursor == cursors.first }.compactMap(\.0.attempt)
+            #expect(firstAttempts.count >= 3)
+            #expect(firstAttempts == Array(1...firstAttempts.count))
+            for (request, _) in receiver.requests {
+                let signature = try #require(request.headers["x-tether-signature"])
+                #expect(WebhookSignature.verify(header: signature, body: request.body, secret: Self.secret))
+                #expect(!WebhookSignature.verify(header: signature, body: request.body, secret: "wrong"))
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
+                #expect(json["projectId"] as? String == "wh")
+                #expect((json["cursor"] as? NSNumber)?.uint64Value == request.cursor)
+                #expect(json["type"] as? String == request.headers["x-tether-event-type"])
+            }
+            let done = try await eventually(within: .seconds(5)) {
+                let s = try await api.get("/v1/projects/wh/webhook")
+                return s["state"].string == "idle" && s["pending"].int == 0
+            }
+            #expect(done)
+            let status = try await api.get("/v1/projects/wh/webhook")
+            #expect(status["deliveredCursor"].int.map(UInt64.init) == cursors.last)
+            #expect(status["delivered"].int == cursors.count)
+            #expect((status["failures"].int ?? 0) >= 2)
+        }
+    }
+
+    @Test func aWebhookAddedLaterStartsFromThenAndCanBeRemoved() async throws {
+        let receiver = try await WebhookReceiver()
+        defer { Task { await receiver.close() } }
+        try await Self.run { api in
+            _ = try await api.post("/v1/projects", #"{"id":"late","capacity":5}"#)
+            _ = try await Self.open(api, "late", "before")
+            let missing = try await api.get("/v1/projects/late/webhook")
+            #expect(missing.status == .notFound && missing.code == "ResourceNotFound.Webhook")
+            #expect(try await api.get("/v1/projects/none/webhook").code == "ResourceNotFound.Project")
+
+            let earlier = try await Self.events(api, project: "late")
+            let patched = try await api.call(
+                .patch, "/v1/projects/late",
+                json: #"{"webhook":{"url":"\#(receiver.url)","secret":"\#(Self.secret)"}}"#)
+            #expect(patched.status == .ok)
+            _ = try await Self.open(api, "late", "after")
+            let now = try await Self.events(api, project: "late")
+            let expected = now.filter { !earlier.contains($0) }
+            #expect(expected.count == 2)
+            let got = await eventually(within: .seconds(10)) { receiver.delivered.count >= expected.count }
+            #expect(got)
+            #expect(receiver.delivered.map(\.cursor) == expected.map { Optional($0) })
+
+            // Removed: later events are not sent.
+            _ = try await api.call(.patch, "/v1/projects/late", json: #"{"webhook":null}"#)
+            _ = try await Self.open(api, "late", "third")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(receiver.delivered.count == expected.count)
+        }
+    }
+
+    @Test func aDeadReceiverHoldsUpNeitherTheAPINorHeartbeats() async throws {
+        try await PlaneHarness.run { h in
+            let dead = ServeProcess.freePort()  // nothing listens there
+            try await h.project(
+                "dead", intervalMs: 200, timeoutMs: 2_000,
+                extra: #","webhook":{"url":"http://127.0.0.1:\#(dead)/hook","secret":"\#(Self.secret)"}"#)
+            let c = try await h.session("alice", project: "dead")
+            let client = try await h.websocket()
+            _ = try #require(try await client.hello(token: c.token))
+            for seq in 1...20 {
+                let pong = try await client.ping(seq: UInt64(seq))
+                #expect(pong?["seq"].int == seq)
+            }
+            for i in 0..<5 { _ = try await h.session("user\(i)", project: "dead") }
+            let failing = try await eventually(within: .seconds(10)) {
+                let s = try await h.api.get("/v1/projects/dead/webhook")
+                return s["state"].string == "retrying" && (s["failures"].int ?? 0) >= 1 && s["lastError"].string != nil
+            }
+            #expect(failing)
+            let session = try await h.get(c.sessionId)
+            #expect(session["state"].string == "connected")
+            await client.abort()
+        }
+    }
+
+    @Test func pendingEventsSurviveKill9AndAreDeliveredAfterTheRestart() async throws {
+        let receiver = try await WebhookReceiver()
+        defer { Task { await receiver.close() } }
+        let failing = Failing()
+        receiver.respond { _, _ in failing.value ? 503 : 200 }
+        let key = "webhook-key-0123456789"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tether-wh-\(UUID()).sqlite").path
+        var server = try ServeProcess(dataPath: path, apiKey: key)
+        _ = try await server.call(
+            "POST", "/v1/projects",
+            #"{"id":"dur","capacity":5,"webhook":{"url":"\#(receiver.url)","secret":"\#(Self.secret)"}}"#, key: key)
+        for user in ["a", "b", "c"] {
+            _ = try await server.call("POST", "/v1/projects/dur/concurrency/apply", #"{"userId":"\#(user)"}"#, key: key)
+        }
+        let tried = await eventually(within: .seconds(10)) { !receiver.requests.isEmpty }
+        #expect(tried)
+        #expect(receiver.delivered.isEmpty)
+        server.kill9()
+
+        failing.value = false
+        server = try ServeProcess(dataPath: path, apiKey: key)
+        defer { _ = server.terminate() }
+        let all = await eventually(within: .seconds(15)) { receiver.delivered.count >= 3 }
+        #expect(all)
+        let (_, body) = try await server.call("GET", "/v1/events?projectId=dur", key: key)
+        let cursors = ((body as? [String: Any])?["events"] as? [[String: Any]] ?? []).compactMap {
+            ($0["cursor"] as? NSNumber)?.uint64Value
+        }
+        #expect(receiver.delivered.map(\.cursor) == cursors.map { Optional($0) })
+    }
+}
+
+/// A flag shared with the receiver's answer closure.
+final class Failing: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = true
+    var value: Bool {
+        get { lock.withLock { flag } }
+        set { lock.withLock { flag = newValue } }
+    }
+}

@@ -1,0 +1,448 @@
+#!/usr/bin/env python3
+"""Headless-Chromium test of Tether's browser pages, against the real binary.
+
+Usage: browser-test.py --binary PATH_TO_TETHER [--artifacts DIR]
+
+Starts `tether serve --demo` on free ports with a temporary data file and API key, then:
+
+sdk rules  imports /sdk/tether.js in the page and checks its reconnect rules (loss table, backoff, window);
+demo       loads /demo, asks for a session as a user, waits until heartbeats are counted and an RTT shows,
+           hides the page (another tab in front: visibilitychange) and checks through the backend API that the session is
+           `suspended`, shows it again and checks `connected`, reloads the page within the grace window and
+           checks that the same concurrency came back with a higher epoch (resumed from sessionStorage),
+           saves artifacts/demo.png, restarts the server (SIGTERM: a `shutdown` kick) and checks that the
+           page resumes again, then leaves (bye) and checks the session ended `left`.
+dashboard  makes a project and a session held by a raw WebSocket client (websocket-client, its own process),
+           loads /dashboard, checks that a wrong key is refused, signs in with the key (kept in
+           sessionStorage, never in the URL), waits for the session's row `connected` and the SSE feed live,
+           kills the client with SIGKILL and waits for the row to show `grace` (with a countdown) and a
+           session.disconnected event, and saves artifacts/dashboard.png; then restarts the server, destroys
+           the session and waits for its session.ended event (the stream resumed) and its row to go.
+
+Every wait is explicit (a condition polled with a generous timeout). Exits 1 with a message on any failure
+(a screenshot of the failing page goes to artifacts/failure.png), 0 when every check passed.
+"""
+
+import argparse
+import json
+import os
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+WAIT_S = 20  # generous: the heartbeat interval of the demo project is 2 s
+
+
+class Failure(Exception):
+    """A check that did not hold."""
+
+
+def free_ports(n):
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+class Server:
+    """`tether serve --demo` on free ports with a throwaway data file."""
+
+    def __init__(self, binary, work):
+        self.binary = binary
+        self.work = work
+        self.port, self.client_port = free_ports(2)
+        self.key = "bt-" + os.urandom(16).hex()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = os.path.join(work, "server.log")
+        self.log = open(self.log_path, "w")
+        self.start()
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [self.binary, "serve", "--demo", "--host", "127.0.0.1", "--port", str(self.port),
+             "--client-port", str(self.client_port), "--tcp-port", "0",
+             "--data", os.path.join(self.work, "tether.sqlite"), "--api-key", self.key, "--log-level", "warning"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            if self.process.poll() is not None:
+                raise Failure(f"tether exited at start (status {self.process.returncode}):\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=2):
+                    break
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() > deadline:
+                    raise Failure(f"tether did not answer /healthz within 30 s:\n{self.log_tail()}")
+                time.sleep(0.1)
+
+    def api(self, method, path, body=None):
+        """A backend API call with the key; returns (status, parsed JSON)."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {self.key}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def log_tail(self, lines=30):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return "".join(f.readlines()[-lines:])
+
+    def restart(self):
+        """SIGTERM (clients are kicked `shutdown` with a retryAfterMs), then the same ports and data file."""
+        self.terminate()
+        self.start()
+
+    def terminate(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def stop(self):
+        self.terminate()
+        self.log.close()
+
+
+def make_driver():
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,900", "--no-first-run", "--disable-extensions"]:
+        options.add_argument(arg)
+    service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    return webdriver.Chrome(service=service, options=options)
+
+
+def wait_until(driver, what, condition, timeout=WAIT_S):
+    """Polls `condition(driver)` until it returns something truthy; fails naming `what`."""
+    try:
+        # The dashboard redraws every second: an element found a moment ago may be gone (stale); poll again.
+        return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                             ignored_exceptions=[StaleElementReferenceException]).until(lambda d: condition(d))
+    except TimeoutException:
+        raise Failure(f"timed out after {timeout} s waiting for: {what}") from None
+
+
+def wait_for(what, condition, timeout=WAIT_S):
+    """The same for conditions outside the browser (the backend API)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        ok, last = condition()
+        if ok:
+            return last
+        time.sleep(0.1)
+    raise Failure(f"timed out after {timeout} s waiting for: {what} (last seen: {last})")
+
+
+def text(driver, element_id):
+    return driver.find_element(By.ID, element_id).text.strip()
+
+
+def session_state(server, session_id):
+    status, body = server.api("GET", f"/v1/sessions/{session_id}")
+    return status, (body or {}).get("state")
+
+
+def hide_page(driver):
+    """Opens another tab and switches to it: the page's tab is really hidden (visibilitychange fires)."""
+    page = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    return page
+
+
+def show_page(driver, page):
+    """Closes the other tab and switches back: the page is visible again."""
+    driver.close()
+    driver.switch_to.window(page)
+
+
+SDK_RULES = """
+const done = arguments[arguments.length - 1];
+import("/sdk/tether.js").then(({ classifyLoss, ReconnectPlanner }) => {
+  const failures = [];
+  const check = (name, got, want) => {
+    if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${name}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+  };
+  for (const reason of ["replaced", "destroyed", "left", "badToken"]) {
+    check(`kick ${reason} ends`, classifyLoss({ kick: { reason } }, true, 30000), { terminal: reason });
+  }
+  check("close 4002 ends replaced", classifyLoss({ code: 4002 }, true, 30000), { terminal: "replaced" });
+  check("close 4029 is a protocol error", classifyLoss({ code: 4029 }, true, 30000), { terminal: "protocolError" });
+  check("expired answering a hello ends", classifyLoss({ code: 4004 }, false, 30000), { terminal: "expired" });
+  check("expired with grace 0 ends", classifyLoss({ code: 4004 }, true, 0), { terminal: "expired" });
+  check("expired after a welcome reconnects", classifyLoss({ code: 4004 }, true, 30000), {});
+  check("1006 reconnects", classifyLoss({ code: 1006 }, true, 30000), {});
+  check("shutdown waits and holds 30 s", classifyLoss({ kick: { reason: "shutdown", retryAfterMs: 1000 } }, true, 5000),
+        { notBefore: 1000, graceFloor: 30000 });
+  const p = new ReconnectPlanner({ baseMs: 250, capMs: 30000, graceMs: 10000 });
+  check("attempt 1, full draw", p.lost({}, 0, 0.999999), { reconnect: { attempt: 1, delayMs: 249 } });
+  check("attempt 2 doubles", p.lost({}, 0, 0.5), { reconnect: { attempt: 2, delayMs: 250 } });
+  check("cut to the window", p.lost({}, 9000, 0.999999), { reconnect: { attempt: 3, delayMs: 999 } });
+  check("window over", p.lost({}, 10000, 0.5), { end: "graceExpired" });
+  p.welcomed(20000);
+  check("a welcome resets", p.lost({}, 50000, 0), { reconnect: { attempt: 1, delayMs: 0 } });
+  const q = new ReconnectPlanner({ graceMs: 5000 });
+  check("never before retryAfterMs", q.lost({ notBefore: 1000, graceFloor: 30000 }, 0, 0), { reconnect: { attempt: 1, delayMs: 1000 } });
+  check("retryAfterMs past the window", q.lost({ notBefore: 40000, graceFloor: 30000 }, 0, 0), { end: "graceExpired" });
+  done(failures);
+}, (error) => done([`import failed: ${error}`]));
+"""
+
+
+def test_sdk_rules(driver, server, artifacts):
+    """The SDK's reconnect rules (pure functions of the module), run in the browser."""
+    driver.get(server.base + "/demo")
+    driver.set_script_timeout(WAIT_S)
+    failures = driver.execute_async_script(SDK_RULES)
+    if failures:
+        raise Failure("SDK rules:\n  " + "\n  ".join(failures))
+    print("   classifyLoss and ReconnectPlanner follow the Swift SDK's table")
+
+
+def test_demo(driver, server, artifacts):
+    driver.get(server.base + "/demo")
+    wait_until(driver, "the demo page", lambda d: d.find_elements(By.ID, "userId"))
+    driver.find_element(By.ID, "userId").send_keys("alice")
+    driver.find_element(By.ID, "start").click()
+
+    wait_until(driver, "state 'connected'", lambda d: text(d, "state") == "connected")
+    wait_until(driver, "two heartbeats counted", lambda d: int(text(d, "heartbeats") or 0) >= 2)
+    wait_until(driver, "an RTT", lambda d: text(d, "rtt").endswith(" ms"))
+    session_id = text(driver, "sessionId")
+    concurrency = text(driver, "concurrencyId")
+    epoch = int(text(driver, "epoch"))
+    print(f"   connected: {session_id} on {concurrency}, epoch {epoch}, RTT {text(driver, 'rtt')}")
+    wait_for("the backend to see the session connected",
+             lambda: ((s := session_state(server, session_id))[1] == "connected", s))
+
+    # Hidden: the SDK sends suspend (not bye); visible again: it pings at once, which ends the suspension.
+    page = hide_page(driver)
+    wait_for("the backend to see the session suspended (page hidden)",
+             lambda: ((s := session_state(server, session_id))[1] == "suspended", s))
+    show_page(driver, page)
+    wait_until(driver, "the page to be visible again", lambda d: d.execute_script("return document.visibilityState")
+               == "visible")
+    wait_until(driver, "state 'connected' after becoming visible", lambda d: text(d, "state") == "connected")
+    wait_for("the backend to see the session connected again",
+             lambda: ((s := session_state(server, session_id))[1] == "connected", s))
+    print("   hidden -> suspended, visible -> connected (seen through GET /v1/sessions/{id})")
+
+    # Reload within the grace window: the SDK resumes from sessionStorage with the resume token.
+    driver.refresh()
+    wait_until(driver, "the reloaded page to resume with a higher epoch",
+               lambda d: text(d, "state") == "connected" and text(d, "epoch").isdigit()
+               and int(text(d, "epoch")) > epoch)
+    if text(driver, "concurrencyId") != concurrency or text(driver, "sessionId") != session_id:
+        raise Failure(f"after the reload: {text(driver, 'sessionId')} on {text(driver, 'concurrencyId')}, "
+                      f"expected {session_id} on {concurrency}")
+    if text(driver, "resumed") != "resumed from sessionStorage":
+        raise Failure(f"the reloaded page did not resume from sessionStorage: {text(driver, 'resumed')!r}")
+    wait_until(driver, "a heartbeat after the reload", lambda d: int(text(d, "heartbeats") or 0) >= 1)
+    wait_until(driver, "an RTT after the reload", lambda d: text(d, "rtt").endswith(" ms"))
+    print(f"   reloaded: same {concurrency}, epoch {text(driver, 'epoch')} (was {epoch})")
+    driver.save_screenshot(os.path.join(artifacts, "demo.png"))
+
+    # A server restart: the SDK is kicked `shutdown`, waits at least its retryAfterMs, and resumes.
+    epoch = int(text(driver, "epoch"))
+    server.restart()
+    wait_until(driver, "the page to resume after the server restart",
+               lambda d: text(d, "state") == "connected" and int(text(d, "epoch")) > epoch, timeout=30)
+    log = driver.find_element(By.ID, "log").text
+    if "kick: shutdown" not in log or "→ reconnecting" not in log:
+        raise Failure(f"no shutdown kick and reconnect in the page's log:\n{log}")
+    if text(driver, "concurrencyId") != concurrency:
+        raise Failure(f"after the restart: {text(driver, 'concurrencyId')}, expected {concurrency}")
+    print(f"   server restarted: kicked (shutdown), resumed on {concurrency}, epoch {text(driver, 'epoch')}")
+
+    # Leaving ends the session with reason `left` and frees the concurrency at once.
+    driver.find_element(By.ID, "leave").click()
+    wait_until(driver, "state 'ended' after leaving", lambda d: text(d, "state") == "ended")
+    wait_for("the backend to see the session ended (left)",
+             lambda: ((r := server.api("GET", f"/v1/sessions/{session_id}")[1] or {})
+                      .get("endReason") == "left", r.get("state")))
+    print("   leave -> ended (left)")
+
+
+RAW_CLIENT = r"""
+import json, sys, threading, time, websocket
+url, token = sys.argv[1], sys.argv[2]
+def on_open(ws):
+    ws.send(json.dumps({"type": "hello", "token": token}))
+    def beat():
+        seq = 0
+        while True:
+            time.sleep(1.5)
+            seq += 1
+            ws.send(json.dumps({"type": "ping", "seq": seq, "t": int(time.time() * 1000)}))
+    threading.Thread(target=beat, daemon=True).start()
+def on_message(ws, message):
+    print(message, flush=True)
+websocket.WebSocketApp(url, on_open=on_open, on_message=on_message).run_forever()
+"""
+
+
+class RawClient:
+    """A plain WebSocket client of the client plane (websocket-client) in its own process, to kill -9."""
+
+    def __init__(self, url, token):
+        self.process = subprocess.Popen([sys.executable, "-c", RAW_CLIENT, url, token],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def welcome(self, timeout=WAIT_S):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stdout], [], [], 0.5)
+            if ready:
+                line = self.process.stdout.readline()
+                if not line:
+                    break
+                if '"welcome"' in line:
+                    return json.loads(line)
+        raise Failure(f"the raw WebSocket client got no welcome within {timeout} s")
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()  # SIGKILL: the kernel closes the socket, no close frame, no bye
+        self.process.wait()
+
+
+def test_dashboard(driver, server, artifacts):
+    status, _ = server.api("POST", "/v1/projects", {
+        "id": "dash", "capacity": 4, "heartbeat": {"intervalMs": 1000, "timeoutMs": 5000},
+        "reconnectGraceMs": 60000})
+    if status != 201:
+        raise Failure(f"creating project dash: HTTP {status}")
+    server.api("POST", "/v1/projects/dash/concurrency/apply", {"userId": "carol"})
+    status, created = server.api("POST", "/v1/projects/dash/sessions", {"userId": "carol"})
+    if status != 201:
+        raise Failure(f"CreateSession: HTTP {status} {created}")
+    session_id = created["sessionId"]
+    client = RawClient(created["connect"]["websocket"], created["clientToken"])
+    try:
+        client.welcome()
+        driver.get(server.base + "/dashboard")
+        wait_until(driver, "the sign-in form", lambda d: d.find_elements(By.ID, "apiKey"))
+
+        # A wrong key is refused and nothing is kept.
+        driver.find_element(By.ID, "apiKey").send_keys("not-the-key")
+        driver.find_element(By.ID, "signin").click()
+        wait_until(driver, "the wrong key to be refused", lambda d: "refused" in text(d, "signin-error"))
+        if driver.execute_script("return sessionStorage.getItem('tether-dashboard:key')") is not None:
+            raise Failure("a refused key was kept in sessionStorage")
+
+        driver.find_element(By.ID, "apiKey").send_keys(server.key)
+        driver.find_element(By.ID, "signin").click()
+        row = f'tr[data-session="{session_id}"]'
+        wait_until(driver, "the session's row, connected",
+                   lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, row) if r.get_attribute("data-state") == "connected"])
+        if server.key in driver.current_url:
+            raise Failure("the API key is in the page's URL")
+        if driver.execute_script("return sessionStorage.getItem('tether-dashboard:key')") != server.key:
+            raise Failure("the API key is not kept in sessionStorage")
+        wait_until(driver, "the event stream to be live", lambda d: text(d, "feed-status") == "live (SSE)")
+        wait_until(driver, "the pool counts (dash: 1 connected)", lambda d: d.find_element(
+            By.CSS_SELECTOR, '[data-project="dash"] [data-count="connected"] b').text == "1")
+        print(f"   signed in (key in sessionStorage, not in the URL); {session_id} connected; feed live (SSE)")
+
+        # The client dies: the server sees the socket close, the session goes to grace, the page follows.
+        client.kill()
+        wait_until(driver, "the session's row to leave 'connected' (grace)",
+                   lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, row) if r.get_attribute("data-state") == "grace"])
+        wait_until(driver, "a session.disconnected event in the list", lambda d: d.find_elements(
+            By.CSS_SELECTOR, '#events tr[data-type="session.disconnected"]'))
+        wait_until(driver, "a grace countdown", lambda d: "grace ends in" in d.find_element(By.CSS_SELECTOR, row).text)
+        print("   client killed -> grace on the dashboard (event stream), countdown shown")
+        driver.save_screenshot(os.path.join(artifacts, "dashboard.png"))
+
+        # The stream ends when the server stops; the page resumes it (Last-Event-ID) and misses nothing.
+        server.restart()
+        status, _ = server.api("DELETE", f"/v1/sessions/{session_id}")
+        if status != 200:
+            raise Failure(f"DestroySession after the restart: HTTP {status}")
+        wait_until(driver, "the session.ended event after the server restart", lambda d: [
+            r for r in d.find_elements(By.CSS_SELECTOR, '#events tr[data-type="session.ended"]')
+            if "dash" in r.text and "destroyed" in r.text], timeout=30)
+        wait_until(driver, "the destroyed session's row to go", lambda d: not d.find_elements(By.CSS_SELECTOR, row))
+        wait_until(driver, "the event stream to be live again", lambda d: text(d, "feed-status") == "live (SSE)")
+        print("   server restarted: the stream resumed; DestroySession shown (session.ended, row gone)")
+    finally:
+        client.kill()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--artifacts", default="artifacts")
+    args = parser.parse_args()
+    os.makedirs(args.artifacts, exist_ok=True)
+    started = time.monotonic()
+    work = tempfile.mkdtemp(prefix="tether-browser-")
+    server = driver = None
+    failed = None
+    try:
+        server = Server(os.path.abspath(args.binary), work)
+        print(f"==> tether serve --demo on {server.base}")
+        driver = make_driver()
+        print(f"==> {driver.capabilities.get('browserName')} {driver.capabilities.get('browserVersion')} (headless)")
+        tests = [("sdk rules", test_sdk_rules), ("demo", test_demo), ("dashboard", test_dashboard)]
+        for name, test in tests:
+            t0 = time.monotonic()
+            print(f"==> {name}")
+            test(driver, server, args.artifacts)
+            print(f"   {name}: ok in {time.monotonic() - t0:.1f} s")
+    except (Failure, WebDriverException) as error:
+        failed = error
+    finally:
+        if failed is not None:
+            print(f"browser test FAILED: {failed}", file=sys.stderr)
+            if driver is not None:
+                try:
+                    driver.save_screenshot(os.path.join(args.artifacts, "failure.png"))
+                    log = driver.execute_script(
+                        "const l = document.getElementById('log'); return l ? l.innerText : ''")
+                    if log:
+                        print("page log (newest first):\n" + log, file=sys.stderr)
+                except WebDriverException:
+                    pass
+            if server is not None:
+                print("server log (tail):\n" + server.log_tail(), file=sys.stderr)
+        if driver is not None:
+            driver.quit()
+        if server is not None:
+            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    elapsed = time.monotonic() - started
+    if failed is not None:
+        sys.exit(1)
+    print(f"browser test: PASS in {elapsed:.1f} s (screenshots in {args.artifacts}/)")
+
+
+if __name__ == "__main__":
+    main()
