@@ -27,13 +27,13 @@ extension ServerMessage {
     }
 
     /// Writes a signed integer in decimal.
-    static func writeDecimal(_ value: Int64, into buffer: inout ByteBuffer) {
+    public static func writeDecimal(_ value: Int64, into buffer: inout ByteBuffer) {
         if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
         writeDecimal(value.magnitude, into: &buffer)
     }
 
     /// Writes an unsigned integer in decimal, without making a `String`.
-    static func writeDecimal(_ value: UInt64, into buffer: inout ByteBuffer) {
+    public static func writeDecimal(_ value: UInt64, into buffer: inout ByteBuffer) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var v = value
             var start = 20

@@ -1,4 +1,5 @@
 import NIOCore
+import TetherProtocol
 
 /// The bytes a load client speaks, written by hand so that the load generator stays cheap: WebSocket frames
 /// as a client sends them (masked, with an all-zero key so the payload goes out unchanged, which RFC 6455
@@ -100,34 +101,21 @@ enum BenchWire {
     /// `{"type":"ping","seq":N,"t":T}`.
     static func writePing(seq: UInt64, t: Int64, into out: inout ByteBuffer) {
         out.writeStaticString(#"{"type":"ping","seq":"#)
-        writeDecimal(seq, into: &out)
+        ServerMessage.writeDecimal(seq, into: &out)
         out.writeStaticString(#","t":"#)
-        writeDecimal(UInt64(max(0, t)), into: &out)
+        ServerMessage.writeDecimal(UInt64(max(0, t)), into: &out)
         out.writeStaticString("}")
     }
 
     /// `{"type":"pong","seq":N,"t":T}`: the answer to a TCP server ping.
     static func writePong(seq: UInt64, t: Int64, into out: inout ByteBuffer) {
         out.writeStaticString(#"{"type":"pong","seq":"#)
-        writeDecimal(seq, into: &out)
+        ServerMessage.writeDecimal(seq, into: &out)
         out.writeStaticString(#","t":"#)
-        writeDecimal(UInt64(max(0, t)), into: &out)
+        ServerMessage.writeDecimal(UInt64(max(0, t)), into: &out)
         out.writeStaticString("}")
     }
 
-    /// Writes `value` in decimal without making a `String`.
-    static func writeDecimal(_ value: UInt64, into out: inout ByteBuffer) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { d in
-            var v = value
-            var n = 20
-            repeat {
-                n -= 1
-                d[n] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-            } while v > 0
-            out.writeBytes(UnsafeBufferPointer(rebasing: d[n..<20]))
-        }
-    }
 }
 
 /// Finds the value of one top-level-looking key in a small JSON object by scanning its bytes for

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Testing
+import TetherProtocol
 
 @testable import tether
 
@@ -85,7 +86,7 @@ struct BenchTests {
         BenchWire.writePong(seq: 0, t: 0, into: &out)
         #expect(String(buffer: out) == #"{"type":"pong","seq":0,"t":0}"#)
         out.clear()
-        BenchWire.writeDecimal(UInt64.max, into: &out)
+        ServerMessage.writeDecimal(UInt64.max, into: &out)
         #expect(String(buffer: out) == "18446744073709551615")
     }
 
