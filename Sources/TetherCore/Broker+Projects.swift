@@ -12,13 +12,13 @@ extension Broker {
     }
 
     mutating func updateProject(_ id: ProjectID, _ patch: ProjectPatch) throws(BrokerError) -> Project {
-        guard let ps = projects[id] else { throw .projectNotFound(id) }
-        var project = patch.applied(to: ps.project)
+        guard let old = projects[id]?.project else { throw .projectNotFound(id) }
+        var project = patch.applied(to: old)
         if let name = patch.name { try Validation.name(name) }
         try Validation.policy(project.policy)
         project.updatedAt = clock
         projects[id]?.project = project
-        if project.policy.capacity != ps.project.policy.capacity {
+        if project.policy.capacity != old.policy.capacity {
             projects[id]?.pool.setCapacity(project.policy.capacity)
         }
         effects.append(.saveProject(project))

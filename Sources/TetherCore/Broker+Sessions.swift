@@ -1,7 +1,9 @@
 // ApplyConcurrent, CreateSession, DestroySession.
 extension Broker {
     mutating func apply(_ projectId: ProjectID, userId: UserID, userIp: String?) throws(BrokerError) -> Applied {
-        guard var ps = projects[projectId] else { throw .projectNotFound(projectId) }
+        // Taken out while it changes and put back after, so its tables are never copied: O(1), not O(sessions).
+        guard var ps = projects.removeValue(forKey: projectId) else { throw .projectNotFound(projectId) }
+        defer { projects[projectId] = ps }
         try Validation.userID(userId)
         try Validation.metadata(userIp, field: "userIp")
         let now = clock
@@ -24,7 +26,6 @@ extension Broker {
         let reservation = Reservation(
             projectId: projectId, userId: userId, concurrencyId: concurrencyId, reservedUntil: until, userIp: userIp)
         ps.reservations[userId] = reservation
-        projects[projectId] = ps
         wheel.arm(.reservation(projectId, userId), at: until)
         effects.append(.saveReservation(reservation))
         emitConcurrency(
@@ -50,17 +51,19 @@ extension Broker {
     mutating func createSession(
         _ projectId: ProjectID, userId: UserID, sessionId: SessionID, metadata: SessionMetadata
     ) throws(BrokerError) -> Session {
-        guard let ps = projects[projectId] else { throw .projectNotFound(projectId) }
+        // Only values are read out of the project's state: a copy of it held here would make every write
+        // below copy its tables (O(sessions) per creation).
+        guard let policy = projects[projectId]?.project.policy else { throw .projectNotFound(projectId) }
         try Validation.userID(userId)
         try Validation.metadata(metadata.userIp, field: "userIp")
         try Validation.metadata(metadata.clientSession, field: "clientSession")
         try Validation.metadata(metadata.runMode, field: "runMode")
         try Validation.metadata(metadata.parameters, field: "parameters")
         let now = clock
-        let connectDeadline = now + ps.project.policy.connectTimeoutMs
-        let reservation = ps.reservations[userId]
+        let connectDeadline = now + policy.connectTimeoutMs
+        let reservation = projects[projectId]?.reservations[userId]
 
-        if let existingId = ps.liveSessionByUser[userId], var s = sessions[existingId] {
+        if let existingId = projects[projectId]?.liveSessionByUser[userId], var s = sessions[existingId] {
             // A new epoch of the user's session: the older connection is fenced off.
             guard reservation != nil || s.state == .grace else { throw .lockTimeout(userId) }
             consumeReservation(projectId, userId)

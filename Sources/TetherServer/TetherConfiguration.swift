@@ -42,6 +42,8 @@ public struct TetherConfiguration: Sendable {
     public var demo = false
     /// Told to clients on shutdown.
     public var shutdownRetryAfterMs: Millis = 1_000
+    /// How far the broker's time may run ahead of an event loop that is behind on reading (``LoopWatch``).
+    public var loopLagAllowanceMs: Millis = 250
 
     /// Creates the default configuration.
     public init() {}

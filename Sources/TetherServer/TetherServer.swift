@@ -41,8 +41,13 @@ public struct TetherServer: Sendable {
         _ = try await store.load()  // migrations before settings
         let keyHashes = try await Self.apiKeyHashes(store: store, given: configuration.apiKey, logger: logger)
         let signer = TokenSigner(secret: try await Self.tokenSecret(store: store))
+        let group = MultiThreadedEventLoopGroup.singleton
+        let loops = Array(group.makeIterator())
+        // The broker's time waits for event loops that fall behind on reading heartbeats.
+        let watch = LoopWatch(base: time, loopCount: loops.count, allowanceMs: configuration.loopLagAllowanceMs)
+        watch.start(on: loops)
         let service = try await BrokerService(
-            store: store, time: time, configuration: configuration.broker,
+            store: store, time: watch, configuration: configuration.broker,
             shutdownRetryAfterMs: configuration.shutdownRetryAfterMs, logger: logger)
         let assets = try WebAssets.load()
         if configuration.demo { try await DemoMode.ensureProject(service) }
@@ -51,7 +56,7 @@ public struct TetherServer: Sendable {
             logger: logger)
         let plane = try await ClientPlane(
             host: configuration.host, clientPort: configuration.clientPort, tcpPort: configuration.tcpPort,
-            context: planeContext, group: MultiThreadedEventLoopGroup.singleton)
+            context: planeContext, group: group, watch: watch)
         Console.line(
             "tether: client plane listening on ws://\(configuration.host):\(plane.clientPort)/v1/connect"
                 + (plane.tcpPort == 0 ? "" : " and tcp://\(configuration.host):\(plane.tcpPort)"))

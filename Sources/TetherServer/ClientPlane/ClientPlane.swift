@@ -18,12 +18,15 @@ public final class ClientPlane: Service, Sendable {
     private let channels: [any Channel]
     private let context: ClientPlaneContext
     private let httpLinks: HTTPLinks
+    private let watch: LoopWatch?
 
     /// Binds the client port and (unless 0 in `tcpPort`) the TCP port.
-    init(host: String, clientPort: Int, tcpPort: Int, context: ClientPlaneContext, group: any EventLoopGroup)
-        async throws
-    {
+    init(
+        host: String, clientPort: Int, tcpPort: Int, context: ClientPlaneContext, group: any EventLoopGroup,
+        watch: LoopWatch? = nil
+    ) async throws {
         self.context = context
+        self.watch = watch
         let links = HTTPLinks()
         self.httpLinks = links
         let http = try await ServerBootstrap(group: group)
@@ -102,6 +105,7 @@ public final class ClientPlane: Service, Sendable {
     public func run() async throws {
         try? await gracefulShutdown()
         for channel in channels { try? await channel.close() }
+        watch?.stop()
     }
 
     /// How many client connections are live.

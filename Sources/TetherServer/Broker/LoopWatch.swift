@@ -1,0 +1,84 @@
+import NIOCore
+import Synchronization
+import TetherCore
+
+/// The broker's clock, held back while an event loop that reads heartbeats is behind.
+///
+/// A heartbeat counts once the event loop carrying its connection has read it. When a loop falls behind (a
+/// storm of hellos, CPU starvation, a pause), heartbeats wait unread in socket buffers while the expiry timer,
+/// on another thread, keeps running: healthy clients would be convicted. So every loop stamps a beat from a
+/// task scheduled on it every ``periodMs`` (NIO runs a tick's ready I/O before its due tasks, so a beat at
+/// `t` means the loop has read what was ready when that tick began), and the broker's time never runs more
+/// than ``allowanceMs`` past the oldest beat. A loop further behind freezes the broker's time; when it has
+/// caught up the time jumps, and a jump over the broker's stall threshold moves every deadline later by the
+/// stall (``Broker/advance(to:)``), as for a stall of the whole process.
+public final class LoopWatch: TimeSource, Sendable {
+    /// The last beat of one loop.
+    final class Beat: Sendable {
+        let at: Atomic<Int64>
+        init(_ at: Millis) { self.at = Atomic(at) }
+    }
+
+    /// How often each loop stamps its beat.
+    public let periodMs: Millis
+    /// How far the broker's time may run past the oldest beat.
+    public let allowanceMs: Millis
+    private let base: any TimeSource
+    private let beats: [Beat]
+    private let tasks: Mutex<[RepeatedTask]>
+
+    /// Watches `loopCount` loops (beats are stamped with ``beat(_:)``, or by ``start(on:)``).
+    public init(base: any TimeSource, loopCount: Int, periodMs: Millis = 50, allowanceMs: Millis = 250) {
+        precondition(allowanceMs > periodMs, "the allowance must exceed the beat period")
+        let now = base.now()
+        self.base = base
+        self.periodMs = periodMs
+        self.allowanceMs = allowanceMs
+        self.beats = (0..<loopCount).map { _ in Beat(now) }
+        self.tasks = Mutex([])
+    }
+
+    /// The broker's time: the base time, but no more than ``allowanceMs`` past the oldest loop's beat.
+    public func now() -> Millis {
+        let wall = base.now()
+        return min(wall, oldestBeat() + allowanceMs)
+    }
+
+    /// How far the broker's time is held back behind the base time (0 while every loop keeps up).
+    public func heldBackMs() -> Millis {
+        let wall = base.now()
+        return max(0, wall - (oldestBeat() + allowanceMs))
+    }
+
+    /// Stamps loop `index`'s beat at the base time.
+    public func beat(_ index: Int) {
+        beats[index].at.store(base.now(), ordering: .relaxed)
+    }
+
+    /// Starts one beat task on each loop (as many as ``init(base:loopCount:periodMs:allowanceMs:)`` was told).
+    public func start(on loops: [any EventLoop]) {
+        precondition(loops.count == beats.count, "one loop per beat")
+        let started = loops.enumerated().map { index, loop in
+            loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(periodMs)) { [self] _ in
+                beat(index)
+            }
+        }
+        tasks.withLock { $0.append(contentsOf: started) }
+    }
+
+    /// Stops the beat tasks; the time then follows the base time again.
+    public func stop() {
+        let stopped = tasks.withLock { tasks in
+            defer { tasks.removeAll() }
+            return tasks
+        }
+        for task in stopped { task.cancel() }
+        for beat in beats { beat.at.store(.max - allowanceMs, ordering: .relaxed) }
+    }
+
+    private func oldestBeat() -> Millis {
+        var oldest = Millis.max - allowanceMs
+        for beat in beats { oldest = min(oldest, beat.at.load(ordering: .relaxed)) }
+        return oldest
+    }
+}
