@@ -53,7 +53,7 @@ public struct TetherServer: Sendable {
         if configuration.demo { try await DemoMode.ensureProject(service) }
         let planeContext = ClientPlaneContext(
             service: service, signer: signer, registry: ConnectionRegistry(), stats: StatsRegistry(), time: time,
-            logger: logger)
+            logger: logger, sweepers: PingSweepers(time: time))
         let plane = try await ClientPlane(
             host: configuration.host, clientPort: configuration.clientPort, tcpPort: configuration.tcpPort,
             context: planeContext, group: group, watch: watch)

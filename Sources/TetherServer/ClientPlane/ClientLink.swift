@@ -20,7 +20,7 @@ protocol ClientSink: AnyObject {
 ///
 /// Confined to its channel's event loop: every method but ``kick(_:)`` is called there, and ``kick(_:)``
 /// hops there. Broker commands run synchronously on the loop (``BrokerService/submit(_:)``).
-final class ClientLink: Kickable, @unchecked Sendable {
+final class ClientLink: Kickable, PingSweepable, @unchecked Sendable {
     enum State {
         case awaitingHello
         case helloPending
@@ -41,8 +41,10 @@ final class ClientLink: Kickable, @unchecked Sendable {
     private var lastSeq: UInt64?
     private var stats: SessionStats?
     private var helloTimer: Scheduled<Void>?
-    private var pingTimer: RepeatedTask?
+    private var sweeper: PingSweeper?
+    var sweepSlot = -1
     private var intervalMs: Millis = 5_000
+    private var lastPingAt: Millis = 0
     private var pingSeq: UInt64 = 0
     private var pingsInFlight: [UInt64: Millis] = [:]
     private var welcomed = false
@@ -176,7 +178,7 @@ final class ClientLink: Kickable, @unchecked Sendable {
     private func awaitKick(fallback: String) {
         guard case .attached = state else { return }
         state = .draining
-        pingTimer?.cancel()
+        sweeper?.remove(self)
         eventLoop.scheduleTask(in: .seconds(1)) { [self] in
             if case .draining = state { close(kick: fallback) }
         }
@@ -240,21 +242,28 @@ final class ClientLink: Kickable, @unchecked Sendable {
         }
     }
 
-    /// Pings a client that has been quiet for half an interval, checking every quarter interval, so a client
-    /// that only answers pings is heard from within ¾ of an interval (the timeout is at least two intervals).
+    /// Hands the connection to its loop's ping sweeper.
     private func startPinging() {
-        let half = max(intervalMs / 2, 50)
-        let every = TimeAmount.milliseconds(max(intervalMs / 4, 25))
-        pingTimer = eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { [self] _ in
-            guard case .attached = state else { return }
-            let now = plane.time.now()
-            guard now - lastInbound >= half else { return }
-            pingSeq += 1
-            if pingsInFlight.count > 16 { pingsInFlight.removeAll() }
-            pingsInFlight[pingSeq] = now
-            stats?.pingSent()
-            sink?.send(ping: pingSeq, at: now)
-        }
+        let sweeper = plane.sweepers.sweeper(for: eventLoop)
+        self.sweeper = sweeper
+        sweeper.add(self)
+    }
+
+    /// Looked at every quarter interval.
+    var sweepEveryMs: Millis { max(intervalMs / 4, 25) }
+
+    /// Pings a client that has been quiet for half an interval, at most every quarter interval, so a client
+    /// that only answers pings is heard from within ¾ of an interval (the timeout is at least two intervals).
+    func sweep(at now: Millis) {
+        guard case .attached = state, now - lastInbound >= max(intervalMs / 2, 50),
+            now - lastPingAt >= sweepEveryMs
+        else { return }
+        lastPingAt = now
+        pingSeq += 1
+        if pingsInFlight.count > 16 { pingsInFlight.removeAll() }
+        pingsInFlight[pingSeq] = now
+        stats?.pingSent()
+        sink?.send(ping: pingSeq, at: now)
     }
 
     // MARK: - Closing
@@ -318,7 +327,7 @@ final class ClientLink: Kickable, @unchecked Sendable {
     private func finish() {
         state = .closed
         helloTimer?.cancel()
-        pingTimer?.cancel()
+        sweeper?.remove(self)
         plane.registry.unregister(id)
     }
 }

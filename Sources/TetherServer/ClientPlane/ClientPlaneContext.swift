@@ -10,6 +10,8 @@ struct ClientPlaneContext: Sendable {
     let stats: StatsRegistry
     let time: any TimeSource
     let logger: Logger
+    /// The server-ping timer of each event loop.
+    let sweepers: PingSweepers
     /// A connection must say hello within this.
     var helloTimeoutMs: Int64 = 10_000
     /// Average inbound messages per second allowed per connection.
