@@ -12,8 +12,12 @@ struct PingSweeperTests {
         var sweepSlot = -1
         let sweepEveryMs: Millis
         var seen: [Millis] = []
+        var pings = true
         init(every: Millis) { sweepEveryMs = every }
-        func sweep(at now: Millis) { seen.append(now) }
+        func sweep(at now: Millis) -> Bool {
+            seen.append(now)
+            return pings
+        }
     }
 
     @Test func sweepsEveryMemberAtTheShortestPeriodAndStopsWhenEmpty() throws {
@@ -52,6 +56,24 @@ struct PingSweeperTests {
         sweeper.add(slow)
         loop.advanceTime(by: .milliseconds(1_000))
         #expect(slow.seen.count == 5)  // and restarts at the new member's period
+        try loop.syncShutdownGracefully()
+    }
+
+    /// Many quiet clients at once: each sweep sends at most its budget and the next goes on from there, so
+    /// every client is pinged within a few sweeps and no sweep holds the loop for long.
+    @Test func aSweepStopsAtItsBudgetAndTheNextGoesOn() throws {
+        let loop = EmbeddedEventLoop()
+        let sweeper = PingSweeper(eventLoop: loop, time: ManualTime(0), pingsPerSweep: 4)
+        let members = (0..<10).map { _ in Member(every: 100) }
+        for member in members { sweeper.add(member) }
+        loop.advanceTime(by: .milliseconds(100))
+        #expect(members.map(\.seen.count) == [1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+        loop.advanceTime(by: .milliseconds(100))
+        #expect(members.map(\.seen.count) == [1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
+        // Members that send no ping cost nothing from the budget: the sweep goes round once.
+        for member in members { member.pings = false }
+        loop.advanceTime(by: .milliseconds(100))
+        #expect(members.map(\.seen.count) == [2, 2, 2, 2, 2, 2, 2, 2, 1, 1])
         try loop.syncShutdownGracefully()
     }
 

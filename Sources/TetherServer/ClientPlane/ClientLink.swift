@@ -249,21 +249,24 @@ final class ClientLink: Kickable, PingSweepable, @unchecked Sendable {
         sweeper.add(self)
     }
 
-    /// Looked at every quarter interval.
-    var sweepEveryMs: Millis { max(intervalMs / 4, 25) }
+    /// Looked at every eighth of an interval.
+    var sweepEveryMs: Millis { max(intervalMs / 8, 25) }
 
-    /// Pings a client that has been quiet for half an interval, at most every quarter interval, so a client
-    /// that only answers pings is heard from within ¾ of an interval (the timeout is at least two intervals).
-    func sweep(at now: Millis) {
+    /// Pings a client that has been quiet for half an interval, so a client that only answers pings is heard
+    /// from every half interval (the timeout is at least two intervals). While a ping is unanswered, the next
+    /// goes out an interval later, not sooner: a client that died gets a few pings before its timeout
+    /// instead of one every sweep, and a lost ping is still retried before the timeout.
+    func sweep(at now: Millis) -> Bool {
         guard case .attached = state, now - lastInbound >= max(intervalMs / 2, 50),
-            now - lastPingAt >= sweepEveryMs
-        else { return }
+            lastPingAt <= lastInbound || now - lastPingAt >= intervalMs
+        else { return false }
         lastPingAt = now
         pingSeq += 1
         if pingsInFlight.count > 16 { pingsInFlight.removeAll() }
         pingsInFlight[pingSeq] = now
         stats?.pingSent()
         sink?.send(ping: pingSeq, at: now)
+        return true
     }
 
     // MARK: - Closing
