@@ -1,5 +1,7 @@
 import HTTPTypes
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import TetherCore
@@ -10,13 +12,13 @@ import TetherStore
 /// The broker sits behind one mutex, so an event loop can run a client's command synchronously (no task,
 /// no executor hop) and the backend API can run its commands from any task. Inside the lock, after each
 /// command, the durable effects go to the store in the broker's order; the caller then waits for the
-/// commit before it acknowledges. Kicks go to the client plane (outside the lock). A timer wakes at the
-/// broker's next deadline (or its tick) to advance time.
+/// commit before it acknowledges. Kicks go to the client plane (outside the lock). A timer on a thread of
+/// its own wakes at the broker's next deadline (or its tick) to advance time.
 public final class BrokerService: Service, Sendable {
     private struct State {
         var broker: Broker
         var plannedWake: Millis?
-        var wakeTask: Task<Void, Never>?
+        var wakeTask: Scheduled<Void>?
         var kickHandler: (@Sendable ([Kick]) -> Void)?
         var endHandler: (@Sendable ([SessionID]) -> Void)?
         var stopped = false
@@ -29,6 +31,10 @@ public final class BrokerService: Service, Sendable {
     private let shutdownRetryAfterMs: Millis
     /// Committed events, for live readers.
     let feed: EventFeed
+    /// The thread of the expiry timer: its own, so that the timer fires on time while the event loops and
+    /// the cooperative pool are busy (a `Task.sleep` waits for a free pool thread, which cost tens of ms
+    /// under load), and the kernel wakes it at the deadline like any sleeping thread.
+    private static let timerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
 
     /// Rebuilds the broker from the store and commits the restart's own transitions.
     public init(
@@ -168,9 +174,7 @@ public final class BrokerService: Service, Sendable {
         s.wakeTask?.cancel()
         s.plannedWake = next
         let delay = max(0, next - time.now())
-        s.wakeTask = Task { [weak self] in
-            try? await Task.sleep(for: .milliseconds(delay))
-            guard !Task.isCancelled else { return }
+        s.wakeTask = Self.timerLoop.scheduleTask(in: .milliseconds(delay)) { [weak self] in
             self?.tick()
         }
     }
