@@ -22,14 +22,8 @@ public struct TetherRequestContext: RequestContext {
 
     static func makeRequestID() -> String {
         var rng = SystemRandomNumberGenerator()
-        let high = UInt64.random(in: .min ... .max, using: &rng)
-        let low = UInt64.random(in: .min ... .max, using: &rng)
-        return hex(high) + hex(low)
-    }
-
-    private static func hex(_ v: UInt64) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
+        var words = (rng.next() as UInt64, rng.next() as UInt64)
+        return withUnsafeBytes(of: &words) { Secrets.hex($0) }
     }
 }
 
@@ -43,6 +37,7 @@ extension TetherRequestContext {
     /// A path parameter, percent-decoded (the router leaves them encoded).
     func path(_ name: String) throws -> String {
         let raw = try parameters.require(name)
+        guard raw.utf8.contains(UInt8(ascii: "%")) else { return raw }
         return raw.removingPercentEncoding ?? raw
     }
 }
