@@ -111,6 +111,11 @@ import TetherStore
         }
     }
 
+    @Test func randomBytesHaveTheCountAskedFor() {
+        for count in [0, 1, 7, 8, 9, 16, 32, 33] { #expect(Secrets.randomBytes(count).count == count) }
+        #expect(Secrets.randomBytes(32) != Secrets.randomBytes(32))
+    }
+
     @Test func tokensStillVerify() {
         let signer = TokenSigner(secret: Array(repeating: 7, count: 32))
         let token = signer.token(session: "s-\"x\"", epoch: 4, expiresAt: 1_000)

@@ -6,8 +6,16 @@ import Foundation
 public enum Secrets {
     /// 32 random bytes from the system's generator.
     public static func randomBytes(_ count: Int = 32) -> [UInt8] {
+        // Eight bytes per call of the generator (one getrandom system call each), not one.
         var rng = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count + 7)
+        while bytes.count < count {
+            let word = rng.next()
+            withUnsafeBytes(of: word) { bytes.append(contentsOf: $0) }
+        }
+        bytes.removeLast(bytes.count - count)
+        return bytes
     }
 
     /// A new random token, base64url (43 characters).
