@@ -65,7 +65,7 @@ public final class SQLiteStore: Store {
         }
         return BrokerSnapshot(
             projects: try rows.0.map { try RecordCoding.decode(Project.self, from: $0) }.sorted { $0.id < $1.id },
-            sessions: Self.sortedByID(try rows.1.map { try RecordCoding.decodeSession(from: $0) }),
+            sessions: Self.sortedByID(try await Self.decodeSessions(rows.1)),
             reservations: try rows.2.map { try RecordCoding.decode(Reservation.self, from: $0) }
                 .sorted { ($0.projectId, $0.userId) < ($1.projectId, $1.userId) },
             cursor: UInt64(max(rows.3, 0)))
@@ -86,6 +86,15 @@ public final class SQLiteStore: Store {
         let durable = effects.filter(\.isDurable)
         guard !durable.isEmpty else { return .completed() }
         return writer.enqueue(.effects(durable))
+    }
+
+    /// Decodes session records, in order, the two halves concurrently (a restart reads every live session).
+    static func decodeSessions(_ rows: [String]) async throws -> [Session] {
+        guard rows.count >= 2_000 else { return try rows.map { try RecordCoding.decodeSession(from: $0) } }
+        let middle = rows.count / 2
+        let head = Task { try rows[..<middle].map { try RecordCoding.decodeSession(from: $0) } }
+        let tail = try rows[middle...].map { try RecordCoding.decodeSession(from: $0) }
+        return try await head.value + tail
     }
 
     /// Sessions sorted by id; the query already returns them in SQLite's order, so usually this only checks.

@@ -111,6 +111,15 @@ import TetherCore
         }
     }
 
+    @Test func manySessionsDecodeInOrder() async throws {
+        var r = Random(state: 11)
+        let sessions = (0..<2_500).map { _ in Self.session(&r) }
+        #expect(try await SQLiteStore.decodeSessions(sessions.map { RecordCoding.encode($0) }) == sessions)
+        #expect(
+            try await SQLiteStore.decodeSessions(sessions.prefix(3).map { RecordCoding.encode($0) })
+                == Array(sessions.prefix(3)))
+    }
+
     @Test func unusualSessionTextFallsBackToFoundation() throws {
         var r = Random(state: 3)
         var s = Self.session(&r)
