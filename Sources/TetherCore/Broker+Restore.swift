@@ -45,6 +45,8 @@ extension Broker {
             projects[r.projectId]?.reservations[r.userId] = r
             wheel.arm(.reservation(r.projectId, r.userId), at: r.reservedUntil)
         }
+        sessions.reserveCapacity(snapshot.sessions.count)
+        resumeIndex.reserveCapacity(snapshot.sessions.count)
         for var s in snapshot.sessions.sorted(by: { $0.id < $1.id })
         where projects[s.projectId] != nil && s.state.isLive {
             s.connection = nil

@@ -38,7 +38,7 @@ public struct TetherServer: Sendable {
         let store = try SQLiteStore(path: configuration.dataPath) { report in
             TetherMetrics.commit(batches: report.batches, duration: report.duration, failed: report.failed)
         }
-        _ = try await store.load()  // migrations before settings
+        try await store.migrate()  // migrations before settings
         let keyHashes = try await Self.apiKeyHashes(store: store, given: configuration.apiKey, logger: logger)
         let signer = TokenSigner(secret: try await Self.tokenSecret(store: store))
         let group = MultiThreadedEventLoopGroup.singleton

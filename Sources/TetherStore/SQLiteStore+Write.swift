@@ -51,18 +51,18 @@ extension SQLiteStore {
         case .deleteProject(let id):
             return .deleteProject(id: id)
         case .saveReservation(let r):
-            return .upsertReservation(projectId: r.projectId, userId: r.userId, json: try RecordCoding.encode(r))
+            return .upsertReservation(projectId: r.projectId, userId: r.userId, json: RecordCoding.encode(r))
         case .deleteReservation(let projectId, let userId):
             return .deleteReservation(projectId: projectId, userId: userId)
         case .saveSession(let s):
             return .upsertSession(
                 id: s.id, projectId: s.projectId, userId: s.userId, state: s.state.rawValue, createdAt: s.createdAt,
-                updatedAt: s.updatedAt, json: try RecordCoding.encode(s))
+                updatedAt: s.updatedAt, json: RecordCoding.encode(s))
         case .event(let e):
             guard let cursor = Int64(exactly: e.cursor) else { throw StoreError.outOfRange("event cursor \(e.cursor)") }
             return .insertEvent(
                 cursor: cursor, projectId: e.projectId, sessionId: e.sessionId, at: e.at,
-                json: try RecordCoding.encode(e))
+                json: RecordCoding.encode(e))
         case .kick, .deadlineExpired, .deadlinesShifted:
             return nil
         }

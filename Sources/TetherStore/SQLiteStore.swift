@@ -52,10 +52,7 @@ public final class SQLiteStore: Store {
     /// (the highest of the events table and the `cursor` setting). Lists are sorted as `Broker.snapshot`
     /// sorts them: projects and sessions by id, reservations by project and user.
     public func load() async throws -> BrokerSnapshot {
-        guard !writer.isClosed else { throw StoreError.closed }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            Self.migrator.asyncMigrate(pool) { result in continuation.resume(with: result.map { _ in () }) }
-        }
+        try await migrate()
         let rows = try await pool.read { db in
             let projects = try String.fetchAll(db, sql: "SELECT json FROM projects")
             let sessions = try String.fetchAll(
@@ -68,10 +65,18 @@ public final class SQLiteStore: Store {
         }
         return BrokerSnapshot(
             projects: try rows.0.map { try RecordCoding.decode(Project.self, from: $0) }.sorted { $0.id < $1.id },
-            sessions: try rows.1.map { try RecordCoding.decode(Session.self, from: $0) }.sorted { $0.id < $1.id },
+            sessions: Self.sortedByID(try await Self.decodeSessions(rows.1)),
             reservations: try rows.2.map { try RecordCoding.decode(Reservation.self, from: $0) }
                 .sorted { ($0.projectId, $0.userId) < ($1.projectId, $1.userId) },
             cursor: UInt64(max(rows.3, 0)))
+    }
+
+    /// Applies any migration not yet applied (``init(path:)`` already did).
+    public func migrate() async throws {
+        guard !writer.isClosed else { throw StoreError.closed }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Self.migrator.asyncMigrate(pool) { result in continuation.resume(with: result.map { _ in () }) }
+        }
     }
 
     /// Queues the durable effects of one command for the next transaction, in order (kicks and metrics are
@@ -83,12 +88,29 @@ public final class SQLiteStore: Store {
         return writer.enqueue(.effects(durable))
     }
 
+    /// Decodes session records, in order, the two halves concurrently (a restart reads every live session).
+    static func decodeSessions(_ rows: [String]) async throws -> [Session] {
+        guard rows.count >= 2_000 else { return try rows.map { try RecordCoding.decodeSession(from: $0) } }
+        let middle = rows.count / 2
+        let head = Task { try rows[..<middle].map { try RecordCoding.decodeSession(from: $0) } }
+        let tail = try rows[middle...].map { try RecordCoding.decodeSession(from: $0) }
+        return try await head.value + tail
+    }
+
+    /// Sessions sorted by id; the query already returns them in SQLite's order, so usually this only checks.
+    static func sortedByID(_ sessions: [Session]) -> [Session] {
+        for i in sessions.indices.dropFirst() where !(sessions[i - 1].id < sessions[i].id) {
+            return sessions.sorted { $0.id < $1.id }
+        }
+        return sessions
+    }
+
     /// A session, live or ended, as last written.
     public func session(_ id: SessionID) async throws -> Session? {
         let json = try await pool.read { db in
             try String.fetchOne(db, sql: "SELECT json FROM sessions WHERE id = ?", arguments: [id])
         }
-        return try json.map { try RecordCoding.decode(Session.self, from: $0) }
+        return try json.map { try RecordCoding.decodeSession(from: $0) }
     }
 
     /// Up to `limit` sessions of a project, newest first (by creation time, then id, descending), optionally
@@ -111,7 +133,7 @@ public final class SQLiteStore: Store {
                     arguments: [projectId, limit])
             }
         }
-        return try rows.map { try RecordCoding.decode(Session.self, from: $0) }
+        return try rows.map { try RecordCoding.decodeSession(from: $0) }
     }
 
     /// Up to `limit` events with a cursor above `cursor`, in cursor order, optionally of one project only.

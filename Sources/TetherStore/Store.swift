@@ -17,6 +17,9 @@ public protocol Store: Sendable {
     /// reservations and the last event cursor.
     func load() async throws -> BrokerSnapshot
 
+    /// Creates or migrates the schema without reading the broker's state (``load()`` does that too).
+    func migrate() async throws
+
     /// Queues the durable effects of one command (or advance of time), in order; other effects (kicks,
     /// metrics) are ignored. Never blocks on I/O.
     func enqueue(_ effects: [Effect]) -> CommitTicket
@@ -46,4 +49,11 @@ public protocol Store: Sendable {
 
     /// Writes what is queued and closes.
     func close() async throws
+}
+
+extension Store {
+    /// Migrates by loading (a store whose migration is cheaper implements its own).
+    public func migrate() async throws {
+        _ = try await load()
+    }
 }

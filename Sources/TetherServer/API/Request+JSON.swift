@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import TetherCore
+import TetherStore
 
 extension Request {
     /// Reads the body (at most ``APILimits/maxBodyBytes``) and decodes it, turning every decoding failure
@@ -9,6 +10,15 @@ extension Request {
         let request = self
         let buffer = try await request.body.collect(upTo: APILimits.maxBodyBytes)
         guard buffer.readableBytes > 0 else { throw APIError.invalidParameter("body", "a JSON object is required") }
+        if let fast = T.self as? any FastDecodable.Type,
+            let value = buffer.readableBytesView.withContiguousStorageIfAvailable({ bytes -> T? in
+                var reader = JSONReader(bytes)
+                guard let value = fast.read(&reader), reader.atEnd() else { return nil }
+                return value as? T
+            }) ?? nil
+        {
+            return value
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {

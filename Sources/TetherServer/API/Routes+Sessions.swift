@@ -75,7 +75,7 @@ extension BackendAPI {
 
     /// A new session id: `s-` and 128 random bits.
     static func newSessionID() -> SessionID {
-        "s-" + Secrets.randomBytes(16).map { String(format: "%02x", $0) }.joined()
+        "s-" + Secrets.hex(Secrets.randomBytes(16))
     }
 
     func created(_ s: Session, project: Project) -> CreatedSessionDTO {

@@ -12,7 +12,7 @@ public enum LogFormat: String, Sendable, CaseIterable {
         switch self {
         case .text:
             LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
+                var handler = LazyMetadataLogHandler(base: StreamLogHandler.standardError(label: label))
                 handler.logLevel = level
                 return handler
             }

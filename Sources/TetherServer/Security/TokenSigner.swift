@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import TetherCore
+import TetherStore
 
 /// Signs and verifies client tokens: `v1.<base64url payload>.<base64url HMAC-SHA256>`, where the payload
 /// binds a session, an epoch and an expiry. The key is a server secret kept in the store.
@@ -25,9 +26,16 @@ public struct TokenSigner: Sendable {
 
     /// A token for (session, epoch) that expires at `expiresAt`.
     public func token(session: SessionID, epoch: UInt64, expiresAt: Millis) -> String {
-        let payload = (try? JSONEncoder().encode(Claims(s: session, e: epoch, x: expiresAt))) ?? Data()
+        // The JSON of `Claims`, as `JSONEncoder` writes it: {"s":…,"e":…,"x":…}.
+        var json = JSONWriter(capacity: 96)
+        json.beginObject()
+        json.field("s", session)
+        json.field("e", epoch)
+        json.field("x", expiresAt)
+        json.endObject()
+        let payload = json.bytes
         let mac = HMAC<SHA256>.authenticationCode(for: payload, using: key)
-        return "v1." + Base64URL.encode(payload) + "." + Base64URL.encode(Data(mac))
+        return "v1." + Base64URL.encode(payload) + "." + Base64URL.encode(mac)
     }
 
     /// The claims of a genuine, unexpired token; `nil` for anything else.
@@ -44,9 +52,35 @@ public struct TokenSigner: Sendable {
 
 /// Base64 with the URL alphabet and no padding.
 enum Base64URL {
-    static func encode(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+    private static let alphabet: [UInt8] = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    static func encode(_ data: some Sequence<UInt8>) -> String {
+        let bytes = Array(data)
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var i = 0
+        while i + 3 <= bytes.count {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+            out.append(alphabet[Int(n >> 18 & 63)])
+            out.append(alphabet[Int(n >> 12 & 63)])
+            out.append(alphabet[Int(n >> 6 & 63)])
+            out.append(alphabet[Int(n & 63)])
+            i += 3
+        }
+        switch bytes.count - i {
+        case 1:
+            let n = UInt32(bytes[i]) << 16
+            out.append(alphabet[Int(n >> 18 & 63)])
+            out.append(alphabet[Int(n >> 12 & 63)])
+        case 2:
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+            out.append(alphabet[Int(n >> 18 & 63)])
+            out.append(alphabet[Int(n >> 12 & 63)])
+            out.append(alphabet[Int(n >> 6 & 63)])
+        default: break
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func decode(_ text: Substring) -> Data? {

@@ -1,0 +1,266 @@
+import Foundation
+import TetherCore
+
+// Session records read back without `JSONDecoder` (a restart reads every live one). Anything the fast
+// reader does not expect (a missing member, a fraction, an unknown enum value) falls back to `JSONDecoder`,
+// which decides; RecordCodingTests compares both.
+
+extension RecordCoding {
+    /// A session record from its JSON text.
+    static func decodeSession(from json: String) throws -> Session {
+        var json = json
+        if let session = json.withUTF8({ bytes -> Session? in
+            var reader = JSONReader(bytes)
+            guard let session = Session.read(&reader), reader.atEnd() else { return nil }
+            return session
+        }) {
+            return session
+        }
+        return try decode(Session.self, from: json)
+    }
+}
+
+extension Session {
+    /// Reads a session object; `nil` when anything is off (the caller falls back to `JSONDecoder`).
+    static func read(_ r: inout JSONReader) -> Session? {
+        guard r.beginObject() else { return nil }
+        var id: String?
+        var projectId: String?
+        var userId: String?
+        var concurrencyId: String?
+        var epoch: UInt64?
+        var state: SessionState?
+        var createdAt: Int64?
+        var updatedAt: Int64?
+        var everConnected: Bool?
+        var seq: UInt64?
+        var metadata: SessionMetadata?
+        var history: [HistoryEntry]?
+        var endReason: EndReason?
+        var lastCause: DisconnectCause?
+        var deadlineAt: Int64?
+        var endedAt: Int64?
+        var lastHeartbeatAt: Int64?
+        var connection: UInt64?
+        var transport: Transport?
+        var resumeTokenHash: String?
+        var first = true
+        while true {
+            guard let next = r.nextKey(first: first) else { return nil }
+            guard let key = next else { break }
+            first = false
+            switch key {
+            case "id":
+                guard let v = r.string() else { return nil }
+                id = v
+            case "projectId":
+                guard let v = r.string() else { return nil }
+                projectId = v
+            case "userId":
+                guard let v = r.string() else { return nil }
+                userId = v
+            case "concurrencyId":
+                guard let v = r.string() else { return nil }
+                concurrencyId = v
+            case "epoch":
+                guard let v = r.uint64() else { return nil }
+                epoch = v
+            case "state":
+                guard let v = r.string().flatMap(SessionState.init(rawValue:)) else { return nil }
+                state = v
+            case "createdAt":
+                guard let v = r.int64() else { return nil }
+                createdAt = v
+            case "updatedAt":
+                guard let v = r.int64() else { return nil }
+                updatedAt = v
+            case "everConnected":
+                guard let v = r.bool() else { return nil }
+                everConnected = v
+            case "seq":
+                guard let v = r.uint64() else { return nil }
+                seq = v
+            case "metadata":
+                guard let v = SessionMetadata.read(&r) else { return nil }
+                metadata = v
+            case "history":
+                guard let v = HistoryEntry.readArray(&r) else { return nil }
+                history = v
+            case "endReason":
+                if r.null() {
+                    endReason = nil
+                    continue
+                }
+                guard let v = r.string().flatMap(EndReason.init(rawValue:)) else { return nil }
+                endReason = v
+            case "lastCause":
+                if r.null() {
+                    lastCause = nil
+                    continue
+                }
+                guard let v = r.string().flatMap(DisconnectCause.init(rawValue:)) else { return nil }
+                lastCause = v
+            case "deadlineAt":
+                if r.null() {
+                    deadlineAt = nil
+                    continue
+                }
+                guard let v = r.int64() else { return nil }
+                deadlineAt = v
+            case "endedAt":
+                if r.null() {
+                    endedAt = nil
+                    continue
+                }
+                guard let v = r.int64() else { return nil }
+                endedAt = v
+            case "lastHeartbeatAt":
+                if r.null() {
+                    lastHeartbeatAt = nil
+                    continue
+                }
+                guard let v = r.int64() else { return nil }
+                lastHeartbeatAt = v
+            case "connection":
+                if r.null() {
+                    connection = nil
+                    continue
+                }
+                guard let v = r.uint64() else { return nil }
+                connection = v
+            case "transport":
+                if r.null() {
+                    transport = nil
+                    continue
+                }
+                guard let v = r.string().flatMap(Transport.init(rawValue:)) else { return nil }
+                transport = v
+            case "resumeTokenHash":
+                if r.null() {
+                    resumeTokenHash = nil
+                    continue
+                }
+                guard let v = r.string() else { return nil }
+                resumeTokenHash = v
+            default:
+                guard r.skipValue() else { return nil }
+            }
+        }
+        guard let id, let projectId, let userId, let concurrencyId, let epoch, let state, let createdAt, let updatedAt,
+            let everConnected, let seq, let metadata, let history
+        else { return nil }
+        var s = Session(
+            id: id, projectId: projectId, userId: userId, concurrencyId: concurrencyId, epoch: epoch, state: state,
+            createdAt: createdAt, metadata: metadata)
+        s.updatedAt = updatedAt
+        s.everConnected = everConnected
+        s.seq = seq
+        s.history = history
+        s.endReason = endReason
+        s.lastCause = lastCause
+        s.deadlineAt = deadlineAt
+        s.endedAt = endedAt
+        s.lastHeartbeatAt = lastHeartbeatAt
+        s.connection = connection
+        s.transport = transport
+        s.resumeTokenHash = resumeTokenHash
+        return s
+    }
+}
+
+extension SessionMetadata {
+    /// Reads a metadata object.
+    static func read(_ r: inout JSONReader) -> SessionMetadata? {
+        guard r.beginObject() else { return nil }
+        var m = SessionMetadata()
+        var first = true
+        while true {
+            guard let next = r.nextKey(first: first) else { return nil }
+            guard let key = next else { return m }
+            first = false
+            var value: String?
+            if !r.null() {
+                switch key {
+                case "userIp", "clientSession", "runMode", "parameters":
+                    guard let v = r.string() else { return nil }
+                    value = v
+                default:
+                    guard r.skipValue() else { return nil }
+                    continue
+                }
+            }
+            switch key {
+            case "userIp": m.userIp = value
+            case "clientSession": m.clientSession = value
+            case "runMode": m.runMode = value
+            case "parameters": m.parameters = value
+            default: break
+            }
+        }
+    }
+}
+
+extension HistoryEntry {
+    /// Reads an array of history entries.
+    static func readArray(_ r: inout JSONReader) -> [HistoryEntry]? {
+        guard r.beginArray() else { return nil }
+        var entries: [HistoryEntry] = []
+        var first = true
+        while true {
+            guard let more = r.nextElement(first: first) else { return nil }
+            guard more else { return entries }
+            first = false
+            guard let entry = read(&r) else { return nil }
+            entries.append(entry)
+        }
+    }
+
+    /// Reads one history entry.
+    static func read(_ r: inout JSONReader) -> HistoryEntry? {
+        guard r.beginObject() else { return nil }
+        var at: Int64?
+        var type: EventType?
+        var state: SessionState?
+        var epoch: UInt64?
+        var cause: DisconnectCause?
+        var reason: EndReason?
+        var first = true
+        while true {
+            guard let next = r.nextKey(first: first) else { return nil }
+            guard let key = next else { break }
+            first = false
+            switch key {
+            case "at":
+                guard let v = r.int64() else { return nil }
+                at = v
+            case "type":
+                guard let v = r.string().flatMap(EventType.init(rawValue:)) else { return nil }
+                type = v
+            case "state":
+                guard let v = r.string().flatMap(SessionState.init(rawValue:)) else { return nil }
+                state = v
+            case "epoch":
+                guard let v = r.uint64() else { return nil }
+                epoch = v
+            case "cause":
+                if r.null() {
+                    cause = nil
+                    continue
+                }
+                guard let v = r.string().flatMap(DisconnectCause.init(rawValue:)) else { return nil }
+                cause = v
+            case "reason":
+                if r.null() {
+                    reason = nil
+                    continue
+                }
+                guard let v = r.string().flatMap(EndReason.init(rawValue:)) else { return nil }
+                reason = v
+            default:
+                guard r.skipValue() else { return nil }
+            }
+        }
+        guard let at, let type, let state, let epoch else { return nil }
+        return HistoryEntry(at: at, type: type, state: state, epoch: epoch, cause: cause, reason: reason)
+    }
+}
