@@ -45,15 +45,20 @@ extension Broker {
     }
 
     /// The hot path: re-arms the heartbeat deadline. Touches nothing durable unless the session was suspended.
+    ///
+    /// Reads go through the tables' indexes (`values[index]` is borrowed, not copied): copying a `Session` or
+    /// a `ProjectState` out of its dictionary to read one field retains every reference inside it, which was
+    /// most of this function's cost.
     mutating func heartbeat(_ id: SessionID, connection: ConnectionID, endsSuspension: Bool = true) throws(BrokerError)
     {
-        guard let s = sessions[id] else { throw .sessionNotFound(id) }
-        guard s.connection == connection else { throw .fenced(id) }
-        guard let timeout = projects[s.projectId]?.project.policy.heartbeat.timeoutMs else { return }
+        guard let index = sessions.index(forKey: id) else { throw .sessionNotFound(id) }
+        guard sessions.values[index].connection == connection else { throw .fenced(id) }
+        guard let projectIndex = projects.index(forKey: sessions.values[index].projectId) else { return }
+        let timeout = projects.values[projectIndex].project.policy.heartbeat.timeoutMs
         let now = clock
-        if s.state == .suspended {
+        if sessions.values[index].state == .suspended {
             guard endsSuspension else { return }
-            var s = s
+            var s = sessions.values[index]
             setState(&s, .connected)
             s.lastHeartbeatAt = now
             arm(&s, at: now + timeout)
@@ -61,8 +66,8 @@ extension Broker {
             save(s)
             return
         }
-        sessions[id]?.lastHeartbeatAt = now
-        sessions[id]?.deadlineAt = now + timeout
+        sessions.values[index].lastHeartbeatAt = now
+        sessions.values[index].deadlineAt = now + timeout
         wheel.arm(.session(id), at: now + timeout)
     }
 

@@ -33,6 +33,7 @@ public final class ClientPlane: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in
                 Self.configureHTTP(channel: channel, context: context, links: links)
             }
@@ -44,6 +45,7 @@ public final class ClientPlane: Service, Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(.backlog, value: 1024)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
@@ -67,6 +69,10 @@ public final class ClientPlane: Service, Sendable {
             for id in ended { stats.remove(id) }
         }
     }
+
+    /// Each connection keeps its receive buffer between reads; a heartbeat is a few dozen bytes, so it starts
+    /// at 256 bytes instead of NIO's 2 KiB (1.8 KiB less per idle connection) and grows when reads fill it.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536)
 
     private static func configureHTTP(
         channel: any Channel, context: ClientPlaneContext, links: HTTPLinks
