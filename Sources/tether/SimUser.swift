@@ -116,7 +116,9 @@ struct SimUser: Sendable {
             let after = await watch.wait(timeout: grace) { $0.welcomes > before.welcomes || $0.ended != nil }
             if let back = after.session, after.welcomes > before.welcomes {
                 let same = back.concurrencyId == before.session?.concurrencyId
-                ledger.count { same ? ($0.killsSameConcurrency += 1) : ($0.killsOtherConcurrency += 1) }
+                ledger.count {
+                    if same { $0.killsSameConcurrency += 1 } else { $0.killsOtherConcurrency += 1 }
+                }
             } else {
                 ledger.count { $0.killsNotBack += 1 }
                 ledger.error("\(id) not back after a kill: \(after.ended.map { "\($0)" } ?? "-")")
