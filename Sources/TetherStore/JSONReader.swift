@@ -67,6 +67,13 @@ public struct JSONReader {
         return true
     }
 
+    /// `null` as `.some(nil)`, a value that `read` reads as `.some(value)`, anything else as `nil`.
+    public mutating func nullable<T>(_ read: (inout JSONReader) -> T?) -> T?? {
+        if null() { return .some(nil) }
+        guard let value = read(&self) else { return nil }
+        return .some(value)
+    }
+
     /// A boolean.
     public mutating func bool() -> Bool? {
         skipWhitespace()

@@ -87,60 +87,28 @@ extension Session {
                 guard let v = HistoryEntry.readArray(&r) else { return nil }
                 history = v
             case "endReason":
-                if r.null() {
-                    endReason = nil
-                    continue
-                }
-                guard let v = r.string().flatMap(EndReason.init(rawValue:)) else { return nil }
+                guard let v = r.nullable({ $0.string().flatMap(EndReason.init(rawValue:)) }) else { return nil }
                 endReason = v
             case "lastCause":
-                if r.null() {
-                    lastCause = nil
-                    continue
-                }
-                guard let v = r.string().flatMap(DisconnectCause.init(rawValue:)) else { return nil }
+                guard let v = r.nullable({ $0.string().flatMap(DisconnectCause.init(rawValue:)) }) else { return nil }
                 lastCause = v
             case "deadlineAt":
-                if r.null() {
-                    deadlineAt = nil
-                    continue
-                }
-                guard let v = r.int64() else { return nil }
+                guard let v = r.nullable({ $0.int64() }) else { return nil }
                 deadlineAt = v
             case "endedAt":
-                if r.null() {
-                    endedAt = nil
-                    continue
-                }
-                guard let v = r.int64() else { return nil }
+                guard let v = r.nullable({ $0.int64() }) else { return nil }
                 endedAt = v
             case "lastHeartbeatAt":
-                if r.null() {
-                    lastHeartbeatAt = nil
-                    continue
-                }
-                guard let v = r.int64() else { return nil }
+                guard let v = r.nullable({ $0.int64() }) else { return nil }
                 lastHeartbeatAt = v
             case "connection":
-                if r.null() {
-                    connection = nil
-                    continue
-                }
-                guard let v = r.uint64() else { return nil }
+                guard let v = r.nullable({ $0.uint64() }) else { return nil }
                 connection = v
             case "transport":
-                if r.null() {
-                    transport = nil
-                    continue
-                }
-                guard let v = r.string().flatMap(Transport.init(rawValue:)) else { return nil }
+                guard let v = r.nullable({ $0.string().flatMap(Transport.init(rawValue:)) }) else { return nil }
                 transport = v
             case "resumeTokenHash":
-                if r.null() {
-                    resumeTokenHash = nil
-                    continue
-                }
-                guard let v = r.string() else { return nil }
+                guard let v = r.nullable({ $0.string() }) else { return nil }
                 resumeTokenHash = v
             default:
                 guard r.skipValue() else { return nil }
@@ -243,18 +211,10 @@ extension HistoryEntry {
                 guard let v = r.uint64() else { return nil }
                 epoch = v
             case "cause":
-                if r.null() {
-                    cause = nil
-                    continue
-                }
-                guard let v = r.string().flatMap(DisconnectCause.init(rawValue:)) else { return nil }
+                guard let v = r.nullable({ $0.string().flatMap(DisconnectCause.init(rawValue:)) }) else { return nil }
                 cause = v
             case "reason":
-                if r.null() {
-                    reason = nil
-                    continue
-                }
-                guard let v = r.string().flatMap(EndReason.init(rawValue:)) else { return nil }
+                guard let v = r.nullable({ $0.string().flatMap(EndReason.init(rawValue:)) }) else { return nil }
                 reason = v
             default:
                 guard r.skipValue() else { return nil }

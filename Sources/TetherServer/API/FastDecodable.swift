@@ -23,11 +23,7 @@ extension ApplyBody: FastDecodable {
                 guard let v = r.string() else { return nil }
                 userId = v
             case "userIp":
-                if r.null() {
-                    userIp = nil
-                    continue
-                }
-                guard let v = r.string() else { return nil }
+                guard let v = r.nullable({ $0.string() }) else { return nil }
                 userIp = v
             default:
                 guard r.skipValue() else { return nil }
