@@ -56,6 +56,28 @@ import TetherCore
         #expect(h.broker.allProjects.isEmpty)
     }
 
+    /// ApplyConcurrent takes the project's state out of its table while it works (so its tables are never
+    /// copied); every refusal must put it back exactly as it was.
+    @Test func aRefusedApplyLeavesTheProjectAsItWas() throws {
+        var h = Harness()
+        try h.project(capacity: 2)
+        let held = try h.apply("u1")
+        _ = try h.create("u1")
+        _ = try h.apply("u2")
+        let before = try h.broker.count("p")
+        let holders = h.broker.slotHolders("p")
+        #expect(throws: BrokerError.self) { _ = try h.apply("") }
+        #expect(throws: BrokerError.self) {
+            _ = try h.run(.apply("p", userId: "u3", userIp: String(repeating: "x", count: 100_000)))
+        }
+        #expect(throws: BrokerError.self) { _ = try h.apply("u3") }  // no idle slot left
+        #expect(try h.broker.count("p") == before)
+        #expect(h.broker.slotHolders("p") == holders)
+        #expect(h.broker.reservation(of: "u2", in: "p") != nil)
+        #expect(h.broker.session(of: "u1", in: "p")?.concurrencyId == held.concurrencyId)
+        #expect(try h.apply("u2").reused)  // the project still answers
+    }
+
     @Test func badNamesAndUserIdsAreRefused() throws {
         var h = Harness()
         #expect(throws: BrokerError.self) { try h.run(.createProject(id: "p", name: "a\u{7}b", policy: Policy())) }
