@@ -43,6 +43,18 @@ struct LoopWatchTests {
         #expect(watch.heldBackMs() == 0)
     }
 
+    /// A loop stuck for good must not stop the whole server's time: the hold ends after `maxHoldMs`.
+    @Test func theHoldLastsAtMostMaxHold() {
+        let base = ManualTime(1_000_000)
+        let watch = LoopWatch(base: base, loopCount: 2, periodMs: 50, allowanceMs: 250, maxHoldMs: 30_000)
+        for _ in 0..<1_000 {  // 50 s with loop 0 stuck
+            base.advance(by: 50)
+            watch.beat(1)
+        }
+        #expect(watch.now() == 1_050_000 - 30_000)
+        #expect(watch.heldBackMs() == 30_000)
+    }
+
     @Test func stoppedWatchFollowsTheBaseTime() {
         let base = ManualTime(1_000_000)
         let watch = LoopWatch(base: base, loopCount: 1, periodMs: 50, allowanceMs: 250)

@@ -11,7 +11,9 @@ import TetherCore
 /// `t` means the loop has read what was ready when that tick began), and the broker's time never runs more
 /// than ``allowanceMs`` past the oldest beat. A loop further behind freezes the broker's time; when it has
 /// caught up the time jumps, and a jump over the broker's stall threshold moves every deadline later by the
-/// stall (``Broker/advance(to:)``), as for a stall of the whole process.
+/// stall (``Broker/advance(to:)``), as for a stall of the whole process. The hold lasts at most ``maxHoldMs``:
+/// a loop stuck for longer is broken, and the rest of the server (grace windows, reservations, the other
+/// loop's clients) must not wait for it forever.
 public final class LoopWatch: TimeSource, Sendable {
     /// The last beat of one loop.
     final class Beat: Sendable {
@@ -23,32 +25,36 @@ public final class LoopWatch: TimeSource, Sendable {
     public let periodMs: Millis
     /// How far the broker's time may run past the oldest beat.
     public let allowanceMs: Millis
+    /// The longest the time is held back.
+    public let maxHoldMs: Millis
     private let base: any TimeSource
     private let beats: [Beat]
     private let tasks: Mutex<[RepeatedTask]>
 
     /// Watches `loopCount` loops (beats are stamped with ``beat(_:)``, or by ``start(on:)``).
-    public init(base: any TimeSource, loopCount: Int, periodMs: Millis = 50, allowanceMs: Millis = 250) {
+    public init(
+        base: any TimeSource, loopCount: Int, periodMs: Millis = 50, allowanceMs: Millis = 250,
+        maxHoldMs: Millis = 30_000
+    ) {
         precondition(allowanceMs > periodMs, "the allowance must exceed the beat period")
         let now = base.now()
         self.base = base
         self.periodMs = periodMs
         self.allowanceMs = allowanceMs
+        self.maxHoldMs = maxHoldMs
         self.beats = (0..<loopCount).map { _ in Beat(now) }
         self.tasks = Mutex([])
     }
 
-    /// The broker's time: the base time, but no more than ``allowanceMs`` past the oldest loop's beat.
+    /// The broker's time: the base time, but no more than ``allowanceMs`` past the oldest loop's beat, and
+    /// no more than ``maxHoldMs`` behind the base time.
     public func now() -> Millis {
         let wall = base.now()
-        return min(wall, oldestBeat() + allowanceMs)
+        return min(wall, max(oldestBeat() + allowanceMs, wall - maxHoldMs))
     }
 
     /// How far the broker's time is held back behind the base time (0 while every loop keeps up).
-    public func heldBackMs() -> Millis {
-        let wall = base.now()
-        return max(0, wall - (oldestBeat() + allowanceMs))
-    }
+    public func heldBackMs() -> Millis { base.now() - now() }
 
     /// Stamps loop `index`'s beat at the base time.
     public func beat(_ index: Int) {
