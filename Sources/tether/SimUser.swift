@@ -152,6 +152,12 @@ struct SimUser: Sendable {
         if seen.ended == nil, case .reconnecting = await client.state {
             _ = await watch.wait(timeout: grace) { $0.welcomes > seen.welcomes || $0.ended != nil }
         }
+        // Held at the end: once a resume that was under way has landed (sampling at the end instant
+        // instead raced detections and resumes that straddle it).
+        switch await client.state {
+        case .connected, .suspended: ledger.count { $0.heldAtEnd += 1 }
+        default: break
+        }
         ledger.abandon(session.sessionId)
         watch.expect()
         await client.close()
@@ -251,6 +257,7 @@ struct SimUser: Sendable {
             }
         }
         await beat(until: end)
+        if gauge == .connected || gauge == .suspended { ledger.count { $0.heldAtEnd += 1 } }
         ledger.abandon(session.sessionId)
         _ = await send(.bye)
         move(.ended)

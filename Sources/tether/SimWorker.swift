@@ -90,11 +90,6 @@ enum SimWorker {
         let context = SimContext(
             backend: backend, project: spec.project, ledger: ledger, client: client, sources: sources, start: start,
             end: start + duration, intervalMs: spec.intervalMs, timeoutMs: spec.timeoutMs)
-        let sampler = Task {
-            try? await Task.sleep(until: context.end, clock: .continuous)
-            let p = ledger.progress
-            ledger.count { $0.heldAtEnd = p.connected + p.suspended }
-        }
         await withTaskGroup(of: Void.self) { group in
             for (i, session) in sessions.enumerated() {
                 guard let session else { continue }
@@ -104,7 +99,6 @@ enum SimWorker {
                 group.addTask { await user.run(session) }
             }
         }
-        await sampler.value
         // Let the event stream catch up: the last detections, and any late false disconnect.
         let settle = ContinuousClock.now + .milliseconds(spec.timeoutMs) + .seconds(3)
         while ledger.pendingSilent > 0 && ContinuousClock.now < settle {
