@@ -67,6 +67,19 @@ public struct JSONReader {
         return true
     }
 
+    /// Reads an object: `member` gets each key with the reader at its value, reads (or skips) the value and
+    /// returns `false` to refuse the object. `false` also for a malformed object.
+    public mutating func object(_ member: (inout JSONReader, String) -> Bool) -> Bool {
+        guard beginObject() else { return false }
+        var first = true
+        while true {
+            guard let next = nextKey(first: first) else { return false }
+            guard let key = next else { return true }
+            first = false
+            guard member(&self, key) else { return false }
+        }
+    }
+
     /// `null` as `.some(nil)`, a value that `read` reads as `.some(value)`, anything else as `nil`.
     public mutating func nullable<T>(_ read: (inout JSONReader) -> T?) -> T?? {
         if null() { return .some(nil) }

@@ -23,7 +23,6 @@ extension RecordCoding {
 extension Session {
     /// Reads a session object; `nil` when anything is off (the caller falls back to `JSONDecoder`).
     static func read(_ r: inout JSONReader) -> Session? {
-        guard r.beginObject() else { return nil }
         var id: String?
         var projectId: String?
         var userId: String?
@@ -44,76 +43,74 @@ extension Session {
         var connection: UInt64?
         var transport: Transport?
         var resumeTokenHash: String?
-        var first = true
-        while true {
-            guard let next = r.nextKey(first: first) else { return nil }
-            guard let key = next else { break }
-            first = false
+        let complete = r.object { r, key in
             switch key {
             case "id":
-                guard let v = r.string() else { return nil }
+                guard let v = r.string() else { return false }
                 id = v
             case "projectId":
-                guard let v = r.string() else { return nil }
+                guard let v = r.string() else { return false }
                 projectId = v
             case "userId":
-                guard let v = r.string() else { return nil }
+                guard let v = r.string() else { return false }
                 userId = v
             case "concurrencyId":
-                guard let v = r.string() else { return nil }
+                guard let v = r.string() else { return false }
                 concurrencyId = v
             case "epoch":
-                guard let v = r.uint64() else { return nil }
+                guard let v = r.uint64() else { return false }
                 epoch = v
             case "state":
-                guard let v = r.string().flatMap(SessionState.init(rawValue:)) else { return nil }
+                guard let v = r.string().flatMap(SessionState.init(rawValue:)) else { return false }
                 state = v
             case "createdAt":
-                guard let v = r.int64() else { return nil }
+                guard let v = r.int64() else { return false }
                 createdAt = v
             case "updatedAt":
-                guard let v = r.int64() else { return nil }
+                guard let v = r.int64() else { return false }
                 updatedAt = v
             case "everConnected":
-                guard let v = r.bool() else { return nil }
+                guard let v = r.bool() else { return false }
                 everConnected = v
             case "seq":
-                guard let v = r.uint64() else { return nil }
+                guard let v = r.uint64() else { return false }
                 seq = v
             case "metadata":
-                guard let v = SessionMetadata.read(&r) else { return nil }
+                guard let v = SessionMetadata.read(&r) else { return false }
                 metadata = v
             case "history":
-                guard let v = HistoryEntry.readArray(&r) else { return nil }
+                guard let v = HistoryEntry.readArray(&r) else { return false }
                 history = v
             case "endReason":
-                guard let v = r.nullable({ $0.string().flatMap(EndReason.init(rawValue:)) }) else { return nil }
+                guard let v = r.nullable({ $0.string().flatMap(EndReason.init(rawValue:)) }) else { return false }
                 endReason = v
             case "lastCause":
-                guard let v = r.nullable({ $0.string().flatMap(DisconnectCause.init(rawValue:)) }) else { return nil }
+                guard let v = r.nullable({ $0.string().flatMap(DisconnectCause.init(rawValue:)) }) else { return false }
                 lastCause = v
             case "deadlineAt":
-                guard let v = r.nullable({ $0.int64() }) else { return nil }
+                guard let v = r.nullable({ $0.int64() }) else { return false }
                 deadlineAt = v
             case "endedAt":
-                guard let v = r.nullable({ $0.int64() }) else { return nil }
+                guard let v = r.nullable({ $0.int64() }) else { return false }
                 endedAt = v
             case "lastHeartbeatAt":
-                guard let v = r.nullable({ $0.int64() }) else { return nil }
+                guard let v = r.nullable({ $0.int64() }) else { return false }
                 lastHeartbeatAt = v
             case "connection":
-                guard let v = r.nullable({ $0.uint64() }) else { return nil }
+                guard let v = r.nullable({ $0.uint64() }) else { return false }
                 connection = v
             case "transport":
-                guard let v = r.nullable({ $0.string().flatMap(Transport.init(rawValue:)) }) else { return nil }
+                guard let v = r.nullable({ $0.string().flatMap(Transport.init(rawValue:)) }) else { return false }
                 transport = v
             case "resumeTokenHash":
-                guard let v = r.nullable({ $0.string() }) else { return nil }
+                guard let v = r.nullable({ $0.string() }) else { return false }
                 resumeTokenHash = v
             default:
-                guard r.skipValue() else { return nil }
+                guard r.skipValue() else { return false }
             }
+            return true
         }
+        guard complete else { return nil }
         guard let id, let projectId, let userId, let concurrencyId, let epoch, let state, let createdAt, let updatedAt,
             let everConnected, let seq, let metadata, let history
         else { return nil }
@@ -139,22 +136,17 @@ extension Session {
 extension SessionMetadata {
     /// Reads a metadata object.
     static func read(_ r: inout JSONReader) -> SessionMetadata? {
-        guard r.beginObject() else { return nil }
         var m = SessionMetadata()
-        var first = true
-        while true {
-            guard let next = r.nextKey(first: first) else { return nil }
-            guard let key = next else { return m }
-            first = false
+        let complete = r.object { r, key in
             var value: String?
             if !r.null() {
                 switch key {
                 case "userIp", "clientSession", "runMode", "parameters":
-                    guard let v = r.string() else { return nil }
+                    guard let v = r.string() else { return false }
                     value = v
                 default:
-                    guard r.skipValue() else { return nil }
-                    continue
+                    guard r.skipValue() else { return false }
+                    return true
                 }
             }
             switch key {
@@ -164,7 +156,10 @@ extension SessionMetadata {
             case "parameters": m.parameters = value
             default: break
             }
+            return true
         }
+        guard complete else { return nil }
+        return m
     }
 }
 
@@ -185,41 +180,38 @@ extension HistoryEntry {
 
     /// Reads one history entry.
     static func read(_ r: inout JSONReader) -> HistoryEntry? {
-        guard r.beginObject() else { return nil }
         var at: Int64?
         var type: EventType?
         var state: SessionState?
         var epoch: UInt64?
         var cause: DisconnectCause?
         var reason: EndReason?
-        var first = true
-        while true {
-            guard let next = r.nextKey(first: first) else { return nil }
-            guard let key = next else { break }
-            first = false
+        let complete = r.object { r, key in
             switch key {
             case "at":
-                guard let v = r.int64() else { return nil }
+                guard let v = r.int64() else { return false }
                 at = v
             case "type":
-                guard let v = r.string().flatMap(EventType.init(rawValue:)) else { return nil }
+                guard let v = r.string().flatMap(EventType.init(rawValue:)) else { return false }
                 type = v
             case "state":
-                guard let v = r.string().flatMap(SessionState.init(rawValue:)) else { return nil }
+                guard let v = r.string().flatMap(SessionState.init(rawValue:)) else { return false }
                 state = v
             case "epoch":
-                guard let v = r.uint64() else { return nil }
+                guard let v = r.uint64() else { return false }
                 epoch = v
             case "cause":
-                guard let v = r.nullable({ $0.string().flatMap(DisconnectCause.init(rawValue:)) }) else { return nil }
+                guard let v = r.nullable({ $0.string().flatMap(DisconnectCause.init(rawValue:)) }) else { return false }
                 cause = v
             case "reason":
-                guard let v = r.nullable({ $0.string().flatMap(EndReason.init(rawValue:)) }) else { return nil }
+                guard let v = r.nullable({ $0.string().flatMap(EndReason.init(rawValue:)) }) else { return false }
                 reason = v
             default:
-                guard r.skipValue() else { return nil }
+                guard r.skipValue() else { return false }
             }
+            return true
         }
+        guard complete else { return nil }
         guard let at, let type, let state, let epoch else { return nil }
         return HistoryEntry(at: at, type: type, state: state, epoch: epoch, cause: cause, reason: reason)
     }

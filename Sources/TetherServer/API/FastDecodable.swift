@@ -10,25 +10,22 @@ protocol FastDecodable: Decodable {
 
 extension ApplyBody: FastDecodable {
     static func read(_ r: inout JSONReader) -> ApplyBody? {
-        guard r.beginObject() else { return nil }
         var userId: String?
         var userIp: String?
-        var first = true
-        while true {
-            guard let next = r.nextKey(first: first) else { return nil }
-            guard let key = next else { break }
-            first = false
+        let complete = r.object { r, key in
             switch key {
             case "userId":
-                guard let v = r.string() else { return nil }
+                guard let v = r.string() else { return false }
                 userId = v
             case "userIp":
-                guard let v = r.nullable({ $0.string() }) else { return nil }
+                guard let v = r.nullable({ $0.string() }) else { return false }
                 userIp = v
             default:
-                guard r.skipValue() else { return nil }
+                guard r.skipValue() else { return false }
             }
+            return true
         }
+        guard complete else { return nil }
         guard let userId else { return nil }
         return ApplyBody(userId: userId, userIp: userIp)
     }
@@ -36,23 +33,18 @@ extension ApplyBody: FastDecodable {
 
 extension CreateSessionBody: FastDecodable {
     static func read(_ r: inout JSONReader) -> CreateSessionBody? {
-        guard r.beginObject() else { return nil }
         var body = CreateSessionBody(userId: "")
         var sawUser = false
-        var first = true
-        while true {
-            guard let next = r.nextKey(first: first) else { return nil }
-            guard let key = next else { break }
-            first = false
+        let complete = r.object { r, key in
             switch key {
             case "userId":
-                guard let v = r.string() else { return nil }
+                guard let v = r.string() else { return false }
                 body.userId = v
                 sawUser = true
             case "userIp", "clientSession", "runMode":
                 var value: String?
                 if !r.null() {
-                    guard let v = r.string() else { return nil }
+                    guard let v = r.string() else { return false }
                     value = v
                 }
                 switch key {
@@ -61,11 +53,13 @@ extension CreateSessionBody: FastDecodable {
                 default: body.runMode = value
                 }
             case "parameters":
-                return nil  // any JSON value: JSONDecoder's `JSONValue`
+                return false  // any JSON value: JSONDecoder's `JSONValue`
             default:
-                guard r.skipValue() else { return nil }
+                guard r.skipValue() else { return false }
             }
+            return true
         }
+        guard complete else { return nil }
         return sawUser ? body : nil
     }
 }

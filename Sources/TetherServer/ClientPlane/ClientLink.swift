@@ -132,7 +132,7 @@ final class ClientLink: Kickable, PingSweepable, @unchecked Sendable {
             stats?.clientSeq(seq, previous: lastSeq)
             lastSeq = seq
             guard heartbeat(sessionId), welcomed else { return }
-            sink?.send(.pong(seq: seq, t: t, st: plane.time.now()))
+            sink?.send(.pong(seq: seq, t: t, st: lastInbound))
         case .pong(let seq, _):
             pingAnswered(seq: seq)
             run(.keepalive(sessionId, connection: id))
