@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // The rules: a pure, synchronous state machine. No I/O, no clock reads.
@@ -50,7 +51,7 @@ let package = Package(
         .target(
             name: "TetherStore",
             dependencies: [
-                "TetherCore",
+                "TetherCore", "TetherProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -74,6 +75,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             resources: [.copy("Web")],
             swiftSettings: strictSettings
@@ -121,6 +123,11 @@ let package = Package(
         .testTarget(
             name: "TetherClientTests",
             dependencies: ["TetherClient", "TetherProtocol"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TetherProtocolTests",
+            dependencies: ["TetherProtocol"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -23,7 +23,7 @@ public enum ClientMessage: Sendable, Hashable {
     }
 
     /// Decodes one message; anything else is a ``ProtocolError``.
-    public init(json: some DataProtocol) throws(ProtocolError) {
+    public init(json: some Collection<UInt8>) throws(ProtocolError) {
         // The heartbeat, by far the most frequent message, skips Foundation when it has the usual shape.
         if let fast = json.withContiguousStorageIfAvailable({ Self.fastPing(UnsafeRawBufferPointer($0)) }),
             let message = fast
@@ -31,22 +31,25 @@ public enum ClientMessage: Sendable, Hashable {
             self = message
             return
         }
-        try self.init(decodingWithFoundation: json)
+        try self.init(decodingStrictly: json)
     }
 
-    /// The full decoder: every shape JSON allows, Foundation's `JSONDecoder`.
-    init(decodingWithFoundation json: some DataProtocol) throws(ProtocolError) {
+    /// The full decoder: any RFC 8259 JSON text, read strictly (``StrictJSONDecoder``): a repeated member, a
+    /// `null` or a fraction where an integer goes is refused with the field's name.
+    init(decodingStrictly json: some Collection<UInt8>) throws(ProtocolError) {
         let wire: WireMessage
         do {
-            wire = try JSONDecoder().decode(WireMessage.self, from: Data(json))
+            wire = try StrictJSONDecoder().decode(WireMessage.self, from: json)
         } catch {
-            throw .invalidJSON
+            throw error.kind == .syntax && error.path == "body" ? .invalidJSON : .invalidMessage(error.description)
         }
         switch wire.type {
         case "hello":
-            if let token = wire.token, !token.isEmpty, token.utf8.count <= 4096 {
+            // Any string is a credential to check: an empty, overlong or forged one is a bad token (kick
+            // `badToken`, close 4001), not a malformed message.
+            if let token = wire.token {
                 self = .hello(.token(token))
-            } else if let token = wire.resumeToken, !token.isEmpty, token.utf8.count <= 4096 {
+            } else if let token = wire.resumeToken {
                 self = .hello(.resumeToken(token))
             } else {
                 throw .missingField("token")

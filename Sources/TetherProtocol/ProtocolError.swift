@@ -6,6 +6,8 @@ public enum ProtocolError: Error, Sendable, Hashable {
     case unknownType(String)
     /// A required field is missing.
     case missingField(String)
+    /// JSON whose field is of the wrong kind or repeated: `field: problem`.
+    case invalidMessage(String)
     /// Something other than `hello` came first.
     case helloFirst
     /// A frame over the size limit, or a TCP length of 0.
@@ -18,7 +20,7 @@ public enum ProtocolError: Error, Sendable, Hashable {
     /// The close code the server uses for it.
     public var closeCode: CloseCode {
         switch self {
-        case .invalidJSON, .unknownType, .missingField, .frameType: .protocolError
+        case .invalidJSON, .unknownType, .missingField, .invalidMessage, .frameType: .protocolError
         case .helloFirst: .protocolError
         case .frameSize: .messageTooBig
         case .rateLimited: .rateLimited
@@ -31,6 +33,7 @@ public enum ProtocolError: Error, Sendable, Hashable {
         case .invalidJSON: "invalid JSON"
         case .unknownType(let t): "unknown type '\(t)'"
         case .missingField(let f): "missing field '\(f)'"
+        case .invalidMessage(let m): String(m.utf8.prefix(100)) ?? "invalid message"
         case .helloFirst: "hello must come first"
         case .frameSize(let n): "frame size \(n) outside 1...\(FrameLimits.maxPayload)"
         case .frameType(let t): "unknown frame type \(t)"

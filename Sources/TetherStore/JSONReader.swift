@@ -1,8 +1,9 @@
 /// Reads JSON text token by token: the records the store wrote (see ``JSONWriter``), small request bodies.
 ///
 /// Every read returns `nil` (or `false`) on anything it does not expect, and the caller then falls back
-/// to Foundation's `JSONDecoder`, which gives the authoritative answer or error. So the reader may be strict:
-/// it accepts RFC 8259 JSON with integer numbers only (a fraction or an exponent makes it give up).
+/// to `StrictJSONDecoder`, which gives the authoritative answer or error. So the reader may be strict:
+/// it accepts RFC 8259 JSON with integer numbers only (a fraction or an exponent makes it give up), and
+/// gives up on a repeated member name and on nesting deeper than 64.
 public struct JSONReader {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
@@ -71,12 +72,24 @@ public struct JSONReader {
     /// returns `false` to refuse the object. `false` also for a malformed object.
     public mutating func object(_ member: (inout JSONReader, String) -> Bool) -> Bool {
         guard beginObject() else { return false }
-        var first = true
+        var keys = SeenKeys()
         while true {
-            guard let next = nextKey(first: first) else { return false }
+            guard let next = nextKey(first: keys.isEmpty) else { return false }
             guard let key = next else { return true }
-            first = false
-            guard member(&self, key) else { return false }
+            guard keys.insert(key), member(&self, key) else { return false }
+        }
+    }
+
+    /// The member names of one object so far; a repeated one makes the reader give up.
+    private struct SeenKeys {
+        private var keys: [String] = []
+        var isEmpty: Bool { keys.isEmpty }
+
+        /// Adds `key`; `false` when it was already there.
+        mutating func insert(_ key: String) -> Bool {
+            guard !keys.contains(key) else { return false }
+            keys.append(key)
+            return true
         }
     }
 
@@ -237,12 +250,11 @@ public struct JSONReader {
         case UInt8(ascii: "\""): return string() != nil
         case UInt8(ascii: "{"):
             index += 1
-            var first = true
+            var keys = SeenKeys()
             while true {
-                guard let key = nextKey(first: first) else { return false }
-                guard key != nil else { return true }
-                guard skipValue(depth: depth + 1) else { return false }
-                first = false
+                guard let next = nextKey(first: keys.isEmpty) else { return false }
+                guard let key = next else { return true }
+                guard keys.insert(key), skipValue(depth: depth + 1) else { return false }
             }
         case UInt8(ascii: "["):
             index += 1

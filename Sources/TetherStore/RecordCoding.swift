@@ -1,4 +1,5 @@
 import Foundation
+import TetherProtocol
 
 /// How whole records are kept in the store: JSON text of the core types' `Codable` form.
 enum RecordCoding {
@@ -7,8 +8,8 @@ enum RecordCoding {
         String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 
-    /// A record from its JSON text.
+    /// A record from its JSON text, read strictly (RFC 8259, no repeated members, integers as integers).
     static func decode<T: Decodable>(_ type: T.Type, from json: String) throws -> T {
-        try JSONDecoder().decode(type, from: Data(json.utf8))
+        try StrictJSONDecoder(nullMeansAbsent: true).decode(type, from: json.utf8)
     }
 }

@@ -4,11 +4,11 @@ import Testing
 
 @testable import TetherProtocol
 
-/// The heartbeat fast paths of the wire format give exactly what Foundation gives.
+/// The heartbeat fast paths of the wire format give exactly what the strict decoder gives.
 struct ProtocolFastPathTests {
     /// The slow path alone: what `ClientMessage(json:)` did before the fast path.
     private func slow(_ text: String) -> Result<ClientMessage, ProtocolError> {
-        Result { () throws(ProtocolError) in try ClientMessage(decodingWithFoundation: Data(text.utf8)) }
+        Result { () throws(ProtocolError) in try ClientMessage(decodingStrictly: Data(text.utf8)) }
     }
 
     private func decoded(_ text: String) -> Result<ClientMessage, ProtocolError> {
@@ -40,7 +40,7 @@ struct ProtocolFastPathTests {
         #"{"type":"ping","seq":1,"t":-}"#, #"{"type":"ping","type":"ping","seq":1}"#, #"{"type":"pingx","seq":1}"#,
         #"{"type":"hello","token":"abc"}"#, #"{"type":"bye"}"#, #"[1]"#, "{", #"{"seq":1}"#,
     ])
-    func anythingElseFallsBackToFoundation(_ text: String) {
+    func anythingElseFallsBackToTheStrictDecoder(_ text: String) {
         #expect(fast(text) == nil)
         #expect(decoded(text) == slow(text))
     }

@@ -1,8 +1,8 @@
 import TetherStore
 
 /// A request body that can be read straight from the bytes in the usual case. `read` returns `nil` for
-/// anything unusual (a missing or mistyped field, an escape it cannot handle, `parameters`), and
-/// `Request.decodeJSON` then decodes with `JSONDecoder`, which gives the contract's errors.
+/// anything unusual (a missing, repeated, `null` or mistyped field, `parameters`), and `Request.decodeJSON`
+/// then decodes with `StrictJSONDecoder`, which gives the contract's errors.
 protocol FastDecodable: Decodable {
     /// The body, or `nil` to let `JSONDecoder` decide.
     static func read(_ reader: inout JSONReader) -> Self?
@@ -18,7 +18,7 @@ extension ApplyBody: FastDecodable {
                 guard let v = r.string() else { return false }
                 userId = v
             case "userIp":
-                guard let v = r.nullable({ $0.string() }) else { return false }
+                guard let v = r.string() else { return false }
                 userIp = v
             default:
                 guard r.skipValue() else { return false }
@@ -42,11 +42,7 @@ extension CreateSessionBody: FastDecodable {
                 body.userId = v
                 sawUser = true
             case "userIp", "clientSession", "runMode":
-                var value: String?
-                if !r.null() {
-                    guard let v = r.string() else { return false }
-                    value = v
-                }
+                guard let value = r.string() else { return false }
                 switch key {
                 case "userIp": body.userIp = value
                 case "clientSession": body.clientSession = value

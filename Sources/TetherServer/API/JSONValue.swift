@@ -1,3 +1,5 @@
+import TetherProtocol
+
 /// Any JSON value, kept as given (CreateSession's `parameters`).
 public indirect enum JSONValue: Codable, Sendable, Hashable {
     /// `null`.
@@ -15,6 +17,10 @@ public indirect enum JSONValue: Codable, Sendable, Hashable {
 
     /// Decodes any JSON value.
     public init(from decoder: any Decoder) throws {
+        if let strict = decoder as? any JSONNodeDecoder {
+            self = try JSONValue(strict.node, path: strict.codingPath)
+            return
+        }
         let c = try decoder.singleValueContainer()
         if c.decodeNil() {
             self = .null
@@ -28,6 +34,29 @@ public indirect enum JSONValue: Codable, Sendable, Hashable {
             self = .array(a)
         } else {
             self = .object(try c.decode([String: JSONValue].self))
+        }
+    }
+
+    /// The value of a strictly parsed node; a number too large for a `Double` is refused with its field.
+    init(_ node: JSONNode, path: [any CodingKey]) throws(StrictJSONError) {
+        switch node {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .string(let s): self = .string(s)
+        case .number(let text):
+            guard let n = Double(text), n.isFinite else {
+                throw StrictJSONError(.value, path: StrictJSONError.path(path), "is out of range for a number")
+            }
+            self = .number(n)
+        case .array(let elements):
+            var out: [JSONValue] = []
+            out.reserveCapacity(elements.count)
+            for element in elements { out.append(try JSONValue(element, path: path)) }
+            self = .array(out)
+        case .object(let members, _):
+            var out: [String: JSONValue] = [:]
+            for (key, value) in members { out[key] = try JSONValue(value, path: path) }
+            self = .object(out)
         }
     }
 

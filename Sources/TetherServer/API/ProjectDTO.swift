@@ -56,7 +56,7 @@ struct CreateProjectBody: Decodable, Sendable {
     var reservationTtlMs: Millis?
     var connectTimeoutMs: Millis?
     var maxSuspendMs: Millis?
-    var webhook: Webhook?
+    var webhook: WebhookBody?
 
     var policy: Policy {
         let d = Policy()
@@ -69,7 +69,7 @@ struct CreateProjectBody: Decodable, Sendable {
             reservationTtlMs: reservationTtlMs ?? d.reservationTtlMs,
             connectTimeoutMs: connectTimeoutMs ?? d.connectTimeoutMs,
             maxSuspendMs: maxSuspendMs ?? d.maxSuspendMs,
-            webhook: webhook)
+            webhook: webhook?.webhook)
     }
 }
 
@@ -86,7 +86,8 @@ struct UpdateProjectBody: Decodable, Sendable {
         let heartbeat = try c.decodeIfPresent(CreateProjectBody.Heartbeat.self, forKey: .heartbeat)
         var webhook: ProjectPatch.WebhookChange?
         if c.contains(.webhook) {
-            webhook = try c.decodeNil(forKey: .webhook) ? .remove : .set(c.decode(Webhook.self, forKey: .webhook))
+            webhook =
+                try c.decodeNil(forKey: .webhook) ? .remove : .set(c.decode(WebhookBody.self, forKey: .webhook).webhook)
         }
         patch = ProjectPatch(
             name: try c.decodeIfPresent(String.self, forKey: .name),

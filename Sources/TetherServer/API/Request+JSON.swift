@@ -1,6 +1,6 @@
-import Foundation
 import Hummingbird
 import TetherCore
+import TetherProtocol
 import TetherStore
 
 extension Request {
@@ -20,53 +20,21 @@ extension Request {
             return value
         }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
-            throw APIError(decoding: error)
+            return try StrictJSONDecoder().decode(T.self, from: buffer.readableBytesView)
+        } catch {
+            throw APIError(json: error)
         }
     }
 }
 
 extension APIError {
-    /// Names the field a decoding error is about.
-    init(decoding error: DecodingError) {
-        func path(_ keys: [any CodingKey]) -> String {
-            var out = ""
-            for key in keys {
-                if let i = key.intValue {
-                    out += "[\(i)]"
-                } else {
-                    out += out.isEmpty ? key.stringValue : ".\(key.stringValue)"
-                }
-            }
-            return out.isEmpty ? "body" : out
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            self = .invalidParameter(path(context.codingPath + [key]), "is required")
-        case .valueNotFound(_, let context):
-            self = .invalidParameter(path(context.codingPath), "must not be null")
-        case .typeMismatch(let type, let context):
-            self = .invalidValue(path(context.codingPath), "must be \(Self.jsonKind(of: type))")
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
-                self = .invalidParameter("body", "is not valid JSON")
-            } else {
-                self = .invalidValue(path(context.codingPath), "is not a valid value")
-            }
-        @unknown default:
-            self = .invalidParameter("body", "could not be read")
-        }
-    }
-
-    private static func jsonKind(of type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Bool.Type: "a boolean"
-        case is Int.Type, is Int64.Type, is UInt64.Type: "an integer"
-        case is Double.Type: "a number"
-        case is [Any].Type: "an array"
-        default: "an object"
+    /// The contract's answer to a refused body: `InvalidParameter` for text that is not JSON or a missing
+    /// field, `InvalidParameterValue` for a value of the wrong kind or out of range; the message names the
+    /// field.
+    init(json error: StrictJSONError) {
+        switch error.kind {
+        case .syntax, .missing: self = .invalidParameter(error.path, error.problem)
+        case .value: self = .invalidValue(error.path, error.problem)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import TetherCore
+import TetherProtocol
 
 /// The body of ApplyConcurrent.
 struct ApplyBody: Decodable, Sendable {
@@ -89,7 +90,7 @@ struct SessionDTO: Encodable, Sendable {
         userIp = s.metadata.userIp
         clientSession = s.metadata.clientSession
         runMode = s.metadata.runMode
-        parameters = s.metadata.parameters.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        parameters = s.metadata.parameters.flatMap { try? StrictJSONDecoder().decode(JSONValue.self, from: $0.utf8) }
         history = s.history
         self.stats = stats
     }

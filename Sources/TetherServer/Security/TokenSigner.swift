@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import TetherCore
+import TetherProtocol
 import TetherStore
 
 /// Signs and verifies client tokens: `v1.<base64url payload>.<base64url HMAC-SHA256>`, where the payload
@@ -44,7 +45,7 @@ public struct TokenSigner: Sendable {
         guard parts.count == 3, parts[0] == "v1", let payload = Base64URL.decode(parts[1]),
             let mac = Base64URL.decode(parts[2]),
             HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key),
-            let claims = try? JSONDecoder().decode(Claims.self, from: payload), claims.x > now
+            let claims = try? StrictJSONDecoder().decode(Claims.self, from: payload), claims.x > now
         else { return nil }
         return claims
     }
