@@ -28,9 +28,18 @@ extension Broker {
         ps.reservations[userId] = reservation
         wheel.arm(.reservation(projectId, userId), at: until)
         effects.append(.saveReservation(reservation))
-        emitConcurrency(
-            .concurrencyReserved, projectId: projectId, userId: userId, concurrencyId: concurrencyId,
-            sessionId: ps.liveSessionByUser[userId], at: now, data: EventData(deadlineAt: until, reused: reused))
+        let data = EventData(deadlineAt: until, reused: reused)
+        if let sessionId = ps.liveSessionByUser[userId], var s = sessions[sessionId] {
+            // The user's live session holds this concurrency: the event is also the session's, and its
+            // sessionSeq is kept (saved) so that it keeps growing across a restart.
+            emitConcurrency(.concurrencyReserved, of: &s, at: now, data: data)
+            sessions[sessionId] = s
+            effects.append(.saveSession(s))
+        } else {
+            emitConcurrency(
+                .concurrencyReserved, projectId: projectId, userId: userId, concurrencyId: concurrencyId,
+                sessionId: nil, at: now, data: data)
+        }
         return Applied(concurrencyId: concurrencyId, reused: reused, reservedUntil: until)
     }
 

@@ -17,6 +17,18 @@ extension Broker {
         }
     }
 
+    /// Emits a concurrency event about a session's slot: it carries the session's epoch and takes the next
+    /// `sessionSeq`, as every event with a `sessionId` does (the session is not changed otherwise).
+    mutating func emitConcurrency(_ type: EventType, of s: inout Session, at now: Millis, data: EventData) {
+        cursor += 1
+        s.seq += 1
+        effects.append(
+            .event(
+                Event(
+                    cursor: cursor, at: now, type: type, projectId: s.projectId, sessionId: s.id, userId: s.userId,
+                    concurrencyId: s.concurrencyId, epoch: s.epoch, sessionSeq: s.seq, data: data)))
+    }
+
     /// Emits a concurrency event that belongs to no session.
     mutating func emitConcurrency(
         _ type: EventType, projectId: ProjectID, userId: UserID, concurrencyId: ConcurrencyID, sessionId: SessionID?,
@@ -102,7 +114,7 @@ extension Broker {
         if let hash = s.resumeTokenHash { resumeIndex.removeValue(forKey: hash) }
         s.resumeTokenHash = nil
         sessions.removeValue(forKey: s.id)
-        effects.append(.saveSession(s))
+        defer { effects.append(.saveSession(s)) }  // after the release, whose event takes the next sessionSeq
         guard var ps = projects[s.projectId] else { return }
         projects[s.projectId] = nil  // keep the state uniquely referenced while it changes
         ps.liveSessionByUser.removeValue(forKey: s.userId)
@@ -112,9 +124,7 @@ extension Broker {
         } else {
             let retired = ps.pool.release(s.concurrencyId)
             projects[s.projectId] = ps
-            emitConcurrency(
-                .concurrencyReleased, projectId: s.projectId, userId: s.userId, concurrencyId: s.concurrencyId,
-                sessionId: s.id, at: now, data: EventData(retired: retired ? true : nil))
+            emitConcurrency(.concurrencyReleased, of: &s, at: now, data: EventData(retired: retired ? true : nil))
         }
     }
 

@@ -86,10 +86,13 @@ struct InvariantChecker {
             guard case .event(let e) = effect else { continue }
             #expect(e.cursor == lastCursor + 1, "cursor gap or reorder")
             lastCursor = e.cursor
-            guard let sid = e.sessionId, e.type.rawValue.hasPrefix("session.") else { continue }
-            #expect(!endedSessions.contains(sid), "an ended session came back")
+            guard let sid = e.sessionId else { continue }
+            // Every event that names a session carries its epoch and the next sessionSeq (API.md "Events").
+            #expect(e.sessionSeq != nil && e.epoch != nil, "\(e.type.rawValue) of \(sid) lacks sessionSeq or epoch")
             if let seq = e.sessionSeq { #expect(seq > lastSeq[sid, default: 0]) }
             lastSeq[sid] = e.sessionSeq
+            guard e.type.rawValue.hasPrefix("session.") else { continue }
+            #expect(!endedSessions.contains(sid), "an ended session came back")
             if e.type == .sessionEnded { endedSessions.insert(sid) }
         }
         checkedEffects = h.effects.count

@@ -98,7 +98,12 @@ import TetherServer
                 try await Self.protocolErrorAfterHello(
                     h, .websocket, json: #"{"type":"suspend","expectedMs":1000,"reason":"nap"}"#)
             case .emptyToken:
-                try await Self.protocolErrorBeforeHello(h, .websocket, json: #"{"type":"hello","token":""}"#)
+                // An empty token is a bad token like any other forged one (issue 12, item 4), and so is an
+                // empty resume token.
+                try await Self.refusedToken(h, .websocket, token: "")
+                let client = try await h.connect(.websocket)
+                try? await client.send(json: #"{"type":"hello","resumeToken":""}"#, frameType: 0)
+                await expectKick(client, reason: "badToken", code: 4001)
             case .pingBeforeHello:
                 try await Self.protocolErrorBeforeHello(h, .websocket, json: #"{"type":"ping","seq":1,"t":1}"#)
             case .messageFlood:
@@ -136,7 +141,7 @@ import TetherServer
         case lengthPrefix2to31, zeroLength, justOverTheLimit, truncatedFrameThenSilence, truncatedFrameThenMore
         case truncatedFrameThenEOF
         case randomBytes, randomFrameBody, invalidJSON, unknownFrameType, mismatchedFrameType, serverOnlyType
-        case pingBeforeHello, secondHello, messageFlood, forgedToken, tamperedToken, replayedResumeToken
+        case pingBeforeHello, secondHello, messageFlood, emptyToken, forgedToken, tamperedToken, replayedResumeToken
         var testDescription: String { rawValue }
     }
 
@@ -212,6 +217,8 @@ import TetherServer
                 try await Self.secondHello(h, .tcp)
             case .messageFlood:
                 try await Self.flood(h, .tcp)
+            case .emptyToken:
+                try await Self.refusedToken(h, .tcp, token: "")
             case .forgedToken:
                 try await Self.refusedToken(h, .tcp, token: "v1.eyJzIjoicy0xIiwiZSI6MX0.c2lnbmF0dXJl")
             case .tamperedToken:

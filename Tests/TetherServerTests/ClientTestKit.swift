@@ -471,6 +471,8 @@ enum HeartbeatHTTP {
         var status: Int
         var text: String
         var json: JSONValue
+        /// The `X-Request-Id` header.
+        var requestId: String? = nil
         subscript(key: String) -> JSONValue { json[key] }
     }
 
@@ -514,6 +516,7 @@ final class HTTPReplyCollector: ChannelInboundHandler {
 
     let promise: EventLoopPromise<HeartbeatHTTP.Reply>
     private var status = 0
+    private var requestId: String?
     private var body = ByteBuffer()
     private var done = false
 
@@ -523,6 +526,7 @@ final class HTTPReplyCollector: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             status = Int(head.status.code)
+            requestId = head.headers.first(name: "x-request-id")
         case .body(var chunk):
             body.writeBuffer(&chunk)
         case .end:
@@ -530,7 +534,7 @@ final class HTTPReplyCollector: ChannelInboundHandler {
             done = true
             let text = String(buffer: body)
             let json = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
-            promise.succeed(HeartbeatHTTP.Reply(status: status, text: text, json: json))
+            promise.succeed(HeartbeatHTTP.Reply(status: status, text: text, json: json, requestId: requestId))
         }
     }
 

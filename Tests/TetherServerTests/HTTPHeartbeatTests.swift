@@ -36,7 +36,12 @@ import TetherServer
             for token in [nil, "", "nonsense", "v1.e30.AAAA", String(forged)] as [String?] {
                 let reply = try await h.heartbeat(token: token, body: ping)
                 #expect(reply.status == 401, "\(token ?? "none"): \(reply.text)")
-                #expect(reply["type"].string == "kick" && reply["reason"].string == "badToken", "\(reply.text)")
+                // The API's error shape (issue 12, item 4), with the kick's reason.
+                let error = reply["error"]
+                #expect(error["code"].string == "AuthFailure" && error["kick"].string == "badToken", "\(reply.text)")
+                #expect(error["requestId"].string?.count == 32, "\(reply.text)")
+                #expect(reply.requestId == error["requestId"].string, "\(reply.text)")
+                #expect(reply["type"].isNull, "\(reply.text)")
             }
             #expect(try await h.get(c.sessionId)["state"].string == "created")
         }
@@ -110,7 +115,7 @@ import TetherServer
             #expect(try await h.api.get("/v1/projects/p/concurrency")["idle"].int == 1)
             let after = try await h.heartbeat(token: c.token, body: Self.body(.ping(seq: 2, t: 2)))
             #expect(
-                after.status == 410 && after["type"].string == "kick" && after["reason"].string == "left",
+                after.status == 410 && after["error"]["kick"].string == "left",
                 "\(after.text)")
         }
     }
@@ -122,14 +127,14 @@ import TetherServer
             #expect(try await h.heartbeat(token: a.token, body: Self.body(.ping(seq: 1, t: 1))).status == 200)
             _ = try await h.api.delete("/v1/sessions/\(a.sessionId)")
             let destroyed = try await h.heartbeat(token: a.token, body: Self.body(.ping(seq: 2, t: 2)))
-            #expect(destroyed.status == 410 && destroyed["reason"].string == "destroyed", "\(destroyed.text)")
+            #expect(destroyed.status == 410 && destroyed["error"]["kick"].string == "destroyed", "\(destroyed.text)")
 
             let b = try await h.session("bob")
             #expect(try await h.heartbeat(token: b.token, body: Self.body(.ping(seq: 1, t: 1))).status == 200)
             let ended = try await h.wait(b.sessionId, state: "ended")
             #expect(ended["endReason"].string == "graceExpired")
             let late = try await h.heartbeat(token: b.token, body: Self.body(.ping(seq: 2, t: 2)))
-            #expect(late.status == 410 && late["reason"].string == "expired", "\(late.text)")
+            #expect(late.status == 410 && late["error"]["kick"].string == "expired", "\(late.text)")
         }
     }
 
@@ -142,14 +147,14 @@ import TetherServer
             #expect(c2.epoch == 2)
             // The old epoch's client was kicked `replaced` by CreateSession: its next heartbeat is told so.
             let stale = try await h.heartbeat(token: c1.token, body: Self.body(.ping(seq: 2, t: 2)))
-            #expect(stale.status == 409 && stale["reason"].string == "replaced", "\(stale.text)")
+            #expect(stale.status == 409 && stale["error"]["kick"].string == "replaced", "\(stale.text)")
             #expect(try await h.get(c1.sessionId)["state"].string == "grace")
             #expect(try await h.heartbeat(token: c2.token, body: Self.body(.ping(seq: 1, t: 1))).status == 200)
             let session = try await h.wait(c1.sessionId, state: "connected")
             #expect(session["epoch"].int == 2)
             // Once the new epoch is heartbeating, the old token is simply refused.
             let refused = try await h.heartbeat(token: c1.token, body: Self.body(.ping(seq: 3, t: 3)))
-            #expect(refused.status == 401 && refused["reason"].string == "badToken", "\(refused.text)")
+            #expect(refused.status == 401 && refused["error"]["kick"].string == "badToken", "\(refused.text)")
             #expect(try await h.get(c1.sessionId)["epoch"].int == 2)
         }
     }
@@ -180,7 +185,7 @@ import TetherServer
             let (ws, _) = try await h.connected(.websocket, c)
             #expect(try await ws.ping(seq: 1) != nil)
             let replaced = try await h.heartbeat(token: c.token, body: Self.body(.ping(seq: 2, t: 2)))
-            #expect(replaced.status == 409 && replaced["reason"].string == "replaced", "\(replaced.text)")
+            #expect(replaced.status == 409 && replaced["error"]["kick"].string == "replaced", "\(replaced.text)")
             let session = try await h.wait(c.sessionId, state: "connected")
             #expect(session["transport"].string == "websocket")
             #expect(!ws.inbox.isClosed)

@@ -7,9 +7,10 @@ import TetherProtocol
 
 /// `POST /v1/heartbeat` for clients that cannot hold a socket: `Authorization: Bearer <clientToken>` and a
 /// `ping` (or `suspend`, `bye`) body, answered by `pong`. The first heartbeat connects the session; the
-/// session's HTTP "connection" is virtual (no socket), so it is lost only by timeout. After a kick, the
-/// next heartbeat is answered with the `kick` (and a 4xx status); a heartbeat with the current epoch's
-/// token reconnects a session in grace.
+/// session's HTTP "connection" is virtual (no socket), so it is lost only by timeout. Every refusal is an
+/// error in the API's shape (``HeartbeatAnswer``); after a kick, the next heartbeat is answered with the
+/// kick's reason in `error.kick` (401, 409 or 410); a heartbeat with the current epoch's token reconnects a
+/// session in grace.
 final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -39,43 +40,44 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
             }
         case .end:
             guard let head else { return }
-            let (status, json) = respond(head: head, body: body ?? ByteBuffer())
-            write(context: context, head: head, status: status, json: json)
+            let requestId = TetherRequestContext.makeRequestID()
+            let answer = respond(head: head, body: body ?? ByteBuffer(), requestId: requestId)
+            write(context: context, head: head, answer: answer, requestId: requestId)
             self.head = nil
             self.body = nil
         }
     }
 
-    private func respond(head: HTTPRequestHead, body: ByteBuffer) -> (HTTPResponseStatus, Data) {
-        guard head.uri.split(separator: "?").first == "/v1/heartbeat" else {
-            return (.notFound, Self.error("ResourceNotFound", "no such route"))
+    private func respond(head: HTTPRequestHead, body: ByteBuffer, requestId: String) -> HeartbeatAnswer {
+        func refuse(_ status: HTTPResponseStatus, _ code: String, _ message: String) -> HeartbeatAnswer {
+            .error(status, code, message, requestId: requestId)
         }
-        guard head.method == .POST else { return (.methodNotAllowed, Self.error("UnsupportedOperation", "use POST")) }
+        guard head.uri.split(separator: "?").first == "/v1/heartbeat" else {
+            return refuse(.notFound, "ResourceNotFound", "no such route")
+        }
+        guard head.method == .POST else { return refuse(.methodNotAllowed, "UnsupportedOperation", "use POST") }
         guard !tooLarge else {
-            return (.payloadTooLarge, Self.error("InvalidParameter.BodyTooLarge", "body over 64 KiB"))
+            return refuse(.payloadTooLarge, "InvalidParameter.BodyTooLarge", "body over 64 KiB")
         }
         guard let auth = head.headers.first(name: "authorization"), auth.hasPrefix("Bearer "),
             let claims = plane.signer.verify(String(auth.dropFirst(7)), now: plane.time.now())
-        else { return (.unauthorized, ServerMessage.kick(reason: "badToken", retryAfterMs: nil).json) }
+        else { return .kick(.badToken, requestId: requestId) }
         let message: ClientMessage
         do {
             message = try ClientMessage(json: body.readableBytesView)
         } catch {
-            return (.badRequest, Self.error("InvalidParameter", error.reason))
+            return refuse(.badRequest, "InvalidParameter", error.reason)
         }
         if case .hello = message {
-            return (.badRequest, Self.error("InvalidParameter", "type: send ping, suspend or bye"))
+            return refuse(.badRequest, "InvalidParameter", "type: send ping, suspend or bye")
         }
         if case .pong = message {
-            return (.badRequest, Self.error("InvalidParameter", "type: send ping, suspend or bye"))
+            return refuse(.badRequest, "InvalidParameter", "type: send ping, suspend or bye")
         }
         let link = links.link(for: claims.s, epoch: claims.e)
         if let reason = link.kickedReason, reason == .destroyed || reason == .left || reason == .replaced {
             if reason != .replaced { links.remove(claims.s) }  // told once; the session is over
-            return (
-                reason == .replaced ? .conflict : .gone,
-                ServerMessage.kick(reason: reason.rawValue, retryAfterMs: nil).json
-            )
+            return .kick(reason, requestId: requestId)
         }
         let stats = plane.stats.stats(for: claims.s)
         stats.heartbeat()
@@ -91,9 +93,9 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
                 _ = try plane.service.submit(hello)
                 link.attached = true
             } catch .fenced {
-                return (.unauthorized, ServerMessage.kick(reason: "badToken", retryAfterMs: nil).json)
+                return .kick(.badToken, requestId: requestId)
             } catch {
-                return (.gone, ServerMessage.kick(reason: "expired", retryAfterMs: nil).json)
+                return .kick(.expired, requestId: requestId)
             }
         }
         let command: Command
@@ -102,24 +104,20 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
             stats.clientSeq(seq, previous: link.lastSeq)
             link.lastSeq = seq
             command = .heartbeat(claims.s, connection: link.connection)
-            guard run(command, link: link) else {
-                return (.gone, ServerMessage.kick(reason: "expired", retryAfterMs: nil).json)
-            }
-            return (.ok, ServerMessage.pong(seq: seq, t: t, st: plane.time.now()).json)
+            guard run(command, link: link) else { return .kick(.expired, requestId: requestId) }
+            return .ok(ServerMessage.pong(seq: seq, t: t, st: plane.time.now()))
         case .suspend(let expectedMs, let reason):
             guard let reason = SuspendReason(rawValue: reason) else {
-                return (.badRequest, Self.error("InvalidParameterValue", "reason: unknown"))
+                return refuse(.badRequest, "InvalidParameterValue", "reason: unknown")
             }
             command = .suspend(claims.s, connection: link.connection, expectedMs: expectedMs, reason: reason)
         case .bye:
             command = .bye(claims.s, connection: link.connection)
         case .hello, .pong:
-            return (.badRequest, Self.error("InvalidParameter", "type: send ping, suspend or bye"))
+            return refuse(.badRequest, "InvalidParameter", "type: send ping, suspend or bye")
         }
-        guard run(command, link: link) else {
-            return (.gone, ServerMessage.kick(reason: "expired", retryAfterMs: nil).json)
-        }
-        return (.ok, ServerMessage.pong(seq: 0, t: 0, st: plane.time.now()).json)
+        guard run(command, link: link) else { return .kick(.expired, requestId: requestId) }
+        return .ok(ServerMessage.pong(seq: 0, t: 0, st: plane.time.now()))
     }
 
     private func run(_ command: Command, link: HTTPLink) -> Bool {
@@ -131,10 +129,15 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
-    private func write(context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus, json: Data) {
+    private func write(
+        context: ChannelHandlerContext, head: HTTPRequestHead, answer: HeartbeatAnswer, requestId: String
+    ) {
+        let status = answer.status
+        let json = answer.body
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json; charset=utf-8")
         headers.add(name: "content-length", value: String(json.count))
+        headers.add(name: "x-request-id", value: requestId)
         let keepAlive = head.isKeepAlive && !tooLarge
         if !keepAlive { headers.add(name: "connection", value: "close") }
         context.write(
@@ -145,10 +148,6 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
             if !keepAlive { channel.close(promise: nil) }
         }
-    }
-
-    private static func error(_ code: String, _ message: String) -> Data {
-        (try? JSONEncoder().encode(["error": ["code": code, "message": message]])) ?? Data()
     }
 }
 

@@ -1,0 +1,59 @@
+import Foundation
+import NIOHTTP1
+import TetherCore
+import TetherProtocol
+
+/// What `POST /v1/heartbeat` answers: a `pong` (200), or an error in the backend API's shape,
+/// `{"error": {"code", "message", "requestId", "kick"?}}`. When the answer ends the client's use of its
+/// token, `kick` is the reason a WebSocket or TCP client would get in its `kick` message (`badToken`,
+/// `replaced`, `destroyed`, `left`, `expired`), so every transport tells the same story.
+struct HeartbeatAnswer {
+    /// The HTTP status.
+    var status: HTTPResponseStatus
+    /// The JSON body.
+    var body: Data
+
+    /// A `pong` (or any 200 message).
+    static func ok(_ message: ServerMessage) -> HeartbeatAnswer {
+        HeartbeatAnswer(status: .ok, body: message.json)
+    }
+
+    /// An error in the API's shape.
+    static func error(
+        _ status: HTTPResponseStatus, _ code: String, _ message: String, requestId: String, kick: KickReason? = nil
+    ) -> HeartbeatAnswer {
+        struct Body: Encodable {
+            struct Inner: Encodable {
+                var code: String
+                var message: String
+                var requestId: String
+                var kick: String?
+            }
+            var error: Inner
+        }
+        let body = Body(error: .init(code: code, message: message, requestId: requestId, kick: kick?.rawValue))
+        return HeartbeatAnswer(status: status, body: (try? JSONEncoder().encode(body)) ?? Data())
+    }
+
+    /// The answer that tells the client its token is done with, and why.
+    static func kick(_ reason: KickReason, requestId: String) -> HeartbeatAnswer {
+        switch reason {
+        case .badToken:
+            .error(
+                .unauthorized, "AuthFailure", "the client token is forged, expired, or of an older epoch",
+                requestId: requestId, kick: reason)
+        case .shutdown:
+            .error(
+                .serviceUnavailable, "InternalError.ShuttingDown", "the server is stopping; heartbeat again shortly",
+                requestId: requestId, kick: reason)
+        case .replaced:
+            .error(
+                .conflict, "FailedOperation.SessionReplaced", "a newer epoch of the session took it over",
+                requestId: requestId, kick: reason)
+        default:
+            .error(
+                .gone, "FailedOperation.SessionEnded", "the session is over (\(reason.rawValue))", requestId: requestId,
+                kick: reason)
+        }
+    }
+}
