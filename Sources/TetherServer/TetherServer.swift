@@ -49,6 +49,7 @@ public struct TetherServer: Sendable {
         let service = try await BrokerService(
             store: store, time: watch, configuration: configuration.broker,
             shutdownRetryAfterMs: configuration.shutdownRetryAfterMs, logger: logger)
+        TetherMetrics.registerProjects(service)  // every family in /metrics from the start
         let assets = try WebAssets.load()
         if configuration.demo { try await DemoMode.ensureProject(service) }
         let planeContext = ClientPlaneContext(

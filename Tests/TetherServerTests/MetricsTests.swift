@@ -1,7 +1,12 @@
 import Foundation
 import HTTPTypes
 import Testing
+import TetherCore
 import TetherProtocol
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// `GET /metrics`: Prometheus text with the pool gauges, heartbeats per transport, RTT, expiry lateness,
 /// API request durations by route and status, and store commits. The registry is per process, so each test
@@ -62,5 +67,65 @@ import TetherProtocol
             #expect(Self.sample(after, #"tether_slots{project="metrics-p",state="total"}"#) == 0)
             await client.abort()
         }
+    }
+
+    /// The metric families the README's **Metrics.** paragraph names (`tether_…` and `http_server_…`).
+    static func readmeFamilies() throws -> [String] {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let start = try #require(text.range(of: "**Metrics.**"))
+        let rest = text[start.upperBound...]
+        let paragraph = rest[..<(rest.range(of: "\n\n")?.lowerBound ?? rest.endIndex)]
+        var names: [String] = []
+        for piece in paragraph.split(separator: "`").enumerated() where piece.offset % 2 == 1 {
+            let name = String(piece.element.prefix { $0 != "{" })
+            if name.hasPrefix("tether_") || name.hasPrefix("http_server_"), !names.contains(name) { names.append(name) }
+        }
+        return names
+    }
+
+    /// A fresh process (nothing recorded yet in its registry): its first `/metrics` already lists every family
+    /// the README names, with zero series for the label values known at start, and a project's pool and
+    /// webhook series right after a restart, before any traffic.
+    @Test func aFreshServerListsEveryFamilyFromTheStart() async throws {
+        let families = try Self.readmeFamilies()
+        #expect(families.count >= 9, "\(families)")
+        let key = "metrics-key-0123456789"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tether-m-\(UUID()).sqlite").path
+        var server = try ServeProcess(dataPath: path, apiKey: key)
+        let text = try await Self.scrape(server)
+        for family in families {
+            #expect(text.contains("# TYPE \(family) "), "\(family) is missing from a fresh server's /metrics")
+        }
+        for transport in Transport.allCases {
+            #expect(Self.sample(text, #"tether_heartbeats_received_total{transport="\#(transport.rawValue)"}"#) == 0)
+        }
+        for kind in DeadlineKind.allCases {
+            #expect(Self.sample(text, #"tether_detection_lateness_seconds_count{deadline="\#(kind.rawValue)"}"#) == 0)
+        }
+        #expect(Self.sample(text, "tether_rtt_seconds_count") == 0)
+        #expect(Self.sample(text, "tether_store_commit_failures_total") == 0)
+
+        // A project with a webhook, then a restart: its series are there before any traffic.
+        let dead = ServeProcess.freePort()
+        let (status, _) = try await server.call(
+            "POST", "/v1/projects",
+            #"{"id":"m","capacity":3,"webhook":{"url":"http://127.0.0.1:\#(dead)/hook","secret":"s3cret"}}"#, key: key)
+        #expect(status == 201)
+        _ = server.terminate()
+        server = try ServeProcess(dataPath: path, apiKey: key)
+        defer { _ = server.terminate() }
+        let restarted = try await Self.scrape(server)
+        #expect(Self.sample(restarted, #"tether_slots{project="m",state="idle"}"#) == 3)
+        #expect(Self.sample(restarted, #"tether_sessions{project="m",state="connected"}"#) == 0)
+        #expect(Self.sample(restarted, #"tether_webhook_deliveries_total{project="m",result="delivered"}"#) == 0)
+        #expect(Self.sample(restarted, #"tether_webhook_deliveries_total{project="m",result="failed"}"#) == 0)
+    }
+
+    static func scrape(_ server: ServeProcess) async throws -> String {
+        let url = try #require(URL(string: "http://127.0.0.1:\(server.port)/metrics"))
+        let (data, _) = try await URLSession.shared.data(from: url)
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -5,7 +5,8 @@ import NIOPosix
 import Synchronization
 
 /// A local webhook receiver: records every POST (headers and body) and answers with what `respond` says
-/// (a status code, or `nil` to close the connection without an answer).
+/// (a status code, ``hold`` to keep the request open without ever answering, or `nil` to close the
+/// connection without an answer). It counts held requests whose connection the sender closed.
 final class WebhookReceiver: Sendable {
     /// One request as received.
     struct Request: Sendable {
@@ -16,9 +17,13 @@ final class WebhookReceiver: Sendable {
         var attempt: Int? { headers["x-tether-delivery-attempt"].flatMap(Int.init) }
     }
 
+    /// The answer that is never sent: the request stays open until the sender gives up.
+    static let hold = 0
+
     private struct State {
         var requests: [(Request, answered: Int?)] = []
         var respond: @Sendable (Request, Int) -> Int? = { _, _ in 200 }
+        var abandoned = 0
     }
 
     private let state = Mutex(State())
@@ -46,6 +51,9 @@ final class WebhookReceiver: Sendable {
     /// Every request so far with the status it got (`nil`: dropped).
     var requests: [(Request, answered: Int?)] { state.withLock { $0.requests } }
 
+    /// Held requests (``hold``) whose connection the sender closed (it gave up or was cancelled).
+    var abandoned: Int { state.withLock { $0.abandoned } }
+
     /// The requests answered with a 2xx, in arrival order.
     var delivered: [Request] { requests.filter { ($0.answered ?? 0) / 100 == 2 }.map(\.0) }
 
@@ -59,6 +67,8 @@ final class WebhookReceiver: Sendable {
         }
     }
 
+    fileprivate func abandon() { state.withLock { $0.abandoned += 1 } }
+
     private final class Holder: Sendable {
         let receiver = Mutex<WebhookReceiver?>(nil)
     }
@@ -69,8 +79,15 @@ final class WebhookReceiver: Sendable {
         let holder: Holder
         var headers: [String: String] = [:]
         var body: [UInt8] = []
+        var holding = false
 
         init(holder: Holder) { self.holder = holder }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            if holding { holder.receiver.withLock({ $0 })?.abandon() }
+            holding = false
+            context.fireChannelInactive()
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
@@ -84,6 +101,10 @@ final class WebhookReceiver: Sendable {
                 let request = Request(headers: headers, body: body)
                 guard let status = holder.receiver.withLock({ $0 })?.handle(request) else {
                     context.close(promise: nil)
+                    return
+                }
+                guard status != WebhookReceiver.hold else {
+                    holding = true
                     return
                 }
                 var head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status))

@@ -1,18 +1,28 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Logging
 import Testing
-import TetherServer
+
+@testable import TetherServer
 
 /// Webhooks end to end with a local receiver: signed, in order, retried until a 2xx, the delivery state in
 /// the API, a durable outbox across kill -9, and a dead receiver that holds nothing else up.
 @Suite struct WebhookTests {
     static let secret = "whsec-test-0123456789"
 
-    /// A live server whose webhook retries start at 20 ms.
-    static func run(_ body: @escaping @Sendable (API) async throws -> Void) async throws {
+    /// A live server whose webhook retries start at 20 ms (`retry` changes that and the rest), its logs
+    /// at notice level and above captured into `logs` when given.
+    static func run(
+        retry: WebhookDispatcher.Retry = WebhookDispatcher.Retry(baseMs: 20), logs: LoggingTests.Box? = nil,
+        _ body: @escaping @Sendable (API) async throws -> Void
+    ) async throws {
         var configuration = TestServer().configuration()
-        configuration.webhookRetryBaseMs = 20
+        configuration.webhookRetry = retry
+        if let logs {
+            configuration.logLevel = .notice
+            configuration.logHandler = { _ in LoggingTests.Capture(box: logs) }
+        }
         let app = try await TetherServer(configuration: configuration).makeApplication()
         try await app.test(.live) { client in try await body(API(client: client)) }
     }
@@ -45,7 +55,7 @@ import TetherServer
             // While the receiver fails, the API shows the head event retrying with its error.
             let retrying = try await eventually(within: .seconds(10)) {
                 let s = try await api.get("/v1/projects/wh/webhook")
-                return s["state"].string == "retrying" && s["lastError"].string == "HTTP 500"
+                return s["state"].string == "retrying" && s["lastError"].string == "status 500"
                     && (s["attempts"].int ?? 0) >= 2 && (s["pending"].int ?? 0) >= 5
             }
             let state = try await api.get("/v1/projects/wh/webhook").text
@@ -133,6 +143,7 @@ import TetherServer
                 return s["state"].string == "retrying" && (s["failures"].int ?? 0) >= 1 && s["lastError"].string != nil
             }
             #expect(failing)
+            #expect(try await h.api.get("/v1/projects/dead/webhook")["lastError"].string == "connect refused")
             let session = try await h.get(c.sessionId)
             #expect(session["state"].string == "connected")
             await client.abort()

@@ -35,6 +35,7 @@ extension BackendAPI {
             guard case .project(let p) = try await service.execute(.deleteProject(id)) else {
                 throw APIError.unexpected
             }
+            await webhooks.projectDeleted(id)  // nothing is sent for it once this is answered
             return ProjectDTO(p)
         }
         router.get("/projects/:projectId/concurrency") { _, context in

@@ -31,9 +31,48 @@ enum TetherMetrics {
         return factory
     }()
 
-    /// Makes swift-metrics' global factory ours (first call only; later calls do nothing).
+    /// Makes swift-metrics' global factory ours and registers every family whose label values are known
+    /// (heartbeats per transport, lateness per deadline kind, RTT, store commits) at zero, so a fresh
+    /// server's `/metrics` shows them before the first client (first call only; later calls do nothing).
     static func bootstrap() { _ = bootstrapped }
-    private static let bootstrapped: Void = { MetricsSystem.bootstrap(factory) }()
+    private static let bootstrapped: Void = {
+        MetricsSystem.bootstrap(factory)
+        _ = heartbeatCounters
+        _ = latenessTimers
+        _ = rttTimer
+        _ = commitTimer
+        _ = commitBatches
+        _ = commitFailures
+    }()
+
+    /// Every family `/metrics` shows, with its Prometheus type. A family with no series yet (one labelled
+    /// by project on a server without projects, the API's before the first request) is still listed, as a
+    /// `# TYPE` line with no samples.
+    static let families: [(name: String, type: String)] = [
+        ("tether_slots", "gauge"), ("tether_sessions", "gauge"), ("tether_heartbeats_received_total", "counter"),
+        ("tether_detection_lateness_seconds", "histogram"), ("tether_rtt_seconds", "histogram"),
+        ("tether_store_commit_seconds", "histogram"), ("tether_store_commit_batch_size", "histogram"),
+        ("tether_store_commit_failures_total", "counter"), ("tether_webhook_deliveries_total", "counter"),
+        ("http_server_request_duration", "histogram"), ("hb_requests", "counter"),
+        ("http_server_active_requests", "gauge"), ("hb_request_errors", "counter"),
+    ]
+
+    /// Registers at start what depends on the broker's projects: the pool gauges of every project and
+    /// both delivery results of every project with a webhook, at their current values or zero.
+    static func registerProjects(_ service: BrokerService) {
+        updatePools(poolCounts(service))
+        let webhooks = service.read { broker in broker.allProjects.filter { $0.policy.webhook != nil }.map(\.id) }
+        for project in webhooks { webhookProject(project) }
+    }
+
+    /// Every project's pool counts, as the broker has them now.
+    static func poolCounts(_ service: BrokerService) -> [ProjectID: ConcurrencyCount] {
+        service.read { broker in
+            var counts: [ProjectID: ConcurrencyCount] = [:]
+            for project in broker.allProjects { counts[project.id] = try? broker.count(project.id) }
+            return counts
+        }
+    }
 
     private static let heartbeatCounters: [Transport: Metrics.Counter] = Dictionary(
         uniqueKeysWithValues: Transport.allCases.map { transport in
@@ -82,10 +121,19 @@ enum TetherMetrics {
 
     /// A webhook POST: delivered (a 2xx) or failed (anything else, or no answer).
     static func webhookDelivery(project: ProjectID, delivered: Bool) {
+        webhookCounter(project: project, result: delivered ? "delivered" : "failed").increment()
+    }
+
+    /// A project's webhook delivery counters, both results, registered (at zero when new).
+    static func webhookProject(_ project: ProjectID) {
+        _ = webhookCounter(project: project, result: "delivered")
+        _ = webhookCounter(project: project, result: "failed")
+    }
+
+    private static func webhookCounter(project: ProjectID, result: String) -> Metrics.Counter {
         Metrics.Counter(
-            label: "tether_webhook_deliveries_total",
-            dimensions: [("project", project), ("result", delivered ? "delivered" : "failed")], factory: factory
-        ).increment()
+            label: "tether_webhook_deliveries_total", dimensions: [("project", project), ("result", result)],
+            factory: factory)
     }
 
     private static let reportedProjects = Mutex<Set<ProjectID>>([])
@@ -124,10 +172,15 @@ enum TetherMetrics {
         }
     }
 
-    /// The Prometheus text exposition of everything recorded.
+    /// The Prometheus text exposition of everything recorded, then a `# TYPE` line for each family of
+    /// ``families`` that has no series yet.
     static func render() -> [UInt8] {
         var bytes: [UInt8] = []
         registry.emit(into: &bytes)
+        let text = String(decoding: bytes, as: UTF8.self)
+        for family in families where !text.contains("# TYPE \(family.name) ") {
+            bytes.append(contentsOf: "# TYPE \(family.name) \(family.type)\n".utf8)
+        }
         return bytes
     }
 }

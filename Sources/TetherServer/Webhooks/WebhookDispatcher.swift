@@ -1,13 +1,13 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import TetherCore
 import TetherStore
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// Delivers each project's events to its webhook: POSTed as JSON, signed, in cursor order, retried with
 /// exponential backoff until a 2xx.
@@ -19,8 +19,11 @@ import TetherStore
 /// project with no stored cursor starts from its oldest kept event (a project created with a webhook gets
 /// all of its events); a webhook added later starts at the moment it was added (``webhookAdded(_:at:)``).
 ///
-/// One task per project with a webhook, each with its own HTTP requests: a slow or dead receiver holds
-/// up only its own project's webhook, never heartbeats, the API or other projects.
+/// One task per project with a webhook, each with its own HTTP requests (AsyncHTTPClient, one client for
+/// the dispatcher, made in ``run()`` and shut down when it ends): a slow or dead receiver holds up only
+/// its own project's webhook, never heartbeats, the API or other projects. A deleted project's task is
+/// cancelled and awaited before the DELETE is answered (``projectDeleted(_:)``), so nothing is sent for
+/// it afterwards, not a retry waiting in its backoff nor a POST in flight.
 final class WebhookDispatcher: Service, Sendable {
     /// Retry timing.
     struct Retry: Sendable {
@@ -28,8 +31,14 @@ final class WebhookDispatcher: Service, Sendable {
         var baseMs: Int64 = 500
         /// The longest delay.
         var maxMs: Int64 = 60_000
-        /// How long one POST may take.
+        /// How long one POST may take, connecting included.
         var timeoutMs: Int64 = 10_000
+    }
+
+    /// A running delivery task; `generation` tells a task's own entry from a later one for the same project.
+    private struct Worker {
+        var generation: UInt64
+        var task: Task<Void, Never>
     }
 
     static func cursorKey(_ projectId: ProjectID) -> String { "webhook.cursor.\(projectId)" }
@@ -41,8 +50,7 @@ final class WebhookDispatcher: Service, Sendable {
     let logger: Logger
     let retry: Retry
     private let statuses = Mutex<[ProjectID: WebhookStatus]>([:])
-    private let running = Mutex<Set<ProjectID>>([])
-    private let session: URLSession
+    private let workers = Mutex<(next: UInt64, running: [ProjectID: Worker])>((0, [:]))
 
     init(service: BrokerService, store: any Store, time: any TimeSource, logger: Logger, retry: Retry = Retry()) {
         self.service = service
@@ -51,10 +59,6 @@ final class WebhookDispatcher: Service, Sendable {
         self.time = time
         self.logger = logger
         self.retry = retry
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = Double(retry.timeoutMs) / 1_000
-        configuration.httpMaximumConnectionsPerHost = 4
-        self.session = URLSession(configuration: configuration)
     }
 
     /// The delivery state of a project's webhook, if it has one.
@@ -73,56 +77,93 @@ final class WebhookDispatcher: Service, Sendable {
         try await store.setSetting(Self.cursorKey(projectId), String(cursor))
     }
 
-    /// Starts a worker for every project with a webhook, now and whenever events arrive, until shutdown.
-    func run() async throws {
-        let subscription = service.feed.subscribe(idleAfter: .seconds(1))
-        await withDiscardingTaskGroup { group in
-            // Ends at graceful shutdown; the workers are cancelled with the group.
-            for await _ in subscription.signals.cancelOnGracefulShutdown() {
-                let configured = self.service.read { broker in
-                    broker.allProjects.filter { $0.policy.webhook != nil }.map(\.id)
-                }
-                for projectId in configured where self.running.withLock({ $0.insert(projectId).inserted }) {
-                    group.addTask {
-                        await self.deliver(projectId)
-                        _ = self.running.withLock { $0.remove(projectId) }
-                    }
-                }
-            }
-            group.cancelAll()
+    /// The project was deleted (the broker no longer has it): its delivery stops now. Cancels its task,
+    /// whether it waits for events, sleeps before a retry or has a POST in flight (the request is
+    /// cancelled), and returns once the task has ended. Its delivery cursor moves past everything the
+    /// project left behind, so a new project with the same id does not inherit them.
+    func projectDeleted(_ projectId: ProjectID) async {
+        let worker = workers.withLock { $0.running.removeValue(forKey: projectId) }
+        if let worker {
+            worker.task.cancel()
+            await worker.task.value
         }
+        statuses.withLock { $0[projectId] = nil }
+        let cursor = service.read { $0.cursor }
+        try? await store.setSetting(Self.cursorKey(projectId), String(cursor))
+    }
+
+    /// Starts a worker for every project with a webhook, now and whenever events arrive, until shutdown;
+    /// then stops the workers and shuts the HTTP client down.
+    func run() async throws {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,  // a redirected POST would become a GET without the body
+            timeout: .init(
+                connect: .milliseconds(retry.timeoutMs), read: .milliseconds(retry.timeoutMs)))
+        configuration.connectionPool.idleTimeout = .seconds(30)
+        // A refused connection fails the attempt at once; the dispatcher's backoff does the retrying.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let http = HTTPClient(
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration,
+            backgroundActivityLogger: logger)
+        let subscription = service.feed.subscribe(idleAfter: .seconds(1))
+        // Ends at graceful shutdown (or cancellation).
+        for await _ in subscription.signals.cancelOnGracefulShutdown() {
+            startWorkers(http: http)
+        }
+        subscription.finish()
+        let stopping = workers.withLock { state in
+            defer { state.running = [:] }
+            return Array(state.running.values)
+        }
+        for worker in stopping { worker.task.cancel() }
+        for worker in stopping { await worker.task.value }
+        try? await http.shutdown()
         // A service must not return before it is asked to stop (the group would call that a failure).
         try? await gracefulShutdown()
     }
 
-    /// The webhook in force for a project: `nil` when it was removed; `.some(nil)` style is avoided by
-    /// returning the project's presence separately.
-    private func configuration(_ projectId: ProjectID) -> (exists: Bool, webhook: Webhook?) {
-        service.read { broker in
-            guard let project = try? broker.project(projectId) else { return (false, nil) }
-            return (true, project.policy.webhook)
+    /// A worker for each project that has a webhook and none yet.
+    private func startWorkers(http: HTTPClient) {
+        let configured = service.read { broker in
+            broker.allProjects.filter { $0.policy.webhook != nil }.map(\.id)
+        }
+        workers.withLock { state in
+            for projectId in configured where state.running[projectId] == nil {
+                state.next += 1
+                let generation = state.next
+                let task = Task {
+                    await self.deliver(projectId, http: http)
+                    self.workers.withLock { state in
+                        if state.running[projectId]?.generation == generation {
+                            state.running[projectId] = nil
+                        }
+                    }
+                }
+                state.running[projectId] = Worker(generation: generation, task: task)
+            }
         }
     }
 
-    /// One project's delivery loop: in cursor order, each event until a 2xx, then the next.
-    private func deliver(_ projectId: ProjectID) async {
-        guard var webhook = configuration(projectId).webhook else { return }
+    /// The webhook in force for a project: `nil` when it was removed or the project deleted.
+    private func webhook(_ projectId: ProjectID) -> Webhook? {
+        service.read { broker in (try? broker.project(projectId))?.policy.webhook }
+    }
+
+    /// One project's delivery loop: in cursor order, each event until a 2xx, then the next; stops when the
+    /// webhook is removed, the project deleted, or the task cancelled.
+    private func deliver(_ projectId: ProjectID, http: HTTPClient) async {
+        guard let first = webhook(projectId) else { return }
         var cursor = UInt64(
             (try? await store.setting(Self.cursorKey(projectId))).flatMap { $0.flatMap(UInt64.init) } ?? 0)
         var persisted = cursor
-        update(projectId) { $0 = $0 ?? WebhookStatus(url: webhook.url, deliveredCursor: cursor) }
+        update(projectId) { $0 = $0 ?? WebhookStatus(url: first.url, deliveredCursor: cursor) }
+        TetherMetrics.webhookProject(projectId)
         let subscription = service.feed.subscribe(idleAfter: .seconds(1))
         defer { subscription.finish() }
         var iterator = subscription.signals.makeAsyncIterator()
         let encoder = JSONEncoder()
         defer { update(projectId) { $0?.state = "idle" } }
-        while !Task.isCancelled {
-            let now = configuration(projectId)
-            if now.exists {
-                // Removed: stop. Changed: the next attempt uses the new URL and secret.
-                guard let current = now.webhook else { break }
-                webhook = current
-            }
+        delivery: while !Task.isCancelled, webhook(projectId) != nil {
             let events: [Event]
             do {
                 events = try await reader.read(after: cursor, projectId: projectId, limit: 100).events
@@ -135,15 +176,13 @@ final class WebhookDispatcher: Service, Sendable {
                 {
                     persisted = cursor
                 }
-                // A deleted project's last events (its sessions ending) are delivered; then the worker stops.
-                guard now.exists else { break }
                 update(projectId) { $0?.state = "idle" }
                 guard await iterator.next() != nil else { break }
                 continue
             }
             for event in events {
                 guard let body = try? encoder.encode(event) else { continue }
-                guard await post(body, event: event, projectId: projectId, webhook: webhook) else { return }
+                guard await post(Array(body), event: event, projectId: projectId, http: http) else { break delivery }
                 cursor = event.cursor
                 update(projectId) {
                     $0?.deliveredCursor = event.cursor
@@ -155,11 +194,11 @@ final class WebhookDispatcher: Service, Sendable {
         if persisted != cursor { try? await store.setSetting(Self.cursorKey(projectId), String(cursor)) }
     }
 
-    /// POSTs one event until a 2xx; `false` when cancelled (shutdown) or the webhook was removed.
-    private func post(_ body: Data, event: Event, projectId: ProjectID, webhook initial: Webhook) async -> Bool {
-        var webhook = initial
+    /// POSTs one event until a 2xx; `false` when cancelled (shutdown, project deleted) or the webhook was
+    /// removed. Each attempt uses the webhook in force at that moment (a PATCH changes the URL and secret).
+    private func post(_ body: [UInt8], event: Event, projectId: ProjectID, http: HTTPClient) async -> Bool {
         var attempt = 0
-        while !Task.isCancelled {
+        while !Task.isCancelled, let webhook = webhook(projectId) {
             attempt += 1
             let started = time.now()
             update(projectId) {
@@ -170,7 +209,9 @@ final class WebhookDispatcher: Service, Sendable {
                 $0?.lastAttemptAt = started
                 $0?.nextAttemptAt = nil
             }
-            let outcome = await send(body, event: event, attempt: attempt, webhook: webhook)
+            let outcome = await send(body, event: event, attempt: attempt, webhook: webhook, http: http)
+            // A POST cut short by cancellation is no failure of the receiver's.
+            if Task.isCancelled { return false }
             TetherMetrics.webhookDelivery(project: projectId, delivered: outcome == nil)
             guard let failure = outcome else {
                 update(projectId) {
@@ -197,35 +238,36 @@ final class WebhookDispatcher: Service, Sendable {
             } catch {
                 return false
             }
-            let now = configuration(projectId)
-            if now.exists {
-                guard let current = now.webhook else { return false }
-                webhook = current
-            }
         }
         return false
     }
 
-    /// One POST; `nil` on a 2xx, else what went wrong.
-    private func send(_ body: Data, event: Event, attempt: Int, webhook: Webhook) async -> String? {
-        guard let url = URL(string: webhook.url) else { return "invalid URL" }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.timeoutInterval = Double(retry.timeoutMs) / 1_000
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue(
-            WebhookSignature.header(body: body, secret: webhook.secret), forHTTPHeaderField: "X-Tether-Signature")
-        request.setValue(String(event.cursor), forHTTPHeaderField: "X-Tether-Event-Id")
-        request.setValue(event.type.rawValue, forHTTPHeaderField: "X-Tether-Event-Type")
-        request.setValue(String(attempt), forHTTPHeaderField: "X-Tether-Delivery-Attempt")
-        request.setValue("tether-webhook/1", forHTTPHeaderField: "User-Agent")
+    /// One POST; `nil` on a 2xx, else what went wrong in one line (``WebhookFailure``).
+    private func send(
+        _ body: [UInt8], event: Event, attempt: Int, webhook: Webhook, http: HTTPClient
+    ) async -> String? {
+        var request = HTTPClientRequest(url: webhook.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(
+            name: "X-Tether-Signature", value: WebhookSignature.header(body: body, secret: webhook.secret))
+        request.headers.add(name: "X-Tether-Event-Id", value: String(event.cursor))
+        request.headers.add(name: "X-Tether-Event-Type", value: event.type.rawValue)
+        request.headers.add(name: "X-Tether-Delivery-Attempt", value: String(attempt))
+        request.headers.add(name: "User-Agent", value: "tether-webhook/1")
+        request.body = .bytes(ByteBuffer(bytes: body))
         do {
-            let (_, response) = try await session.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            return (200..<300).contains(status) ? nil : "HTTP \(status)"
+            let response = try await http.execute(request, timeout: .milliseconds(retry.timeoutMs))
+            let status = response.status.code
+            // Read the answer to its end so the connection can be reused; its content does not matter.
+            do {
+                for try await _ in response.body {}
+            } catch {
+                if (200..<300).contains(status) { return nil }
+            }
+            return (200..<300).contains(status) ? nil : WebhookFailure.status(status)
         } catch {
-            return String(describing: error).prefix(200).description
+            return WebhookFailure.describe(error, timeoutMs: retry.timeoutMs)
         }
     }
 
