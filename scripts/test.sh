@@ -22,6 +22,9 @@ set -e
 echo "==> schemathesis against the served OpenAPI document"
 LLVM_PROFILE_FILE=/dev/null bash scripts/schemathesis.sh "$(swift build --show-bin-path)/tether"
 
+echo "==> README walk-through (every sh block of README.md, in order, against a fresh server)"
+LLVM_PROFILE_FILE=/dev/null bash scripts/readme-test.sh "$(swift build --show-bin-path)/tether"
+
 echo "==> browser test (headless Chromium: the demo and the dashboard)"
 LLVM_PROFILE_FILE=/dev/null bash scripts/browser-test.sh "$(swift build --show-bin-path)/tether"
 
