@@ -44,6 +44,13 @@ public struct TetherConfiguration: Sendable {
     public var shutdownRetryAfterMs: Millis = 1_000
     /// How far the broker's time may run ahead of an event loop that is behind on reading (``LoopWatch``).
     public var loopLagAllowanceMs: Millis = 250
+    /// The HTTP listeners (backend API; client port before a WebSocket upgrade) close a connection that has
+    /// waited this long for a request.
+    public var httpIdleTimeoutMs: Int64 = 60_000
+    /// ... and one whose request (head and body) has not fully arrived this long after its first byte.
+    public var httpReadTimeoutMs: Int64 = 15_000
+    /// Open connections one source address may hold on each listener (backend, client, TCP); 0 for no cap.
+    public var maxConnectionsPerAddress = 1_024
 
     /// Creates the default configuration.
     public init() {}

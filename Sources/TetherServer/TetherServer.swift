@@ -55,9 +55,10 @@ public struct TetherServer: Sendable {
         let planeContext = ClientPlaneContext(
             service: service, signer: signer, registry: ConnectionRegistry(), stats: StatsRegistry(), time: time,
             logger: logger, sweepers: PingSweepers(time: time))
+        let limits = ConnectionLimits(configuration)
         let plane = try await ClientPlane(
             host: configuration.host, clientPort: configuration.clientPort, tcpPort: configuration.tcpPort,
-            context: planeContext, group: group, watch: watch)
+            context: planeContext, group: group, limits: limits, watch: watch)
         Console.line(
             "tether: client plane listening on ws://\(configuration.host):\(plane.clientPort)/v1/connect"
                 + (plane.tcpPort == 0 ? "" : " and tcp://\(configuration.host):\(plane.tcpPort)"))
@@ -71,6 +72,7 @@ public struct TetherServer: Sendable {
         let demo = configuration.demo
         return Application(
             router: api.router(),
+            server: BackendHTTPServer.builder(limits: limits),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "tether"),
             services: [
                 plane, service,

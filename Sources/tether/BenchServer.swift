@@ -36,6 +36,8 @@ final class BenchServer: Sendable {
         var command = [
             executable, "serve", "--host", "127.0.0.1", "--port", "\(apiPort)", "--client-port", "\(clientPort)",
             "--tcp-port", "\(tcp)", "--data", dataPath, "--api-key", apiKey, "--log-level", "warning",
+            // The load holds ~30 k connections over a few loopback addresses; the cap is counted but never reached.
+            "--max-connections-per-address", "1000000",
         ]
         // A profiler to run the server under, e.g. "valgrind --tool=callgrind" (docs/PERFORMANCE.md).
         if let prefix = ProcessInfo.processInfo.environment["TETHER_BENCH_SERVER_PREFIX"], !prefix.isEmpty {

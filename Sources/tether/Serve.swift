@@ -48,6 +48,25 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("log-format"), help: "text or json (env TETHER_LOG_FORMAT).") var logFormat: String?
 
+    @Option(
+        name: .customLong("http-idle-timeout-ms"),
+        help:
+            "Close an HTTP connection (backend API, client port before a WebSocket upgrade) that waits this long for a request, default 60000 (env TETHER_HTTP_IDLE_TIMEOUT_MS)."
+    )
+    var httpIdleTimeoutMs: Int?
+    @Option(
+        name: .customLong("http-read-timeout-ms"),
+        help:
+            "Close an HTTP connection whose request (head and body) has not arrived this long after its first byte, default 15000 (env TETHER_HTTP_READ_TIMEOUT_MS)."
+    )
+    var httpReadTimeoutMs: Int?
+    @Option(
+        name: .customLong("max-connections-per-address"),
+        help:
+            "Open connections one source address may hold on each listener, 0 = no cap, default 1024 (env TETHER_MAX_CONNECTIONS_PER_ADDRESS)."
+    )
+    var maxConnectionsPerAddress: Int?
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         func value(_ flag: String?, _ name: String) -> String? { flag ?? env["TETHER_\(name)"] }
@@ -59,7 +78,7 @@ struct Serve: AsyncParsableCommand {
             }
             return n
         }
-        func count(_ flag: Int?, _ name: String) throws -> Int? {
+        func count(_ flag: Int?, _ name: String, minimum: Int = 1) throws -> Int? {
             guard
                 let n = try flag
                     ?? env["TETHER_\(name)"].map({ raw in
@@ -69,9 +88,9 @@ struct Serve: AsyncParsableCommand {
                         return n
                     })
             else { return nil }
-            guard n >= 1 else {
+            guard n >= minimum else {
                 throw ValidationError(
-                    "--\(name.lowercased().replacingOccurrences(of: "_", with: "-")) must be at least 1")
+                    "--\(name.lowercased().replacingOccurrences(of: "_", with: "-")) must be at least \(minimum)")
             }
             return n
         }
@@ -103,6 +122,11 @@ struct Serve: AsyncParsableCommand {
             c.eventsMaxAgeMs = Int64(hours) * 3_600_000
         }
         if let ms = try count(eventsKeepAliveMs, "EVENTS_KEEPALIVE_MS") { c.eventStreamKeepAliveMs = Int64(ms) }
+        if let ms = try count(httpIdleTimeoutMs, "HTTP_IDLE_TIMEOUT_MS") { c.httpIdleTimeoutMs = Int64(ms) }
+        if let ms = try count(httpReadTimeoutMs, "HTTP_READ_TIMEOUT_MS") { c.httpReadTimeoutMs = Int64(ms) }
+        if let cap = try count(maxConnectionsPerAddress, "MAX_CONNECTIONS_PER_ADDRESS", minimum: 0) {
+            c.maxConnectionsPerAddress = cap
+        }
         for (name, p) in [("port", c.port), ("client-port", c.clientPort), ("tcp-port", c.tcpPort)]
         where !(0...65_535).contains(p) {
             throw ValidationError("--\(name) must be between 0 and 65535")

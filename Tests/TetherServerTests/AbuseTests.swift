@@ -5,9 +5,9 @@ import Testing
 import TetherProtocol
 import TetherServer
 
-/// Hostile and broken clients. Each case gets its documented close (WebSocket: 1009 too big, 4000 protocol
-/// error, 4001 bad token, 4029 rate limited; TCP: a `kick` with `tooLarge`, `protocolError`, `badToken`,
-/// `rateLimited`, then the close), while two healthy clients beside it (one WebSocket, one TCP) keep
+/// Hostile and broken clients. Each case gets its documented close (WebSocket: 1009 too big, 1002 a frame
+/// RFC 6455 forbids (more in ``WebSocketRFCTests``), 4000 protocol error, 4001 bad token, 4029 rate limited;
+/// TCP: a `kick` with `tooLarge`, `protocolError`, `badToken`, `rateLimited`, then the close), while two healthy clients beside it (one WebSocket, one TCP) keep
 /// heartbeating, stay connected and keep getting pongs.
 @Suite struct AbuseTests {
     /// Runs `abuse` against project `p` next to two healthy clients in project `n`.
@@ -76,7 +76,7 @@ import TetherServer
                 let (client, c) = try await Self.attached(h, .websocket)
                 let ws = try #require(client as? WebSocketTestClient)
                 try? await ws.send(frame: .continuation, ByteBuffer(bytes: ClientMessage.ping(seq: 1, t: 1).json))
-                await expectProtocolClose(ws, code: 4000, tcpReason: "")
+                await expectProtocolClose(ws, code: 1002, tcpReason: "")  // RFC 6455: a protocol error
                 try await Self.expectGrace(h, c, causes: ["error", "closed"])
             case .binaryGarbage:
                 let (client, c) = try await Self.attached(h, .websocket)

@@ -23,19 +23,21 @@ public final class ClientPlane: Service, Sendable {
     /// Binds the client port and (unless 0 in `tcpPort`) the TCP port.
     init(
         host: String, clientPort: Int, tcpPort: Int, context: ClientPlaneContext, group: any EventLoopGroup,
-        watch: LoopWatch? = nil
+        limits: ConnectionLimits, watch: LoopWatch? = nil
     ) async throws {
         self.context = context
         self.watch = watch
         let links = HTTPLinks()
         self.httpLinks = links
+        let httpCap = AddressCap(limit: limits.maxPerAddress)
+        let tcpCap = AddressCap(limit: limits.maxPerAddress)
         let http = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in
-                Self.configureHTTP(channel: channel, context: context, links: links)
+                Self.configureHTTP(channel: channel, context: context, links: links, limits: limits, cap: httpCap)
             }
             .bind(host: host, port: clientPort).get()
         var channels: [any Channel] = [http]
@@ -49,6 +51,7 @@ public final class ClientPlane: Service, Sendable {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
+                        try sync.addHandler(AddressCapHandler(cap: tcpCap))
                         try sync.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
                         try sync.addHandler(MessageToByteHandler(TCPFrameEncoder()))
                         try sync.addHandler(TCPClientHandler(plane: context))
@@ -74,18 +77,25 @@ public final class ClientPlane: Service, Sendable {
     /// at 256 bytes instead of NIO's 2 KiB (1.8 KiB less per idle connection) and grows when reads fill it.
     static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536)
 
+    /// The client port's pipeline: the address cap; NIO's HTTP/1 server (header limits, no error handler of
+    /// its own) with the WebSocket upgrader; the connection guard (timeouts, parser errors answered and
+    /// closed, every error response closed); refused handshakes answered; HTTP heartbeats. The upgrade takes
+    /// the HTTP handlers out and puts in the RFC 6455 frame checks, the fragment aggregator and the client
+    /// handler (NIO's decoder errors go to the client handler, which closes with the RFC's code).
     private static func configureHTTP(
-        channel: any Channel, context: ClientPlaneContext, links: HTTPLinks
+        channel: any Channel, context: ClientPlaneContext, links: HTTPLinks, limits: ConnectionLimits, cap: AddressCap
     ) -> EventLoopFuture<Void> {
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: FrameLimits.maxPayload,
-            automaticErrorHandling: true,
+            automaticErrorHandling: false,
             shouldUpgrade: { channel, head in
-                channel.eventLoop.makeSucceededFuture(head.uri.split(separator: "?").first == "/v1/connect" ? [:] : nil)
+                let accept = WebSocketHandshake.isConnectPath(head.uri) && WebSocketHandshake.refusal(head) == nil
+                return channel.eventLoop.makeSucceededFuture(accept ? [:] : nil)
             },
             upgradePipelineHandler: { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(WebSocketFrameChecker())
                     try sync.addHandler(
                         NIOWebSocketFrameAggregator(
                             minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64,
@@ -94,16 +104,29 @@ public final class ClientPlane: Service, Sendable {
                 }
             })
         return channel.eventLoop.makeCompletedFuture {
+            let sync = channel.pipeline.syncOperations
+            let connectionGuard = HTTPConnectionGuard(
+                idleTimeout: limits.idleTimeout, readTimeout: limits.readTimeout, closeAfterErrors: true)
+            let refusals = WebSocketRefusalHandler()
             let heartbeat = HTTPHeartbeatHandler(plane: context, links: links)
-            let bound = NIOLoopBound(heartbeat, eventLoop: channel.eventLoop)
-            try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+            let bound = NIOLoopBound((connectionGuard, refusals, heartbeat), eventLoop: channel.eventLoop)
+            try sync.addHandler(AddressCapHandler(cap: cap))
+            try sync.configureHTTPServerPipeline(
                 withServerUpgrade: (
                     upgraders: [upgrader],
                     completionHandler: { context in
-                        context.pipeline.syncOperations.removeHandler(bound.value, promise: nil)
+                        // After the upgrade the heartbeat timeout governs the connection.
+                        let sync = context.pipeline.syncOperations
+                        sync.removeHandler(bound.value.0, promise: nil)
+                        sync.removeHandler(bound.value.1, promise: nil)
+                        sync.removeHandler(bound.value.2, promise: nil)
                     }
-                ))
-            try channel.pipeline.syncOperations.addHandler(heartbeat)
+                ),
+                withErrorHandling: false, withEncoderConfiguration: .init(),
+                withDecoderLimitConfiguration: HTTPHeaderLimits.decoder)
+            try sync.addHandler(connectionGuard)
+            try sync.addHandler(refusals)
+            try sync.addHandler(heartbeat)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import NIOWebSocket
 import TetherCore
@@ -75,17 +76,47 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
         context.fireChannelInactive()
     }
 
-    /// Fragmentation errors (from the aggregator) close with 1009 (too large) or 4000; others just close.
+    /// RFC 6455 violations (``WebSocketFrameChecker``, NIO's frame decoder) close with 1002 or 1007, a frame or
+    /// message over 64 KiB with 1009; other errors just close.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let violation = error as? WebSocketViolation {
+            fail(code: violation.code, reason: violation.reason)
+            return
+        }
+        switch error as? NIOWebSocketError {
+        case .invalidFrameLength:
+            link?.receive(.failure(.frameSize(FrameLimits.maxPayload + 1)))
+            return
+        case .fragmentedControlFrame:
+            fail(code: .webSocketProtocolError, reason: "fragmented control frame")
+            return
+        case .multiByteControlFrameLength:
+            fail(code: .webSocketProtocolError, reason: "control frame over 125 bytes")
+            return
+        case .none:
+            break
+        }
         switch error as? NIOWebSocketFrameAggregator.Error {
         case .accumulatedFrameSizeIsTooLarge, .tooManyFragments:
             link?.receive(.failure(.frameSize(FrameLimits.maxPayload + 1)))
         case .some:
-            link?.receive(.failure(.invalidJSON))
+            fail(code: .webSocketProtocolError, reason: "bad fragment sequence")
         case .none:
+            guard !closing else { return }  // bytes after a failure, read before the close
             link?.peerClosed(cause: .error)
             context.close(promise: nil)
         }
+    }
+
+    /// Fails the connection for a frame the RFC does not allow: the session (if any) goes to grace with cause
+    /// `error`, and the close frame carries `code`.
+    private func fail(code: CloseCode, reason: String) {
+        guard !closing else { return }
+        plane.logger.debug(
+            "client connection closed for a WebSocket protocol error",
+            metadata: ["closeCode": "\(code.rawValue)", "reason": "\(reason)"])
+        link?.peerClosed(cause: .error)
+        close(code: code, reason: reason)
     }
 
     // MARK: ClientSink

@@ -1,0 +1,89 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// An error answer written below the application (a malformed request, headers too large, a request too slow,
+/// a refused WebSocket handshake): the API's error shape `{"error": {"code", "message", "requestId"}}`, with
+/// `Connection: close`; the connection is closed once it is written.
+struct HTTPRefusal: Sendable {
+    /// The HTTP status.
+    var status: HTTPResponseStatus
+    /// The contract's code.
+    var code: String
+    /// A message for people.
+    var message: String
+    /// Extra response headers (`Sec-WebSocket-Version` on a 426).
+    var headers: [(String, String)] = []
+
+    /// 400 for a request the parser refused; 431 when its headers are too many or too large.
+    static func parser(_ error: HTTPParserError) -> HTTPRefusal {
+        if error == .headerOverflow {
+            return HTTPRefusal(
+                status: .requestHeaderFieldsTooLarge, code: "InvalidParameter.HeadersTooLarge",
+                message:
+                    "request headers over the limit (\(HTTPHeaderLimits.maxCount) fields, \(HTTPHeaderLimits.maxTotalBytes) bytes)"
+            )
+        }
+        return HTTPRefusal(status: .badRequest, code: "InvalidParameter", message: "malformed HTTP request (\(error))")
+    }
+
+    /// 408: the request did not arrive within the read timeout.
+    static func readTimeout(_ timeout: TimeAmount) -> HTTPRefusal {
+        HTTPRefusal(
+            status: .requestTimeout, code: "InvalidParameter.RequestTimeout",
+            message: "the request did not arrive within \(timeout.nanoseconds / 1_000_000) ms")
+    }
+
+    /// The JSON body.
+    func body(requestId: String) -> [UInt8] {
+        struct Body: Encodable {
+            struct Inner: Encodable {
+                var code: String
+                var message: String
+                var requestId: String
+            }
+            var error: Inner
+        }
+        let body = Body(error: .init(code: code, message: message, requestId: requestId))
+        return Array((try? JSONEncoder().encode(body)) ?? Data(#"{"error":{"code":"InternalError"}}"#.utf8))
+    }
+
+    /// Writes the answer from `context` (below any application handler) and closes the channel once it is out.
+    func write(to context: ChannelHandlerContext) {
+        let requestId = TetherRequestContext.makeRequestID()
+        let json = body(requestId: requestId)
+        var head = HTTPResponseHead(version: .http1_1, status: status)
+        head.headers.add(name: "content-type", value: "application/json; charset=utf-8")
+        head.headers.add(name: "content-length", value: String(json.count))
+        head.headers.add(name: "x-request-id", value: requestId)
+        head.headers.add(name: "connection", value: "close")
+        for (name, value) in headers { head.headers.add(name: name, value: value) }
+        context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+        context.write(
+            NIOAny(HTTPServerResponsePart.body(.byteBuffer(context.channel.allocator.buffer(bytes: json)))),
+            promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+}
+
+/// How many request headers the HTTP listeners accept; more is answered 431.
+enum HTTPHeaderLimits {
+    /// Header fields per request.
+    static let maxCount = 100
+    /// One field's name and value.
+    static let maxFieldBytes = 16 * 1024
+    /// Every field together.
+    static let maxTotalBytes = 32 * 1024
+
+    /// The decoder's limits.
+    static var decoder: NIOHTTPDecoderLimitConfiguration {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldCount = maxCount
+        limits.maxHeaderFieldSize = maxFieldBytes
+        limits.maxHeaderListSize = maxTotalBytes
+        return limits
+    }
+}
