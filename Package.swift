@@ -132,7 +132,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TetherStoreTests",
-            dependencies: ["TetherStore", "TetherCore"],
+            dependencies: ["TetherStore", "TetherCore", "TetherProtocol"],
             swiftSettings: strictSettings
         ),
         .testTarget(

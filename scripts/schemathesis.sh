@@ -4,11 +4,12 @@
 # Usage: scripts/schemathesis.sh PATH_TO_TETHER_BINARY
 #
 # Starts `tether serve` on free ports with a throwaway SQLite file and API key, creates a project ("demo", the
-# id the document's examples use), runs Schemathesis against http://127.0.0.1:PORT/openapi.json with the checks
-# not_a_server_error, status_code_conformance, content_type_conformance and response_schema_conformance,
+# id the document's examples use), runs Schemathesis against http://127.0.0.1:PORT/openapi.json with every
+# check (`all`: schema-valid data must be accepted, schema-invalid data refused, undeclared methods answered 405,
+# ...) in every phase (examples, coverage, fuzzing, stateful), with the settings in scripts/schemathesis.toml,
 # bounded (examples per operation, fixed seed, one worker, wall clock), stops the server, prints a one-line
 # summary and exits with Schemathesis' status (124 when the wall-clock bound was hit).
-# Environment: ST_MAX_EXAMPLES (30), ST_SEED (20240601), ST_TIMEOUT (600 s), ST_REPORT_DIR (when set, a JUnit
+# Environment: ST_CHECKS (all), ST_MAX_EXAMPLES (30), ST_SEED (20240601), ST_TIMEOUT (600 s), ST_REPORT_DIR (when set, a JUnit
 # report is written there), ST_KEEP=1 (keep the temp dir with the server log and Schemathesis' output).
 set -euo pipefail
 
@@ -95,9 +96,16 @@ curl -fsS -X POST "$base/v1/projects/demo/sessions" -H "$auth" -H 'Content-Type:
     -d '{"userId":"u-1","parameters":{"level":3}}' >/dev/null
 
 # --- Schemathesis, with the flags of the installed major version.
-checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+checks=${ST_CHECKS:-all}
+config=$(cd "$(dirname "$0")" && pwd)/schemathesis.toml
 has() { grep -q -- "$1" <<<"$help"; }
-args=(run "$base/openapi.json" -H "$auth" --checks "$checks")
+if [ "$st_major" -ge 4 ]; then
+    # Every check, as scripts/schemathesis.toml says; --checks on the command line would override the file.
+    args=(--config-file "$config" run "$base/openapi.json" -H "$auth")
+    [ "$checks" = all ] || args+=(--checks "$checks")
+else
+    args=(run "$base/openapi.json" -H "$auth" --checks "$checks")
+fi
 if [ "$st_major" -ge 4 ]; then
     args+=(--max-examples "$max_examples" --seed "$seed" --workers 1 --no-color)
     # A fixed seed and no example database: the same server gives the same run (--generation-deterministic

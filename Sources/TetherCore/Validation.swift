@@ -9,10 +9,12 @@ public enum Validation {
         }
     }
 
-    /// Checks a user id: 1–128 bytes of printable characters (no control characters).
+    /// Checks a user id: 1–128 characters (Unicode code points, as JSON Schema's `maxLength` counts),
+    /// none a control character.
     public static func userID(_ id: String, field: String = "userId") throws(BrokerError) {
-        guard Limits.userIDLength.contains(id.utf8.count), id.unicodeScalars.allSatisfy({ !isControl($0) }) else {
-            throw .invalidParameter(field: field, message: "must be 1 to 128 bytes without control characters")
+        guard Limits.userIDLength.contains(id.unicodeScalars.count), id.unicodeScalars.allSatisfy({ !isControl($0) })
+        else {
+            throw .invalidParameter(field: field, message: "must be 1 to 128 characters without control characters")
         }
     }
 
@@ -32,30 +34,32 @@ public enum Validation {
         try range(p.maxSuspendMs, Limits.maxSuspendMs, "maxSuspendMs")
         if let hook = p.webhook {
             let url = hook.url
-            guard Limits.webhookURLLength.contains(url.utf8.count),
-                url.hasPrefix("http://") || url.hasPrefix("https://"),
-                url.unicodeScalars.allSatisfy({ !isControl($0) && $0 != " " })
-            else {
-                throw .invalidParameter(field: "webhook.url", message: "must be an http:// or https:// URL")
+            guard Limits.webhookURLLength.contains(url.utf8.count), WebhookURL.isValid(url) else {
+                throw .invalidParameter(
+                    field: "webhook.url",
+                    message:
+                        "must be an absolute http:// or https:// URL with a DNS name or IPv4 host (8 to 2048 bytes)")
             }
-            guard Limits.webhookSecretLength.contains(hook.secret.utf8.count) else {
-                throw .invalidParameter(field: "webhook.secret", message: "must be 1 to 256 bytes")
+            guard Limits.webhookSecretLength.contains(hook.secret.unicodeScalars.count) else {
+                throw .invalidParameter(field: "webhook.secret", message: "must be 1 to 256 characters")
             }
         }
     }
 
     /// Checks a project name.
     public static func name(_ name: String) throws(BrokerError) {
-        guard Limits.nameLength.contains(name.utf8.count), name.unicodeScalars.allSatisfy({ !isControl($0) }) else {
-            throw .invalidParameter(field: "name", message: "must be at most 256 bytes without control characters")
+        guard Limits.nameLength.contains(name.unicodeScalars.count), name.unicodeScalars.allSatisfy({ !isControl($0) })
+        else {
+            throw .invalidParameter(field: "name", message: "must be at most 256 characters without control characters")
         }
     }
 
     /// Checks a free-form field's length.
     public static func metadata(_ value: String?, field: String) throws(BrokerError) {
         guard let value else { return }
-        guard Limits.metadataLength.contains(value.utf8.count) else {
-            throw .invalidParameter(field: field, message: "must be at most \(Limits.metadataLength.upperBound) bytes")
+        guard Limits.metadataLength.contains(value.unicodeScalars.count) else {
+            throw .invalidParameter(
+                field: field, message: "must be at most \(Limits.metadataLength.upperBound) characters")
         }
     }
 

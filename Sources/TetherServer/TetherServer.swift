@@ -4,6 +4,7 @@ import Logging
 import NIOPosix
 import ServiceLifecycle
 import TetherCore
+import TetherProtocol
 import TetherStore
 import UnixSignals
 
@@ -100,7 +101,7 @@ public struct TetherServer: Sendable {
     static func apiKeyHashes(store: any Store, given: String?, logger: Logger) async throws -> [String] {
         var hashes: [String] = []
         if let stored = try await store.setting("apiKeyHashes"),
-            let decoded = try? JSONDecoder().decode([String].self, from: Data(stored.utf8))
+            let decoded = try? StrictJSONDecoder().decode([String].self, from: stored.utf8)
         {
             hashes = decoded
         }

@@ -1,9 +1,9 @@
 import Foundation
 import TetherCore
 
-// Session records read back without `JSONDecoder` (a restart reads every live one). Anything the fast
-// reader does not expect (a missing member, a fraction, an unknown enum value) falls back to `JSONDecoder`,
-// which decides; RecordCodingTests compares both.
+// Session records read back without a `Decoder` (a restart reads every live one). Anything the fast
+// reader does not expect (a missing or repeated member, a fraction, an unknown enum value) falls back to
+// `StrictJSONDecoder`, which decides; RecordCodingTests compares both.
 
 extension RecordCoding {
     /// A session record from its JSON text.
@@ -21,7 +21,7 @@ extension RecordCoding {
 }
 
 extension Session {
-    /// Reads a session object; `nil` when anything is off (the caller falls back to `JSONDecoder`).
+    /// Reads a session object; `nil` when anything is off (the caller falls back to `StrictJSONDecoder`).
     static func read(_ r: inout JSONReader) -> Session? {
         var id: String?
         var projectId: String?

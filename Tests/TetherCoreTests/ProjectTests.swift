@@ -78,6 +78,22 @@ import TetherCore
         #expect(try h.apply("u2").reused)  // the project still answers
     }
 
+    /// Lengths count characters (Unicode code points), as the OpenAPI document's `maxLength` does, so a value
+    /// the document allows is never refused for its bytes.
+    @Test func lengthsCountCharactersNotBytes() throws {
+        var h = Harness()
+        try h.project(capacity: 3)
+        let wide = String(repeating: "é", count: 128)  // 256 bytes
+        #expect(throws: Never.self) { _ = try h.apply(wide) }
+        #expect(throws: BrokerError.self) { _ = try h.apply(wide + "é") }
+        let name = String(repeating: "名", count: 256)  // 768 bytes
+        #expect(throws: Never.self) { try h.run(.createProject(id: "q", name: name, policy: Policy())) }
+        #expect(throws: BrokerError.self) { try h.run(.createProject(id: "r", name: name + "名", policy: Policy())) }
+        #expect(throws: Never.self) {
+            _ = try h.run(.apply("p", userId: "ip", userIp: String(repeating: "€", count: 16_384)))
+        }
+    }
+
     @Test func badNamesAndUserIdsAreRefused() throws {
         var h = Harness()
         #expect(throws: BrokerError.self) { try h.run(.createProject(id: "p", name: "a\u{7}b", policy: Policy())) }
@@ -85,12 +101,14 @@ import TetherCore
         for bad in ["", String(repeating: "u", count: 129), "tab\tuser"] {
             #expect(
                 throws: BrokerError.invalidParameter(
-                    field: "userId", message: "must be 1 to 128 bytes without control characters")
+                    field: "userId", message: "must be 1 to 128 characters without control characters")
             ) {
                 _ = try h.apply(bad)
             }
         }
-        #expect(throws: BrokerError.invalidParameter(field: "parameters", message: "must be at most 16384 bytes")) {
+        #expect(
+            throws: BrokerError.invalidParameter(field: "parameters", message: "must be at most 16384 characters")
+        ) {
             _ = try h.apply("u")
             try h.run(
                 .createSession(

@@ -88,6 +88,24 @@ import TetherServer
         }
     }
 
+    @Test func aMethodAPathDoesNotServeIs405WithAllow() async throws {
+        try await TestServer().run { api in
+            let cases: [(HTTPRequest.Method, String, String)] = [
+                (.trace, "/healthz", "GET"), (.post, "/metrics", "GET"), (.put, "/v1/projects", "GET, POST"),
+                (.post, "/v1/projects/p", "DELETE, GET, PATCH"), (.trace, "/v1/events", "GET"),
+            ]
+            for (method, path, allow) in cases {
+                let r = try await api.call(method, path)
+                #expect(
+                    r.status == .methodNotAllowed && r.code == "UnsupportedOperation", "\(method) \(path): \(r.text)")
+                #expect(r.headers[.allow] == allow, "\(method) \(path): \(r.headers)")
+                #expect(r["error"]["requestId"].string?.isEmpty == false)
+            }
+            // Paths that do not exist stay 404.
+            #expect(try await api.call(.trace, "/nowhere").status == .notFound)
+        }
+    }
+
     @Test func applyCreateCountDestroy() async throws {
         try await TestServer().run { api in
             _ = try await api.post("/v1/projects", #"{"id":"p","capacity":1}"#)

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 import TetherCore
+import TetherProtocol
 
 @testable import TetherStore
 
 /// The hand-written record codec (`JSONWriter`, `JSONReader`) against Foundation's: what one writes the other
-/// reads back equal, and anything the fast reader does not expect falls back to `JSONDecoder`.
+/// reads back equal, and anything the fast reader does not expect falls back to `StrictJSONDecoder`.
 @Suite struct RecordCodingTests {
     /// Strings that need escaping or are not ASCII.
     static let awkward = [
@@ -120,7 +121,7 @@ import TetherCore
                 == Array(sessions.prefix(3)))
     }
 
-    @Test func unusualSessionTextFallsBackToFoundation() throws {
+    @Test func unusualSessionTextFallsBackToTheStrictDecoder() throws {
         var r = Random(state: 3)
         var s = Self.session(&r)
         s.endedAt = nil
@@ -134,14 +135,21 @@ import TetherCore
             return Session.read(&reader)
         }
         #expect(read == s)
-        // A member missing: Foundation's error.
+        // A member missing: the strict decoder's error, naming it.
         let missing = text.replacingOccurrences(of: "\"everConnected\"", with: "\"everConnectedX\"")
-        #expect(throws: DecodingError.self) { try RecordCoding.decodeSession(from: missing) }
-        // An unknown state: Foundation's error.
+        #expect(throws: StrictJSONError(.missing, path: "everConnected", "is required")) {
+            try RecordCoding.decodeSession(from: missing)
+        }
+        // An unknown state: the strict decoder's error.
         let badState = text.replacingOccurrences(of: "\"state\":\"\(s.state.rawValue)\"", with: "\"state\":\"nope\"")
-        #expect(throws: DecodingError.self) { try RecordCoding.decodeSession(from: badState) }
-        // Trailing garbage: not JSON.
-        #expect(throws: (any Error).self) { try RecordCoding.decodeSession(from: text + "x") }
+        #expect(throws: StrictJSONError.self) { try RecordCoding.decodeSession(from: badState) }
+        // Not RFC 8259 JSON: trailing garbage, a trailing comma, a repeated member (issue 12, item 1).
+        #expect(throws: StrictJSONError.self) { try RecordCoding.decodeSession(from: text + "x") }
+        #expect(throws: StrictJSONError.self) { try RecordCoding.decodeSession(from: String(text.dropLast()) + ",}") }
+        let repeated = text.replacingOccurrences(of: "{\"id\"", with: "{\"epoch\":1,\"id\"")
+        #expect(throws: StrictJSONError(.syntax, path: "epoch", "appears twice in the same object")) {
+            try RecordCoding.decodeSession(from: repeated)
+        }
     }
 
     @Test func writerEscapesAndNumbers() throws {

@@ -16,6 +16,8 @@ public struct APIError: Error, Sendable {
     public var message: String
     /// For `ResourceNotFound.NoIdle`: when to try again.
     public var retryAfterMs: Millis?
+    /// For 405: the methods the path serves (the `Allow` header).
+    var allow: String?
 
     /// Creates an error.
     public init(_ status: HTTPResponse.Status, code: String, message: String, retryAfterMs: Millis? = nil) {
@@ -74,6 +76,7 @@ public struct APIError: Error, Sendable {
             headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1000))
         }
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let allow { headers[.allow] = allow }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -53,6 +53,7 @@ struct BackendAPI: Sendable {
         addSessionRoutes(to: v1)
         addEventRoutes(to: v1)
         addWebhookRoutes(to: v1)
+        router.answerUnservedMethods()
         return router
     }
 

@@ -56,7 +56,7 @@ struct CreateProjectBody: Decodable, Sendable {
     var reservationTtlMs: Millis?
     var connectTimeoutMs: Millis?
     var maxSuspendMs: Millis?
-    var webhook: WebhookBody?
+    var webhook: Webhook?
 
     var policy: Policy {
         let d = Policy()
@@ -69,7 +69,7 @@ struct CreateProjectBody: Decodable, Sendable {
             reservationTtlMs: reservationTtlMs ?? d.reservationTtlMs,
             connectTimeoutMs: connectTimeoutMs ?? d.connectTimeoutMs,
             maxSuspendMs: maxSuspendMs ?? d.maxSuspendMs,
-            webhook: webhook?.webhook)
+            webhook: webhook)
     }
 }
 
@@ -87,7 +87,7 @@ struct UpdateProjectBody: Decodable, Sendable {
         var webhook: ProjectPatch.WebhookChange?
         if c.contains(.webhook) {
             webhook =
-                try c.decodeNil(forKey: .webhook) ? .remove : .set(c.decode(WebhookBody.self, forKey: .webhook).webhook)
+                try c.decodeNil(forKey: .webhook) ? .remove : .set(c.decode(Webhook.self, forKey: .webhook))
         }
         patch = ProjectPatch(
             name: try c.decodeIfPresent(String.self, forKey: .name),
