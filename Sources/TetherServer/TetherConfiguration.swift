@@ -50,7 +50,7 @@ public struct TetherConfiguration: Sendable {
     /// ... and one whose request (head and body) has not fully arrived this long after its first byte.
     public var httpReadTimeoutMs: Int64 = 15_000
     /// Open connections one source address may hold on each listener (backend, client, TCP); 0 for no cap.
-    public var maxConnectionsPerAddress = 1_024
+    public var maxConnectionsPerAddress = 4_096
 
     /// Creates the default configuration.
     public init() {}

@@ -63,7 +63,7 @@ struct Serve: AsyncParsableCommand {
     @Option(
         name: .customLong("max-connections-per-address"),
         help:
-            "Open connections one source address may hold on each listener, 0 = no cap, default 1024 (env TETHER_MAX_CONNECTIONS_PER_ADDRESS)."
+            "Open connections one source address may hold on each listener, 0 = no cap, default 4096 (env TETHER_MAX_CONNECTIONS_PER_ADDRESS)."
     )
     var maxConnectionsPerAddress: Int?
 

@@ -55,8 +55,8 @@ enum WebSocketHandshake {
 }
 
 /// Answers a request for `/v1/connect` that was not upgraded (a refused or malformed handshake, a plain GET):
-/// 400, 405, or 426 with `Sec-WebSocket-Version: 13`, in the API's error shape, then closes. Other requests
-/// pass. Swallows the upgrader's own errors for such requests (the answer says what was wrong).
+/// 400, 405, or 426 with `Sec-WebSocket-Version: 13`, in the API's error shape (the ``HTTPConnectionGuard``
+/// in front of it closes the connection after it). Other requests pass. Swallows the upgrader's own errors for such requests (the answer says what was wrong).
 final class WebSocketRefusalHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart

@@ -93,11 +93,9 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             clock.responseEnd(now: .now())
             arm()
             if closeAfterResponse {
-                closing = true
-                let channel = context.channel
                 let written = context.write(data)
-                written.whenComplete { _ in channel.close(promise: nil) }
                 if let promise { written.cascade(to: promise) }
+                close(after: written, context: context)
                 return
             }
         }
@@ -140,13 +138,28 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Answers with `refusal` (unless a response is under way) and closes.
     private func refuse(_ refusal: HTTPRefusal, context: ChannelHandlerContext) {
         guard !closing else { return }
+        if clock.responding {
+            closing = true
+            context.close(promise: nil)
+        } else {
+            close(after: refusal.write(to: context), context: context)
+        }
+    }
+
+    /// Once `written` is out, shuts the output and closes for good when the client closes, or after a second:
+    /// closing at once with the client's bytes unread would make the kernel answer them with a reset, which
+    /// can destroy the answer before the client reads it. Inbound parts are dropped meanwhile.
+    private func close(after written: EventLoopFuture<Void>, context: ChannelHandlerContext) {
         closing = true
         timer?.cancel()
         timer = nil
-        if clock.responding {
-            context.close(promise: nil)
-        } else {
-            refusal.write(to: context)
+        let channel = context.channel
+        written.whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+            channel.eventLoop.scheduleTask(in: Self.linger) { channel.close(promise: nil) }
         }
     }
+
+    /// How long a closing connection waits for its client to close first.
+    static let linger = TimeAmount.seconds(1)
 }

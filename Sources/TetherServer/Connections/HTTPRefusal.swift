@@ -4,7 +4,7 @@ import NIOHTTP1
 
 /// An error answer written below the application (a malformed request, headers too large, a request too slow,
 /// a refused WebSocket handshake): the API's error shape `{"error": {"code", "message", "requestId"}}`, with
-/// `Connection: close`; the connection is closed once it is written.
+/// `Connection: close`; the connection is closed once it is written (by ``HTTPConnectionGuard``).
 struct HTTPRefusal: Sendable {
     /// The HTTP status.
     var status: HTTPResponseStatus
@@ -48,8 +48,10 @@ struct HTTPRefusal: Sendable {
         return Array((try? JSONEncoder().encode(body)) ?? Data(#"{"error":{"code":"InternalError"}}"#.utf8))
     }
 
-    /// Writes the answer from `context` (below any application handler) and closes the channel once it is out.
-    func write(to context: ChannelHandlerContext) {
+    /// Writes the answer from `context`; the future completes when it is out. The caller closes (an
+    /// ``HTTPConnectionGuard`` closes after any error response that passes it).
+    @discardableResult
+    func write(to context: ChannelHandlerContext) -> EventLoopFuture<Void> {
         let requestId = TetherRequestContext.makeRequestID()
         let json = body(requestId: requestId)
         var head = HTTPResponseHead(version: .http1_1, status: status)
@@ -62,10 +64,7 @@ struct HTTPRefusal: Sendable {
         context.write(
             NIOAny(HTTPServerResponsePart.body(.byteBuffer(context.channel.allocator.buffer(bytes: json)))),
             promise: nil)
-        let channel = context.channel
-        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in
-            channel.close(promise: nil)
-        }
+        return context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)))
     }
 }
 
