@@ -1,0 +1,97 @@
+import TetherCore
+import TetherProtocol
+
+/// What a ``ConnectionMachine`` asks its executor to do, in order. Rules are decided by the machine; the
+/// executor only carries them out.
+enum ConnectionAction: Sendable, Hashable {
+    /// A frame passed the rate limit: count it (session stats, metrics).
+    case countInbound
+    /// The client's `ping` carried `seq`, after `previous`: the executor's loss counter reads the gap.
+    case clientSeq(UInt64, previous: UInt64?)
+    /// A server ping was answered after `rttMs`.
+    case rtt(Double)
+    /// Check a `hello`'s credential: verify a client token's signature, or hash a resume token, and answer
+    /// with ``ConnectionMachine/authenticated(_:at:)``.
+    case authenticate(ClientMessage.Credential)
+    /// Let kicks for this connection reach it (before its hello is submitted).
+    case register
+    /// Run a broker command. It is a gate: when the broker refuses it, the executor drops the actions after it
+    /// and carries out ``ConnectionMachine/refused(_:at:)`` instead; a hello's success is answered with
+    /// ``ConnectionMachine/helloAccepted(_:policy:at:)``.
+    case submit(Command)
+    /// Send one message.
+    case send(ServerMessage)
+    /// Send a server ping carrying `seq` (a WebSocket ping frame, or a TCP `ping` message).
+    case ping(seq: UInt64)
+    /// Close the connection with a code and a reason (a WebSocket close frame; TCP just closes).
+    case close(CloseCode, reason: String)
+    /// Tell the broker the attached session lost its connection.
+    case lost(SessionID, DisconnectCause)
+    /// Start or stop this connection's server pings (its loop's ping sweeper).
+    case startPinging
+    case stopPinging
+    /// Call ``ConnectionMachine/drainExpired(at:)`` after this many milliseconds.
+    case scheduleDrain(Millis)
+    /// The hello deadline no longer matters.
+    case cancelHelloTimer
+    /// Kicks no longer reach this connection.
+    case unregister
+    /// Write a debug line: the connection was refused or failed, and why.
+    case logRefusal(session: SessionID?, reason: String, closeCode: CloseCode)
+}
+
+/// A few actions in order, kept inline: a heartbeat yields four at most, and allocates nothing.
+struct ConnectionActions: Sequence, Sendable, Hashable {
+    private var a0: ConnectionAction?
+    private var a1: ConnectionAction?
+    private var a2: ConnectionAction?
+    private var a3: ConnectionAction?
+    private var more: [ConnectionAction] = []
+
+    init() {}
+
+    init(_ actions: ConnectionAction...) {
+        for action in actions { append(action) }
+    }
+
+    mutating func append(_ action: ConnectionAction) {
+        if a0 == nil {
+            a0 = action
+        } else if a1 == nil {
+            a1 = action
+        } else if a2 == nil {
+            a2 = action
+        } else if a3 == nil {
+            a3 = action
+        } else {
+            more.append(action)
+        }
+    }
+
+    mutating func append(contentsOf other: ConnectionActions) {
+        for action in other { append(action) }
+    }
+
+    var isEmpty: Bool { a0 == nil }
+
+    func makeIterator() -> Iterator { Iterator(actions: self) }
+
+    /// Walks the actions in order.
+    struct Iterator: IteratorProtocol {
+        let actions: ConnectionActions
+        var index = 0
+
+        mutating func next() -> ConnectionAction? {
+            defer { index += 1 }
+            switch index {
+            case 0: return actions.a0
+            case 1: return actions.a1
+            case 2: return actions.a2
+            case 3: return actions.a3
+            default:
+                let i = index - 4
+                return i < actions.more.count ? actions.more[i] : nil
+            }
+        }
+    }
+}

@@ -1,0 +1,342 @@
+import TetherCore
+import TetherProtocol
+
+/// The client protocol of one WebSocket or TCP connection as a pure value: hello within its deadline,
+/// welcome once the hello is durable, heartbeats (any inbound frame), server pings to quiet clients,
+/// suspend, bye, kicks, what each refusal means as a kick and a close code, and the per-connection rate
+/// limit. Every input comes with the time and returns ``ConnectionActions`` for an executor
+/// (``ClientLink``) to carry out, as `SWIM.Instance` returns directives to `SWIMNIOShell`: it reads no clock,
+/// holds no lock, does no I/O, and is tested without a socket.
+struct ConnectionMachine: Sendable {
+    /// Where the connection is in the protocol.
+    enum Phase: Sendable, Hashable {
+        /// Opened; a `hello` must come before ``ConnectionMachine/helloDeadline``.
+        case awaitingHello
+        /// The hello is being checked and submitted; frames that race it are ignored.
+        case helloPending
+        /// The broker accepted the hello: the connection carries `session`.
+        case attached(SessionID)
+        /// The broker no longer knows this connection; its kick (with the real reason) is on the way.
+        case draining(fallback: KickReason)
+        /// Done with: nothing more is read or sent.
+        case closed
+    }
+
+    /// The limits of one connection.
+    struct Settings: Sendable, Hashable {
+        /// A connection must say hello within this.
+        var helloTimeoutMs: Millis = 10_000
+        /// Average inbound messages per second allowed.
+        var messagesPerSecond: Double = 50
+        /// Burst of inbound messages allowed.
+        var messageBurst: Double = 100
+        /// How long a connection whose command the broker refused waits for the broker's kick before it closes
+        /// with its fallback reason.
+        var drainMs: Millis = 1_000
+    }
+
+    /// What checking a `hello`'s credential gave (``ConnectionAction/authenticate(_:)``).
+    enum Authentication: Sendable, Hashable {
+        /// A genuine, unexpired client token for (`session`, `epoch`).
+        case token(session: SessionID, epoch: UInt64)
+        /// A resume token, by its hash.
+        case resume(tokenHash: String)
+        /// A client token that does not verify (forged, tampered, expired, empty).
+        case invalid
+    }
+
+    let connection: ConnectionID
+    let transport: Transport
+    let settings: Settings
+    private(set) var phase = Phase.awaitingHello
+    /// When the hello deadline passes.
+    let helloDeadline: Millis
+    /// The last inbound frame (the heartbeat the server pings by).
+    private(set) var lastInbound: Millis
+    private var limiter: RateLimiter
+    private var lastSeq: UInt64?
+    /// The resume token the pending hello's welcome will carry.
+    private var nextResumeToken: String?
+    private var pendingWelcome: ServerMessage.Welcome?
+    private(set) var welcomed = false
+    private var intervalMs: Millis = 5_000
+    private var lastPingAt: Millis = 0
+    private var pingSeq: UInt64 = 0
+    private var pingsInFlight: [UInt64: Millis] = [:]
+
+    init(connection: ConnectionID, transport: Transport, settings: Settings = Settings(), now: Millis) {
+        self.connection = connection
+        self.transport = transport
+        self.settings = settings
+        self.helloDeadline = now + settings.helloTimeoutMs
+        self.lastInbound = now
+        self.limiter = RateLimiter(rate: settings.messagesPerSecond, burst: settings.messageBurst)
+    }
+
+    /// The session the connection carries, while attached.
+    var attachedSession: SessionID? {
+        if case .attached(let id) = phase { return id }
+        return nil
+    }
+
+    var isClosed: Bool { phase == .closed }
+
+    /// How often the ping sweeper should look at this connection.
+    var sweepEveryMs: Millis { max(intervalMs / 8, 25) }
+
+    // MARK: - Inbound
+
+    /// A frame arrived: a decoded message, or why it could not be decoded.
+    mutating func received(_ result: Result<ClientMessage, ProtocolError>, at now: Millis) -> ConnectionActions {
+        var actions = ConnectionActions()
+        guard inbound(at: now, &actions) else { return actions }
+        let message: ClientMessage
+        switch result {
+        case .success(let m): message = m
+        case .failure(let error):
+            actions.append(contentsOf: fail(error.closeCode, error.reason))
+            return actions
+        }
+        switch phase {
+        case .awaitingHello:
+            guard case .hello(let credential) = message else {
+                actions.append(contentsOf: fail(ProtocolError.helloFirst.closeCode, ProtocolError.helloFirst.reason))
+                return actions
+            }
+            phase = .helloPending
+            actions.append(.cancelHelloTimer)
+            actions.append(.authenticate(credential))
+        case .helloPending, .draining, .closed:
+            break  // frames racing the welcome (the hello itself counts) or the kick
+        case .attached(let session):
+            actions.append(contentsOf: attached(session, message, at: now))
+        }
+        return actions
+    }
+
+    /// A transport-level frame (a WebSocket ping or pong) that counts as a heartbeat.
+    mutating func controlFrame(at now: Millis) -> ConnectionActions {
+        var actions = ConnectionActions()
+        guard inbound(at: now, &actions), case .attached(let session) = phase else { return actions }
+        actions.append(.submit(.keepalive(session, connection: connection)))
+        return actions
+    }
+
+    /// The answer to a server ping.
+    mutating func pingAnswered(seq: UInt64, at now: Millis) -> ConnectionActions {
+        guard let sent = pingsInFlight.removeValue(forKey: seq) else { return ConnectionActions() }
+        return ConnectionActions(.rtt(Double(now - sent)))
+    }
+
+    /// Counts an inbound frame against the rate limit; `false` when the frame is not to be read.
+    private mutating func inbound(at now: Millis, _ actions: inout ConnectionActions) -> Bool {
+        guard phase != .closed else { return false }
+        lastInbound = now
+        guard limiter.allow(at: now) else {
+            actions.append(contentsOf: fail(ProtocolError.rateLimited.closeCode, ProtocolError.rateLimited.reason))
+            return false
+        }
+        actions.append(.countInbound)
+        return true
+    }
+
+    private mutating func attached(_ session: SessionID, _ message: ClientMessage, at now: Millis)
+        -> ConnectionActions
+    {
+        switch message {
+        case .hello:
+            return fail(.protocolError, "hello was already accepted")
+        case .ping(let seq, let t):
+            var actions = ConnectionActions(
+                .clientSeq(seq, previous: lastSeq), .submit(.heartbeat(session, connection: connection)))
+            lastSeq = seq
+            if welcomed { actions.append(.send(.pong(seq: seq, t: t, st: now))) }
+            return actions
+        case .pong(let seq, _):
+            var actions = pingAnswered(seq: seq, at: now)
+            actions.append(.submit(.keepalive(session, connection: connection)))
+            return actions
+        case .suspend(let expectedMs, let reason):
+            guard let reason = SuspendReason(rawValue: reason) else {
+                return fail(.protocolError, "unknown suspend reason")
+            }
+            return ConnectionActions(
+                .submit(.suspend(session, connection: connection, expectedMs: expectedMs, reason: reason)))
+        case .bye:
+            // Closed here at once, so that frames racing the broker's kick cannot change its reason.
+            var actions = ConnectionActions(.submit(.bye(session, connection: connection)))
+            actions.append(contentsOf: finish())
+            actions.append(.send(.kick(reason: KickReason.left.rawValue, retryAfterMs: nil)))
+            actions.append(.close(.normal, reason: KickReason.left.rawValue))
+            return actions
+        }
+    }
+
+    // MARK: - Hello
+
+    /// What checking the hello's credential gave, with the resume token its welcome will carry (and that
+    /// token's hash).
+    mutating func authenticated(
+        _ authentication: Authentication, newResumeToken: String, newResumeTokenHash: String, at now: Millis
+    ) -> ConnectionActions {
+        guard phase == .helloPending else { return ConnectionActions() }
+        let command: Command
+        switch authentication {
+        case .invalid:
+            return refuse(.badToken)
+        case .token(let session, let epoch):
+            command = .hello(
+                session, epoch: epoch, connection: connection, transport: transport,
+                resumeTokenHash: newResumeTokenHash)
+        case .resume(let tokenHash):
+            command = .resume(
+                resumeTokenHash: tokenHash, connection: connection, transport: transport,
+                newResumeTokenHash: newResumeTokenHash)
+        }
+        nextResumeToken = newResumeToken
+        return ConnectionActions(.register, .submit(command))
+    }
+
+    /// The broker accepted the hello: the connection carries `session` under `policy`. The welcome waits
+    /// until the transition is durable (``durable(_:at:)``), since it acknowledges the connection.
+    mutating func helloAccepted(_ session: Session, policy: Policy, at now: Millis) -> ConnectionActions {
+        guard phase == .helloPending else { return ConnectionActions() }
+        phase = .attached(session.id)
+        lastSeq = nil
+        intervalMs = policy.heartbeat.intervalMs
+        pendingWelcome = ServerMessage.Welcome(
+            sessionId: session.id, epoch: session.epoch, concurrencyId: session.concurrencyId,
+            heartbeat: .init(intervalMs: policy.heartbeat.intervalMs, timeoutMs: policy.heartbeat.timeoutMs),
+            serverTime: now, resumeToken: nextResumeToken ?? "", reconnectGraceMs: policy.reconnectGraceMs)
+        nextResumeToken = nil
+        return ConnectionActions()
+    }
+
+    /// The hello's transition was committed (`ok`) or the store failed.
+    mutating func durable(_ ok: Bool, at now: Millis) -> ConnectionActions {
+        guard case .attached = phase, let welcome = pendingWelcome else { return ConnectionActions() }
+        pendingWelcome = nil
+        guard ok else { return fail(CloseCode(rawValue: 1011), "store unavailable") }
+        welcomed = true
+        return ConnectionActions(.send(.welcome(welcome)), .startPinging)
+    }
+
+    /// The broker refused a submitted command.
+    mutating func refused(_ error: BrokerError, at now: Millis) -> ConnectionActions {
+        switch phase {
+        case .helloPending:
+            // A genuine token whose session is gone: it ended. Anything else: the credential is no good.
+            if case .sessionNotFound = error { return refuse(.expired) }
+            return refuse(.badToken)
+        case .attached:
+            switch error {
+            case .invalidParameter(let field, let message):
+                return fail(.protocolError, "\(field): \(message)")
+            case .fenced:
+                return drain(fallback: .replaced)
+            default:
+                return drain(fallback: .expired)
+            }
+        case .awaitingHello, .draining, .closed:
+            return ConnectionActions()
+        }
+    }
+
+    /// A command raced the broker's kick (destroy, replacement, expiry): the kick carries the real reason and
+    /// comes within microseconds; if it does not come within ``Settings/drainMs``, close with `fallback`.
+    private mutating func drain(fallback: KickReason) -> ConnectionActions {
+        phase = .draining(fallback: fallback)
+        return ConnectionActions(.stopPinging, .scheduleDrain(settings.drainMs))
+    }
+
+    /// The drain wait is over.
+    mutating func drainExpired(at now: Millis) -> ConnectionActions {
+        guard case .draining(let fallback) = phase else { return ConnectionActions() }
+        return refuse(fallback)
+    }
+
+    /// The hello deadline passed.
+    mutating func helloExpired(at now: Millis) -> ConnectionActions {
+        guard phase == .awaitingHello else { return ConnectionActions() }
+        return fail(.noHello, "no hello within \(settings.helloTimeoutMs) ms")
+    }
+
+    // MARK: - Server pings
+
+    /// Pings a client that has been quiet for half an interval, so a client that only answers pings is heard
+    /// from every half interval (the timeout is at least two intervals). While a ping is unanswered, the next
+    /// goes out an interval later, not sooner: a client that died gets a few pings before its timeout instead
+    /// of one every sweep, and a lost ping is still retried before the timeout.
+    mutating func sweep(at now: Millis) -> ConnectionActions {
+        guard case .attached = phase, now - lastInbound >= max(intervalMs / 2, 50),
+            lastPingAt <= lastInbound || now - lastPingAt >= intervalMs
+        else { return ConnectionActions() }
+        lastPingAt = now
+        pingSeq += 1
+        if pingsInFlight.count > 16 { pingsInFlight.removeAll() }
+        pingsInFlight[pingSeq] = now
+        return ConnectionActions(.ping(seq: pingSeq))
+    }
+
+    // MARK: - Closing
+
+    /// The broker's kick: tell the client why, then close (the broker already detached the session).
+    mutating func kicked(_ kick: Kick) -> ConnectionActions {
+        guard phase != .closed else { return ConnectionActions() }
+        var actions = finish()
+        actions.append(.send(.kick(reason: kick.reason.rawValue, retryAfterMs: kick.retryAfterMs)))
+        actions.append(.close(CloseCode.forKick(kick.reason.rawValue), reason: kick.reason.rawValue))
+        return actions
+    }
+
+    /// The peer went away (read of 0, FIN, RST, a failed write): the session goes to grace at once.
+    mutating func peerClosed(cause: DisconnectCause) -> ConnectionActions {
+        let session = attachedSession
+        var actions = finish()
+        if let session { actions.append(.lost(session, cause)) }
+        return actions
+    }
+
+    /// A kick decided here (bad token, a stale connection): the session, if any, goes to grace with cause
+    /// `error`.
+    private mutating func refuse(_ reason: KickReason) -> ConnectionActions {
+        let session = attachedSession
+        let code = CloseCode.forKick(reason.rawValue)
+        var actions = ConnectionActions(.logRefusal(session: session, reason: reason.rawValue, closeCode: code))
+        actions.append(contentsOf: finish())
+        if let session { actions.append(.lost(session, .error)) }
+        actions.append(.send(.kick(reason: reason.rawValue, retryAfterMs: nil)))
+        actions.append(.close(code, reason: reason.rawValue))
+        return actions
+    }
+
+    /// A protocol violation: close with its code; the session (if any) goes to grace with cause `error`. A TCP
+    /// client, which has no close frame, is told the code's name in a `kick` first.
+    private mutating func fail(_ code: CloseCode, _ reason: String) -> ConnectionActions {
+        let session = attachedSession
+        var actions = ConnectionActions(.logRefusal(session: session, reason: reason, closeCode: code))
+        actions.append(contentsOf: finish())
+        if let session { actions.append(.lost(session, .error)) }
+        if transport == .tcp { actions.append(.send(.kick(reason: code.name, retryAfterMs: nil))) }
+        actions.append(.close(code, reason: reason))
+        return actions
+    }
+
+    private mutating func finish() -> ConnectionActions {
+        phase = .closed
+        pendingWelcome = nil
+        return ConnectionActions(.cancelHelloTimer, .stopPinging, .unregister)
+    }
+}
+
+extension CloseCode {
+    /// The name used as a TCP kick reason for closes that are not broker kicks.
+    var name: String {
+        switch self {
+        case .messageTooBig: "tooLarge"
+        case .noHello: "noHello"
+        case .rateLimited: "rateLimited"
+        default: "protocolError"
+        }
+    }
+}

@@ -1,0 +1,237 @@
+import Testing
+import TetherCore
+import TetherProtocol
+
+@testable import TetherServer
+
+/// The connection protocol as a pure machine: every rule of a WebSocket or TCP connection, tested with the
+/// time as a number and no socket (issue 13, item 1).
+@Suite struct ConnectionMachineTests {
+    static let t0: Millis = 1_000_000
+    static let session = Session(
+        id: "s-1", projectId: "p", userId: "u", concurrencyId: "cc-p-1", epoch: 3, state: .connected, createdAt: t0)
+    static let policy = Policy(capacity: 1, heartbeat: .init(intervalMs: 1_000, timeoutMs: 3_000))
+
+    static func machine(_ transport: Transport = .websocket) -> ConnectionMachine {
+        ConnectionMachine(connection: 7, transport: transport, now: t0)
+    }
+
+    /// A machine whose hello was accepted and is durable.
+    static func welcomed(_ transport: Transport = .websocket) -> ConnectionMachine {
+        var m = machine(transport)
+        _ = m.received(.success(.hello(.token("t"))), at: t0 + 1)
+        _ = m.authenticated(.token(session: "s-1", epoch: 3), newResumeToken: "r", newResumeTokenHash: "h", at: t0 + 1)
+        _ = m.helloAccepted(session, policy: policy, at: t0 + 2)
+        _ = m.durable(true, at: t0 + 3)
+        return m
+    }
+
+    static func actions(_ a: ConnectionActions) -> [ConnectionAction] { Array(a) }
+
+    @Test func aHelloIsCheckedSubmittedAndWelcomedOnceDurable() {
+        var m = Self.machine()
+        #expect(
+            Self.actions(m.received(.success(.hello(.token("tok"))), at: Self.t0 + 5))
+                == [.countInbound, .cancelHelloTimer, .authenticate(.token("tok"))])
+        #expect(m.phase == .helloPending)
+        // Frames racing the hello are read (they count) and ignored.
+        #expect(Self.actions(m.received(.success(.ping(seq: 1, t: 1)), at: Self.t0 + 6)) == [.countInbound])
+        let submit = m.authenticated(
+            .token(session: "s-1", epoch: 3), newResumeToken: "r1", newResumeTokenHash: "h1", at: Self.t0 + 7)
+        #expect(
+            Self.actions(submit)
+                == [
+                    .register,
+                    .submit(.hello("s-1", epoch: 3, connection: 7, transport: .websocket, resumeTokenHash: "h1")),
+                ])
+        #expect(Self.actions(m.helloAccepted(Self.session, policy: Self.policy, at: Self.t0 + 8)).isEmpty)
+        #expect(m.attachedSession == "s-1" && !m.welcomed)
+        let welcome = ServerMessage.Welcome(
+            sessionId: "s-1", epoch: 3, concurrencyId: "cc-p-1", heartbeat: .init(intervalMs: 1_000, timeoutMs: 3_000),
+            serverTime: Self.t0 + 8, resumeToken: "r1", reconnectGraceMs: Self.policy.reconnectGraceMs)
+        #expect(Self.actions(m.durable(true, at: Self.t0 + 9)) == [.send(.welcome(welcome)), .startPinging])
+        #expect(m.welcomed)
+    }
+
+    @Test func aResumeTokenIsSubmittedByItsHash() {
+        var m = Self.machine(.tcp)
+        _ = m.received(.success(.hello(.resumeToken("old"))), at: Self.t0)
+        let actions = m.authenticated(
+            .resume(tokenHash: "H"), newResumeToken: "n", newResumeTokenHash: "N", at: Self.t0)
+        #expect(
+            Self.actions(actions)
+                == [
+                    .register,
+                    .submit(.resume(resumeTokenHash: "H", connection: 7, transport: .tcp, newResumeTokenHash: "N")),
+                ])
+    }
+
+    @Test(arguments: [
+        (ConnectionMachine.Authentication.invalid, BrokerError?.none, KickReason.badToken),
+        (.token(session: "s-1", epoch: 1), BrokerError.sessionNotFound("s-1"), .expired),
+        (.token(session: "s-1", epoch: 1), BrokerError.fenced("s-1"), .badToken),
+        (.resume(tokenHash: "x"), BrokerError.badToken, .badToken),
+    ])
+    func aRefusedHelloIsAKickWithItsReason(
+        auth: ConnectionMachine.Authentication, error: BrokerError?, kick: KickReason
+    ) {
+        var m = Self.machine()
+        _ = m.received(.success(.hello(.token("t"))), at: Self.t0)
+        var actions = m.authenticated(auth, newResumeToken: "r", newResumeTokenHash: "h", at: Self.t0)
+        if let error { actions = m.refused(error, at: Self.t0) }
+        let code = CloseCode.forKick(kick.rawValue)
+        #expect(
+            Self.actions(actions)
+                == [
+                    .logRefusal(session: nil, reason: kick.rawValue, closeCode: code), .cancelHelloTimer, .stopPinging,
+                    .unregister, .send(.kick(reason: kick.rawValue, retryAfterMs: nil)),
+                    .close(code, reason: kick.rawValue),
+                ])
+        #expect(m.isClosed)
+    }
+
+    @Test func theHelloDeadlineAndTheFirstMessage() {
+        var m = Self.machine(.tcp)
+        #expect(m.helloDeadline == Self.t0 + 10_000)
+        let expired = Self.actions(m.helloExpired(at: Self.t0 + 10_000))
+        #expect(expired.contains(.close(.noHello, reason: "no hello within 10000 ms")))
+        #expect(expired.contains(.send(.kick(reason: "noHello", retryAfterMs: nil))))  // TCP is told in a kick
+        var ws = Self.machine()
+        let first = Self.actions(ws.received(.success(.ping(seq: 1, t: 1)), at: Self.t0))
+        #expect(first.last == .close(.protocolError, reason: ProtocolError.helloFirst.reason))
+        #expect(!first.contains { if case .send = $0 { true } else { false } })  // WebSocket: the close frame says it
+        // A welcomed connection ignores its hello deadline.
+        var w = Self.welcomed()
+        #expect(Self.actions(w.helloExpired(at: Self.t0 + 20_000)).isEmpty)
+    }
+
+    @Test func aPingIsAHeartbeatGatedBeforeItsPong() {
+        var m = Self.welcomed()
+        #expect(
+            Self.actions(m.received(.success(.ping(seq: 5, t: 42)), at: Self.t0 + 100))
+                == [
+                    .countInbound, .clientSeq(5, previous: nil), .submit(.heartbeat("s-1", connection: 7)),
+                    .send(.pong(seq: 5, t: 42, st: Self.t0 + 100)),
+                ])
+        #expect(
+            Self.actions(m.received(.success(.ping(seq: 6, t: 43)), at: Self.t0 + 200)).contains(
+                .clientSeq(6, previous: 5)))
+        // Not yet welcomed: the heartbeat counts but no pong goes out before the welcome.
+        var early = Self.machine()
+        _ = early.received(.success(.hello(.token("t"))), at: Self.t0)
+        _ = early.authenticated(
+            .token(session: "s-1", epoch: 3), newResumeToken: "r", newResumeTokenHash: "h", at: Self.t0)
+        _ = early.helloAccepted(Self.session, policy: Self.policy, at: Self.t0)
+        #expect(
+            !Self.actions(early.received(.success(.ping(seq: 1, t: 1)), at: Self.t0 + 1)).contains {
+                if case .send = $0 { true } else { false }
+            })
+    }
+
+    @Test func aRefusedCommandDrainsThenClosesWithTheFallback() {
+        var m = Self.welcomed()
+        #expect(Self.actions(m.refused(.fenced("s-1"), at: Self.t0 + 10)) == [.stopPinging, .scheduleDrain(1_000)])
+        #expect(m.phase == .draining(fallback: .replaced))
+        // Frames while draining are ignored.
+        #expect(Self.actions(m.received(.success(.ping(seq: 1, t: 1)), at: Self.t0 + 11)) == [.countInbound])
+        let closed = Self.actions(m.drainExpired(at: Self.t0 + 1_010))
+        #expect(
+            closed.last == .close(.replaced, reason: "replaced")
+                && !closed.contains { if case .lost = $0 { true } else { false } })
+        // The broker's kick usually wins the race, with the real reason.
+        var k = Self.welcomed()
+        _ = k.refused(.sessionNotFound("s-1"), at: Self.t0)
+        #expect(k.phase == .draining(fallback: .expired))
+        let kicked = Self.actions(k.kicked(Kick(connection: 7, sessionId: "s-1", reason: .destroyed)))
+        #expect(
+            kicked.suffix(2) == [
+                .send(.kick(reason: "destroyed", retryAfterMs: nil)), .close(.destroyed, reason: "destroyed"),
+            ])
+        #expect(Self.actions(k.drainExpired(at: Self.t0 + 2_000)).isEmpty)
+    }
+
+    @Test func aBadFieldIsAProtocolErrorAndTheSessionGoesToGrace() {
+        var m = Self.welcomed(.tcp)
+        let actions = Self.actions(
+            m.refused(.invalidParameter(field: "expectedMs", message: "must be positive"), at: Self.t0))
+        #expect(actions.contains(.lost("s-1", .error)))
+        #expect(actions.contains(.send(.kick(reason: "protocolError", retryAfterMs: nil))))
+        #expect(actions.last == .close(.protocolError, reason: "expectedMs: must be positive"))
+        var s = Self.welcomed()
+        #expect(
+            Self.actions(s.received(.success(.suspend(expectedMs: 5, reason: "nap")), at: Self.t0)).last
+                == .close(.protocolError, reason: "unknown suspend reason"))
+        var h = Self.welcomed()
+        #expect(
+            Self.actions(h.received(.success(.hello(.token("t"))), at: Self.t0)).last
+                == .close(.protocolError, reason: "hello was already accepted"))
+        var d = Self.welcomed()
+        let undecodable = Self.actions(d.received(.failure(.invalidJSON), at: Self.t0))
+        #expect(
+            undecodable.contains(.lost("s-1", .error))
+                && undecodable.last == .close(.protocolError, reason: "invalid JSON"))
+    }
+
+    @Test func byeSuspendPongAndControlFrames() {
+        var m = Self.welcomed()
+        #expect(
+            Self.actions(m.received(.success(.suspend(expectedMs: 60_000, reason: "background")), at: Self.t0))
+                == [.countInbound, .submit(.suspend("s-1", connection: 7, expectedMs: 60_000, reason: .background))])
+        #expect(
+            Self.actions(m.controlFrame(at: Self.t0)) == [.countInbound, .submit(.keepalive("s-1", connection: 7))])
+        #expect(
+            Self.actions(m.received(.success(.bye), at: Self.t0))
+                == [
+                    .countInbound, .submit(.bye("s-1", connection: 7)), .cancelHelloTimer, .stopPinging, .unregister,
+                    .send(.kick(reason: "left", retryAfterMs: nil)), .close(.normal, reason: "left"),
+                ])
+        #expect(Self.actions(m.received(.success(.ping(seq: 1, t: 1)), at: Self.t0)).isEmpty)  // closed: not read
+    }
+
+    @Test func theRateLimitClosesAFlood() {
+        var m = Self.welcomed()
+        var closedAt: Int?
+        for i in 0..<200 {
+            let actions = Self.actions(m.received(.success(.ping(seq: UInt64(i), t: 0)), at: Self.t0 + 10))
+            if actions.contains(.close(.rateLimited, reason: ProtocolError.rateLimited.reason)) {
+                closedAt = i
+                #expect(actions.contains(.lost("s-1", .error)))
+                break
+            }
+        }
+        #expect(closedAt == 99)  // the burst of 100 (the hello was the first), all in the same millisecond
+    }
+
+    @Test func quietClientsArePingedOnTheirCadence() {
+        var m = Self.welcomed()  // interval 1000; last inbound at t0 + 1 (the hello)
+        #expect(Self.actions(m.sweep(at: Self.t0 + 400)).isEmpty)  // quiet for less than half an interval
+        #expect(Self.actions(m.sweep(at: Self.t0 + 501)) == [.ping(seq: 1)])
+        #expect(Self.actions(m.sweep(at: Self.t0 + 900)).isEmpty)  // unanswered: the next one an interval later
+        #expect(Self.actions(m.sweep(at: Self.t0 + 1_501)) == [.ping(seq: 2)])
+        #expect(Self.actions(m.pingAnswered(seq: 2, at: Self.t0 + 1_521)) == [.rtt(20)])
+        #expect(Self.actions(m.pingAnswered(seq: 2, at: Self.t0 + 1_600)).isEmpty)  // answered once
+        #expect(m.sweepEveryMs == 125)
+    }
+
+    @Test func theStoreFailingTheHelloClosesWith1011() {
+        var m = Self.machine()
+        _ = m.received(.success(.hello(.token("t"))), at: Self.t0)
+        _ = m.authenticated(.token(session: "s-1", epoch: 3), newResumeToken: "r", newResumeTokenHash: "h", at: Self.t0)
+        _ = m.helloAccepted(Self.session, policy: Self.policy, at: Self.t0)
+        let actions = Self.actions(m.durable(false, at: Self.t0))
+        #expect(
+            actions.contains(.lost("s-1", .error))
+                && actions.last == .close(CloseCode(rawValue: 1011), reason: "store unavailable"))
+    }
+
+    @Test func aPeerThatGoesAwayLosesItsSessionOnce() {
+        var m = Self.welcomed()
+        #expect(
+            Self.actions(m.peerClosed(cause: .closed)) == [
+                .cancelHelloTimer, .stopPinging, .unregister, .lost("s-1", .closed),
+            ])
+        #expect(Self.actions(m.kicked(Kick(connection: 7, sessionId: "s-1", reason: .expired))).isEmpty)
+        var fresh = Self.machine()
+        #expect(Self.actions(fresh.peerClosed(cause: .error)) == [.cancelHelloTimer, .stopPinging, .unregister])
+    }
+}
