@@ -146,6 +146,8 @@ final class ClientLink: Kickable, PingSweepable, @unchecked Sendable {
                         "sessionId": "\(session ?? "-")", "transport": "\(transport.rawValue)",
                         "closeCode": "\(code.rawValue)", "reason": "\(reason)",
                     ])
+            case .attach, .answer, .forget:
+                break  // HTTP only
             }
         }
     }

@@ -74,59 +74,49 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
         if case .pong = message {
             return refuse(.badRequest, "InvalidParameter", "type: send ping, suspend or bye")
         }
-        let link = links.link(for: claims.s, epoch: claims.e)
-        if let reason = link.kickedReason, reason == .destroyed || reason == .left || reason == .replaced {
-            if reason != .replaced { links.remove(claims.s) }  // told once; the session is over
-            return .kick(reason, requestId: requestId)
+        let link = links.link(for: claims.s, epoch: claims.e, now: plane.time.now())
+        let attach = link.needsAttach ? (plane.registry.makeID(), Secrets.hash(Secrets.randomToken())) : nil
+        let reply = execute(link.run { $0.httpRequest(message, attach: attach, at: plane.time.now()) }, link: link)
+        switch reply {
+        case .message(let message): return .ok(message)
+        case .kick(let reason): return .kick(reason, requestId: requestId)
+        case .invalid(let code, let message): return refuse(.badRequest, code, message)
+        case nil: return .kick(.expired, requestId: requestId)
         }
-        let stats = plane.stats.stats(for: claims.s)
-        stats.heartbeat()
-        // Attach (first heartbeat, or again after a timeout) with the token's epoch.
-        if !link.attached || link.kickedReason != nil {
-            plane.registry.unregister(link.connection)
-            link.reset(id: plane.registry.makeID())
-            plane.registry.register(link.connection, link)
-            let hello = Command.hello(
-                claims.s, epoch: claims.e, connection: link.connection, transport: .http,
-                resumeTokenHash: Secrets.hash(Secrets.randomToken()))
-            do {
-                _ = try plane.service.submit(hello)
-                link.attached = true
-            } catch .fenced {
-                return .kick(.badToken, requestId: requestId)
-            } catch {
-                return .kick(.expired, requestId: requestId)
-            }
-        }
-        let command: Command
-        switch message {
-        case .ping(let seq, let t):
-            stats.clientSeq(seq, previous: link.lastSeq)
-            link.lastSeq = seq
-            command = .heartbeat(claims.s, connection: link.connection)
-            guard run(command, link: link) else { return .kick(.expired, requestId: requestId) }
-            return .ok(ServerMessage.pong(seq: seq, t: t, st: plane.time.now()))
-        case .suspend(let expectedMs, let reason):
-            guard let reason = SuspendReason(rawValue: reason) else {
-                return refuse(.badRequest, "InvalidParameterValue", "reason: unknown")
-            }
-            command = .suspend(claims.s, connection: link.connection, expectedMs: expectedMs, reason: reason)
-        case .bye:
-            command = .bye(claims.s, connection: link.connection)
-        case .hello, .pong:
-            return refuse(.badRequest, "InvalidParameter", "type: send ping, suspend or bye")
-        }
-        guard run(command, link: link) else { return .kick(.expired, requestId: requestId) }
-        return .ok(ServerMessage.pong(seq: 0, t: 0, st: plane.time.now()))
     }
 
-    private func run(_ command: Command, link: HTTPLink) -> Bool {
-        do {
-            _ = try plane.service.submit(command)
-            return true
-        } catch {
-            return false
+    /// Carries out the machine's actions for one heartbeat; a refused command is replaced by what the
+    /// machine says of it. Returns the answer the machine chose.
+    private func execute(_ actions: ConnectionActions, link: HTTPLink) -> HeartbeatReply? {
+        for action in actions {
+            switch action {
+            case .countInbound:
+                plane.stats.stats(for: link.session).heartbeat()
+                TetherMetrics.heartbeat(.http)
+            case .clientSeq(let seq, let previous):
+                plane.stats.stats(for: link.session).clientSeq(seq, previous: previous)
+            case .attach(let old, let new):
+                if old != 0 { plane.registry.unregister(old) }
+                plane.registry.register(new, link)
+            case .submit(let command):
+                do {
+                    let (reply, _) = try plane.service.submit(command)
+                    if case .session(let session) = reply {
+                        _ = link.run { $0.helloAccepted(session, policy: Policy(), at: plane.time.now()) }
+                    }
+                } catch {
+                    return execute(link.run { $0.refused(error, at: plane.time.now()) }, link: link)
+                }
+            case .answer(let reply):
+                return reply
+            case .forget:
+                links.remove(link.session)
+            case .rtt, .authenticate, .register, .send, .ping, .close, .lost, .startPinging, .stopPinging,
+                .scheduleDrain, .cancelHelloTimer, .unregister, .logRefusal:
+                break  // WebSocket and TCP only
+            }
         }
+        return nil
     }
 
     private func write(
@@ -151,44 +141,30 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 }
 
-/// The virtual connection of a session heartbeating over HTTP.
+/// The virtual connection of a session heartbeating over HTTP: its ``ConnectionMachine``, behind a lock (a
+/// client's heartbeats may arrive on several connections, on several event loops). The lock is held only
+/// while the machine runs, never while its actions are carried out.
 final class HTTPLink: Kickable, Sendable {
-    private struct State {
-        var connection: ConnectionID = 0
-        var attached = false
-        var kickedReason: KickReason?
-        var lastSeq: UInt64?
-    }
+    let session: SessionID
     let epoch: UInt64
-    private let state = Mutex(State())
+    private let machine: Mutex<ConnectionMachine>
 
-    init(epoch: UInt64) { self.epoch = epoch }
-
-    var connection: ConnectionID { state.withLock { $0.connection } }
-    var attached: Bool {
-        get { state.withLock { $0.attached } }
-        set { state.withLock { $0.attached = newValue } }
-    }
-    var kickedReason: KickReason? { state.withLock { $0.kickedReason } }
-    var lastSeq: UInt64? {
-        get { state.withLock { $0.lastSeq } }
-        set { state.withLock { $0.lastSeq = newValue } }
+    init(session: SessionID, epoch: UInt64, now: Millis) {
+        self.session = session
+        self.epoch = epoch
+        self.machine = Mutex(ConnectionMachine(httpSession: session, epoch: epoch, now: now))
     }
 
-    func reset(id: ConnectionID) {
-        state.withLock {
-            $0.connection = id
-            $0.attached = false
-            $0.kickedReason = nil
-            $0.lastSeq = nil
-        }
+    /// Runs one input of the machine.
+    func run(_ input: (inout ConnectionMachine) -> ConnectionActions) -> ConnectionActions {
+        machine.withLock { input(&$0) }
     }
+
+    /// Whether the next heartbeat attaches the session again.
+    var needsAttach: Bool { machine.withLock { $0.httpNeedsAttach } }
 
     func kick(_ kick: Kick) {
-        state.withLock {
-            $0.kickedReason = kick.reason
-            $0.attached = false
-        }
+        _ = run { $0.kicked(kick) }
     }
 }
 
@@ -198,13 +174,13 @@ final class HTTPLinks: Sendable {
 
     /// The link of (session, epoch). A newer epoch replaces the stored link; an older one gets a throwaway
     /// link (its hello will be fenced off), so a stale token never disturbs the current client.
-    func link(for session: SessionID, epoch: UInt64) -> HTTPLink {
+    func link(for session: SessionID, epoch: UInt64, now: Millis = 0) -> HTTPLink {
         table.withLock { t in
             if let link = t[session] {
                 if link.epoch == epoch { return link }
-                if link.epoch > epoch { return HTTPLink(epoch: epoch) }
+                if link.epoch > epoch { return HTTPLink(session: session, epoch: epoch, now: now) }
             }
-            let link = HTTPLink(epoch: epoch)
+            let link = HTTPLink(session: session, epoch: epoch, now: now)
             t[session] = link
             return link
         }

@@ -38,6 +38,23 @@ enum ConnectionAction: Sendable, Hashable {
     case unregister
     /// Write a debug line: the connection was refused or failed, and why.
     case logRefusal(session: SessionID?, reason: String, closeCode: CloseCode)
+    /// HTTP: the virtual connection is now `new` (kicks reach it), no longer `old`.
+    case attach(old: ConnectionID, new: ConnectionID)
+    /// HTTP: answer the request.
+    case answer(HeartbeatReply)
+    /// HTTP: the session is over for this client; forget its virtual connection.
+    case forget
+}
+
+/// What an HTTP heartbeat is answered (the executor renders it: ``HeartbeatAnswer``).
+enum HeartbeatReply: Sendable, Hashable {
+    /// 200 with this message (`pong`).
+    case message(ServerMessage)
+    /// The client's token is done with, and why (401 `badToken`, 409 `replaced`, 410 `destroyed`, `left`,
+    /// `expired`).
+    case kick(KickReason)
+    /// 400 with this code and message.
+    case invalid(code: String, message: String)
 }
 
 /// A few actions in order, kept inline: a heartbeat yields four at most, and allocates nothing.

@@ -45,10 +45,11 @@ struct ConnectionMachine: Sendable {
         case invalid
     }
 
-    let connection: ConnectionID
+    var connection: ConnectionID
     let transport: Transport
     let settings: Settings
-    private(set) var phase = Phase.awaitingHello
+    /// Set only by the machine (its HTTP inputs live in ConnectionMachine+HTTP.swift).
+    var phase = Phase.awaitingHello
     /// When the hello deadline passes.
     let helloDeadline: Millis
     /// The last inbound frame (the heartbeat the server pings by).
@@ -63,14 +64,31 @@ struct ConnectionMachine: Sendable {
     private var lastPingAt: Millis = 0
     private var pingSeq: UInt64 = 0
     private var pingsInFlight: [UInt64: Millis] = [:]
+    /// HTTP: the (session, epoch) of the client token this virtual connection belongs to.
+    let httpToken: (session: SessionID, epoch: UInt64)?
+    /// HTTP: the reason of the last kick, told to the client's next heartbeat.
+    var httpKicked: KickReason?
 
-    init(connection: ConnectionID, transport: Transport, settings: Settings = Settings(), now: Millis) {
+    init(
+        connection: ConnectionID, transport: Transport, settings: Settings = Settings(), now: Millis,
+        httpToken: (session: SessionID, epoch: UInt64)? = nil
+    ) {
+        self.httpToken = httpToken
         self.connection = connection
         self.transport = transport
         self.settings = settings
         self.helloDeadline = now + settings.helloTimeoutMs
         self.lastInbound = now
         self.limiter = RateLimiter(rate: settings.messagesPerSecond, burst: settings.messageBurst)
+    }
+
+    /// Forgets the client's last `seq` (a new attachment starts counting again).
+    mutating func lastSeqReset() { lastSeq = nil }
+
+    /// The client's last `seq`, which `seq` replaces.
+    mutating func httpLastSeq(replacingWith seq: UInt64) -> UInt64? {
+        defer { lastSeq = seq }
+        return lastSeq
     }
 
     /// The session the connection carries, while attached.
@@ -198,10 +216,12 @@ struct ConnectionMachine: Sendable {
     }
 
     /// The broker accepted the hello: the connection carries `session` under `policy`. The welcome waits
-    /// until the transition is durable (``durable(_:at:)``), since it acknowledges the connection.
+    /// until the transition is durable (``durable(_:at:)``), since it acknowledges the connection (HTTP has
+    /// no welcome: the heartbeat's own answer follows).
     mutating func helloAccepted(_ session: Session, policy: Policy, at now: Millis) -> ConnectionActions {
         guard phase == .helloPending else { return ConnectionActions() }
         phase = .attached(session.id)
+        if transport == .http { return ConnectionActions() }
         lastSeq = nil
         intervalMs = policy.heartbeat.intervalMs
         pendingWelcome = ServerMessage.Welcome(
@@ -223,6 +243,7 @@ struct ConnectionMachine: Sendable {
 
     /// The broker refused a submitted command.
     mutating func refused(_ error: BrokerError, at now: Millis) -> ConnectionActions {
+        if transport == .http { return httpRefused(error) }
         switch phase {
         case .helloPending:
             // A genuine token whose session is gone: it ended. Anything else: the credential is no good.
@@ -280,8 +301,14 @@ struct ConnectionMachine: Sendable {
 
     // MARK: - Closing
 
-    /// The broker's kick: tell the client why, then close (the broker already detached the session).
+    /// The broker's kick: tell the client why, then close (the broker already detached the session). An HTTP
+    /// client is told at its next heartbeat.
     mutating func kicked(_ kick: Kick) -> ConnectionActions {
+        if transport == .http {
+            httpKicked = kick.reason
+            phase = .awaitingHello
+            return ConnectionActions()
+        }
         guard phase != .closed else { return ConnectionActions() }
         var actions = finish()
         actions.append(.send(.kick(reason: kick.reason.rawValue, retryAfterMs: kick.retryAfterMs)))

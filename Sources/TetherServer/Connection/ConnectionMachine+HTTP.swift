@@ -1,0 +1,80 @@
+import TetherCore
+import TetherProtocol
+
+// The same machine for HTTP heartbeats: a client that cannot hold a socket has a virtual connection per
+// (session, epoch) of its token, attached by its first heartbeat (and again after a kick, such as a
+// timeout), lost only by timeout, and told a kick at its next heartbeat.
+extension ConnectionMachine {
+    /// The virtual connection of the client token (`session`, `epoch`).
+    init(httpSession session: SessionID, epoch: UInt64, settings: Settings = Settings(), now: Millis) {
+        self.init(connection: 0, transport: .http, settings: settings, now: now, httpToken: (session, epoch))
+    }
+
+    /// Whether the next heartbeat attaches the session again (the first one, or the first after a kick): the
+    /// executor then passes a fresh connection id and resume-token hash to ``httpRequest(_:attach:at:)``.
+    var httpNeedsAttach: Bool { attachedSession == nil }
+
+    /// One `POST /v1/heartbeat` whose token verified, carrying `message`.
+    mutating func httpRequest(
+        _ message: ClientMessage, attach: (connection: ConnectionID, resumeTokenHash: String)?, at now: Millis
+    ) -> ConnectionActions {
+        guard let (session, epoch) = httpToken else { return ConnectionActions() }
+        switch message {
+        case .hello, .pong:
+            return ConnectionActions(
+                .answer(.invalid(code: "InvalidParameter", message: "type: send ping, suspend or bye")))
+        case .ping, .suspend, .bye:
+            break
+        }
+        if let reason = httpKicked, reason == .destroyed || reason == .left || reason == .replaced {
+            // Told once: after `destroyed` or `left` the session is over; `replaced` stays for this old token.
+            var actions = ConnectionActions()
+            if reason != .replaced { actions.append(.forget) }
+            actions.append(.answer(.kick(reason)))
+            return actions
+        }
+        var actions = ConnectionActions(.countInbound)
+        if attachedSession == nil {
+            guard let attach else { return ConnectionActions(.answer(.kick(.expired))) }
+            actions.append(.attach(old: connection, new: attach.connection))
+            connection = attach.connection
+            httpKicked = nil
+            lastSeqReset()
+            phase = .helloPending
+            actions.append(
+                .submit(
+                    .hello(
+                        session, epoch: epoch, connection: connection, transport: .http,
+                        resumeTokenHash: attach.resumeTokenHash)))
+        }
+        switch message {
+        case .ping(let seq, let t):
+            actions.append(.clientSeq(seq, previous: httpLastSeq(replacingWith: seq)))
+            actions.append(.submit(.heartbeat(session, connection: connection)))
+            actions.append(.answer(.message(.pong(seq: seq, t: t, st: now))))
+        case .suspend(let expectedMs, let reason):
+            guard let reason = SuspendReason(rawValue: reason) else {
+                actions.append(.answer(.invalid(code: "InvalidParameterValue", message: "reason: unknown")))
+                return actions
+            }
+            actions.append(.submit(.suspend(session, connection: connection, expectedMs: expectedMs, reason: reason)))
+            actions.append(.answer(.message(.pong(seq: 0, t: 0, st: now))))
+        case .bye:
+            actions.append(.submit(.bye(session, connection: connection)))
+            actions.append(.answer(.message(.pong(seq: 0, t: 0, st: now))))
+        case .hello, .pong:
+            break
+        }
+        return actions
+    }
+
+    /// A refused command of an HTTP heartbeat: an older epoch's token is a bad token; anything else means
+    /// the session is over (or was never there): `expired`.
+    mutating func httpRefused(_ error: BrokerError) -> ConnectionActions {
+        if phase == .helloPending {
+            phase = .awaitingHello
+            if case .fenced = error { return ConnectionActions(.answer(.kick(.badToken))) }
+        }
+        return ConnectionActions(.answer(.kick(.expired)))
+    }
+}
