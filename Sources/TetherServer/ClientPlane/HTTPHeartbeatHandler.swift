@@ -136,7 +136,10 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: json)))), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-            if !keepAlive { channel.close(promise: nil) }
+            // An error answer is closed by HTTPConnectionGuard, which waits for the client to close first (a
+            // close now, with a body still coming, would reset the connection before the client reads the
+            // answer).
+            if !keepAlive && status.code < 400 { channel.close(promise: nil) }
         }
     }
 }
