@@ -94,10 +94,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // `tether sim`: simulated end users (WebSocket, TCP, HTTP heartbeats) against a running server.
+        .target(
+            name: "TetherSim",
+            dependencies: [
+                "TetherClient", "TetherProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "tether",
             dependencies: [
-                "TetherServer", "TetherClient", "TetherProtocol",
+                "TetherServer", "TetherClient", "TetherProtocol", "TetherSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -106,10 +117,28 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The harnesses the server, SDK, CLI, bench and sim tests share: an in-process server, raw client-plane
+        // clients, the real `tether` binary as a child process. Only test targets depend on it.
+        .target(
+            name: "TetherTestKit",
+            dependencies: [
+                "TetherServer", "TetherCore", "TetherProtocol", "TetherClient",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "TetherServerTests",
             dependencies: [
                 "TetherServer", "TetherCore", "TetherStore", "TetherProtocol", "TetherClient", "tether",
+                "TetherTestKit",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -119,6 +148,11 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TetherSimTests",
+            dependencies: ["TetherSim", "TetherTestKit", "TetherClient"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -2,11 +2,11 @@ import Foundation
 import TetherProtocol
 
 /// A blocking TCP-frame client on a plain socket, for tests that keep connections open across a kill.
-final class BlockingFrameSocket {
+public final class BlockingFrameSocket {
     private let fd: Int32
     private var closed = false
 
-    init(port: Int) throws {
+    public init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -25,14 +25,14 @@ final class BlockingFrameSocket {
     deinit { close() }
 
     /// Closes once: a second close could close a descriptor the process has reused meanwhile.
-    func close() {
+    public func close() {
         guard !closed else { return }
         closed = true
         _ = Foundation.close(fd)
     }
 
     /// Sends one message as a frame.
-    func send(_ message: ClientMessage) {
+    public func send(_ message: ClientMessage) {
         let payload = [UInt8](message.json)
         var bytes: [UInt8] = []
         let length = UInt32(payload.count + 1)
@@ -43,7 +43,7 @@ final class BlockingFrameSocket {
     }
 
     /// Reads one server message (nil on close, error or timeout).
-    func receive() -> ServerMessage? {
+    public func receive() -> ServerMessage? {
         guard let header = read(5) else { return nil }
         let length = Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
         guard length >= 1, let payload = read(length - 1) else { return nil }
@@ -62,7 +62,7 @@ final class BlockingFrameSocket {
     }
 
     /// Says hello and returns the welcome.
-    func hello(_ credential: ClientMessage.Credential) -> ServerMessage.Welcome? {
+    public func hello(_ credential: ClientMessage.Credential) -> ServerMessage.Welcome? {
         send(.hello(credential))
         guard case .welcome(let welcome) = receive() else { return nil }
         return welcome

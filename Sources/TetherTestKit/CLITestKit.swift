@@ -2,28 +2,34 @@ import Foundation
 import Testing
 
 /// Runs the built `tether` binary as a backend client and collects what it printed.
-struct CLI {
+public struct CLI {
     /// What one run printed, and how it exited.
-    struct Result: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
 
         /// stdout parsed as JSON.
-        func json() throws -> [String: Any] {
+        public func json() throws -> [String: Any] {
             let value = try JSONSerialization.jsonObject(with: Data(stdout.utf8))
             return try #require(value as? [String: Any], "not a JSON object: \(stdout)")
         }
     }
 
     /// `TETHER_URL`/`TETHER_API_KEY` for the run (nil: unset).
-    var url: String?
-    var apiKey: String?
+    public var url: String?
+    public var apiKey: String?
+
+    /// A CLI run with `TETHER_URL` and `TETHER_API_KEY` set to these (nil: unset).
+    public init(url: String? = nil, apiKey: String? = nil) {
+        self.url = url
+        self.apiKey = apiKey
+    }
 
     /// Runs `tether <arguments>` with the environment above (and nothing else of ours).
-    func run(_ arguments: String...) async throws -> Result { try await run(arguments) }
+    public func run(_ arguments: String...) async throws -> Result { try await run(arguments) }
 
-    func run(_ arguments: [String]) async throws -> Result {
+    public func run(_ arguments: [String]) async throws -> Result {
         let process = try start(arguments)
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             process.process.terminationHandler = { _ in done.resume() }
@@ -36,7 +42,7 @@ struct CLI {
     }
 
     /// Starts `tether <arguments>` in the background (for `events --follow`).
-    func start(_ arguments: [String]) throws -> Running {
+    public func start(_ arguments: [String]) throws -> Running {
         let running = Running()
         running.process.executableURL = ServeProcess.binary
         running.process.arguments = arguments
@@ -53,16 +59,16 @@ struct CLI {
     }
 
     /// A run in progress; its output goes to temporary files.
-    final class Running: @unchecked Sendable {
-        let process = Process()
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tether-cli-\(UUID()).out")
-        let err = FileManager.default.temporaryDirectory.appendingPathComponent("tether-cli-\(UUID()).err")
+    public final class Running: @unchecked Sendable {
+        public let process = Process()
+        public let out = FileManager.default.temporaryDirectory.appendingPathComponent("tether-cli-\(UUID()).out")
+        public let err = FileManager.default.temporaryDirectory.appendingPathComponent("tether-cli-\(UUID()).err")
 
         /// What it printed so far.
-        var stdout: String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
+        public var stdout: String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
 
         /// The result after it exited.
-        func result() -> Result {
+        public func result() -> Result {
             process.waitUntilExit()
             let r = Result(
                 status: process.terminationStatus, stdout: stdout,
@@ -73,7 +79,7 @@ struct CLI {
         }
 
         /// SIGTERM, then the result.
-        func stop() -> Result {
+        public func stop() -> Result {
             if process.isRunning { process.terminate() }
             return result()
         }

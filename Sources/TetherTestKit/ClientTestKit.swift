@@ -21,7 +21,7 @@ import TetherServer
 // MARK: - Polling
 
 /// Polls `condition` until it holds or `timeout` passes; `true` when it held.
-func eventually(
+public func eventually(
     within timeout: Duration = .seconds(5), every interval: Duration = .milliseconds(10),
     _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
@@ -37,41 +37,41 @@ func eventually(
 // MARK: - What a client received
 
 /// Everything a test client received, shared between its channel handler (on the event loop) and the test.
-final class ClientInbox: Sendable {
+public final class ClientInbox: Sendable {
     /// One message from the server.
-    struct Message: Sendable {
+    public struct Message: Sendable {
         /// The TCP frame type byte (nil on WebSocket).
-        var frameType: UInt8?
+        public var frameType: UInt8?
         /// The raw text.
-        var text: String
+        public var text: String
         /// The decoded JSON (`.null` when it was not JSON).
-        var json: JSONValue
+        public var json: JSONValue
         /// The `type` field.
-        var type: String? { json["type"].string }
+        public var type: String? { json["type"].string }
     }
 
-    struct State: Sendable {
-        var messages: [Message] = []
+    public struct State: Sendable {
+        public var messages: [Message] = []
         /// The code of the WebSocket close frame received (1005 when it carried none).
-        var closeCode: UInt16?
-        var closeReason: String?
+        public var closeCode: UInt16?
+        public var closeReason: String?
         /// The connection is gone.
-        var closed = false
+        public var closed = false
         /// WebSocket ping frames (or TCP `ping` messages) from the server.
-        var serverPings = 0
+        public var serverPings = 0
         /// WebSocket pong frames from the server.
-        var pongFrames = 0
-        var errors: [String] = []
+        public var pongFrames = 0
+        public var errors: [String] = []
     }
 
-    let state = Mutex(State())
+    public let state = Mutex(State())
 
-    func received(_ text: String, frameType: UInt8? = nil) {
+    public func received(_ text: String, frameType: UInt8? = nil) {
         let json = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
         state.withLock { $0.messages.append(Message(frameType: frameType, text: text, json: json)) }
     }
 
-    func closeFrame(code: UInt16?, reason: String?) {
+    public func closeFrame(code: UInt16?, reason: String?) {
         state.withLock {
             if $0.closeCode == nil {
                 $0.closeCode = code ?? 1005
@@ -80,23 +80,23 @@ final class ClientInbox: Sendable {
         }
     }
 
-    func serverPing() { state.withLock { $0.serverPings += 1 } }
-    func pongFrame() { state.withLock { $0.pongFrames += 1 } }
-    func markClosed() { state.withLock { $0.closed = true } }
-    func error(_ error: any Error) { state.withLock { $0.errors.append("\(error)") } }
+    public func serverPing() { state.withLock { $0.serverPings += 1 } }
+    public func pongFrame() { state.withLock { $0.pongFrames += 1 } }
+    public func markClosed() { state.withLock { $0.closed = true } }
+    public func error(_ error: any Error) { state.withLock { $0.errors.append("\(error)") } }
 
-    var snapshot: State { state.withLock { $0 } }
-    var messages: [Message] { state.withLock { $0.messages } }
-    var closeCode: UInt16? { state.withLock { $0.closeCode } }
-    var isClosed: Bool { state.withLock { $0.closed } }
-    var serverPings: Int { state.withLock { $0.serverPings } }
-    var pongFrames: Int { state.withLock { $0.pongFrames } }
+    public var snapshot: State { state.withLock { $0 } }
+    public var messages: [Message] { state.withLock { $0.messages } }
+    public var closeCode: UInt16? { state.withLock { $0.closeCode } }
+    public var isClosed: Bool { state.withLock { $0.closed } }
+    public var serverPings: Int { state.withLock { $0.serverPings } }
+    public var pongFrames: Int { state.withLock { $0.pongFrames } }
 
     /// The messages of one type, in order.
-    func messages(_ type: String) -> [Message] { messages.filter { $0.type == type } }
+    public func messages(_ type: String) -> [Message] { messages.filter { $0.type == type } }
 
     /// Waits for the `index`-th message of `type` (or the first that `matching` accepts).
-    func wait(
+    public func wait(
         for type: String, index: Int = 0, within timeout: Duration = .seconds(5),
         matching: @Sendable (JSONValue) -> Bool = { _ in true }
     ) async -> Message? {
@@ -110,12 +110,12 @@ final class ClientInbox: Sendable {
     }
 
     /// Waits until the connection is gone.
-    func waitClosed(within timeout: Duration = .seconds(5)) async -> Bool {
+    public func waitClosed(within timeout: Duration = .seconds(5)) async -> Bool {
         await eventually(within: timeout) { isClosed }
     }
 
     /// Waits until a welcome arrives or the connection closes.
-    func waitWelcome(within timeout: Duration = .seconds(5)) async -> JSONValue? {
+    public func waitWelcome(within timeout: Duration = .seconds(5)) async -> JSONValue? {
         var welcome: JSONValue?
         _ = await eventually(within: timeout) {
             welcome = messages("welcome").last?.json
@@ -128,15 +128,15 @@ final class ClientInbox: Sendable {
 // MARK: - Clients
 
 /// A transport of the client channel.
-enum Wire: String, Sendable, CaseIterable, CustomTestStringConvertible {
+public enum Wire: String, Sendable, CaseIterable, CustomTestStringConvertible {
     case websocket, tcp
-    var testDescription: String { rawValue }
+    public var testDescription: String { rawValue }
     /// How the session shows it.
-    var transportName: String { rawValue }
+    public var transportName: String { rawValue }
 }
 
 /// A raw client connection, WebSocket or TCP.
-protocol ClientConnection: Sendable {
+public protocol ClientConnection: Sendable {
     var wire: Wire { get }
     var inbox: ClientInbox { get }
     var channel: any Channel { get }
@@ -150,13 +150,13 @@ protocol ClientConnection: Sendable {
 
 extension ClientConnection {
     /// Sends `hello` with the client token; the welcome, or nil when the server closed instead.
-    func hello(token: String) async throws -> JSONValue? {
+    public func hello(token: String) async throws -> JSONValue? {
         try await send(.hello(.token(token)))
         return await inbox.waitWelcome()
     }
 
     /// Sends `hello` with a resume token; the welcome, or nil when the server closed instead.
-    func resume(_ resumeToken: String) async throws -> JSONValue? {
+    public func resume(_ resumeToken: String) async throws -> JSONValue? {
         let before = inbox.messages("welcome").count
         try await send(.hello(.resumeToken(resumeToken)))
         var welcome: JSONValue?
@@ -170,18 +170,18 @@ extension ClientConnection {
 
     /// Sends `ping` and waits for its `pong`.
     @discardableResult
-    func ping(seq: UInt64, t: Int64 = 42) async throws -> JSONValue? {
+    public func ping(seq: UInt64, t: Int64 = 42) async throws -> JSONValue? {
         try await send(.ping(seq: seq, t: t))
         return await inbox.wait(for: "pong") { $0["seq"].int == Int(seq) }?.json
     }
 
     /// Closes the socket without any goodbye (a FIN, no close frame, no `bye`).
-    func abort() async {
+    public func abort() async {
         try? await channel.close()
     }
 
     /// Resets the connection (SO_LINGER 0: an RST instead of a FIN).
-    func reset() async {
+    public func reset() async {
         if let provider = channel as? any SocketOptionProvider {
             try? await provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
         }
@@ -190,21 +190,21 @@ extension ClientConnection {
 }
 
 /// A WebSocket client: masked frames out, every server message, ping and close into its inbox.
-struct WebSocketTestClient: ClientConnection {
-    let wire = Wire.websocket
-    let inbox: ClientInbox
-    let channel: any Channel
+public struct WebSocketTestClient: ClientConnection {
+    public let wire = Wire.websocket
+    public let inbox: ClientInbox
+    public let channel: any Channel
 
-    enum Upgrade: Sendable {
+    public enum Upgrade: Sendable {
         case upgraded(any Channel)
         case refused(any Channel)
     }
 
-    struct NotUpgraded: Error {}
+    public struct NotUpgraded: Error {}
 
     /// Connects to `ws://127.0.0.1:port/v1/connect`. A client that does not `answerPings` never sends pong
     /// frames (a silent, stuck client).
-    static func connect(port: Int, path: String = "/v1/connect", answerPings: Bool = true) async throws
+    public static func connect(port: Int, path: String = "/v1/connect", answerPings: Bool = true) async throws
         -> WebSocketTestClient
     {
         let inbox = ClientInbox()
@@ -246,15 +246,15 @@ struct WebSocketTestClient: ClientConnection {
         }
     }
 
-    func send(_ message: ClientMessage) async throws {
+    public func send(_ message: ClientMessage) async throws {
         try await send(frame: .text, ByteBuffer(bytes: message.json))
     }
 
-    func send(json: String, frameType: UInt8 = 0) async throws {
+    public func send(json: String, frameType: UInt8 = 0) async throws {
         try await send(frame: .text, ByteBuffer(string: json))
     }
 
-    func send(batch messages: [ClientMessage]) async throws {
+    public func send(batch messages: [ClientMessage]) async throws {
         for message in messages.dropLast() {
             channel.write(
                 WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(bytes: message.json)),
@@ -264,19 +264,19 @@ struct WebSocketTestClient: ClientConnection {
     }
 
     /// Sends one masked frame.
-    func send(frame opcode: WebSocketOpcode, _ data: ByteBuffer, fin: Bool = true) async throws {
+    public func send(frame opcode: WebSocketOpcode, _ data: ByteBuffer, fin: Bool = true) async throws {
         try await channel.writeAndFlush(WebSocketFrame(fin: fin, opcode: opcode, maskKey: .random(), data: data))
     }
 
     /// Writes bytes as they are, below the frame encoder (frames no encoder would make).
-    func send(raw: ByteBuffer) async throws {
+    public func send(raw: ByteBuffer) async throws {
         let promise = channel.eventLoop.makePromise(of: Void.self)
         channel.triggerUserOutboundEvent(RawBytesInjector.Bytes(buffer: raw), promise: promise)
         try await promise.futureResult.get()
     }
 
     /// The header of a masked client frame declaring `length` bytes of payload (the payload is not included).
-    static func frameHeader(opcode: WebSocketOpcode, length: UInt64, fin: Bool = true) -> ByteBuffer {
+    public static func frameHeader(opcode: WebSocketOpcode, length: UInt64, fin: Bool = true) -> ByteBuffer {
         var header = ByteBuffer()
         header.writeInteger(UInt8(fin ? 0x80 : 0) | UInt8(webSocketOpcode: opcode))
         switch length {
@@ -294,7 +294,7 @@ struct WebSocketTestClient: ClientConnection {
     }
 
     /// Sends a close frame (a clean WebSocket close, without `bye`).
-    func sendClose(code: UInt16 = 1000) async throws {
+    public func sendClose(code: UInt16 = 1000) async throws {
         var data = ByteBuffer()
         data.writeInteger(code)
         try await send(frame: .connectionClose, data)
@@ -302,15 +302,15 @@ struct WebSocketTestClient: ClientConnection {
 }
 
 /// Sits next to the socket and writes the bytes of a `Bytes` user event as they are, past every encoder.
-final class RawBytesInjector: ChannelOutboundHandler {
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+public final class RawBytesInjector: ChannelOutboundHandler {
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
 
-    struct Bytes: Sendable {
-        var buffer: ByteBuffer
+    public struct Bytes: Sendable {
+        public var buffer: ByteBuffer
     }
 
-    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+    public func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
         if let bytes = event as? Bytes {
             context.writeAndFlush(wrapOutboundOut(bytes.buffer), promise: promise)
         } else {
@@ -320,19 +320,19 @@ final class RawBytesInjector: ChannelOutboundHandler {
 }
 
 /// Collects what a WebSocket server sends; answers ping frames unless told not to.
-final class WebSocketInboxHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+public final class WebSocketInboxHandler: ChannelInboundHandler {
+    public typealias InboundIn = WebSocketFrame
+    public typealias OutboundOut = WebSocketFrame
 
-    let inbox: ClientInbox
-    let answerPings: Bool
+    public let inbox: ClientInbox
+    public let answerPings: Bool
 
-    init(inbox: ClientInbox, answerPings: Bool) {
+    public init(inbox: ClientInbox, answerPings: Bool) {
         self.inbox = inbox
         self.answerPings = answerPings
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text, .binary:
@@ -355,12 +355,12 @@ final class WebSocketInboxHandler: ChannelInboundHandler {
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         inbox.markClosed()
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         inbox.error(error)
         context.close(promise: nil)
     }
@@ -368,13 +368,13 @@ final class WebSocketInboxHandler: ChannelInboundHandler {
 
 /// A TCP frame client: `u32 length | u8 type | JSON`. Writes plain bytes, so it can also send what no
 /// encoder would (a 2^31 length, a truncated frame, noise).
-struct TCPTestClient: ClientConnection {
-    let wire = Wire.tcp
-    let inbox: ClientInbox
-    let channel: any Channel
+public struct TCPTestClient: ClientConnection {
+    public let wire = Wire.tcp
+    public let inbox: ClientInbox
+    public let channel: any Channel
 
     /// Connects; a client that does not `answerPings` never answers the server's `ping` messages.
-    static func connect(port: Int, answerPings: Bool = true) async throws -> TCPTestClient {
+    public static func connect(port: Int, answerPings: Bool = true) async throws -> TCPTestClient {
         let inbox = ClientInbox()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -390,21 +390,21 @@ struct TCPTestClient: ClientConnection {
     }
 
     /// The bytes of one frame.
-    static func frame(type: UInt8, _ payload: some Sequence<UInt8>) -> ByteBuffer {
+    public static func frame(type: UInt8, _ payload: some Sequence<UInt8>) -> ByteBuffer {
         var out = ByteBuffer()
         try? TCPFrameEncoder().encode(data: TCPFrame(type: type, payload: ByteBuffer(bytes: payload)), out: &out)
         return out
     }
 
-    func send(_ message: ClientMessage) async throws {
+    public func send(_ message: ClientMessage) async throws {
         try await send(raw: Self.frame(type: message.frameType.rawValue, message.json))
     }
 
-    func send(json: String, frameType: UInt8) async throws {
+    public func send(json: String, frameType: UInt8) async throws {
         try await send(raw: Self.frame(type: frameType, Array(json.utf8)))
     }
 
-    func send(batch messages: [ClientMessage]) async throws {
+    public func send(batch messages: [ClientMessage]) async throws {
         var bytes = ByteBuffer()
         for message in messages {
             var frame = Self.frame(type: message.frameType.rawValue, message.json)
@@ -414,30 +414,30 @@ struct TCPTestClient: ClientConnection {
     }
 
     /// Writes bytes as they are.
-    func send(raw: ByteBuffer) async throws {
+    public func send(raw: ByteBuffer) async throws {
         try await channel.writeAndFlush(raw)
     }
 
     /// Half-closes: no more bytes from the client.
-    func shutdownOutput() async {
+    public func shutdownOutput() async {
         try? await channel.close(mode: .output)
     }
 }
 
 /// Collects the frames a TCP server sends; answers its `ping` messages with `pong` unless told not to.
-final class TCPInboxHandler: ChannelInboundHandler {
-    typealias InboundIn = TCPFrame
-    typealias OutboundOut = ByteBuffer
+public final class TCPInboxHandler: ChannelInboundHandler {
+    public typealias InboundIn = TCPFrame
+    public typealias OutboundOut = ByteBuffer
 
-    let inbox: ClientInbox
-    let answerPings: Bool
+    public let inbox: ClientInbox
+    public let answerPings: Bool
 
-    init(inbox: ClientInbox, answerPings: Bool) {
+    public init(inbox: ClientInbox, answerPings: Bool) {
         self.inbox = inbox
         self.answerPings = answerPings
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         let text = String(buffer: frame.payload)
         inbox.received(text, frameType: frame.type)
@@ -452,12 +452,12 @@ final class TCPInboxHandler: ChannelInboundHandler {
             wrapOutboundOut(TCPTestClient.frame(type: FrameType.pong.rawValue, pong.json)), promise: nil)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         inbox.markClosed()
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         inbox.error(error)
         context.close(promise: nil)
     }
@@ -466,19 +466,19 @@ final class TCPInboxHandler: ChannelInboundHandler {
 // MARK: - HTTP heartbeats
 
 /// One HTTP exchange with the client port (`POST /v1/heartbeat`), on a fresh connection.
-enum HeartbeatHTTP {
-    struct Reply: Sendable {
-        var status: Int
-        var text: String
-        var json: JSONValue
+public enum HeartbeatHTTP {
+    public struct Reply: Sendable {
+        public var status: Int
+        public var text: String
+        public var json: JSONValue
         /// The `X-Request-Id` header.
-        var requestId: String? = nil
-        subscript(key: String) -> JSONValue { json[key] }
+        public var requestId: String? = nil
+        public subscript(key: String) -> JSONValue { json[key] }
     }
 
-    struct NoReply: Error {}
+    public struct NoReply: Error {}
 
-    static func call(
+    public static func call(
         port: Int, method: HTTPMethod = .POST, path: String = "/v1/heartbeat", token: String?, body: String
     ) async throws -> Reply {
         let (channel, reply) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -504,25 +504,25 @@ enum HeartbeatHTTP {
         return try await reply.get()
     }
 
-    static func ping(port: Int, token: String?, seq: UInt64, t: Int64 = 7) async throws -> Reply {
+    public static func ping(port: Int, token: String?, seq: UInt64, t: Int64 = 7) async throws -> Reply {
         try await call(
             port: port, token: token, body: String(decoding: ClientMessage.ping(seq: seq, t: t).json, as: UTF8.self))
     }
 }
 
 /// Collects one HTTP response.
-final class HTTPReplyCollector: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
+public final class HTTPReplyCollector: ChannelInboundHandler {
+    public typealias InboundIn = HTTPClientResponsePart
 
-    let promise: EventLoopPromise<HeartbeatHTTP.Reply>
+    public let promise: EventLoopPromise<HeartbeatHTTP.Reply>
     private var status = 0
     private var requestId: String?
     private var body = ByteBuffer()
     private var done = false
 
-    init(promise: EventLoopPromise<HeartbeatHTTP.Reply>) { self.promise = promise }
+    public init(promise: EventLoopPromise<HeartbeatHTTP.Reply>) { self.promise = promise }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
             status = Int(head.status.code)
@@ -538,7 +538,7 @@ final class HTTPReplyCollector: ChannelInboundHandler {
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         if !done {
             done = true
             promise.fail(HeartbeatHTTP.NoReply())
@@ -546,7 +546,7 @@ final class HTTPReplyCollector: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if !done {
             done = true
             promise.fail(error)
@@ -558,29 +558,38 @@ final class HTTPReplyCollector: ChannelInboundHandler {
 // MARK: - The live server
 
 /// What a test needs to give a client: the session, its token, and where to connect.
-struct Credentials: Sendable {
-    var sessionId: String
-    var userId: String
-    var concurrencyId: String
-    var epoch: Int
-    var token: String
+public struct Credentials: Sendable {
+    public var sessionId: String
+    public var userId: String
+    public var concurrencyId: String
+    public var epoch: Int
+    public var token: String
+
+    /// Creates credentials.
+    public init(sessionId: String, userId: String, concurrencyId: String, epoch: Int, token: String) {
+        self.sessionId = sessionId
+        self.userId = userId
+        self.concurrencyId = concurrencyId
+        self.epoch = epoch
+        self.token = token
+    }
 }
 
 /// A live server with the client plane on (WebSocket and HTTP on a free port, TCP on a port picked free).
-final class PlaneHarness: Sendable {
-    let api: API
-    let clientPort: Int
-    let tcpPort: Int
+public final class PlaneHarness: Sendable {
+    public let api: API
+    public let clientPort: Int
+    public let tcpPort: Int
     private let clients = Mutex<[any ClientConnection]>([])
 
-    init(api: API, clientPort: Int, tcpPort: Int) {
+    public init(api: API, clientPort: Int, tcpPort: Int) {
         self.api = api
         self.clientPort = clientPort
         self.tcpPort = tcpPort
     }
 
     /// A TCP port that was free a moment ago.
-    static func freePort() async throws -> Int {
+    public static func freePort() async throws -> Int {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).get()
         let port = channel.localAddress?.port ?? 0
@@ -589,7 +598,7 @@ final class PlaneHarness: Sendable {
     }
 
     /// Starts a server with TCP on, learns its ports, runs `body`, closes every client it made.
-    static func run(_ body: @escaping @Sendable (PlaneHarness) async throws -> Void) async throws {
+    public static func run(_ body: @escaping @Sendable (PlaneHarness) async throws -> Void) async throws {
         let app = try await makeApplication()
         try await app.test(.live) { client in
             let api = API(client: client)
@@ -625,7 +634,7 @@ final class PlaneHarness: Sendable {
         }
     }
 
-    struct BadURL: Error { var url: String }
+    public struct BadURL: Error { var url: String }
 
     private static func port(of url: String) throws -> Int {
         guard let text = url.split(separator: ":").last?.split(separator: "/").first, let port = Int(text), port > 0
@@ -641,7 +650,7 @@ final class PlaneHarness: Sendable {
 
     /// Creates a project. The defaults (1 s interval, 10 s timeout, 10 s grace) keep tests that are not about
     /// timeouts, pings or grace independent of how busy the machine is; those that are set their own.
-    func project(
+    public func project(
         _ id: String = "p", capacity: Int = 10, intervalMs: Int = 1_000, timeoutMs: Int = 10_000, graceMs: Int = 10_000,
         extra: String = ""
     ) async throws {
@@ -653,7 +662,7 @@ final class PlaneHarness: Sendable {
     }
 
     /// ApplyConcurrent, then CreateSession.
-    func session(_ userId: String, project: String = "p") async throws -> Credentials {
+    public func session(_ userId: String, project: String = "p") async throws -> Credentials {
         let applied = try await api.post("/v1/projects/\(project)/concurrency/apply", #"{"userId":"\#(userId)"}"#)
         try #require(applied.status == .ok, "\(applied.text)")
         let created = try await api.post("/v1/projects/\(project)/sessions", #"{"userId":"\#(userId)"}"#)
@@ -665,13 +674,13 @@ final class PlaneHarness: Sendable {
     }
 
     /// `GET /v1/sessions/{id}`.
-    func get(_ sessionId: String) async throws -> JSONValue {
+    public func get(_ sessionId: String) async throws -> JSONValue {
         try await api.get("/v1/sessions/\(sessionId)").json
     }
 
     /// Polls the session until it is in `state`; returns its last reading.
     @discardableResult
-    func wait(
+    public func wait(
         _ sessionId: String, state: String, within timeout: Duration = .seconds(5),
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> JSONValue {
@@ -691,7 +700,7 @@ final class PlaneHarness: Sendable {
     /// Opens a client connection (closed at the end of the test). By default it does not answer the server's
     /// pings: the default project's 10 s timeout outlasts any test, and an answer racing a kick can change the
     /// kick's reason (see aDestroyRacingTheClientsFramesIsStillDestroyed).
-    func connect(_ wire: Wire, answerPings: Bool = false) async throws -> any ClientConnection {
+    public func connect(_ wire: Wire, answerPings: Bool = false) async throws -> any ClientConnection {
         let client: any ClientConnection =
             switch wire {
             case .websocket: try await WebSocketTestClient.connect(port: clientPort, answerPings: answerPings)
@@ -701,16 +710,16 @@ final class PlaneHarness: Sendable {
         return client
     }
 
-    func websocket(answerPings: Bool = false) async throws -> WebSocketTestClient {
+    public func websocket(answerPings: Bool = false) async throws -> WebSocketTestClient {
         try await connect(.websocket, answerPings: answerPings) as! WebSocketTestClient
     }
 
-    func tcp(answerPings: Bool = false) async throws -> TCPTestClient {
+    public func tcp(answerPings: Bool = false) async throws -> TCPTestClient {
         try await connect(.tcp, answerPings: answerPings) as! TCPTestClient
     }
 
     /// Connects and says hello; fails the test when no welcome comes.
-    func connected(_ wire: Wire, _ credentials: Credentials, answerPings: Bool = false) async throws -> (
+    public func connected(_ wire: Wire, _ credentials: Credentials, answerPings: Bool = false) async throws -> (
         any ClientConnection, JSONValue
     ) {
         let client = try await connect(wire, answerPings: answerPings)
@@ -720,7 +729,7 @@ final class PlaneHarness: Sendable {
     }
 
     /// `POST /v1/heartbeat`.
-    func heartbeat(token: String?, body: String) async throws -> HeartbeatHTTP.Reply {
+    public func heartbeat(token: String?, body: String) async throws -> HeartbeatHTTP.Reply {
         try await HeartbeatHTTP.call(port: clientPort, token: token, body: body)
     }
 }
@@ -728,12 +737,12 @@ final class PlaneHarness: Sendable {
 // MARK: - A healthy neighbour
 
 /// A client that pings every 100 ms in the background, to show abuse next to it changes nothing for it.
-final class Heartbeater: Sendable {
-    let client: any ClientConnection
-    let credentials: Credentials
+public final class Heartbeater: Sendable {
+    public let client: any ClientConnection
+    public let credentials: Credentials
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
 
-    init(client: any ClientConnection, credentials: Credentials) {
+    public init(client: any ClientConnection, credentials: Credentials) {
         self.client = client
         self.credentials = credentials
         let task = Task { [client] in
@@ -748,7 +757,7 @@ final class Heartbeater: Sendable {
     }
 
     /// Connects a fresh session of `userId` over `wire` and starts heartbeating.
-    static func start(_ harness: PlaneHarness, _ wire: Wire, userId: String = "neighbour", project: String = "p")
+    public static func start(_ harness: PlaneHarness, _ wire: Wire, userId: String = "neighbour", project: String = "p")
         async throws -> Heartbeater
     {
         let credentials = try await harness.session(userId, project: project)
@@ -757,7 +766,7 @@ final class Heartbeater: Sendable {
     }
 
     /// Expects the neighbour still connected and still answered.
-    func expectHealthy(_ harness: PlaneHarness, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    public func expectHealthy(_ harness: PlaneHarness, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let before = client.inbox.messages("pong").count
         let answered = await eventually { client.inbox.messages("pong").count >= before + 2 }
         #expect(answered, "the healthy client got no more pongs", sourceLocation: sourceLocation)
@@ -768,7 +777,7 @@ final class Heartbeater: Sendable {
             sourceLocation: sourceLocation)
     }
 
-    func stop() { task.withLock { $0?.cancel() } }
+    public func stop() { task.withLock { $0?.cancel() } }
 
     deinit { task.withLock { $0?.cancel() } }
 }
@@ -777,7 +786,7 @@ final class Heartbeater: Sendable {
 
 /// Expects a broker kick: the `kick` message with `reason`, then (WebSocket) a close frame with `code`, and
 /// the connection closed.
-func expectKick(
+public func expectKick(
     _ client: any ClientConnection, reason: String, code: UInt16, sourceLocation: SourceLocation = #_sourceLocation
 ) async {
     let kick = await client.inbox.wait(for: "kick")
@@ -794,7 +803,7 @@ func expectKick(
 }
 
 /// Expects a protocol close: WebSocket a close frame with `code`; TCP a `kick` with `tcpReason`, then the close.
-func expectProtocolClose(
+public func expectProtocolClose(
     _ client: any ClientConnection, code: UInt16, tcpReason: String, sourceLocation: SourceLocation = #_sourceLocation
 ) async {
     #expect(await client.inbox.waitClosed(), "still open", sourceLocation: sourceLocation)
@@ -813,10 +822,10 @@ func expectProtocolClose(
 }
 
 extension ClientInbox.Message {
-    subscript(key: String) -> JSONValue { json[key] }
+    public subscript(key: String) -> JSONValue { json[key] }
 }
 
 extension JSONValue {
     /// A number as a `Double`.
-    var doubleValue: Double? { if case .number(let n) = self { n } else { nil } }
+    public var doubleValue: Double? { if case .number(let n) = self { n } else { nil } }
 }

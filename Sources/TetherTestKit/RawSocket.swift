@@ -7,17 +7,17 @@ import Foundation
 /// A plain blocking TCP socket that sends whatever bytes a test likes (half a request, noise, a handshake
 /// no client library would make) and tells when the server closed it. Optionally bound to a source address
 /// (any 127.x.y.z on Linux), so per-address limits can be tested beside clients on 127.0.0.1.
-final class RawSocket {
+public final class RawSocket {
     private let fd: Int32
     private var closed = false
     /// Everything received so far.
-    private(set) var received: [UInt8] = []
+    public private(set) var received: [UInt8] = []
     /// The server closed the connection (EOF or reset).
-    private(set) var peerClosed = false
+    public private(set) var peerClosed = false
 
-    struct ConnectFailed: Error { var errno: Int32 }
+    public struct ConnectFailed: Error { var errno: Int32 }
 
-    init(port: Int, source: String? = nil) throws {
+    public init(port: Int, source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         if let source {
             var local = sockaddr_in()
@@ -52,7 +52,7 @@ final class RawSocket {
     deinit { close() }
 
     /// Closes once.
-    func close() {
+    public func close() {
         guard !closed else { return }
         closed = true
         _ = Glibc.close(fd)
@@ -60,12 +60,12 @@ final class RawSocket {
 
     /// Sends bytes; `false` when the connection is gone.
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    public func send(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
     }
 
     @discardableResult
-    func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+    public func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     /// Reads what is there, waiting at most `timeoutMs` for something; notes a close.
     private func pump(timeoutMs: Int32) {
@@ -82,36 +82,36 @@ final class RawSocket {
     }
 
     /// Waits until the server closes the connection (`true`), or `timeout` passes (`false`).
-    func waitClosed(within timeout: Duration = .seconds(10)) -> Bool {
+    public func waitClosed(within timeout: Duration = .seconds(10)) -> Bool {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while !peerClosed && ContinuousClock.now < deadline { pump(timeoutMs: 50) }
         return peerClosed
     }
 
     /// Waits until `condition` holds on what was received, or the connection closes, or `timeout` passes.
-    func waitReceived(within timeout: Duration = .seconds(10), until condition: ([UInt8]) -> Bool) -> Bool {
+    public func waitReceived(within timeout: Duration = .seconds(10), until condition: ([UInt8]) -> Bool) -> Bool {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while !condition(received) && !peerClosed && ContinuousClock.now < deadline { pump(timeoutMs: 50) }
         return condition(received)
     }
 
     /// Whether the server has closed the connection by now (reads what is pending, does not wait).
-    var isClosedNow: Bool {
+    public var isClosedNow: Bool {
         pump(timeoutMs: 0)
         return peerClosed
     }
 
     /// The HTTP response received so far: its status, headers (lowercased names) and body.
-    var response: RawHTTPResponse? { RawHTTPResponse(received) }
+    public var response: RawHTTPResponse? { RawHTTPResponse(received) }
 }
 
 /// An HTTP/1.1 response read off a ``RawSocket``.
-struct RawHTTPResponse {
-    var status: Int
-    var headers: [String: String]
-    var body: String
+public struct RawHTTPResponse {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: String
 
-    init?(_ bytes: [UInt8]) {
+    public init?(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
         guard let split = text.range(of: "\r\n\r\n") else { return nil }
         let lines = text[..<split.lowerBound].split(separator: "\r\n")
@@ -129,7 +129,7 @@ struct RawHTTPResponse {
     }
 
     /// The body parsed as the API's error shape.
-    var error: (code: String, message: String, requestId: String)? {
+    public var error: (code: String, message: String, requestId: String)? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
             let error = object["error"] as? [String: Any], let code = error["code"] as? String,
             let message = error["message"] as? String, let requestId = error["requestId"] as? String

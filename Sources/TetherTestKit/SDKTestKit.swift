@@ -5,15 +5,15 @@ import TetherClient
 
 /// The real `tether serve` on fixed free ports (so a restart comes back where clients look), with a
 /// ``TetherBackend`` pointed at it.
-final class SDKServer: @unchecked Sendable {
-    static let key = "sdk-test-key-5f1c2a"
-    let dataPath: String
-    let apiPort: Int
-    let clientPort: Int
-    let tcpPort: Int
-    private(set) var process: ServeProcess
+public final class SDKServer: @unchecked Sendable {
+    public static let key = "sdk-test-key-5f1c2a"
+    public let dataPath: String
+    public let apiPort: Int
+    public let clientPort: Int
+    public let tcpPort: Int
+    public private(set) var process: ServeProcess
 
-    init() throws {
+    public init() throws {
         dataPath = FileManager.default.temporaryDirectory.appendingPathComponent("tether-sdk-\(UUID()).sqlite").path
         apiPort = ServeProcess.freePort()
         clientPort = ServeProcess.freePort()
@@ -22,23 +22,25 @@ final class SDKServer: @unchecked Sendable {
             dataPath: dataPath, apiKey: Self.key, tcpPort: tcpPort, apiPort: apiPort, clientPort: clientPort)
     }
 
-    var backend: TetherBackend {
+    public var backend: TetherBackend {
         TetherBackend(url: URL(string: "http://127.0.0.1:\(apiPort)")!, apiKey: Self.key)
     }
 
     /// Starts the binary again on the same data file and ports.
-    func restart() throws {
+    public func restart() throws {
         process = try ServeProcess(
             dataPath: dataPath, apiKey: Self.key, tcpPort: tcpPort, apiPort: apiPort, clientPort: clientPort)
     }
 
     /// SIGTERM (idempotent at the end of a test).
-    func stop() {
+    public func stop() {
         if process.process.isRunning { _ = process.terminate() }
     }
 
     /// A project with fast heartbeats (200 ms, 2 s timeout) unless told otherwise.
-    func project(_ id: String, capacity: Int = 2, intervalMs: Int64 = 200, timeoutMs: Int64 = 2_000, graceMs: Int64)
+    public func project(
+        _ id: String, capacity: Int = 2, intervalMs: Int64 = 200, timeoutMs: Int64 = 2_000, graceMs: Int64
+    )
         async throws
     {
         _ = try await backend.createProject(
@@ -49,29 +51,29 @@ final class SDKServer: @unchecked Sendable {
     }
 
     /// ApplyConcurrent, then CreateSession.
-    func session(_ project: String, user: String) async throws -> TetherBackend.CreatedSession {
+    public func session(_ project: String, user: String) async throws -> TetherBackend.CreatedSession {
         _ = try await backend.apply(project: project, userId: user)
         return try await backend.createSession(project: project, userId: user)
     }
 }
 
 /// Every state a client streamed, in order.
-final class StateLog: Sendable {
+public final class StateLog: Sendable {
     private let states = Mutex<[TetherClientState]>([])
     private let task = Mutex<Task<Void, Never>?>(nil)
 
     /// Starts reading `client.states`.
-    init(_ client: TetherClient) {
+    public init(_ client: TetherClient) {
         let reader = Task { [weak self] in
             for await state in client.states { self?.states.withLock { $0.append(state) } }
         }
         task.withLock { $0 = reader }
     }
 
-    var all: [TetherClientState] { states.withLock { $0 } }
+    public var all: [TetherClientState] { states.withLock { $0 } }
 
     /// Waits until a state matches; that state, or nil.
-    func wait(within timeout: Duration = .seconds(10), _ match: @Sendable (TetherClientState) -> Bool) async
+    public func wait(within timeout: Duration = .seconds(10), _ match: @Sendable (TetherClientState) -> Bool) async
         -> TetherClientState?
     {
         var found: TetherClientState?
@@ -83,7 +85,7 @@ final class StateLog: Sendable {
     }
 
     /// Waits for the `n`-th `.connected` (1-based).
-    func connected(_ n: Int, within timeout: Duration = .seconds(10)) async -> SessionInfo? {
+    public func connected(_ n: Int, within timeout: Duration = .seconds(10)) async -> SessionInfo? {
         var found: SessionInfo?
         _ = await eventually(within: timeout) {
             let all = all.compactMap { state -> SessionInfo? in if case .connected(let s) = state { s } else { nil } }
@@ -94,7 +96,7 @@ final class StateLog: Sendable {
     }
 
     /// Waits for `.ended`; its reason.
-    func ended(within timeout: Duration = .seconds(10)) async -> TetherClientEndReason? {
+    public func ended(within timeout: Duration = .seconds(10)) async -> TetherClientEndReason? {
         if case .ended(let reason) = await wait(within: timeout, { if case .ended = $0 { true } else { false } }) {
             return reason
         }
@@ -102,7 +104,7 @@ final class StateLog: Sendable {
     }
 
     /// The `.reconnecting` states seen.
-    var reconnects: [(attempt: Int, delay: Duration)] {
+    public var reconnects: [(attempt: Int, delay: Duration)] {
         all.compactMap { if case .reconnecting(let a, let d) = $0 { (a, d) } else { nil } }
     }
 
@@ -111,7 +113,7 @@ final class StateLog: Sendable {
 
 extension TetherClientConfiguration {
     /// Quick reconnects for tests: 50 ms doubling up to 400 ms.
-    static var fast: TetherClientConfiguration {
+    public static var fast: TetherClientConfiguration {
         var c = TetherClientConfiguration()
         c.backoff = Backoff(base: .milliseconds(50), cap: .milliseconds(400))
         c.byeTimeout = .seconds(2)

@@ -2,26 +2,27 @@ import Foundation
 
 /// A blocking Server-Sent Events client on a plain socket: sends one `GET /v1/events` with
 /// `Accept: text/event-stream`, decodes the chunked body and parses events and comments.
-final class SSEReader {
+public final class SSEReader {
     /// One parsed event.
-    struct Message: Equatable {
-        var id: UInt64?
-        var event: String?
-        var data: String
+    public struct Message: Equatable {
+        public var id: UInt64?
+        public var event: String?
+        public var data: String
     }
 
     private let fd: Int32
     private var closed = false
     private var buffer: [UInt8] = []
     private var body: [UInt8] = []
-    private(set) var status = 0
-    private(set) var headers: [String: String] = [:]
+    public private(set) var status = 0
+    public private(set) var headers: [String: String] = [:]
     /// Comment lines seen so far (`: keepalive`).
-    private(set) var comments: [String] = []
+    public private(set) var comments: [String] = []
     /// Whether the server ended the stream.
-    private(set) var ended = false
+    public private(set) var ended = false
 
-    init(port: Int, key: String, query: String = "", lastEventID: UInt64? = nil, timeoutSeconds: Int = 10) throws {
+    public init(port: Int, key: String, query: String = "", lastEventID: UInt64? = nil, timeoutSeconds: Int = 10) throws
+    {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -48,14 +49,14 @@ final class SSEReader {
     deinit { close() }
 
     /// Closes the connection (the reader "disconnects").
-    func close() {
+    public func close() {
         guard !closed else { return }
         closed = true
         _ = Foundation.close(fd)
     }
 
     /// The next event, or `nil` when the stream ended or nothing came within the timeout.
-    func next() -> Message? {
+    public func next() -> Message? {
         while true {
             if let block = takeBlock() {
                 var message = Message(id: nil, event: nil, data: "")
@@ -83,7 +84,7 @@ final class SSEReader {
 
     /// Reads until `count` more comment lines arrived; returns them (fewer if the stream stops). Fails the
     /// read (returns what it has) if an event arrives instead.
-    func nextComments(_ count: Int) -> [String] {
+    public func nextComments(_ count: Int) -> [String] {
         let start = comments.count
         while comments.count < start + count {
             if let block = takeBlock() {
@@ -99,7 +100,7 @@ final class SSEReader {
     }
 
     /// Reads events until `count` arrived (or the stream stops).
-    func take(_ count: Int) -> [Message] {
+    public func take(_ count: Int) -> [Message] {
         var out: [Message] = []
         while out.count < count, let message = next() { out.append(message) }
         return out

@@ -6,23 +6,23 @@ import Testing
 #endif
 
 /// The real `tether serve` binary, started as a child process on a data file.
-final class ServeProcess: @unchecked Sendable {
-    let process = Process()
-    let output = Pipe()
-    private(set) var lines: [String] = []
-    private(set) var port = 0
-    private(set) var tcpPort = 0
+public final class ServeProcess: @unchecked Sendable {
+    public let process = Process()
+    public let output = Pipe()
+    public private(set) var lines: [String] = []
+    public private(set) var port = 0
+    public private(set) var tcpPort = 0
     private var buffer = Data()
 
     /// The `tether` binary built next to the test bundle.
-    static var binary: URL {
+    public static var binary: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tether")
     }
 
     /// Starts `tether serve` (with `extraArguments`, and `environment` added to this process's) and waits
     /// until it prints where it listens. Ports 0 pick free ones (fixed ports let a restart come back where
     /// its clients look for it).
-    init(
+    public init(
         dataPath: String, apiKey: String?, tcpPort: Int = 0, apiPort: Int = 0, clientPort: Int = 0,
         extraArguments: [String] = [], environment: [String: String] = [:]
     ) throws {
@@ -58,7 +58,7 @@ final class ServeProcess: @unchecked Sendable {
         }
     }
 
-    enum ServeError: Error { case didNotStart([String]) }
+    public enum ServeError: Error { case didNotStart([String]) }
 
     /// Reads what the server printed so far into ``lines``, waiting at most `timeoutMs` for something;
     /// `false` at the end of its output.
@@ -78,7 +78,7 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     /// The first printed line containing `text`, waiting up to 10 s for it.
-    func waitForLine(containing text: String) async -> String? {
+    public func waitForLine(containing text: String) async -> String? {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if let line = lines.first(where: { $0.contains(text) }) { return line }
@@ -88,7 +88,7 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     /// A TCP port that was free a moment ago.
-    static func freePort() -> Int {
+    public static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -106,20 +106,20 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     /// SIGKILL: no shutdown code runs.
-    func kill9() {
+    public func kill9() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
     /// SIGTERM, then waits for the exit status.
-    func terminate() -> Int32 {
+    public func terminate() -> Int32 {
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         return process.terminationStatus
     }
 
     /// One JSON request; returns the status and the parsed body.
-    func call(_ method: String, _ path: String, _ body: String? = nil, key: String) async throws -> (Int, Any) {
+    public func call(_ method: String, _ path: String, _ body: String? = nil, key: String) async throws -> (Int, Any) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
@@ -133,7 +133,7 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     /// The body of a request as canonical JSON text, for comparisons.
-    func json(_ path: String, key: String) async throws -> String {
+    public func json(_ path: String, key: String) async throws -> String {
         let (_, body) = try await call("GET", path, key: key)
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)

@@ -7,31 +7,31 @@ import Synchronization
 /// A local webhook receiver: records every POST (headers and body) and answers with what `respond` says
 /// (a status code, ``hold`` to keep the request open without ever answering, or `nil` to close the
 /// connection without an answer). It counts held requests whose connection the sender closed.
-final class WebhookReceiver: Sendable {
+public final class WebhookReceiver: Sendable {
     /// One request as received.
-    struct Request: Sendable {
-        var headers: [String: String]
-        var body: [UInt8]
+    public struct Request: Sendable {
+        public var headers: [String: String]
+        public var body: [UInt8]
         /// `X-Tether-Event-Id`.
-        var cursor: UInt64? { headers["x-tether-event-id"].flatMap(UInt64.init) }
-        var attempt: Int? { headers["x-tether-delivery-attempt"].flatMap(Int.init) }
+        public var cursor: UInt64? { headers["x-tether-event-id"].flatMap(UInt64.init) }
+        public var attempt: Int? { headers["x-tether-delivery-attempt"].flatMap(Int.init) }
     }
 
     /// The answer that is never sent: the request stays open until the sender gives up.
-    static let hold = 0
+    public static let hold = 0
 
     private struct State {
-        var requests: [(Request, answered: Int?)] = []
-        var respond: @Sendable (Request, Int) -> Int? = { _, _ in 200 }
-        var abandoned = 0
+        public var requests: [(Request, answered: Int?)] = []
+        public var respond: @Sendable (Request, Int) -> Int? = { _, _ in 200 }
+        public var abandoned = 0
     }
 
     private let state = Mutex(State())
     private let channel: any Channel
-    let port: Int
-    var url: String { "http://127.0.0.1:\(port)/hook" }
+    public let port: Int
+    public var url: String { "http://127.0.0.1:\(port)/hook" }
 
-    init() async throws {
+    public init() async throws {
         let holder = Holder()
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -46,18 +46,18 @@ final class WebhookReceiver: Sendable {
     }
 
     /// Sets how requests are answered: `(request, index of the request) -> status or nil (drop)`.
-    func respond(_ body: @escaping @Sendable (Request, Int) -> Int?) { state.withLock { $0.respond = body } }
+    public func respond(_ body: @escaping @Sendable (Request, Int) -> Int?) { state.withLock { $0.respond = body } }
 
     /// Every request so far with the status it got (`nil`: dropped).
-    var requests: [(Request, answered: Int?)] { state.withLock { $0.requests } }
+    public var requests: [(Request, answered: Int?)] { state.withLock { $0.requests } }
 
     /// Held requests (``hold``) whose connection the sender closed (it gave up or was cancelled).
-    var abandoned: Int { state.withLock { $0.abandoned } }
+    public var abandoned: Int { state.withLock { $0.abandoned } }
 
     /// The requests answered with a 2xx, in arrival order.
-    var delivered: [Request] { requests.filter { ($0.answered ?? 0) / 100 == 2 }.map(\.0) }
+    public var delivered: [Request] { requests.filter { ($0.answered ?? 0) / 100 == 2 }.map(\.0) }
 
-    func close() async { try? await channel.close() }
+    public func close() async { try? await channel.close() }
 
     fileprivate func handle(_ request: Request) -> Int? {
         state.withLock { s in
@@ -70,26 +70,26 @@ final class WebhookReceiver: Sendable {
     fileprivate func abandon() { state.withLock { $0.abandoned += 1 } }
 
     private final class Holder: Sendable {
-        let receiver = Mutex<WebhookReceiver?>(nil)
+        public let receiver = Mutex<WebhookReceiver?>(nil)
     }
 
     private final class Handler: ChannelInboundHandler, @unchecked Sendable {
-        typealias InboundIn = HTTPServerRequestPart
-        typealias OutboundOut = HTTPServerResponsePart
-        let holder: Holder
-        var headers: [String: String] = [:]
-        var body: [UInt8] = []
-        var holding = false
+        public typealias InboundIn = HTTPServerRequestPart
+        public typealias OutboundOut = HTTPServerResponsePart
+        public let holder: Holder
+        public var headers: [String: String] = [:]
+        public var body: [UInt8] = []
+        public var holding = false
 
-        init(holder: Holder) { self.holder = holder }
+        public init(holder: Holder) { self.holder = holder }
 
-        func channelInactive(context: ChannelHandlerContext) {
+        public func channelInactive(context: ChannelHandlerContext) {
             if holding { holder.receiver.withLock({ $0 })?.abandon() }
             holding = false
             context.fireChannelInactive()
         }
 
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
             case .head(let head):
                 headers = Dictionary(

@@ -4,6 +4,7 @@ import NIOWebSocket
 import Testing
 import TetherProtocol
 import TetherServer
+import TetherTestKit
 
 /// Hostile and broken clients. Each case gets its documented close (WebSocket: 1009 too big, 1002 a frame
 /// RFC 6455 forbids (more in ``WebSocketRFCTests``), 4000 protocol error, 4001 bad token, 4029 rate limited;

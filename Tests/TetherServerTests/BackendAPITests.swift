@@ -4,6 +4,7 @@ import Hummingbird
 import Testing
 import TetherCore
 import TetherServer
+import TetherTestKit
 
 @Suite struct BackendAPITests {
     @Test func healthIsOpenAndEverythingElseNeedsTheKey() async throws {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 import TetherProtocol
+import TetherTestKit
 
 @testable import tether
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TetherTestKit
 
 /// The `tether` backend commands, run as a process against a real `tether serve`.
 @Suite struct CLITests {

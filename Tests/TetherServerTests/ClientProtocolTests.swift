@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 import TetherProtocol
 import TetherServer
+import TetherTestKit
 
 /// The client protocol end to end, the same on both socket transports: hello, welcome, ping/pong, the
 /// session's state as the backend sees it, timeouts, closes, resumes, fencing, kicks, suspend and bye.

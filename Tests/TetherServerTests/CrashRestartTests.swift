@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TetherProtocol
+import TetherTestKit
 
 /// The real binary, killed with SIGKILL and restarted on the same file, and stopped with SIGTERM.
 @Suite(.serialized) struct CrashRestartTests {

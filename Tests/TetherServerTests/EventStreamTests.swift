@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TetherTestKit
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

@@ -3,6 +3,7 @@ import NIOHTTP1
 import Testing
 import TetherProtocol
 import TetherServer
+import TetherTestKit
 
 /// `POST /v1/heartbeat` on the client port: `Authorization: Bearer <clientToken>` and a `ping` body,
 /// answered by `pong`; the first heartbeat connects the session.

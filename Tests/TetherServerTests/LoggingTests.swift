@@ -5,6 +5,7 @@ import Logging
 import Synchronization
 import Testing
 import TetherServer
+import TetherTestKit
 
 /// Structured logs: request ids on API log lines, session ids on lifecycle lines, JSON lines, no secrets.
 @Suite struct LoggingTests {

@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 import TetherCore
 import TetherStore
+import TetherTestKit
 
 @testable import TetherServer
 

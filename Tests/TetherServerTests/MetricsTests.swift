@@ -3,6 +3,7 @@ import HTTPTypes
 import Testing
 import TetherCore
 import TetherProtocol
+import TetherTestKit
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

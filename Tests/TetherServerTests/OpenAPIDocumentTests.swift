@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Testing
 import TetherServer
+import TetherTestKit
 
 @Suite struct OpenAPIDocumentTests {
     /// The document served at /openapi.json is the committed one (scripts/embed-openapi.sh keeps them equal).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TetherClient
+import TetherTestKit
 
 /// The Swift SDK against the real `tether serve` binary: heartbeats, states, suspension, leaving, destroy,
 /// reconnects with the resume token.

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Testing
 import TetherProtocol
+import TetherTestKit
 
 /// SIGTERM: clients are kicked with `shutdown` and a `retryAfterMs`, their sessions wait in grace, and after
 /// the restart they resume with their resume token.

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 import TetherProtocol
+import TetherTestKit
 
 /// No socket is held for ever (issue 12, item 6), on a real `tether serve` with small timeouts, on both HTTP
 /// listeners (the backend API and the client port), each case beside a healthy WebSocket client that keeps

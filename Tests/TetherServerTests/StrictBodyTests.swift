@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Testing
 import TetherServer
+import TetherTestKit
 
 /// Request bodies are RFC 8259 JSON read strictly: every refusal is a 400 that names the field, and
 /// changes nothing (issue 12, items 1 and 2).

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 import TetherProtocol
 import TetherServer
+import TetherTestKit
 
 /// What only the TCP transport has: frame types on the wire, server `ping` messages, half-closes.
 @Suite struct TCPChannelTests {

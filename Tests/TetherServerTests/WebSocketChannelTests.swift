@@ -4,6 +4,7 @@ import NIOWebSocket
 import Testing
 import TetherProtocol
 import TetherServer
+import TetherTestKit
 
 /// What only the WebSocket transport has: the upgrade, close frames, ping frames, and moving a session
 /// between WebSocket and TCP.

@@ -4,6 +4,7 @@ import NIOWebSocket
 import Testing
 import TetherProtocol
 import TetherServer
+import TetherTestKit
 
 /// RFC 6455 on the client port, each case beside a healthy WebSocket and a healthy TCP client that keep
 /// heartbeating (``AbuseTests/withNeighbours(_:)``): frames the RFC forbids fail the connection with 1002

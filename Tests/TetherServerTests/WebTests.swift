@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Testing
 import TetherServer
+import TetherTestKit
 
 /// The browser SDK file and demo mode (`--demo`): what is served, to whom, and only when.
 @Suite struct WebTests {

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Logging
 import Testing
+import TetherTestKit
 
 @testable import TetherServer
 

@@ -33,3 +33,11 @@ enum SimLimits {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }
+
+extension Duration {
+    /// Whole milliseconds (rounded down).
+    var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+    }
+}

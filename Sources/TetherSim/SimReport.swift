@@ -195,7 +195,7 @@ struct SimSummary: Codable, Sendable {
     var text: String {
         func ms(_ v: Double?) -> String { v.map { String(format: "%.1f ms", $0) } ?? "-" }
         func spread(_ p: Percentiles) -> String { "p50 \(ms(p.p50)), p99 \(ms(p.p99)), max \(ms(p.max))" }
-        return Table.fields([
+        return Self.fields([
             (
                 "clients",
                 "\(clients) (ws \(transports["ws"] ?? 0), tcp \(transports["tcp"] ?? 0), http \(transports["http"] ?? 0)) "
@@ -219,5 +219,12 @@ struct SimSummary: Codable, Sendable {
             ("errors", String(errors)),
             ("sim CPU", String(format: "%.1f s (%.0f %% of one core)", cpuSeconds, cpuPercentOfOneCore)),
         ])
+    }
+
+    /// Key/value lines, keys aligned.
+    private static func fields(_ pairs: [(String, String)]) -> String {
+        let width = pairs.map(\.0.count).max() ?? 0
+        return pairs.map { $0.0.padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0.1 }.joined(
+            separator: "\n")
     }
 }
