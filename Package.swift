@@ -105,10 +105,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // `tether bench`: scenarios against a `tether serve` it starts, load from `tether bench-worker` processes.
+        .target(
+            name: "TetherBench",
+            dependencies: [
+                "TetherProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "tether",
             dependencies: [
-                "TetherServer", "TetherClient", "TetherProtocol", "TetherSim",
+                "TetherServer", "TetherClient", "TetherProtocol", "TetherSim", "TetherBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -137,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "TetherServerTests",
             dependencies: [
-                "TetherServer", "TetherCore", "TetherStore", "TetherProtocol", "TetherClient", "tether",
+                "TetherServer", "TetherCore", "TetherStore", "TetherProtocol", "TetherClient",
                 "TetherTestKit",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -147,6 +158,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TetherBenchTests",
+            dependencies: [
+                "TetherBench", "TetherProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,10 +1,8 @@
 import ArgumentParser
-import Foundation
+import TetherBench
 
-/// `tether bench`: runs scenarios against a real `tether serve` it starts itself (this executable, a
-/// temporary data file, free ports), with the load from separate `tether bench-worker` processes; prints a
-/// table against DESIGN.md's performance goals and writes the figures as JSON. Goals that are missed do
-/// not fail the command; only a benchmark that cannot run does. docs/PERFORMANCE.md explains each figure.
+/// `tether bench`: the command line of ``BenchRunner`` (TetherBench), which measures Tether against its
+/// performance goals. Goals that are missed do not fail the command; only a benchmark that cannot run does.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Tether against its performance goals (see docs/PERFORMANCE.md).",
@@ -51,150 +49,31 @@ struct Bench: AsyncParsableCommand {
     var restartSessions = 10_000
 
     func run() async throws {
-        var options = BenchOptions(command: self)
-        if smoke { options.shrinkForSmoke() }
-        var chosen = scenarios + scenarioOptions
-        if chosen.isEmpty { chosen = BenchScenario.allCases }
-        let context = try BenchContext()
-        context.clientsPerWorker = options.clientsPerWorker
-        var build = "release"
-        #if DEBUG
-            build = "debug"
-        #endif
-        var report = BenchReport(
-            startedAt: Int64(BenchProc.wallMs()), build: build, smoke: smoke, machine: BenchProc.machine(),
-            scenarios: [])
-        WorkerIO.say(
-            "tether bench: \(report.machine.cores) cores, \(report.machine.memoryBytes >> 20) MiB, "
-                + "\(report.machine.cpuModel); \(build) build\(smoke ? ", smoke sizes" : "")")
-        var failures: [String] = []
-        for scenario in chosen {
-            WorkerIO.say("==> \(scenario.rawValue)")
-            do {
-                let result = try await scenario.run(context, options)
-                report.scenarios.append(result)
-                BenchTable.print(result)
-                try write(report)
-            } catch {
-                failures.append(scenario.rawValue)
-                WorkerIO.say("    FAILED: \(error)")
-            }
-        }
-        try write(report)
-        await context.cleanUp(keepFiles: keepFiles)
-        if keepFiles { WorkerIO.say("files kept in \(context.directory)") }
-        WorkerIO.say("figures written to \(jsonOut)")
-        BenchTable.printSummary(report)
-        if !failures.isEmpty { throw BenchError("scenarios that could not run: \(failures.joined(separator: ", "))") }
-    }
-
-    private func write(_ report: BenchReport) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(report).write(to: URL(fileURLWithPath: jsonOut))
+        var options = BenchOptions()
+        options.transport = transport
+        options.clientsPerWorker = clientsPerWorker
+        options.expirySessions = expirySessions
+        options.expiryRate = expiryRate
+        options.burstSessions = burstSessions
+        options.healthy = healthy
+        options.intervalMs = intervalMs
+        options.timeoutMs = timeoutMs
+        options.heartbeatConnections = heartbeatConnections
+        options.heartbeatSeconds = heartbeatSeconds
+        options.heartbeatWorkers = heartbeatWorkers
+        options.perConnectionRate = perConnectionRate
+        options.holdSessions = holdSessions
+        options.holdSeconds = holdSeconds
+        options.memorySessions = memorySessions
+        options.releaseCount = releaseCount
+        options.releaseRate = releaseRate
+        options.apiClients = apiClients
+        options.apiSeconds = apiSeconds
+        options.apiWorkers = apiWorkers
+        options.restartSessions = restartSessions
+        try await BenchRunner.run(
+            scenarios + scenarioOptions, options: options, smoke: smoke, jsonOut: jsonOut, keepFiles: keepFiles)
     }
 }
 
-/// The scenarios of `tether bench`.
-enum BenchScenario: String, CaseIterable, ExpressibleByArgument, Sendable {
-    case expirySteady = "expiry-steady"
-    case expiryBurst = "expiry-burst"
-    case heartbeats
-    case hold
-    case memory
-    case release
-    case api
-    case restart
-
-    func run(_ context: BenchContext, _ options: BenchOptions) async throws -> ScenarioResult {
-        switch self {
-        case .expirySteady:
-            try await BenchScenarios.expiry(
-                context, options, name: rawValue, sessions: options.expirySessions,
-                rate: options.expiryRate)
-        case .expiryBurst:
-            try await BenchScenarios.expiry(context, options, name: rawValue, sessions: options.burstSessions, rate: 0)
-        case .heartbeats: try await BenchScenarios.heartbeats(context, options)
-        case .hold: try await BenchScenarios.hold(context, options)
-        case .memory: try await BenchScenarios.memory(context, options)
-        case .release: try await BenchScenarios.release(context, options)
-        case .api: try await BenchScenarios.api(context, options)
-        case .restart: try await BenchScenarios.restart(context, options)
-        }
-    }
-}
-
-/// The sizes and settings of a run.
-struct BenchOptions: Sendable {
-    var transport = "ws"
-    var clientsPerWorker = 5_000
-    var expirySessions = 10_000
-    var expiryRate = 5_000.0
-    var burstSessions = 10_000
-    var healthy = 1_000
-    var intervalMs: Int64 = 1_000
-    var timeoutMs: Int64 = 3_000
-    var heartbeatConnections = 10_000
-    var heartbeatSeconds = 10.0
-    var heartbeatWarmupMs: Int64 = 3_000
-    var heartbeatWorkers = 2
-    var perConnectionRate = 40.0
-    var holdSessions = 19_000
-    var holdSeconds = 600.0
-    var memorySessions = 10_000
-    var releaseCount = 1_000
-    var releaseRate = 100.0
-    var apiClients = 64
-    var apiSeconds = 10.0
-    var apiWarmupMs: Int64 = 2_000
-    var apiWorkers = 2
-    var restartSessions = 10_000
-
-    init() {}
-
-    init(command c: Bench) {
-        transport = c.transport
-        clientsPerWorker = c.clientsPerWorker
-        expirySessions = c.expirySessions
-        expiryRate = c.expiryRate
-        burstSessions = c.burstSessions
-        healthy = c.healthy
-        intervalMs = c.intervalMs
-        timeoutMs = c.timeoutMs
-        heartbeatConnections = c.heartbeatConnections
-        heartbeatSeconds = c.heartbeatSeconds
-        heartbeatWorkers = c.heartbeatWorkers
-        perConnectionRate = c.perConnectionRate
-        holdSessions = c.holdSessions
-        holdSeconds = c.holdSeconds
-        memorySessions = c.memorySessions
-        releaseCount = c.releaseCount
-        releaseRate = c.releaseRate
-        apiClients = c.apiClients
-        apiSeconds = c.apiSeconds
-        apiWorkers = c.apiWorkers
-        restartSessions = c.restartSessions
-    }
-
-    /// Tiny sizes: the whole run takes well under a minute.
-    mutating func shrinkForSmoke() {
-        expirySessions = 200
-        expiryRate = 1_000
-        burstSessions = 200
-        healthy = 20
-        intervalMs = 500  // generous: a debug build on a busy machine must not expire healthy clients
-        timeoutMs = 2_000
-        heartbeatConnections = 100
-        heartbeatSeconds = 1
-        heartbeatWarmupMs = 300
-        holdSessions = 100
-        holdSeconds = 1
-        memorySessions = 200
-        releaseCount = 20
-        releaseRate = 100
-        apiClients = 8
-        apiSeconds = 1
-        apiWarmupMs = 300
-        restartSessions = 200
-    }
-}
+extension BenchScenario: ExpressibleByArgument {}

@@ -2,9 +2,8 @@ import Foundation
 import NIOCore
 import Testing
 import TetherProtocol
-import TetherTestKit
 
-@testable import tether
+@testable import TetherBench
 
 /// The parts of `tether bench` that have logic: percentiles, the load clients' wire parsing, the HTTP and
 /// event-stream parsers, /proc parsing, and the shape of the result JSON. No timing is asserted.

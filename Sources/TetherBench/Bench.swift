@@ -1,0 +1,82 @@
+import Foundation
+
+/// The scenarios of `tether bench`.
+public enum BenchScenario: String, CaseIterable, Sendable {
+    case expirySteady = "expiry-steady"
+    case expiryBurst = "expiry-burst"
+    case heartbeats
+    case hold
+    case memory
+    case release
+    case api
+    case restart
+
+    func run(_ context: BenchContext, _ options: BenchOptions) async throws -> ScenarioResult {
+        switch self {
+        case .expirySteady:
+            try await BenchScenarios.expiry(
+                context, options, name: rawValue, sessions: options.expirySessions,
+                rate: options.expiryRate)
+        case .expiryBurst:
+            try await BenchScenarios.expiry(context, options, name: rawValue, sessions: options.burstSessions, rate: 0)
+        case .heartbeats: try await BenchScenarios.heartbeats(context, options)
+        case .hold: try await BenchScenarios.hold(context, options)
+        case .memory: try await BenchScenarios.memory(context, options)
+        case .release: try await BenchScenarios.release(context, options)
+        case .api: try await BenchScenarios.api(context, options)
+        case .restart: try await BenchScenarios.restart(context, options)
+        }
+    }
+}
+
+/// The sizes and settings of a run (the command line's flags; docs/PERFORMANCE.md explains each).
+public struct BenchOptions: Sendable {
+    public var transport = "ws"
+    public var clientsPerWorker = 5_000
+    public var expirySessions = 10_000
+    public var expiryRate = 5_000.0
+    public var burstSessions = 10_000
+    public var healthy = 1_000
+    public var intervalMs: Int64 = 1_000
+    public var timeoutMs: Int64 = 3_000
+    public var heartbeatConnections = 10_000
+    public var heartbeatSeconds = 10.0
+    public var heartbeatWarmupMs: Int64 = 3_000
+    public var heartbeatWorkers = 2
+    public var perConnectionRate = 40.0
+    public var holdSessions = 19_000
+    public var holdSeconds = 600.0
+    public var memorySessions = 10_000
+    public var releaseCount = 1_000
+    public var releaseRate = 100.0
+    public var apiClients = 64
+    public var apiSeconds = 10.0
+    public var apiWarmupMs: Int64 = 2_000
+    public var apiWorkers = 2
+    public var restartSessions = 10_000
+
+    /// The defaults of `tether bench`.
+    public init() {}
+
+    /// Tiny sizes: the whole run takes well under a minute.
+    public mutating func shrinkForSmoke() {
+        expirySessions = 200
+        expiryRate = 1_000
+        burstSessions = 200
+        healthy = 20
+        intervalMs = 500  // generous: a debug build on a busy machine must not expire healthy clients
+        timeoutMs = 2_000
+        heartbeatConnections = 100
+        heartbeatSeconds = 1
+        heartbeatWarmupMs = 300
+        holdSessions = 100
+        holdSeconds = 1
+        memorySessions = 200
+        releaseCount = 20
+        releaseRate = 100
+        apiClients = 8
+        apiSeconds = 1
+        apiWarmupMs = 300
+        restartSessions = 200
+    }
+}

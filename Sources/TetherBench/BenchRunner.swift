@@ -1,0 +1,56 @@
+import Foundation
+
+/// `tether bench`: runs scenarios against a real `tether serve` it starts itself (this executable, a
+/// temporary data file, free ports), with the load from separate `tether bench-worker` processes (which call
+/// ``BenchWorkerRunner/run(config:)``); prints a table against DESIGN.md's performance goals and writes the
+/// figures as JSON. Goals that are missed do not fail the run; only a benchmark that cannot run does.
+/// docs/PERFORMANCE.md explains each figure.
+public enum BenchRunner {
+    /// Runs `scenarios` (all when empty) with `options` (shrunk when `smoke`); writes the figures to `jsonOut`
+    /// after each scenario; keeps the temporary directory when `keepFiles`. Throws when a scenario could not run.
+    public static func run(
+        _ scenarios: [BenchScenario], options given: BenchOptions, smoke: Bool, jsonOut: String, keepFiles: Bool
+    ) async throws {
+        var options = given
+        if smoke { options.shrinkForSmoke() }
+        var chosen = scenarios
+        if chosen.isEmpty { chosen = BenchScenario.allCases }
+        let context = try BenchContext()
+        context.clientsPerWorker = options.clientsPerWorker
+        var build = "release"
+        #if DEBUG
+            build = "debug"
+        #endif
+        var report = BenchReport(
+            startedAt: Int64(BenchProc.wallMs()), build: build, smoke: smoke, machine: BenchProc.machine(),
+            scenarios: [])
+        WorkerIO.say(
+            "tether bench: \(report.machine.cores) cores, \(report.machine.memoryBytes >> 20) MiB, "
+                + "\(report.machine.cpuModel); \(build) build\(smoke ? ", smoke sizes" : "")")
+        var failures: [String] = []
+        for scenario in chosen {
+            WorkerIO.say("==> \(scenario.rawValue)")
+            do {
+                let result = try await scenario.run(context, options)
+                report.scenarios.append(result)
+                BenchTable.print(result)
+                try write(report, to: jsonOut)
+            } catch {
+                failures.append(scenario.rawValue)
+                WorkerIO.say("    FAILED: \(error)")
+            }
+        }
+        try write(report, to: jsonOut)
+        await context.cleanUp(keepFiles: keepFiles)
+        if keepFiles { WorkerIO.say("files kept in \(context.directory)") }
+        WorkerIO.say("figures written to \(jsonOut)")
+        BenchTable.printSummary(report)
+        if !failures.isEmpty { throw BenchError("scenarios that could not run: \(failures.joined(separator: ", "))") }
+    }
+
+    private static func write(_ report: BenchReport, to jsonOut: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(report).write(to: URL(fileURLWithPath: jsonOut))
+    }
+}
