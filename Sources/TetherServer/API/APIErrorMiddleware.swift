@@ -41,6 +41,8 @@ struct APIErrorMiddleware: RouterMiddleware {
         switch error {
         case let e as APIError: return e
         case let e as BrokerError: return APIError(e)
+        case is StoreUnavailable:
+            return APIError(.serviceUnavailable, code: "InternalError.Store", message: "the store could not commit")
         case is NIOTooManyBytesError: return tooLarge
         case let e as HTTPError:
             switch e.status {

@@ -1,4 +1,3 @@
-import HTTPTypes
 import Logging
 import NIOCore
 import NIOPosix
@@ -97,14 +96,14 @@ public final class BrokerService: Service, Sendable {
         }
     }
 
-    /// Runs a command; returns once its effects are durable.
+    /// Runs a command; returns once its effects are durable (``StoreUnavailable`` when the store failed them).
     public func execute(_ command: Command) async throws -> Reply {
         let (reply, ticket) = try submit(command)
         do {
             try await ticket.durable()
         } catch {
             logger.error("store commit failed", metadata: ["error": "\(error)"])
-            throw APIError(.serviceUnavailable, code: "InternalError.Store", message: "the store could not commit")
+            throw StoreUnavailable()
         }
         return reply
     }
