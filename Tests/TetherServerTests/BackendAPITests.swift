@@ -154,6 +154,10 @@ import TetherTestKit
             let events = try await api.get("/v1/events?projectId=p")
             let types = events["events"].array.compactMap { $0["type"].string }
             #expect(types == ["concurrency.reserved", "session.created", "session.ended", "concurrency.released"])
+            // The release of the session's slot is the session's too: it carries its epoch and next sessionSeq.
+            let released = events["events"][3]
+            #expect(released["sessionId"].string == sessionId && released["epoch"].int == 1, "\(released)")
+            #expect(released["sessionSeq"].int == (events["events"][2]["sessionSeq"].int ?? 0) + 1, "\(released)")
             let cursors = events["events"].array.compactMap { $0["cursor"].int }
             #expect(cursors == cursors.sorted() && Set(cursors).count == cursors.count)
             let tail = try await api.get("/v1/events?after=\(cursors[1])&limit=1")
