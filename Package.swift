@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "TetherBench",
             dependencies: [
-                "TetherProtocol",
+                "TetherProtocol", "TetherClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -164,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "TetherBenchTests",
             dependencies: [
-                "TetherBench", "TetherProtocol",
+                "TetherBench", "TetherProtocol", "TetherClient",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import TetherClient
 
 /// The state of a `release` worker: when each `bye` went out, and how the events are read.
 struct ReleaseState {
@@ -7,7 +8,7 @@ struct ReleaseState {
     var measured = 0
     var expected = 0
     var reader: BenchHTTPConnection?
-    var stream = EventStreamParser()
+    var stream = ServerSentEventParser()
     var cursor: UInt64 = 0
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TetherClient
 
 /// A blocking Server-Sent Events client on a plain socket: sends one `GET /v1/events` with
 /// `Accept: text/event-stream`, decodes the chunked body and parses events and comments.
@@ -14,6 +15,8 @@ public final class SSEReader {
     private var closed = false
     private var buffer: [UInt8] = []
     private var body: [UInt8] = []
+    private var parser = ServerSentEventParser()
+    private var events: [Message] = []
     public private(set) var status = 0
     public private(set) var headers: [String: String] = [:]
     /// Comment lines seen so far (`: keepalive`).
@@ -58,43 +61,19 @@ public final class SSEReader {
     /// The next event, or `nil` when the stream ended or nothing came within the timeout.
     public func next() -> Message? {
         while true {
-            if let block = takeBlock() {
-                var message = Message(id: nil, event: nil, data: "")
-                var hasField = false
-                for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
-                    if line.hasPrefix(":") {
-                        comments.append(String(line.dropFirst()).trimmingCharacters(in: .whitespaces))
-                    } else if line.hasPrefix("id: ") {
-                        message.id = UInt64(line.dropFirst(4))
-                        hasField = true
-                    } else if line.hasPrefix("event: ") {
-                        message.event = String(line.dropFirst(7))
-                        hasField = true
-                    } else if line.hasPrefix("data: ") {
-                        message.data += String(line.dropFirst(6))
-                        hasField = true
-                    }
-                }
-                if hasField && !message.data.isEmpty { return message }
-                continue
-            }
+            if !events.isEmpty { return events.removeFirst() }
             guard fill() else { return nil }
+            parse()
         }
     }
 
-    /// Reads until `count` more comment lines arrived; returns them (fewer if the stream stops). Fails the
-    /// read (returns what it has) if an event arrives instead.
+    /// Reads until `count` more comment lines arrived; returns them (fewer if the stream stops). Stops early
+    /// (returns what it has) if an event arrives instead; the event stays for ``next()``.
     public func nextComments(_ count: Int) -> [String] {
         let start = comments.count
-        while comments.count < start + count {
-            if let block = takeBlock() {
-                for line in block.split(separator: "\n") where line.hasPrefix(":") {
-                    comments.append(String(line.dropFirst()).trimmingCharacters(in: .whitespaces))
-                }
-                if block.contains("data: ") { break }
-                continue
-            }
+        while comments.count < start + count && events.isEmpty {
             guard fill() else { break }
+            parse()
         }
         return Array(comments[start...])
     }
@@ -104,6 +83,18 @@ public final class SSEReader {
         var out: [Message] = []
         while out.count < count, let message = next() { out.append(message) }
         return out
+    }
+
+    /// Runs the decoded body through the SDK's parser (``ServerSentEventParser``).
+    private func parse() {
+        for item in parser.feedItems(body) {
+            switch item {
+            case .comment(let text): comments.append(text.trimmingCharacters(in: .whitespaces))
+            case .event(let event):
+                events.append(Message(id: event.id.flatMap { UInt64($0) }, event: event.event, data: event.data))
+            }
+        }
+        body = []
     }
 
     private func readHeaders() throws {
@@ -123,14 +114,6 @@ public final class SSEReader {
             }
             guard readSome() else { throw POSIXError(.ECONNRESET) }
         }
-    }
-
-    /// One complete SSE block (text up to a blank line) from the decoded body, if there is one.
-    private func takeBlock() -> String? {
-        guard let end = body.firstRange(of: Array("\n\n".utf8)) else { return nil }
-        let block = String(decoding: body[..<end.lowerBound], as: UTF8.self)
-        body.removeSubrange(..<end.upperBound)
-        return block
     }
 
     /// Decodes more of the chunked body; false when the stream ended or timed out.

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Testing
+import TetherClient
 import TetherProtocol
 
 @testable import TetherBench
@@ -148,7 +149,7 @@ struct BenchTests {
     }
 
     @Test func eventStreamEventsSplitAcrossReads() {
-        var parser = EventStreamParser()
+        var parser = ServerSentEventParser()
         let text =
             ": hello\n\nid: 7\nevent: concurrency.released\ndata: {\"a\":1}\n\nid: 8\r\ndata: x\r\ndata: y\r\n\r\n"
         let bytes = Array(text.utf8)
