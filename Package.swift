@@ -166,6 +166,7 @@ let package = Package(
             dependencies: [
                 "TetherBench", "TetherProtocol", "TetherClient",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,8 +1,10 @@
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 
-/// A keep-alive HTTP/1.1 client connection on raw SwiftNIO: requests go out as bytes, replies come back
-/// in order. Optionally streams one response's body (an event stream) to a callback instead.
+/// A keep-alive HTTP/1.1 client connection on SwiftNIO's HTTP/1 client pipeline (`HTTPRequestEncoder` and
+/// `HTTPResponseDecoder`): replies come back in order. Optionally streams one response's body (an event
+/// stream) to a callback instead.
 ///
 /// Confined to its channel's event loop except ``request(_:_:body:accept:)``, which hops there.
 final class BenchHTTPConnection: @unchecked Sendable {
@@ -28,13 +30,22 @@ final class BenchHTTPConnection: @unchecked Sendable {
             bootstrap = bootstrap.bind(to: address)
         }
         return bootstrap.channelInitializer { channel in
-            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Handler()) }
+            channel.eventLoop.makeCompletedFuture { try addHandlers(to: channel) }
         }
         .connect(host: "127.0.0.1", port: port)
-        .flatMapThrowing { channel in
-            let handler = try channel.pipeline.syncOperations.handler(type: Handler.self)
-            return BenchHTTPConnection(channel: channel, handler: handler, apiKey: apiKey)
-        }
+        .flatMapThrowing { channel in try over(channel, apiKey: apiKey) }
+    }
+
+    /// Adds NIO's HTTP/1 client handlers and the reply collector to `channel`. Call on its event loop.
+    static func addHandlers(to channel: any Channel) throws {
+        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+        try channel.pipeline.syncOperations.addHandler(Handler())
+    }
+
+    /// The connection over a channel set up by ``addHandlers(to:)``. Call on its event loop.
+    static func over(_ channel: any Channel, apiKey: String) throws -> BenchHTTPConnection {
+        let handler = try channel.pipeline.syncOperations.handler(type: Handler.self)
+        return BenchHTTPConnection(channel: channel, handler: handler, apiKey: apiKey)
     }
 
     /// Sends a request; the future completes with the reply (or fails when the connection closes first).
@@ -43,17 +54,25 @@ final class BenchHTTPConnection: @unchecked Sendable {
     ) -> EventLoopFuture<HTTPReply> {
         let loop = channel.eventLoop
         let promise = loop.makePromise(of: HTTPReply.self)
-        var head =
-            "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(apiKey)\r\nAccept: \(accept)\r\n"
+        let method = HTTPMethod(rawValue: method)
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
+        head.headers.add(name: "Host", value: "127.0.0.1")
+        head.headers.add(name: "Authorization", value: "Bearer \(apiKey)")
+        head.headers.add(name: "Accept", value: accept)
         if let body {
-            head += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-        } else {
-            head += "\r\n"
+            head.headers.add(name: "Content-Type", value: "application/json")
+            head.headers.add(name: "Content-Length", value: String(body.utf8.count))
+        } else if method == .POST || method == .PUT || method == .PATCH {
+            head.headers.add(name: "Content-Length", value: "0")  // not chunked: the request has no body
         }
-        let bytes = head
         loop.execute { [self] in
-            handler.waiting.append((promise, method == "HEAD"))
-            channel.writeAndFlush(channel.allocator.buffer(string: bytes), promise: nil)
+            handler.waiting.append(promise)
+            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            if let body {
+                channel.write(
+                    HTTPClientRequestPart.body(.byteBuffer(channel.allocator.buffer(string: body))), promise: nil)
+            }
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         }
         return promise.futureResult
     }
@@ -72,59 +91,52 @@ final class BenchHTTPConnection: @unchecked Sendable {
     /// Closes the connection.
     func close() { channel.close(promise: nil) }
 
-    /// Parses replies and completes the waiting requests in order.
+    /// Collects the decoder's response parts and completes the waiting requests in order.
     final class Handler: ChannelInboundHandler {
-        typealias InboundIn = ByteBuffer
+        typealias InboundIn = HTTPClientResponsePart
 
-        var waiting: [(EventLoopPromise<HTTPReply>, Bool)] = []
+        var waiting: [EventLoopPromise<HTTPReply>] = []
         var streamBody: (([UInt8]) -> Void)?
-        private var parser = HTTPResponseParser()
         private var current: HTTPReply?
         private var streaming = false
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let buffer = unwrapInboundIn(data)
-            parser.expectNoBody = waiting.first?.1 ?? false
-            do {
-                for part in try parser.feed(buffer.readableBytesView) { take(part) }
-            } catch {
-                failAll(error)
-                context.close(promise: nil)
-            }
-        }
-
-        private func take(_ part: HTTPResponseParser.Part) {
-            switch part {
-            case .head(let status, let headers):
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                var headers: [String: String] = [:]
+                for (name, value) in head.headers {
+                    let key = name.lowercased()
+                    headers[key] = headers[key].map { "\($0), \(value)" } ?? value
+                }
+                let status = Int(head.status.code)
                 current = HTTPReply(status: status, headers: headers, body: [])
                 if streamBody != nil {
                     if headers["content-type"]?.hasPrefix("text/event-stream") == true, !waiting.isEmpty {
                         // The head answers the stream request; the body keeps flowing to the callback.
-                        waiting.removeFirst().0.succeed(HTTPReply(status: status, headers: headers, body: []))
+                        waiting.removeFirst().succeed(HTTPReply(status: status, headers: headers, body: []))
                         streaming = true
                     } else {
                         streamBody = nil  // not a stream: an ordinary reply
                     }
                 }
-            case .body(let bytes):
+            case .body(let buffer):
                 if streaming {
-                    streamBody?(bytes)
+                    streamBody?(Array(buffer.readableBytesView))
                 } else {
-                    current?.body.append(contentsOf: bytes)
+                    current?.body.append(contentsOf: buffer.readableBytesView)
                 }
             case .end:
                 if streaming {
                     streaming = false
                     streamBody = nil
                 } else if let reply = current, !waiting.isEmpty {
-                    waiting.removeFirst().0.succeed(reply)
+                    waiting.removeFirst().succeed(reply)
                 }
                 current = nil
             }
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            for part in parser.finish() { take(part) }
             failAll(ChannelError.ioOnClosedChannel)
             context.fireChannelInactive()
         }
@@ -137,7 +149,20 @@ final class BenchHTTPConnection: @unchecked Sendable {
         private func failAll(_ error: any Error) {
             let all = waiting
             waiting = []
-            for (promise, _) in all { promise.fail(error) }
+            for promise in all { promise.fail(error) }
         }
     }
+}
+
+/// A complete response.
+struct HTTPReply: Sendable {
+    /// The status code.
+    var status: Int
+    /// Headers, names lowercased (repeated ones joined with `, `).
+    var headers: [String: String]
+    /// The body.
+    var body: [UInt8]
+
+    /// The body as text.
+    var text: String { String(decoding: body, as: UTF8.self) }
 }

@@ -81,3 +81,13 @@ enum BenchProc {
             kernel: "\(text(name.sysname)) \(text(name.release))", fdLimit: Int(limit.rlim_cur))
     }
 }
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs.
+    var trimmingSpaces: String {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,5 +1,7 @@
 import Foundation
 import NIOCore
+import NIOEmbedded
+import Synchronization
 import Testing
 import TetherClient
 import TetherProtocol
@@ -115,37 +117,60 @@ struct BenchTests {
 
     // MARK: HTTP and event streams
 
+    /// A bench HTTP connection over an embedded channel (NIO's client pipeline and the reply collector).
+    func embeddedConnection() throws -> (EmbeddedChannel, BenchHTTPConnection) {
+        let channel = EmbeddedChannel()
+        try BenchHTTPConnection.addHandlers(to: channel)
+        return (channel, try BenchHTTPConnection.over(channel, apiKey: "k"))
+    }
+
+    /// What a request's future completed with, so far.
+    final class Outcome: Sendable {
+        let value = Mutex<Result<HTTPReply, any Error>?>(nil)
+        init(_ future: EventLoopFuture<HTTPReply>) {
+            future.whenComplete { result in self.value.withLock { $0 = result } }
+        }
+        var reply: HTTPReply? { value.withLock { try? $0?.get() } }
+        var failed: Bool { value.withLock { if case .failure = $0 { true } else { false } } }
+    }
+
     @Test func httpRepliesWithContentLengthArriveInPieces() throws {
-        var parser = HTTPResponseParser()
+        let (channel, conn) = try embeddedConnection()
+        let outcome = Outcome(conn.request("POST", "/v1/x", body: "{}"))
+        channel.embeddedEventLoop.run()
+        let request = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(String(buffer: request).hasPrefix("POST /v1/x HTTP/1.1\r\n"))
         let text = "HTTP/1.1 201 Created\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\nhello"
         let bytes = Array(text.utf8)
-        var parts: [HTTPResponseParser.Part] = []
         for chunk in stride(from: 0, to: bytes.count, by: 7) {
-            parts += try parser.feed(bytes[chunk..<min(bytes.count, chunk + 7)])
+            #expect(outcome.reply == nil)
+            try channel.writeInbound(ByteBuffer(bytes: bytes[chunk..<min(bytes.count, chunk + 7)]))
         }
-        #expect(
-            parts.first == .head(status: 201, headers: ["content-length": "5", "content-type": "application/json"]))
-        #expect(parts.last == .end)
-        let body = parts.flatMap { part -> [UInt8] in
-            if case .body(let b) = part { return b }
-            return []
-        }
-        #expect(String(decoding: body, as: UTF8.self) == "hello")
+        let reply = try #require(outcome.reply)
+        #expect(reply.status == 201)
+        #expect(reply.headers == ["content-length": "5", "content-type": "application/json"])
+        #expect(reply.text == "hello")
     }
 
     @Test func httpChunkedAndPipelinedReplies() throws {
-        var parser = HTTPResponseParser()
+        let (channel, conn) = try embeddedConnection()
+        let outcomes = (0..<4).map { _ in Outcome(conn.request("GET", "/v1/x")) }
+        channel.embeddedEventLoop.run()
         let text =
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n"
             + "HTTP/1.1 204 No Content\r\n\r\n" + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
-        let parts = try parser.feed(Array(text.utf8))
-        #expect(
-            parts == [
-                .head(status: 200, headers: ["transfer-encoding": "chunked"]), .body(Array("abc".utf8)),
-                .body(Array("de".utf8)), .end, .head(status: 204, headers: [:]), .end,
-                .head(status: 200, headers: ["content-length": "0"]), .end,
-            ])
-        #expect(throws: HTTPResponseParser.Malformed.self) { try parser.feed(Array("NOPE\r\n\r\n".utf8)) }
+        try channel.writeInbound(ByteBuffer(string: text))
+        let replies = outcomes.prefix(3).map(\.reply)
+        #expect(replies[0]?.status == 200 && replies[0]?.headers == ["transfer-encoding": "chunked"])
+        #expect(replies[0]?.text == "abcde")
+        #expect(replies[1]?.status == 204 && replies[1]?.headers == [:] && replies[1]?.body == [])
+        #expect(replies[2]?.status == 200 && replies[2]?.headers == ["content-length": "0"])
+        #expect(replies[2]?.body == [])
+        #expect(outcomes[3].reply == nil && !outcomes[3].failed)
+        // A malformed reply fails the request waiting for it and closes the connection.
+        _ = try? channel.writeInbound(ByteBuffer(string: "NOPE\r\n\r\n"))
+        #expect(outcomes[3].failed)
+        #expect(!channel.isActive)
     }
 
     @Test func eventStreamEventsSplitAcrossReads() {
