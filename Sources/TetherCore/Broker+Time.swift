@@ -5,7 +5,7 @@ extension Broker {
     /// If more than `stallThresholdMs` passed since the latest time seen while deadlines were armed, the
     /// process itself was stalled (the shell advances at least every `tickMs`): every deadline moves
     /// later by the gap instead of expiring clients whose heartbeats could not be read meanwhile.
-    public mutating func advance(to now: Millis) {
+    mutating func advance(to now: Millis) {
         let t = max(now, clock)
         let gap = t - clock
         if gap > configuration.stallThresholdMs && !wheel.isEmpty {

@@ -114,7 +114,10 @@ extension Broker {
         if let hash = s.resumeTokenHash { resumeIndex.removeValue(forKey: hash) }
         s.resumeTokenHash = nil
         sessions.removeValue(forKey: s.id)
-        defer { effects.append(.saveSession(s)) }  // after the release, whose event takes the next sessionSeq
+        defer {  // after the release, whose event takes the next sessionSeq
+            effects.append(.saveSession(s))
+            effects.append(.sessionEnded(s.id))
+        }
         guard var ps = projects[s.projectId] else { return }
         projects[s.projectId] = nil  // keep the state uniquely referenced while it changes
         ps.liveSessionByUser.removeValue(forKey: s.userId)

@@ -1,12 +1,13 @@
 /// The broker: every rule of Tether as a pure, synchronous, deterministic state machine.
 ///
-/// Commands and the current time go in (``handle(_:at:)``, ``advance(to:)``); replies come back, and
-/// effects queue up for the shell to carry out (``takeEffects()``): persist, publish, kick. The broker does
-/// no I/O, reads no clock and holds no locks; it is a value, so a test can copy it, and the shell owns it
-/// on one executor.
+/// Shaped like `SWIM.Instance`: time moves only through an explicit ``tick(at:)``, which processes every
+/// deadline at or before it; a command (``handle(_:)``) runs at the time of the latest tick. Each returns
+/// the effects for the shell to carry out, in order: persist, publish, kick, and the end of a session
+/// (``Effect/sessionEnded(_:)``). The broker does no I/O, reads no clock and holds no locks; it is a value,
+/// so a test can copy it, and the shell owns it on one executor.
 ///
-/// Time is Unix milliseconds as the shell sees it. Before a command runs, every deadline at or before its
-/// time is processed. Time never moves backwards: an older time is taken as the latest one seen.
+/// Time is Unix milliseconds as the shell sees it, and never moves backwards: an older time is taken as the
+/// latest one seen.
 public struct Broker: Sendable {
     /// Keys of the deadline wheel: each live session and each reservation has at most one deadline.
     enum DeadlineKey: Hashable, Sendable {
@@ -44,11 +45,21 @@ public struct Broker: Sendable {
         self.clock = now
     }
 
-    /// Runs one command at `now`. Deadlines at or before `now` are processed first. A refused command
-    /// throws and changes nothing (effects of the deadlines processed before it stay queued).
-    @discardableResult
-    public mutating func handle(_ command: Command, at now: Millis) throws(BrokerError) -> Reply {
+    /// Moves the broker's time to `now`, processing every deadline at or before it (``advance(to:)``), and
+    /// returns the effects.
+    public mutating func tick(at now: Millis) -> [Effect] {
         advance(to: now)
+        return takeEffects()
+    }
+
+    /// Runs one command at the broker's time (the latest ``tick(at:)``) and returns its reply and effects. A
+    /// refused command throws and changes nothing.
+    public mutating func handle(_ command: Command) throws(BrokerError) -> (reply: Reply, effects: [Effect]) {
+        let reply = try run(command)
+        return (reply, takeEffects())
+    }
+
+    private mutating func run(_ command: Command) throws(BrokerError) -> Reply {
         defer { flushKicks() }
         switch command {
         case .createProject(let id, let name, let policy):
@@ -90,7 +101,8 @@ public struct Broker: Sendable {
         }
     }
 
-    /// Removes and returns the effects queued so far, in the order they must be carried out.
+    /// Removes and returns the effects queued so far, in the order they must be carried out: after
+    /// ``init(configuration:restoring:at:)``, the restart's own transitions.
     public mutating func takeEffects() -> [Effect] {
         defer { effects.removeAll(keepingCapacity: true) }
         return effects

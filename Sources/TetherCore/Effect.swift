@@ -56,4 +56,7 @@ public enum Effect: Sendable, Hashable {
     case deadlineExpired(DeadlineKind, latenessMs: Millis)
     /// The process stalled; every deadline was moved this much later.
     case deadlinesShifted(byMs: Millis)
+    /// The session ended (its final record is in a `saveSession` before this): the shell forgets what it
+    /// keeps per session (stats, HTTP links).
+    case sessionEnded(SessionID)
 }

@@ -6,7 +6,7 @@ extension Effect {
     var isDurable: Bool {
         switch self {
         case .event, .saveProject, .deleteProject, .saveReservation, .deleteReservation, .saveSession: true
-        case .kick, .deadlineExpired, .deadlinesShifted: false
+        case .kick, .deadlineExpired, .deadlinesShifted, .sessionEnded: false
         }
     }
 }

@@ -63,7 +63,7 @@ extension SQLiteStore {
             return .insertEvent(
                 cursor: cursor, projectId: e.projectId, sessionId: e.sessionId, at: e.at,
                 json: RecordCoding.encode(e))
-        case .kick, .deadlineExpired, .deadlinesShifted:
+        case .kick, .deadlineExpired, .deadlinesShifted, .sessionEnded:
             return nil
         }
     }

@@ -16,8 +16,10 @@ struct Harness {
     /// Runs a command at the current time.
     @discardableResult
     mutating func run(_ command: Command) throws(BrokerError) -> Reply {
-        defer { effects += broker.takeEffects() }
-        return try broker.handle(command, at: now)
+        effects += broker.tick(at: now)
+        let (reply, produced) = try broker.handle(command)
+        effects += produced
+        return reply
     }
 
     /// Moves time forward by `ms` in ticks no longer than the broker's tick (no stall).
@@ -25,16 +27,14 @@ struct Harness {
         let end = now + ms
         while now < end {
             now = min(end, now + broker.configuration.tickMs)
-            broker.advance(to: now)
+            effects += broker.tick(at: now)
         }
-        effects += broker.takeEffects()
     }
 
     /// Jumps time forward in one step (a stall when longer than the threshold).
     mutating func jump(_ ms: Millis) {
         now += ms
-        broker.advance(to: now)
-        effects += broker.takeEffects()
+        effects += broker.tick(at: now)
     }
 
     mutating func newConnection() -> ConnectionID {

@@ -50,16 +50,17 @@ import TetherCore
         var restored = Broker(restoring: before, at: h.now + 1_000)
         let s = try #require(before.sessions.first { $0.userId == "connected" })
         let token = try #require(s.resumeTokenHash)
+        _ = restored.tick(at: h.now + 2_000)
         let reply = try restored.handle(
-            .resume(resumeTokenHash: token, connection: 1, transport: .websocket, newResumeTokenHash: "n"),
-            at: h.now + 2_000)
+            .resume(resumeTokenHash: token, connection: 1, transport: .websocket, newResumeTokenHash: "n")
+        ).reply
         guard case .session(let back) = reply else { return }
         #expect(back.state == .connected && back.concurrencyId == s.concurrencyId && back.epoch == s.epoch + 1)
         // The other users cannot take its slot; the only idle one is free.
         var other = restored
-        #expect(try other.handle(.apply("p", userId: "new", userIp: nil), at: h.now + 2_000) != .none)
+        #expect(try other.handle(.apply("p", userId: "new", userIp: nil)).reply != .none)
         #expect(throws: BrokerError.self) {
-            try other.handle(.apply("p", userId: "newer", userIp: nil), at: h.now + 2_000)
+            try other.handle(.apply("p", userId: "newer", userIp: nil))
         }
     }
 
@@ -67,8 +68,7 @@ import TetherCore
         let h = try populated()
         let before = h.broker.snapshot
         var restored = Broker(restoring: before, at: h.now + 100_000)
-        restored.advance(to: h.now + 100_000)
-        let effects = restored.takeEffects()
+        let effects = restored.takeEffects() + restored.tick(at: h.now + 100_000)
         let endedReasons = effects.compactMap { effect -> EndReason? in
             if case .saveSession(let s) = effect, s.state == .ended { s.endReason } else { nil }
         }
@@ -85,7 +85,8 @@ import TetherCore
         try h.run(.updateProject("p", ProjectPatch(capacity: 1)))
         var restored = Broker(restoring: h.broker.snapshot, at: h.now)
         #expect(try restored.count("p").total == 2)
-        _ = try restored.handle(.destroySession(b.id), at: h.now)
+        _ = restored.tick(at: h.now)
+        _ = try restored.handle(.destroySession(b.id))
         #expect(
             try restored.count("p")
                 == ConcurrencyCount(

@@ -46,8 +46,9 @@ struct Script {
     /// Runs a command at the current time and keeps its effects as one batch.
     @discardableResult
     mutating func run(_ command: Command) throws -> Reply {
-        let reply = try broker.handle(command, at: now)
-        batches.append(broker.takeEffects())
+        let ticked = broker.tick(at: now)
+        let (reply, effects) = try broker.handle(command)
+        batches.append(ticked + effects)
         return reply
     }
 

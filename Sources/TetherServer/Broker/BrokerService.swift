@@ -77,16 +77,20 @@ public final class BrokerService: Service, Sendable {
         let (result, ticket, kicks, handler) = state.withLock {
             s -> (Result<Reply, BrokerError>, CommitTicket, [Kick], (@Sendable ([Kick]) -> Void)?) in
             let result: Result<Reply, BrokerError>
+            var effects: [Effect] = []
             if s.stopped {
                 result = .failure(.sessionNotFound("server is stopping"))
             } else {
+                effects = s.broker.tick(at: now)
                 do throws(BrokerError) {
-                    result = .success(try s.broker.handle(command, at: now))
+                    let (reply, produced) = try s.broker.handle(command)
+                    effects += produced
+                    result = .success(reply)
                 } catch {
                     result = .failure(error)
                 }
             }
-            let (ticket, kicks) = flush(&s)
+            let (ticket, kicks) = flush(effects, &s)
             return (result, ticket, kicks, s.kickHandler)
         }
         if !kicks.isEmpty { handler?(kicks) }
@@ -113,9 +117,8 @@ public final class BrokerService: Service, Sendable {
         try state.withLock { s throws(E) in try body(s.broker) }
     }
 
-    /// Hands queued effects to the store, collects kicks, re-plans the timer. Runs inside the lock.
-    private func flush(_ s: inout State) -> (CommitTicket, [Kick]) {
-        let effects = s.broker.takeEffects()
+    /// Hands the broker's effects to the store, collects kicks, re-plans the timer. Runs inside the lock.
+    private func flush(_ effects: [Effect], _ s: inout State) -> (CommitTicket, [Kick]) {
         guard !effects.isEmpty else {
             planWake(&s)
             return (CommitTicket.completed(), [])
@@ -128,7 +131,7 @@ public final class BrokerService: Service, Sendable {
             switch effect {
             case .event(let event): events.append(event)
             case .kick(let kick): kicks.append(kick)
-            case .saveSession(let session) where session.state == .ended: ended.append(session.id)
+            case .sessionEnded(let id): ended.append(id)
             case .deadlineExpired(let kind, let latenessMs):
                 TetherMetrics.lateness(kind, ms: latenessMs)
             case .deadlinesShifted(let ms):
@@ -184,8 +187,8 @@ public final class BrokerService: Service, Sendable {
         let (kicks, handler) = state.withLock { s -> ([Kick], (@Sendable ([Kick]) -> Void)?) in
             s.wakeTask = nil
             s.plannedWake = nil
-            s.broker.advance(to: now)
-            return (flush(&s).1, s.kickHandler)
+            let effects = s.broker.tick(at: now)
+            return (flush(effects, &s).1, s.kickHandler)
         }
         if !kicks.isEmpty { handler?(kicks) }
     }
