@@ -3,8 +3,8 @@ import TetherCore
 
 extension BackendAPI {
     func addProjectRoutes(to router: RouterGroup<TetherRequestContext>) {
-        router.post("/projects") { request, _ -> EditedResponse<ProjectDTO> in
-            let body = try await request.decodeJSON(CreateProjectBody.self)
+        router.post("/projects") { request, context -> EditedResponse<ProjectDTO> in
+            let body = try await request.decode(as: CreateProjectBody.self, context: context)
             let reply = try await service.execute(
                 .createProject(id: body.id, name: body.name ?? body.id, policy: body.policy))
             guard case .project(let p) = reply else { throw APIError.unexpected }
@@ -19,7 +19,7 @@ extension BackendAPI {
         }
         router.patch("/projects/:projectId") { request, context in
             let id = try context.path("projectId")
-            let body = try await request.decodeJSON(UpdateProjectBody.self)
+            let body = try await request.decode(as: UpdateProjectBody.self, context: context)
             let (hadWebhook, cursor) = service.read { broker in
                 ((try? broker.project(id))?.policy.webhook != nil, broker.cursor)
             }

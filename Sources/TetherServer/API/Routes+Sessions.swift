@@ -7,7 +7,7 @@ extension BackendAPI {
     func addSessionRoutes(to router: RouterGroup<TetherRequestContext>) {
         router.post("/projects/:projectId/concurrency/apply") { request, context in
             let id = try context.path("projectId")
-            let body = try await request.decodeJSON(ApplyBody.self)
+            let body = try await request.decode(as: ApplyBody.self, context: context)
             guard
                 case .applied(let applied) = try await service.execute(
                     .apply(id, userId: body.userId, userIp: body.userIp))
@@ -16,7 +16,7 @@ extension BackendAPI {
         }
         router.post("/projects/:projectId/sessions") { request, context -> EditedResponse<CreatedSessionDTO> in
             let id = try context.path("projectId")
-            let body = try await request.decodeJSON(CreateSessionBody.self)
+            let body = try await request.decode(as: CreateSessionBody.self, context: context)
             var parameters: String?
             if let p = body.parameters {
                 parameters = String(decoding: try JSONEncoder().encode(p), as: UTF8.self)

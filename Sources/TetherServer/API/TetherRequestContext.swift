@@ -20,6 +20,9 @@ public struct TetherRequestContext: RequestContext {
         if logger.logLevel <= .debug { self.logger[metadataKey: "requestId"] = .string(requestId) }
     }
 
+    /// Request bodies are RFC 8259 JSON read strictly (``StrictRequestDecoder``).
+    public var requestDecoder: some RequestDecoder { StrictRequestDecoder() }
+
     /// Bodies over 64 KiB are refused with `InvalidParameter.BodyTooLarge`.
     public var maxUploadSize: Int { APILimits.maxBodyBytes }
 

@@ -26,8 +26,8 @@ extension BackendAPI {
     func addDemoRoutes(to router: Router<TetherRequestContext>) {
         router.get("/demo") { _, _ in assets.response("demo.html") }
         router.get("/demo/demo.js") { _, _ in assets.response("demo.js") }
-        router.post("/demo/session") { request, _ -> EditedResponse<DemoSessionDTO> in
-            let body = try await request.decodeJSON(DemoSessionBody.self)
+        router.post("/demo/session") { request, context -> EditedResponse<DemoSessionDTO> in
+            let body = try await request.decode(as: DemoSessionBody.self, context: context)
             let project = DemoMode.projectId
             guard
                 case .applied(let applied) = try await service.execute(

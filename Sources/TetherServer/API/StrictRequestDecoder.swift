@@ -3,11 +3,13 @@ import TetherCore
 import TetherProtocol
 import TetherStore
 
-extension Request {
-    /// Reads the body (at most ``APILimits/maxBodyBytes``) and decodes it, turning every decoding failure
-    /// into an ``APIError`` that names the field.
-    func decodeJSON<T: Decodable>(_ type: T.Type) async throws -> T {
-        let request = self
+/// The backend API's request decoder, plugged into Hummingbird as ``TetherRequestContext``'s
+/// `requestDecoder` (so a route says `request.decode(as:context:)`): reads the body up to
+/// ``APILimits/maxBodyBytes``, takes the hand-written fast path where a body type has one
+/// (``FastDecodable``: it gives up on anything unusual), and otherwise decodes with ``StrictJSONDecoder``;
+/// every refusal is an ``APIError`` that names the field.
+struct StrictRequestDecoder: RequestDecoder {
+    func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
         let buffer = try await request.body.collect(upTo: APILimits.maxBodyBytes)
         guard buffer.readableBytes > 0 else { throw APIError.invalidParameter("body", "a JSON object is required") }
         if let fast = T.self as? any FastDecodable.Type,
@@ -23,18 +25,6 @@ extension Request {
             return try StrictJSONDecoder().decode(T.self, from: buffer.readableBytesView)
         } catch {
             throw APIError(json: error)
-        }
-    }
-}
-
-extension APIError {
-    /// The contract's answer to a refused body: `InvalidParameter` for text that is not JSON or a missing
-    /// field, `InvalidParameterValue` for a value of the wrong kind or out of range; the message names the
-    /// field.
-    init(json error: StrictJSONError) {
-        switch error.kind {
-        case .syntax, .missing: self = .invalidParameter(error.path, error.problem)
-        case .value: self = .invalidValue(error.path, error.problem)
         }
     }
 }
