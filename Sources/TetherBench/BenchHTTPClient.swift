@@ -65,9 +65,10 @@ final class BenchHTTPConnection: @unchecked Sendable {
         } else if method == .POST || method == .PUT || method == .PATCH {
             head.headers.add(name: "Content-Length", value: "0")  // not chunked: the request has no body
         }
+        let requestHead = head
         loop.execute { [self] in
             handler.waiting.append(promise)
-            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
             if let body {
                 channel.write(
                     HTTPClientRequestPart.body(.byteBuffer(channel.allocator.buffer(string: body))), promise: nil)

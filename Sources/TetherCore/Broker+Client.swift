@@ -37,7 +37,7 @@ extension Broker {
         s.lastHeartbeatAt = now
         s.lastCause = nil
         setState(&s, .connected)
-        arm(&s, at: now + policy.heartbeat.timeoutMs)
+        armHeartbeat(&s, at: now + policy.heartbeat.timeoutMs)
         let type: EventType = s.everConnected ? .sessionReconnected : .sessionConnected
         s.everConnected = true
         emit(type, &s, at: now, data: EventData(transport: transport, from: from))
@@ -61,14 +61,42 @@ extension Broker {
             var s = sessions.values[index]
             setState(&s, .connected)
             s.lastHeartbeatAt = now
-            arm(&s, at: now + timeout)
+            armHeartbeat(&s, at: now + timeout)
             emit(.sessionConnected, &s, at: now, data: EventData(transport: s.transport, from: .suspended))
             save(s)
             return
         }
+        // The shell watches this connection's liveness on its own event loop.
+        if isWatchedByShell(sessions.values[index]) { return }
         sessions.values[index].lastHeartbeatAt = now
         sessions.values[index].deadlineAt = now + timeout
         wheel.arm(.session(id), at: now + timeout)
+    }
+
+    /// Whether the shell watches the liveness of the session's connection (``BrokerConfiguration/shellWatchedTransports``).
+    func isWatchedByShell(_ s: Session) -> Bool {
+        guard let transport = s.transport else { return false }
+        return configuration.shellWatchedTransports.contains(transport)
+    }
+
+    /// Arms the heartbeat deadline of a connected session, unless the shell watches its connection: then the
+    /// broker holds no deadline for it (and shows none).
+    mutating func armHeartbeat(_ s: inout Session, at deadline: Millis) {
+        if isWatchedByShell(s) {
+            s.deadlineAt = nil
+            _ = wheel.cancel(.session(s.id))
+        } else {
+            arm(&s, at: deadline)
+        }
+    }
+
+    /// A watched connection stayed silent past its timeout: the same transition as a heartbeat deadline of
+    /// the broker's own. A stale report (another connection, or the session no longer connected) is ignored.
+    mutating func heartbeatTimeout(_ id: SessionID, connection: ConnectionID, latenessMs: Millis) {
+        guard var s = sessions[id], s.connection == connection, s.state == .connected else { return }
+        effects.append(.deadlineExpired(.heartbeat, latenessMs: latenessMs))
+        kickConnection(&s, .expired)
+        lose(&s, cause: .heartbeatTimeout, at: clock)
     }
 
     mutating func suspend(

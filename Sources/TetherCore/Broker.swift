@@ -88,6 +88,9 @@ public struct Broker: Sendable {
         case .keepalive(let id, let connection):
             try heartbeat(id, connection: connection, endsSuspension: false)
             return .none
+        case .heartbeatTimeout(let id, let connection, let latenessMs):
+            heartbeatTimeout(id, connection: connection, latenessMs: latenessMs)
+            return .none
         case .suspend(let id, let connection, let expectedMs, let reason):
             return .session(try suspend(id, connection: connection, expectedMs: expectedMs, reason: reason))
         case .bye(let id, let connection):

@@ -13,11 +13,16 @@ public struct BrokerConfiguration: Sendable, Hashable {
     public var historyLimit: Int
     /// Reported as `retryAfterMs` with NoIdle when no slot is about to be freed.
     public var defaultRetryAfterMs: Millis
+    /// The transports whose connections the shell watches itself (liveness per event loop): for a session
+    /// connected over one of them the broker arms no heartbeat deadline, a heartbeat only ends a suspension,
+    /// and the shell reports a silent connection with ``Command/heartbeatTimeout(_:connection:latenessMs:)``.
+    /// The broker keeps every deadline that outlives a connection (grace, suspension, reservation, connect).
+    public var shellWatchedTransports: Set<Transport>
 
     /// Creates a configuration.
     public init(
         tickMs: Millis = 250, stallThresholdMs: Millis = 1_000, restartGraceFloorMs: Millis = 30_000,
-        historyLimit: Int = 64, defaultRetryAfterMs: Millis = 5_000
+        historyLimit: Int = 64, defaultRetryAfterMs: Millis = 5_000, shellWatchedTransports: Set<Transport> = []
     ) {
         precondition(stallThresholdMs > tickMs, "stallThresholdMs must exceed tickMs")
         self.tickMs = tickMs
@@ -25,5 +30,6 @@ public struct BrokerConfiguration: Sendable, Hashable {
         self.restartGraceFloorMs = restartGraceFloorMs
         self.historyLimit = historyLimit
         self.defaultRetryAfterMs = defaultRetryAfterMs
+        self.shellWatchedTransports = shellWatchedTransports
     }
 }

@@ -21,7 +21,7 @@ import TetherProtocol
             first == [
                 .countInbound, .attach(old: 0, new: 41),
                 .submit(.hello("s-9", epoch: 2, connection: 41, transport: .http, resumeTokenHash: "h41")),
-                .clientSeq(1, previous: nil), .submit(.heartbeat("s-9", connection: 41)),
+                .clientSeq(1, previous: nil), .heartbeat("s-9", connection: 41, endsSuspension: true),
                 .answer(.message(.pong(seq: 1, t: 10, st: Self.t0 + 1))),
             ])
         #expect(Self.actions(m.helloAccepted(Self.session, policy: Policy(), at: Self.t0 + 1)).isEmpty)
@@ -29,7 +29,7 @@ import TetherProtocol
         let second = Self.actions(m.httpRequest(.ping(seq: 3, t: 11), attach: nil, at: Self.t0 + 2))
         #expect(
             second == [
-                .countInbound, .clientSeq(3, previous: 1), .submit(.heartbeat("s-9", connection: 41)),
+                .countInbound, .clientSeq(3, previous: 1), .heartbeat("s-9", connection: 41, endsSuspension: true),
                 .answer(.message(.pong(seq: 3, t: 11, st: Self.t0 + 2))),
             ])
     }

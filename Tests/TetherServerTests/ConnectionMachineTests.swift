@@ -110,8 +110,8 @@ import TetherProtocol
         #expect(
             Self.actions(m.received(.success(.ping(seq: 5, t: 42)), at: Self.t0 + 100))
                 == [
-                    .countInbound, .clientSeq(5, previous: nil), .submit(.heartbeat("s-1", connection: 7)),
-                    .send(.pong(seq: 5, t: 42, st: Self.t0 + 100)),
+                    .countInbound, .clientSeq(5, previous: nil), .heartbeat("s-1", connection: 7, endsSuspension: true),
+                    .pong(seq: 5, t: 42, st: Self.t0 + 100),
                 ])
         #expect(
             Self.actions(m.received(.success(.ping(seq: 6, t: 43)), at: Self.t0 + 200)).contains(
@@ -178,7 +178,9 @@ import TetherProtocol
             Self.actions(m.received(.success(.suspend(expectedMs: 60_000, reason: "background")), at: Self.t0))
                 == [.countInbound, .submit(.suspend("s-1", connection: 7, expectedMs: 60_000, reason: .background))])
         #expect(
-            Self.actions(m.controlFrame(at: Self.t0)) == [.countInbound, .submit(.keepalive("s-1", connection: 7))])
+            Self.actions(m.controlFrame(at: Self.t0)) == [
+                .countInbound, .heartbeat("s-1", connection: 7, endsSuspension: false),
+            ])
         #expect(
             Self.actions(m.received(.success(.bye), at: Self.t0))
                 == [

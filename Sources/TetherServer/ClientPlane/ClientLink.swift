@@ -100,8 +100,8 @@ final class ClientLink: Kickable, PingSweepable, @unchecked Sendable {
     /// Carries out `actions` in order; a refused ``ConnectionAction/submit(_:)`` replaces the rest with what
     /// the machine says of the refusal.
     private func execute(_ actions: ConnectionActions) {
-        for action in actions {
-            switch action {
+        for index in 0..<actions.count {
+            switch actions[index] {
             case .countInbound:
                 stats?.heartbeat()
                 TetherMetrics.heartbeat(transport)
@@ -116,8 +116,15 @@ final class ClientLink: Kickable, PingSweepable, @unchecked Sendable {
                 plane.registry.register(id, self)
             case .submit(let command):
                 guard submit(command) else { return }
+            case .heartbeat(let session, let connection, let endsSuspension):
+                let command: Command =
+                    endsSuspension
+                    ? .heartbeat(session, connection: connection) : .keepalive(session, connection: connection)
+                guard submit(command) else { return }
             case .send(let message):
                 sink?.send(message)
+            case .pong(let seq, let t, let st):
+                sink?.send(.pong(seq: seq, t: t, st: st))
             case .ping(let seq):
                 stats?.pingSent()
                 sink?.send(ping: seq, at: plane.time.now())

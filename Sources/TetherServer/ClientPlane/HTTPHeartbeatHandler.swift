@@ -98,7 +98,13 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
             case .attach(let old, let new):
                 if old != 0 { plane.registry.unregister(old) }
                 plane.registry.register(new, link)
-            case .submit(let command):
+            case .submit, .heartbeat:
+                let command: Command
+                switch action {
+                case .heartbeat(let session, let connection, _): command = .heartbeat(session, connection: connection)
+                case .submit(let c): command = c
+                default: continue
+                }
                 do {
                     let (reply, _) = try plane.service.submit(command)
                     if case .session(let session) = reply {
@@ -111,7 +117,7 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
                 return reply
             case .forget:
                 links.remove(link.session)
-            case .rtt, .authenticate, .register, .send, .ping, .close, .lost, .startPinging, .stopPinging,
+            case .rtt, .authenticate, .register, .send, .pong, .ping, .close, .lost, .startPinging, .stopPinging,
                 .scheduleDrain, .cancelHelloTimer, .unregister, .logRefusal:
                 break  // WebSocket and TCP only
             }

@@ -17,10 +17,16 @@ enum ConnectionAction: Sendable, Hashable {
     case register
     /// Run a broker command. It is a gate: when the broker refuses it, the executor drops the actions after it
     /// and carries out ``ConnectionMachine/refused(_:at:)`` instead; a hello's success is answered with
-    /// ``ConnectionMachine/helloAccepted(_:policy:at:)``.
-    case submit(Command)
-    /// Send one message.
-    case send(ServerMessage)
+    /// ``ConnectionMachine/helloAccepted(_:policy:at:)``. Boxed (rare, and a `Command` is large).
+    indirect case submit(Command)
+    /// The heartbeat of the attached `session`: ``Command/heartbeat(_:connection:)``, or
+    /// ``Command/keepalive(_:connection:)`` when it must not end a suspension. A gate, like ``submit(_:)``;
+    /// a case of its own so that a heartbeat's actions stay small and unboxed.
+    case heartbeat(SessionID, connection: ConnectionID, endsSuspension: Bool)
+    /// Send one message. Boxed (rare, and a `ServerMessage` is large).
+    indirect case send(ServerMessage)
+    /// Send a `pong` (the hot path's message, unboxed).
+    case pong(seq: UInt64, t: Int64, st: Millis)
     /// Send a server ping carrying `seq` (a WebSocket ping frame, or a TCP `ping` message).
     case ping(seq: UInt64)
     /// Close the connection with a code and a reason (a WebSocket close frame; TCP just closes).
@@ -57,7 +63,8 @@ enum HeartbeatReply: Sendable, Hashable {
     case invalid(code: String, message: String)
 }
 
-/// A few actions in order, kept inline: a heartbeat yields four at most, and allocates nothing.
+/// A few actions in order, kept inline: a heartbeat yields four at most, and allocates nothing. An executor
+/// walks them by index (``count``, subscript), which copies one small action at a time.
 struct ConnectionActions: Sequence, Sendable, Hashable {
     private var a0: ConnectionAction?
     private var a1: ConnectionAction?
@@ -90,6 +97,26 @@ struct ConnectionActions: Sequence, Sendable, Hashable {
     }
 
     var isEmpty: Bool { a0 == nil }
+
+    /// How many actions there are.
+    var count: Int {
+        if a0 == nil { return 0 }
+        if a1 == nil { return 1 }
+        if a2 == nil { return 2 }
+        if a3 == nil { return 3 }
+        return 4 + more.count
+    }
+
+    /// The action at `index` (< ``count``).
+    subscript(index: Int) -> ConnectionAction {
+        switch index {
+        case 0: a0!
+        case 1: a1!
+        case 2: a2!
+        case 3: a3!
+        default: more[index - 4]
+        }
+    }
 
     func makeIterator() -> Iterator { Iterator(actions: self) }
 

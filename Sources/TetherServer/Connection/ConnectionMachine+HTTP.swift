@@ -50,7 +50,7 @@ extension ConnectionMachine {
         switch message {
         case .ping(let seq, let t):
             actions.append(.clientSeq(seq, previous: httpLastSeq(replacingWith: seq)))
-            actions.append(.submit(.heartbeat(session, connection: connection)))
+            actions.append(.heartbeat(session, connection: connection, endsSuspension: true))
             actions.append(.answer(.message(.pong(seq: seq, t: t, st: now))))
         case .suspend(let expectedMs, let reason):
             guard let reason = SuspendReason(rawValue: reason) else {

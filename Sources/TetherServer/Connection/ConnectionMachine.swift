@@ -136,7 +136,7 @@ struct ConnectionMachine: Sendable {
     mutating func controlFrame(at now: Millis) -> ConnectionActions {
         var actions = ConnectionActions()
         guard inbound(at: now, &actions), case .attached(let session) = phase else { return actions }
-        actions.append(.submit(.keepalive(session, connection: connection)))
+        actions.append(.heartbeat(session, connection: connection, endsSuspension: false))
         return actions
     }
 
@@ -166,13 +166,13 @@ struct ConnectionMachine: Sendable {
             return fail(.protocolError, "hello was already accepted")
         case .ping(let seq, let t):
             var actions = ConnectionActions(
-                .clientSeq(seq, previous: lastSeq), .submit(.heartbeat(session, connection: connection)))
+                .clientSeq(seq, previous: lastSeq), .heartbeat(session, connection: connection, endsSuspension: true))
             lastSeq = seq
-            if welcomed { actions.append(.send(.pong(seq: seq, t: t, st: now))) }
+            if welcomed { actions.append(.pong(seq: seq, t: t, st: now)) }
             return actions
         case .pong(let seq, _):
             var actions = pingAnswered(seq: seq, at: now)
-            actions.append(.submit(.keepalive(session, connection: connection)))
+            actions.append(.heartbeat(session, connection: connection, endsSuspension: false))
             return actions
         case .suspend(let expectedMs, let reason):
             guard let reason = SuspendReason(rawValue: reason) else {
