@@ -47,15 +47,20 @@ public struct TetherServer: Sendable {
         // The broker's time waits for event loops that fall behind on reading heartbeats.
         let watch = LoopWatch(base: time, loopCount: loops.count, allowanceMs: configuration.loopLagAllowanceMs)
         watch.start(on: loops)
+        // Heartbeat deadlines of WebSocket and TCP connections are watched on their event loops
+        // (LoopLiveness); the broker keeps HTTP clients' and every deadline that outlives a connection.
+        var brokerConfiguration = configuration.broker
+        brokerConfiguration.shellWatchedTransports = [.websocket, .tcp]
         let service = try await BrokerService(
-            store: store, time: watch, configuration: configuration.broker,
+            store: store, time: watch, configuration: brokerConfiguration,
             shutdownRetryAfterMs: configuration.shutdownRetryAfterMs, logger: logger)
         TetherMetrics.registerProjects(service)  // every family in /metrics from the start
         let assets = try WebAssets.load()
         if configuration.demo { try await DemoMode.ensureProject(service) }
         let planeContext = ClientPlaneContext(
             service: service, signer: signer, registry: ConnectionRegistry(), stats: StatsRegistry(), time: time,
-            logger: logger, sweepers: PingSweepers(time: time))
+            logger: logger, sweepers: PingSweepers(time: time), livenesses: LoopLivenesses(time: time),
+            watchedTransports: brokerConfiguration.shellWatchedTransports)
         let limits = ConnectionLimits(configuration)
         let plane = try await ClientPlane(
             host: configuration.host, clientPort: configuration.clientPort, tcpPort: configuration.tcpPort,
@@ -65,10 +70,11 @@ public struct TetherServer: Sendable {
                 + (plane.tcpPort == 0 ? "" : " and tcp://\(configuration.host):\(plane.tcpPort)"))
         let webhooks = WebhookDispatcher(
             service: service, store: store, time: time, logger: logger, retry: configuration.webhookRetry)
-        let api = BackendAPI(
+        var api = BackendAPI(
             service: service, store: store, signer: signer, configuration: configuration, apiKeyHashes: keyHashes,
             time: time, stats: planeContext.stats, webhooks: webhooks, assets: assets, clientPort: plane.clientPort,
             tcpPort: plane.tcpPort)
+        api.registry = planeContext.registry
         let host = configuration.host
         let demo = configuration.demo
         return Application(

@@ -237,3 +237,66 @@ import TetherProtocol
         #expect(Self.actions(fresh.peerClosed(cause: .error)) == [.cancelHelloTimer, .stopPinging, .unregister])
     }
 }
+
+/// The machine when the connection's liveness is watched on its event loop (issue 13, item 2): a
+/// heartbeat re-arms the loop's deadline and reaches the broker only to end a suspension.
+@Suite struct ConnectionMachineLivenessTests {
+    static let t0: Millis = 1_000_000
+
+    static func welcomed() -> ConnectionMachine {
+        var m = ConnectionMachine(connection: 7, transport: .websocket, settings: .init(watchesLiveness: true), now: t0)
+        _ = m.received(.success(.hello(.token("t"))), at: t0)
+        _ = m.authenticated(.token(session: "s-1", epoch: 3), newResumeToken: "r", newResumeTokenHash: "h", at: t0)
+        #expect(
+            Array(m.helloAccepted(ConnectionMachineTests.session, policy: ConnectionMachineTests.policy, at: t0 + 1))
+                == [.watch(at: t0 + 1, until: t0 + 3_001)])
+        _ = m.durable(true, at: t0 + 2)
+        return m
+    }
+
+    @Test func aHeartbeatTouchesOnlyTheLoop() {
+        var m = Self.welcomed()
+        #expect(
+            Array(m.received(.success(.ping(seq: 1, t: 5)), at: Self.t0 + 100))
+                == [
+                    .countInbound, .seen(at: Self.t0 + 100, until: Self.t0 + 3_100), .clientSeq(1, previous: nil),
+                    .pong(seq: 1, t: 5, st: Self.t0 + 100),
+                ])
+        #expect(
+            Array(m.controlFrame(at: Self.t0 + 200)) == [
+                .countInbound, .seen(at: Self.t0 + 200, until: Self.t0 + 3_200),
+            ])
+        #expect(
+            Array(m.livenessExpired(latenessMs: 2, at: Self.t0 + 3_202))
+                == [.submit(.heartbeatTimeout("s-1", connection: 7, latenessMs: 2))])
+    }
+
+    @Test func aSuspensionIsTheBrokersUntilTheNextPing() {
+        var m = Self.welcomed()
+        let suspend = Array(m.received(.success(.suspend(expectedMs: 60_000, reason: "background")), at: Self.t0 + 10))
+        #expect(
+            suspend.suffix(2) == [
+                .submit(.suspend("s-1", connection: 7, expectedMs: 60_000, reason: .background)), .unwatch,
+            ])
+        #expect(m.suspended)
+        // Pings answered by a background tab keep nothing alive on the loop, and its expiry is ignored.
+        #expect(Array(m.controlFrame(at: Self.t0 + 20)) == [.countInbound])
+        #expect(Array(m.livenessExpired(latenessMs: 0, at: Self.t0 + 30)).isEmpty)
+        let back = Array(m.received(.success(.ping(seq: 2, t: 6)), at: Self.t0 + 40_000))
+        #expect(
+            back == [
+                .countInbound, .clientSeq(2, previous: nil),
+                .heartbeat("s-1", connection: 7, endsSuspension: true),
+                .watch(at: Self.t0 + 40_000, until: Self.t0 + 43_000),
+                .pong(seq: 2, t: 6, st: Self.t0 + 40_000),
+            ])
+        #expect(!m.suspended)
+    }
+
+    @Test func closingStopsWatching() {
+        var m = Self.welcomed()
+        #expect(Array(m.peerClosed(cause: .closed)).contains(.unwatch))
+        var d = Self.welcomed()
+        #expect(Array(d.refused(.fenced("s-1"), at: Self.t0)).contains(.unwatch))
+    }
+}

@@ -15,6 +15,8 @@ struct BackendAPI: Sendable {
     let apiKeyHashes: [String]
     let time: any TimeSource
     let stats: StatsRegistry
+    /// The client plane's live connections (whose event loops know their last heartbeats).
+    var registry = ConnectionRegistry()
     let webhooks: WebhookDispatcher
     /// The browser files (SDK, demo, dashboard).
     let assets: WebAssets

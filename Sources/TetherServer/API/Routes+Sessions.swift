@@ -46,12 +46,12 @@ extension BackendAPI {
             }
             let live = try service.read { broker throws(BrokerError) in try broker.sessions(in: id, state: state)
             }
-            return SessionListDTO(sessions: live.map { SessionDTO($0) })
+            return SessionListDTO(sessions: live.map { withLiveness(SessionDTO($0), of: $0) })
         }
         router.get("/sessions/:sessionId") { _, context in
             let id = try context.path("sessionId")
             if let live = service.read({ $0.session(id) }) {
-                return SessionDTO(live, stats: stats.snapshot(of: id) ?? .empty)
+                return withLiveness(SessionDTO(live, stats: stats.snapshot(of: id) ?? .empty), of: live)
             }
             guard let stored = try await store.session(id) else { throw BrokerError.sessionNotFound(id) }
             return SessionDTO(stored)
@@ -95,4 +95,18 @@ extension BackendAPI {
 
     /// Client tokens outlive any reasonable session; fencing by epoch is what retires them.
     static let tokenLifetimeMs: Millis = 7 * 24 * 3_600_000
+}
+
+extension BackendAPI {
+    /// A connected session whose event loop watches its connection: the last heartbeat and the deadline are
+    /// the loop's (the broker holds no heartbeat deadline for it).
+    func withLiveness(_ dto: SessionDTO, of session: Session) -> SessionDTO {
+        guard session.state == .connected, let connection = session.connection,
+            let liveness = registry.liveness(of: connection)
+        else { return dto }
+        var dto = dto
+        dto.lastHeartbeatAt = liveness.lastSeenAt
+        dto.deadlineAt = liveness.deadlineAt
+        return dto
+    }
 }

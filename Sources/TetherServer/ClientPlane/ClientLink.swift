@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import Synchronization
 import TetherCore
 import TetherProtocol
 import TetherStore
@@ -20,7 +21,7 @@ protocol ClientSink: AnyObject {
 ///
 /// Confined to its channel's event loop: every method but ``kick(_:)`` is called there, and ``kick(_:)``
 /// hops there. Broker commands run synchronously on the loop (``BrokerService/submit(_:)``).
-final class ClientLink: Kickable, PingSweepable, @unchecked Sendable {
+final class ClientLink: Kickable, PingSweepable, LivenessWatched, LivenessReporting, @unchecked Sendable {
     let id: ConnectionID
     let transport: Transport
     let eventLoop: any EventLoop
@@ -30,6 +31,11 @@ final class ClientLink: Kickable, PingSweepable, @unchecked Sendable {
     private var stats: SessionStats?
     private var helloTimer: Scheduled<Void>?
     private var sweeper: PingSweeper?
+    private var loopLiveness: LoopLiveness?
+    /// The last time the connection was heard from and its deadline, while its loop watches it (0: not
+    /// watched); read by the API from other threads.
+    private let heardAt = Atomic<Int64>(0)
+    private let heardUntil = Atomic<Int64>(0)
     var sweepSlot = -1
 
     init(transport: Transport, eventLoop: any EventLoop, plane: ClientPlaneContext, sink: any ClientSink) {
@@ -43,7 +49,7 @@ final class ClientLink: Kickable, PingSweepable, @unchecked Sendable {
             connection: id, transport: transport,
             settings: .init(
                 helloTimeoutMs: plane.helloTimeoutMs, messagesPerSecond: plane.messagesPerSecond,
-                messageBurst: plane.messageBurst),
+                messageBurst: plane.messageBurst, watchesLiveness: plane.watchedTransports.contains(transport)),
             now: plane.time.now())
     }
 
@@ -88,6 +94,11 @@ final class ClientLink: Kickable, PingSweepable, @unchecked Sendable {
     /// The broker's kick: tell the client why, then close (the broker already detached the session).
     func kick(_ kick: Kick) {
         eventLoop.execute { [self] in execute(machine.kicked(kick)) }
+    }
+
+    /// The loop's heartbeat deadline passed (on the loop).
+    func livenessExpired(latenessMs: Millis) {
+        execute(machine.livenessExpired(latenessMs: latenessMs, at: plane.time.now()))
     }
 
     /// The peer went away (read of 0, FIN, RST, a failed write): the session goes to grace at once.
@@ -138,6 +149,17 @@ final class ClientLink: Kickable, PingSweepable, @unchecked Sendable {
                 sweeper.add(self)
             case .stopPinging:
                 sweeper?.remove(self)
+            case .watch(let at, let deadline):
+                let liveness = plane.livenesses.liveness(for: eventLoop)
+                loopLiveness = liveness
+                liveness.watch(id, self, until: deadline)
+                heard(at: at, until: deadline)
+            case .seen(let at, let deadline):
+                loopLiveness?.seen(id, until: deadline)
+                heard(at: at, until: deadline)
+            case .unwatch:
+                loopLiveness?.unwatch(id)
+                heard(at: 0, until: 0)
             case .scheduleDrain(let ms):
                 eventLoop.scheduleTask(in: .milliseconds(ms)) { [self] in
                     execute(machine.drainExpired(at: plane.time.now()))
@@ -157,6 +179,18 @@ final class ClientLink: Kickable, PingSweepable, @unchecked Sendable {
                 break  // HTTP only
             }
         }
+    }
+
+    private func heard(at: Millis, until: Millis) {
+        heardAt.store(at, ordering: .relaxed)
+        heardUntil.store(until, ordering: .relaxed)
+    }
+
+    /// When the connection was last heard from and when its loop declares it lost, while watched.
+    var liveness: (lastSeenAt: Millis, deadlineAt: Millis)? {
+        let until = heardUntil.load(ordering: .relaxed)
+        guard until != 0 else { return nil }
+        return (heardAt.load(ordering: .relaxed), until)
     }
 
     /// Checks a hello's credential: the machine decides what it means.

@@ -7,6 +7,12 @@ protocol Kickable: AnyObject, Sendable {
     func kick(_ kick: Kick)
 }
 
+/// A connection whose liveness its event loop watches can say when it was last heard from.
+protocol LivenessReporting: AnyObject, Sendable {
+    /// When it was last heard from and when its loop declares it lost; `nil` while not watched.
+    var liveness: (lastSeenAt: Millis, deadlineAt: Millis)? { get }
+}
+
 /// Live client connections by id, so the broker's kicks reach them.
 final class ConnectionRegistry: Sendable {
     private let table = Mutex<[ConnectionID: any Kickable]>([:])
@@ -23,6 +29,11 @@ final class ConnectionRegistry: Sendable {
     func deliver(_ kicks: [Kick]) {
         let targets = table.withLock { t in kicks.compactMap { k in t[k.connection].map { (k, $0) } } }
         for (kick, link) in targets { link.kick(kick) }
+    }
+
+    /// When the connection was last heard from and its deadline, if its event loop watches it.
+    func liveness(of id: ConnectionID) -> (lastSeenAt: Millis, deadlineAt: Millis)? {
+        (table.withLock { $0[id] } as? any LivenessReporting)?.liveness
     }
 
     /// How many connections are registered.

@@ -118,6 +118,7 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
             case .forget:
                 links.remove(link.session)
             case .rtt, .authenticate, .register, .send, .pong, .ping, .close, .lost, .startPinging, .stopPinging,
+                .watch, .seen, .unwatch,
                 .scheduleDrain, .cancelHelloTimer, .unregister, .logRefusal:
                 break  // WebSocket and TCP only
             }

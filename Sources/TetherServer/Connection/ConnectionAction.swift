@@ -33,6 +33,13 @@ enum ConnectionAction: Sendable, Hashable {
     case close(CloseCode, reason: String)
     /// Tell the broker the attached session lost its connection.
     case lost(SessionID, DisconnectCause)
+    /// Start watching the connection's liveness on its event loop (``LoopLiveness``): heard from `at`, silent
+    /// past `until` means lost.
+    case watch(at: Millis, until: Millis)
+    /// The connection was heard from `at`: its deadline on its loop moves to `until`.
+    case seen(at: Millis, until: Millis)
+    /// Stop watching the connection's liveness on its loop (a declared suspension is the broker's to time).
+    case unwatch
     /// Start or stop this connection's server pings (its loop's ping sweeper).
     case startPinging
     case stopPinging

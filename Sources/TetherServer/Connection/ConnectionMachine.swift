@@ -33,6 +33,10 @@ struct ConnectionMachine: Sendable {
         /// How long a connection whose command the broker refused waits for the broker's kick before it closes
         /// with its fallback reason.
         var drainMs: Millis = 1_000
+        /// Whether the connection's heartbeat deadline is watched on its event loop (``LoopLiveness``) rather
+        /// than by the broker (``BrokerConfiguration/shellWatchedTransports``): then a heartbeat re-arms the
+        /// loop's deadline and only a suspension's end or an expiry reaches the broker.
+        var watchesLiveness = false
     }
 
     /// What checking a `hello`'s credential gave (``ConnectionAction/authenticate(_:)``).
@@ -64,6 +68,10 @@ struct ConnectionMachine: Sendable {
     private var lastPingAt: Millis = 0
     private var pingSeq: UInt64 = 0
     private var pingsInFlight: [UInt64: Millis] = [:]
+    /// The session's heartbeat timeout (for the loop's deadline).
+    private var timeoutMs: Millis = 15_000
+    /// Whether a declared suspension is on: the broker times it, and the next message ends it.
+    private(set) var suspended = false
     /// HTTP: the (session, epoch) of the client token this virtual connection belongs to.
     let httpToken: (session: SessionID, epoch: UInt64)?
     /// HTTP: the reason of the last kick, told to the client's next heartbeat.
@@ -136,7 +144,10 @@ struct ConnectionMachine: Sendable {
     mutating func controlFrame(at now: Millis) -> ConnectionActions {
         var actions = ConnectionActions()
         guard inbound(at: now, &actions), case .attached(let session) = phase else { return actions }
-        actions.append(.heartbeat(session, connection: connection, endsSuspension: false))
+        // A watched connection was kept alive by the inbound frame itself (`seen`).
+        if !settings.watchesLiveness {
+            actions.append(.heartbeat(session, connection: connection, endsSuspension: false))
+        }
         return actions
     }
 
@@ -155,6 +166,9 @@ struct ConnectionMachine: Sendable {
             return false
         }
         actions.append(.countInbound)
+        if settings.watchesLiveness, !suspended, case .attached = phase {
+            actions.append(.seen(at: now, until: now + timeoutMs))
+        }
         return true
     }
 
@@ -165,21 +179,35 @@ struct ConnectionMachine: Sendable {
         case .hello:
             return fail(.protocolError, "hello was already accepted")
         case .ping(let seq, let t):
-            var actions = ConnectionActions(
-                .clientSeq(seq, previous: lastSeq), .heartbeat(session, connection: connection, endsSuspension: true))
+            var actions = ConnectionActions(.clientSeq(seq, previous: lastSeq))
             lastSeq = seq
+            if !settings.watchesLiveness {
+                actions.append(.heartbeat(session, connection: connection, endsSuspension: true))
+            } else if suspended {
+                // Back from a declared suspension: the broker ends it, and the loop watches again.
+                suspended = false
+                actions.append(.heartbeat(session, connection: connection, endsSuspension: true))
+                actions.append(.watch(at: now, until: now + timeoutMs))
+            }
             if welcomed { actions.append(.pong(seq: seq, t: t, st: now)) }
             return actions
         case .pong(let seq, _):
             var actions = pingAnswered(seq: seq, at: now)
-            actions.append(.heartbeat(session, connection: connection, endsSuspension: false))
+            if !settings.watchesLiveness {
+                actions.append(.heartbeat(session, connection: connection, endsSuspension: false))
+            }
             return actions
         case .suspend(let expectedMs, let reason):
             guard let reason = SuspendReason(rawValue: reason) else {
                 return fail(.protocolError, "unknown suspend reason")
             }
-            return ConnectionActions(
+            var actions = ConnectionActions(
                 .submit(.suspend(session, connection: connection, expectedMs: expectedMs, reason: reason)))
+            if settings.watchesLiveness {
+                suspended = true
+                actions.append(.unwatch)
+            }
+            return actions
         case .bye:
             // Closed here at once, so that frames racing the broker's kick cannot change its reason.
             var actions = ConnectionActions(.submit(.bye(session, connection: connection)))
@@ -224,12 +252,21 @@ struct ConnectionMachine: Sendable {
         if transport == .http { return ConnectionActions() }
         lastSeq = nil
         intervalMs = policy.heartbeat.intervalMs
+        timeoutMs = policy.heartbeat.timeoutMs
         pendingWelcome = ServerMessage.Welcome(
             sessionId: session.id, epoch: session.epoch, concurrencyId: session.concurrencyId,
             heartbeat: .init(intervalMs: policy.heartbeat.intervalMs, timeoutMs: policy.heartbeat.timeoutMs),
             serverTime: now, resumeToken: nextResumeToken ?? "", reconnectGraceMs: policy.reconnectGraceMs)
         nextResumeToken = nil
-        return ConnectionActions()
+        return settings.watchesLiveness
+            ? ConnectionActions(.watch(at: now, until: now + timeoutMs)) : ConnectionActions()
+    }
+
+    /// The loop's deadline passed: the broker moves the session to grace and kicks the connection `expired`.
+    mutating func livenessExpired(latenessMs: Millis, at now: Millis) -> ConnectionActions {
+        guard case .attached(let session) = phase, !suspended else { return ConnectionActions() }
+        return ConnectionActions(
+            .submit(.heartbeatTimeout(session, connection: connection, latenessMs: latenessMs)))
     }
 
     /// The hello's transition was committed (`ok`) or the store failed.
@@ -267,7 +304,9 @@ struct ConnectionMachine: Sendable {
     /// comes within microseconds; if it does not come within ``Settings/drainMs``, close with `fallback`.
     private mutating func drain(fallback: KickReason) -> ConnectionActions {
         phase = .draining(fallback: fallback)
-        return ConnectionActions(.stopPinging, .scheduleDrain(settings.drainMs))
+        var actions = ConnectionActions(.stopPinging, .scheduleDrain(settings.drainMs))
+        if settings.watchesLiveness { actions.append(.unwatch) }
+        return actions
     }
 
     /// The drain wait is over.
@@ -352,7 +391,9 @@ struct ConnectionMachine: Sendable {
     private mutating func finish() -> ConnectionActions {
         phase = .closed
         pendingWelcome = nil
-        return ConnectionActions(.cancelHelloTimer, .stopPinging, .unregister)
+        var actions = ConnectionActions(.cancelHelloTimer, .stopPinging, .unregister)
+        if settings.watchesLiveness { actions.append(.unwatch) }
+        return actions
     }
 }
 

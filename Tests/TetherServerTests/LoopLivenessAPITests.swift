@@ -1,0 +1,41 @@
+import Testing
+import TetherProtocol
+import TetherServer
+import TetherTestKit
+
+/// A WebSocket or TCP session's liveness is watched on its event loop (issue 13, item 2): the API shows
+/// the loop's last heartbeat and deadline, and a silent client is still declared lost at its timeout.
+@Suite struct LoopLivenessAPITests {
+    @Test(arguments: [Wire.websocket, .tcp])
+    func theAPIShowsTheLoopsLastHeartbeatAndDeadline(_ wire: Wire) async throws {
+        try await PlaneHarness.run { h in
+            try await h.project(intervalMs: 1_000, timeoutMs: 5_000)
+            let c = try await h.session("alice")
+            let (client, _) = try await h.connected(wire, c)
+            _ = try await client.ping(seq: 1)
+            let first = try await h.get(c.sessionId)
+            let seen1 = try #require(first["lastHeartbeatAt"].int)
+            #expect(first["deadlineAt"].int == seen1 + 5_000, "\(first)")
+            // A later heartbeat moves both.
+            var later = first
+            let moved = await eventually(within: .seconds(10)) {
+                _ = try? await client.ping(seq: 2)
+                later = (try? await h.get(c.sessionId)) ?? later
+                return (later["lastHeartbeatAt"].int ?? 0) > seen1
+            }
+            #expect(moved, "\(later)")
+            #expect(later["deadlineAt"].int == (later["lastHeartbeatAt"].int ?? 0) + 5_000, "\(later)")
+        }
+    }
+
+    @Test func aSilentClientIsLostAtItsTimeoutByItsLoop() async throws {
+        try await PlaneHarness.run { h in
+            try await h.project(intervalMs: 200, timeoutMs: 600)
+            let c = try await h.session("alice")
+            let (client, _) = try await h.connected(.websocket, c, answerPings: false)
+            _ = client
+            let grace = try await h.wait(c.sessionId, state: "grace")
+            #expect(grace["lastCause"].string == "heartbeatTimeout", "\(grace)")
+        }
+    }
+}
