@@ -47,10 +47,10 @@ public struct TetherServer: Sendable {
         // The broker's time waits for event loops that fall behind on reading heartbeats.
         let watch = LoopWatch(base: time, loopCount: loops.count, allowanceMs: configuration.loopLagAllowanceMs)
         watch.start(on: loops)
-        // Heartbeat deadlines of WebSocket and TCP connections are watched on their event loops
-        // (LoopLiveness); the broker keeps HTTP clients' and every deadline that outlives a connection.
+        // With --loop-liveness, heartbeat deadlines of WebSocket and TCP connections are watched on their event
+        // loops (LoopLiveness); the broker keeps HTTP clients' and every deadline that outlives a connection.
         var brokerConfiguration = configuration.broker
-        brokerConfiguration.shellWatchedTransports = [.websocket, .tcp]
+        if configuration.loopLiveness { brokerConfiguration.shellWatchedTransports = [.websocket, .tcp] }
         let service = try await BrokerService(
             store: store, time: watch, configuration: brokerConfiguration,
             shutdownRetryAfterMs: configuration.shutdownRetryAfterMs, logger: logger)

@@ -597,9 +597,12 @@ public final class PlaneHarness: Sendable {
         return port
     }
 
-    /// Starts a server with TCP on, learns its ports, runs `body`, closes every client it made.
-    public static func run(_ body: @escaping @Sendable (PlaneHarness) async throws -> Void) async throws {
-        let app = try await makeApplication()
+    /// Starts a server with TCP on, learns its ports, runs `body`, closes every client it made. With
+    /// `loopLiveness`, heartbeat deadlines are watched on the event loops (``TetherConfiguration/loopLiveness``).
+    public static func run(
+        loopLiveness: Bool = false, _ body: @escaping @Sendable (PlaneHarness) async throws -> Void
+    ) async throws {
+        let app = try await makeApplication(loopLiveness: loopLiveness)
         try await app.test(.live) { client in
             let api = API(client: client)
             // Learn the client port from a CreateSession's `connect` block.
@@ -620,13 +623,15 @@ public final class PlaneHarness: Sendable {
     }
 
     /// Binds the client plane; retries with another TCP port if the picked one was taken meanwhile.
-    private static func makeApplication() async throws -> some ApplicationProtocol {
+    private static func makeApplication(loopLiveness: Bool) async throws -> some ApplicationProtocol {
         var attempt = 0
         while true {
             var server = TestServer()
             server.tcpPort = try await freePort()
+            var configuration = server.configuration()
+            configuration.loopLiveness = loopLiveness
             do {
-                return try await TetherServer(configuration: server.configuration()).makeApplication()
+                return try await TetherServer(configuration: configuration).makeApplication()
             } catch {
                 attempt += 1
                 if attempt >= 5 { throw error }

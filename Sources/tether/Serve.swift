@@ -30,6 +30,12 @@ struct Serve: AsyncParsableCommand {
             "Demo mode: a 'demo' project, the page /demo and an unauthenticated session endpoint; never on the internet (env TETHER_DEMO=1)."
     )
     var demo = false
+    @Flag(
+        name: .customLong("loop-liveness"),
+        help:
+            "Watch WebSocket/TCP heartbeat deadlines on the event loops instead of the broker (experimental: less CPU per heartbeat, later expiries; env TETHER_LOOP_LIVENESS=1)."
+    )
+    var loopLiveness = false
 
     @Option(
         name: .customLong("events-keep"), help: "Keep at most this many of the newest events (env TETHER_EVENTS_KEEP).")
@@ -115,6 +121,15 @@ struct Serve: AsyncParsableCommand {
             case "1", "true", "yes", "on": c.demo = true
             case "0", "false", "no", "off", "": c.demo = false
             default: throw ValidationError("TETHER_DEMO must be 1 or 0, got '\(raw)'")
+            }
+        }
+        if loopLiveness {
+            c.loopLiveness = true
+        } else if let raw = env["TETHER_LOOP_LIVENESS"] {
+            switch raw.lowercased() {
+            case "1", "true", "yes", "on": c.loopLiveness = true
+            case "0", "false", "no", "off", "": c.loopLiveness = false
+            default: throw ValidationError("TETHER_LOOP_LIVENESS must be 1 or 0, got '\(raw)'")
             }
         }
         if let keep = try count(eventsKeep, "EVENTS_KEEP") { c.eventsKeep = keep }

@@ -3,12 +3,13 @@ import TetherProtocol
 import TetherServer
 import TetherTestKit
 
-/// A WebSocket or TCP session's liveness is watched on its event loop (issue 13, item 2): the API shows
-/// the loop's last heartbeat and deadline, and a silent client is still declared lost at its timeout.
+/// With `--loop-liveness`, a WebSocket or TCP session's liveness is watched on its event loop (issue 13,
+/// item 2): the API shows the loop's last heartbeat and deadline, and a silent client is still declared lost
+/// at its timeout; without it (the default), the broker shows its own.
 @Suite struct LoopLivenessAPITests {
     @Test(arguments: [Wire.websocket, .tcp])
     func theAPIShowsTheLoopsLastHeartbeatAndDeadline(_ wire: Wire) async throws {
-        try await PlaneHarness.run { h in
+        try await PlaneHarness.run(loopLiveness: true) { h in
             try await h.project(intervalMs: 1_000, timeoutMs: 5_000)
             let c = try await h.session("alice")
             let (client, _) = try await h.connected(wire, c)
@@ -29,13 +30,25 @@ import TetherTestKit
     }
 
     @Test func aSilentClientIsLostAtItsTimeoutByItsLoop() async throws {
-        try await PlaneHarness.run { h in
+        try await PlaneHarness.run(loopLiveness: true) { h in
             try await h.project(intervalMs: 200, timeoutMs: 600)
             let c = try await h.session("alice")
             let (client, _) = try await h.connected(.websocket, c, answerPings: false)
             _ = client
             let grace = try await h.wait(c.sessionId, state: "grace")
             #expect(grace["lastCause"].string == "heartbeatTimeout", "\(grace)")
+        }
+    }
+
+    @Test func withoutItTheBrokerWatchesAndShowsItsOwnDeadline() async throws {
+        try await PlaneHarness.run { h in
+            try await h.project(intervalMs: 1_000, timeoutMs: 5_000)
+            let c = try await h.session("alice")
+            let (client, _) = try await h.connected(.websocket, c)
+            _ = try await client.ping(seq: 1)
+            let session = try await h.get(c.sessionId)
+            let seen = try #require(session["lastHeartbeatAt"].int)
+            #expect(session["deadlineAt"].int == seen + 5_000, "\(session)")
         }
     }
 }
