@@ -63,6 +63,8 @@ public struct APIError: Error, Sendable {
             var message: String
             var requestId: String
             var retryAfterMs: Millis?
+            /// Client plane only: the kick reason of an HTTP heartbeat's refusal (``HeartbeatAnswer``).
+            var kick: String? = nil
         }
         var error: Inner
     }

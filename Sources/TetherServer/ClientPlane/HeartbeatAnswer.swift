@@ -22,16 +22,8 @@ struct HeartbeatAnswer {
     static func error(
         _ status: HTTPResponseStatus, _ code: String, _ message: String, requestId: String, kick: KickReason? = nil
     ) -> HeartbeatAnswer {
-        struct Body: Encodable {
-            struct Inner: Encodable {
-                var code: String
-                var message: String
-                var requestId: String
-                var kick: String?
-            }
-            var error: Inner
-        }
-        let body = Body(error: .init(code: code, message: message, requestId: requestId, kick: kick?.rawValue))
+        let body = APIError.Body(
+            error: .init(code: code, message: message, requestId: requestId, retryAfterMs: nil, kick: kick?.rawValue))
         return HeartbeatAnswer(status: status, body: (try? JSONEncoder().encode(body)) ?? Data())
     }
 

@@ -72,22 +72,3 @@ final class LoopLiveness: @unchecked Sendable {
         timer = eventLoop.scheduleTask(in: .milliseconds(max(0, next - time.now()))) { [self] in fire() }
     }
 }
-
-/// The liveness of each event loop, made on first use.
-final class LoopLivenesses: Sendable {
-    private let time: any TimeSource
-    private let table = Mutex<[ObjectIdentifier: LoopLiveness]>([:])
-
-    init(time: any TimeSource) { self.time = time }
-
-    /// The liveness of `eventLoop`.
-    func liveness(for eventLoop: any EventLoop) -> LoopLiveness {
-        table.withLock { table in
-            let key = ObjectIdentifier(eventLoop)
-            if let liveness = table[key] { return liveness }
-            let liveness = LoopLiveness(eventLoop: eventLoop, time: time)
-            table[key] = liveness
-            return liveness
-        }
-    }
-}

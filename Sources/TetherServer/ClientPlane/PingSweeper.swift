@@ -93,22 +93,3 @@ final class PingSweeper: @unchecked Sendable {
         task = eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { [self] _ in sweepAll() }
     }
 }
-
-/// The sweeper of each event loop, made on first use.
-final class PingSweepers: Sendable {
-    private let time: any TimeSource
-    private let table = Mutex<[ObjectIdentifier: PingSweeper]>([:])
-
-    init(time: any TimeSource) { self.time = time }
-
-    /// The sweeper of `eventLoop`.
-    func sweeper(for eventLoop: any EventLoop) -> PingSweeper {
-        table.withLock { table in
-            let key = ObjectIdentifier(eventLoop)
-            if let sweeper = table[key] { return sweeper }
-            let sweeper = PingSweeper(eventLoop: eventLoop, time: time)
-            table[key] = sweeper
-            return sweeper
-        }
-    }
-}
