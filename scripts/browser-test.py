@@ -201,6 +201,9 @@ import("/sdk/tether.js").then(({ classifyLoss, ReconnectPlanner }) => {
   check("1006 reconnects", classifyLoss({ code: 1006 }, true, 30000), {});
   check("shutdown waits and holds 30 s", classifyLoss({ kick: { reason: "shutdown", retryAfterMs: 1000 } }, true, 5000),
         { notBefore: 1000, graceFloor: 30000 });
+  check("busy waits its retryAfterMs", classifyLoss({ kick: { reason: "busy", retryAfterMs: 2500 } }, false, 5000),
+        { notBefore: 2500 });
+  check("close 1013 reconnects", classifyLoss({ code: 1013 }, false, 5000), { notBefore: null });
   const p = new ReconnectPlanner({ baseMs: 250, capMs: 30000, graceMs: 10000 });
   check("attempt 1, full draw", p.lost({}, 0, 0.999999), { reconnect: { attempt: 1, delayMs: 249 } });
   check("attempt 2 doubles", p.lost({}, 0, 0.5), { reconnect: { attempt: 2, delayMs: 250 } });

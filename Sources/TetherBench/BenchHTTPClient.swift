@@ -48,12 +48,17 @@ final class BenchHTTPConnection: @unchecked Sendable {
         return BenchHTTPConnection(channel: channel, handler: handler, apiKey: apiKey)
     }
 
-    /// Sends a request; the future completes with the reply (or fails when the connection closes first).
+    /// Sends a request; the future completes with the reply, or fails when the connection closes first, or
+    /// when no reply (for a stream: no head) came within `timeout`, which closes the connection.
     func request(
-        _ method: String, _ path: String, body: String? = nil, accept: String = "application/json"
+        _ method: String, _ path: String, body: String? = nil, accept: String = "application/json",
+        timeout: TimeAmount = .seconds(30)
     ) -> EventLoopFuture<HTTPReply> {
         let loop = channel.eventLoop
         let promise = loop.makePromise(of: HTTPReply.self)
+        let channel = self.channel
+        let timer = loop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        promise.futureResult.whenComplete { _ in timer.cancel() }
         let method = HTTPMethod(rawValue: method)
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
         head.headers.add(name: "Host", value: "127.0.0.1")

@@ -42,6 +42,9 @@ extension LinkLoss {
             case "shutdown":
                 return .transient(
                     notBefore: retryAfterMs.map { .milliseconds($0) }, graceFloor: Self.shutdownGraceFloor)
+            case "busy":
+                // Over the server's hello rate: come back when it says; the session was not touched.
+                return .transient(notBefore: retryAfterMs.map { .milliseconds($0) }, graceFloor: nil)
             default:
                 let code = Self.protocolKicks[reason]?.rawValue ?? 0
                 return .terminal(.protocolError(code: code, reason: reason))
@@ -54,6 +57,7 @@ extension LinkLoss {
             case .expired: return Self.expired(welcomed: welcomed, grace: grace)
             case .normal: return .terminal(.left)
             case .goingAway: return .transient(notBefore: nil, graceFloor: Self.shutdownGraceFloor)
+            case .tryAgainLater: return .transient(notBefore: nil, graceFloor: nil)
             case .protocolError, .noHello, .rateLimited, .messageTooBig:
                 return .terminal(.protocolError(code: code, reason: reason))
             default: return .transient(notBefore: nil, graceFloor: nil)

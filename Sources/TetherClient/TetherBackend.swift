@@ -18,7 +18,8 @@ public struct TetherBackend: Sendable {
     public var url: URL
     /// The API key (`Authorization: Bearer`).
     public var apiKey: String?
-    /// Per-request timeout.
+    /// The longest one request may take, connecting included; past it the call throws
+    /// ``TetherTransportError``.
     public var timeout: Duration
 
     /// Creates a client.
@@ -65,9 +66,14 @@ public struct TetherBackend: Sendable {
             http.httpBody = body
             http.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
+        let request = http
         do {
-            let (data, response) = try await URLSession.shared.data(for: http)
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+            return try await withDeadline(timeout, "\(request.httpMethod ?? "GET") \(target.absoluteString)") {
+                let (data, response) = try await URLSession.shared.data(for: request)
+                return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+            }
+        } catch let error as TetherTransportError {
+            throw error
         } catch {
             throw TetherTransportError("cannot reach \(url.absoluteString): \(error.localizedDescription)")
         }

@@ -5,6 +5,7 @@ extension Broker {
     ) throws(BrokerError) -> Session {
         guard var s = sessions[id] else { throw .sessionNotFound(id) }
         guard epoch == s.epoch else { throw .fenced(id) }
+        forgetPreviousResumeToken(&s)
         attach(&s, connection: connection, transport: transport, hash: hash)
         return s
     }
@@ -13,9 +14,47 @@ extension Broker {
         _ hash: String, connection: ConnectionID, transport: Transport, newHash: String
     ) throws(BrokerError) -> Session {
         guard let id = resumeIndex[hash], var s = sessions[id] else { throw .badToken }
+        switch ResumeTokenRule.judge(
+            hash, current: s.resumeTokenHash, previous: s.previousResumeTokenHash,
+            previousUntil: s.previousResumeTokenUntil, now: clock)
+        {
+        case .current:
+            // The token is spent, but stays accepted for a short while in case this welcome is lost.
+            forgetPreviousResumeToken(&s)
+            s.previousResumeTokenHash = hash
+            s.previousResumeTokenUntil = clock + configuration.resumeRetryWindowMs
+        case .retry:
+            // The client never saw the last welcome: answered again, with a new epoch and a new token.
+            break
+        case .refused:
+            // An older token, or the previous one past its window: forgotten.
+            resumeIndex.removeValue(forKey: hash)
+            if s.previousResumeTokenHash == hash {
+                s.previousResumeTokenHash = nil
+                s.previousResumeTokenUntil = nil
+                sessions[id] = s
+            }
+            throw .badToken
+        }
         s.epoch += 1
         attach(&s, connection: connection, transport: transport, hash: newHash)
         return s
+    }
+
+    /// Drops the spent resume token that was still accepted for a retry.
+    mutating func forgetPreviousResumeToken(_ s: inout Session) {
+        if let previous = s.previousResumeTokenHash, previous != s.resumeTokenHash {
+            resumeIndex.removeValue(forKey: previous)
+        }
+        s.previousResumeTokenHash = nil
+        s.previousResumeTokenUntil = nil
+    }
+
+    /// Drops every resume token of the session (it ended, or a new CreateSession epoch began).
+    mutating func forgetResumeTokens(_ s: inout Session) {
+        forgetPreviousResumeToken(&s)
+        if let hash = s.resumeTokenHash { resumeIndex.removeValue(forKey: hash) }
+        s.resumeTokenHash = nil
     }
 
     /// Attaches a new connection of the session's current epoch, replacing any older one.
@@ -28,7 +67,9 @@ extension Broker {
                 emit(.sessionDisconnected, &s, at: now, data: EventData(cause: .replaced, from: s.state))
             }
         }
-        if let oldHash = s.resumeTokenHash { resumeIndex.removeValue(forKey: oldHash) }
+        if let oldHash = s.resumeTokenHash, oldHash != s.previousResumeTokenHash {
+            resumeIndex.removeValue(forKey: oldHash)
+        }
         s.resumeTokenHash = hash
         resumeIndex[hash] = s.id
         let from = s.state
@@ -140,14 +181,19 @@ extension Broker {
     }
 
     /// Kicks every connection with `shutdown`; their sessions go to grace for at least the restart floor.
-    mutating func shutdown(retryAfterMs: Millis) {
+    /// The kicks' `retryAfterMs` are spread (``HelloPacer/spread(index:baseMs:ratePerSecond:)``) in the order
+    /// of the session ids, which are random: the crowd comes back at the server's hello rate, in no set order.
+    mutating func shutdown(retryAfterMs: Millis, paceRatePerSecond: Double) {
         let now = clock
+        var index = 0
         for id in sessions.keys.sorted() {
             guard var s = sessions[id], s.state == .connected || s.state == .suspended || s.connection != nil else {
                 continue
             }
             guard let policy = projects[s.projectId]?.project.policy else { continue }
-            kickConnection(&s, .shutdown, retryAfterMs: retryAfterMs)
+            let retry = HelloPacer.spread(index: index, baseMs: retryAfterMs, ratePerSecond: paceRatePerSecond)
+            if s.connection != nil { index += 1 }
+            kickConnection(&s, .shutdown, retryAfterMs: retry)
             guard s.state == .connected || s.state == .suspended else {
                 sessions[id] = s
                 continue

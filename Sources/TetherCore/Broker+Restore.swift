@@ -52,6 +52,7 @@ extension Broker {
             s.connection = nil
             s.lastHeartbeatAt = nil
             if let hash = s.resumeTokenHash { resumeIndex[hash] = s.id }
+            if let hash = s.previousResumeTokenHash { resumeIndex[hash] = s.id }
             projects[s.projectId]?.pool.restore(.session(s.id), of: s.concurrencyId)
             projects[s.projectId]?.liveSessionByUser[s.userId] = s.id
             projects[s.projectId]?.stateCounts[s.state, default: 0] += 1

@@ -78,8 +78,7 @@ extension Broker {
             consumeReservation(projectId, userId)
             s.epoch += 1
             s.metadata = metadata
-            if let hash = s.resumeTokenHash { resumeIndex.removeValue(forKey: hash) }
-            s.resumeTokenHash = nil
+            forgetResumeTokens(&s)
             if s.state == .connected || s.state == .suspended {
                 kickConnection(&s, .replaced)
                 let from = s.state

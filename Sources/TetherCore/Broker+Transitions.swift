@@ -111,8 +111,7 @@ extension Broker {
         s.deadlineAt = nil
         wheel.cancel(.session(s.id))
         emit(.sessionEnded, &s, at: now, data: EventData(reason: reason, from: from))
-        if let hash = s.resumeTokenHash { resumeIndex.removeValue(forKey: hash) }
-        s.resumeTokenHash = nil
+        forgetResumeTokens(&s)
         sessions.removeValue(forKey: s.id)
         defer {  // after the release, whose event takes the next sessionSeq
             effects.append(.saveSession(s))

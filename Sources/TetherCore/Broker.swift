@@ -98,8 +98,8 @@ public struct Broker: Sendable {
         case .connectionLost(let id, let connection, let cause):
             connectionLost(id, connection: connection, cause: cause)
             return .none
-        case .shutdown(let retryAfterMs):
-            shutdown(retryAfterMs: retryAfterMs)
+        case .shutdown(let retryAfterMs, let rate):
+            shutdown(retryAfterMs: retryAfterMs, paceRatePerSecond: rate)
             return .none
         }
     }

@@ -18,11 +18,16 @@ public struct BrokerConfiguration: Sendable, Hashable {
     /// and the shell reports a silent connection with ``Command/heartbeatTimeout(_:connection:latenessMs:)``.
     /// The broker keeps every deadline that outlives a connection (grace, suspension, reservation, connect).
     public var shellWatchedTransports: Set<Transport>
+    /// How long a resume token stays accepted after it was spent, for a client whose `welcome` never arrived
+    /// (the link broke between the server's acceptance and the client): its retry is answered with a new
+    /// epoch instead of `badToken`.
+    public var resumeRetryWindowMs: Millis
 
     /// Creates a configuration.
     public init(
         tickMs: Millis = 250, stallThresholdMs: Millis = 1_000, restartGraceFloorMs: Millis = 30_000,
-        historyLimit: Int = 64, defaultRetryAfterMs: Millis = 5_000, shellWatchedTransports: Set<Transport> = []
+        historyLimit: Int = 64, defaultRetryAfterMs: Millis = 5_000, shellWatchedTransports: Set<Transport> = [],
+        resumeRetryWindowMs: Millis = 30_000
     ) {
         precondition(stallThresholdMs > tickMs, "stallThresholdMs must exceed tickMs")
         self.tickMs = tickMs
@@ -31,5 +36,6 @@ public struct BrokerConfiguration: Sendable, Hashable {
         self.historyLimit = historyLimit
         self.defaultRetryAfterMs = defaultRetryAfterMs
         self.shellWatchedTransports = shellWatchedTransports
+        self.resumeRetryWindowMs = resumeRetryWindowMs
     }
 }

@@ -33,8 +33,10 @@ public enum Command: Sendable, Hashable {
     case bye(SessionID, connection: ConnectionID)
     /// The transport of a connection closed or failed.
     case connectionLost(SessionID, connection: ConnectionID, cause: DisconnectCause)
-    /// The server is stopping: connections are kicked with `shutdown` and their sessions go to grace.
-    case shutdown(retryAfterMs: Millis)
+    /// The server is stopping: connections are kicked with `shutdown` and their sessions go to grace. Their
+    /// `retryAfterMs` start at `retryAfterMs` and are spread so that they come back at `paceRatePerSecond`
+    /// (the server's hello rate; 0: all at `retryAfterMs`).
+    case shutdown(retryAfterMs: Millis, paceRatePerSecond: Double = 0)
 }
 
 /// The broker's answer to a command.

@@ -84,6 +84,11 @@ public struct Session: Sendable, Hashable, Codable {
     public var everConnected: Bool
     /// SHA-256 (hex) of the current single-use resume token, set by the shell.
     public var resumeTokenHash: String?
+    /// SHA-256 (hex) of the resume token the current one replaced. A client whose `welcome` was lost still
+    /// holds it, so it is accepted once more until ``previousResumeTokenUntil`` (docs/PROTOCOL.md "Resume").
+    public var previousResumeTokenHash: String?
+    /// Until when (Unix ms) ``previousResumeTokenHash`` is accepted.
+    public var previousResumeTokenUntil: Millis?
     /// The last `sessionSeq` given to one of its events.
     public var seq: UInt64
     /// Backend-supplied fields.

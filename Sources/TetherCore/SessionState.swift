@@ -59,6 +59,9 @@ public enum KickReason: String, Sendable, Hashable, Codable, CaseIterable {
     case shutdown
     /// The token was refused.
     case badToken
+    /// The server admits hellos at a bounded rate and this one came over it: try again after `retryAfterMs`
+    /// (the session, if any, is untouched).
+    case busy
 }
 
 /// The transport a client connection uses.

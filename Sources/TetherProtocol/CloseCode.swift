@@ -11,6 +11,9 @@ public struct CloseCode: RawRepresentable, Sendable, Hashable {
     public static let goingAway = CloseCode(rawValue: 1001)
     /// 1009: a frame over 64 KiB.
     public static let messageTooBig = CloseCode(rawValue: 1009)
+    /// 1013: try again later (RFC 6455's registry): a hello over the server's admission rate; the `kick`
+    /// before it says `busy` and when to come back (`retryAfterMs`).
+    public static let tryAgainLater = CloseCode(rawValue: 1013)
     /// 4000: a message the protocol does not allow (bad JSON, unknown type, anything before hello).
     public static let protocolError = CloseCode(rawValue: 4000)
     /// 4001: the token was refused (forged, expired, an older epoch, a used resume token).
@@ -34,6 +37,7 @@ public struct CloseCode: RawRepresentable, Sendable, Hashable {
         case "expired": .expired
         case "left": .normal
         case "shutdown": .goingAway
+        case "busy": .tryAgainLater
         default: .badToken
         }
     }

@@ -44,8 +44,11 @@ public struct TetherConfiguration: Sendable {
     /// Demo mode: creates the `demo` project and serves `/demo` and the unauthenticated `POST /demo/session`.
     /// Never on a server reachable from the internet.
     public var demo = false
-    /// Told to clients on shutdown.
+    /// Told to clients on shutdown: the first comes back after this, the rest spread at ``helloRatePerSecond``.
     public var shutdownRetryAfterMs: Millis = 1_000
+    /// Hellos admitted per second over the whole server, after a burst of as many (0: no limit); a hello over
+    /// it is told `busy` with a `retryAfterMs` that gives it a place behind the others (``HelloPacer``).
+    public var helloRatePerSecond: Double = 5_000
     /// How far the broker's time may run ahead of an event loop that is behind on reading (``LoopWatch``).
     public var loopLagAllowanceMs: Millis = 250
     /// The HTTP listeners (backend API; client port before a WebSocket upgrade) close a connection that has

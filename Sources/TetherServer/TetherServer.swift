@@ -53,14 +53,16 @@ public struct TetherServer: Sendable {
         if configuration.loopLiveness { brokerConfiguration.shellWatchedTransports = [.websocket, .tcp] }
         let service = try await BrokerService(
             store: store, time: watch, configuration: brokerConfiguration,
-            shutdownRetryAfterMs: configuration.shutdownRetryAfterMs, logger: logger)
+            shutdownRetryAfterMs: configuration.shutdownRetryAfterMs,
+            shutdownPaceRatePerSecond: configuration.helloRatePerSecond, logger: logger)
         TetherMetrics.registerProjects(service)  // every family in /metrics from the start
         let assets = try WebAssets.load()
         if configuration.demo { try await DemoMode.ensureProject(service) }
         let planeContext = ClientPlaneContext(
             service: service, signer: signer, registry: ConnectionRegistry(), stats: StatsRegistry(), time: time,
             logger: logger, sweepers: PingSweepers(time: time), livenesses: LoopLivenesses(time: time),
-            watchedTransports: brokerConfiguration.shellWatchedTransports)
+            watchedTransports: brokerConfiguration.shellWatchedTransports,
+            hellos: HelloGate(ratePerSecond: configuration.helloRatePerSecond, burst: configuration.helloRatePerSecond))
         let limits = ConnectionLimits(configuration)
         let plane = try await ClientPlane(
             host: configuration.host, clientPort: configuration.clientPort, tcpPort: configuration.tcpPort,

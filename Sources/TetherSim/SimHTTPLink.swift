@@ -24,7 +24,11 @@ actor SimHTTPLink {
     private var channel: (any Channel)?
 
     /// A link to CreateSession's `connect.http` URL.
-    init?(url: String, token: String, localAddress: SocketAddress?, group: any EventLoopGroup) {
+    init?(
+        url: String, token: String, localAddress: SocketAddress?, group: any EventLoopGroup,
+        requestTimeout: Duration = .seconds(5)
+    ) {
+        self.requestTimeout = requestTimeout
         guard let parsed = URL(string: url), parsed.scheme == "http", let host = parsed.host else { return nil }
         self.host = host
         port = parsed.port ?? 80
@@ -34,7 +38,13 @@ actor SimHTTPLink {
         self.group = group
     }
 
-    /// Sends one message (`ping`, `suspend` or `bye` JSON); the answer.
+    /// The longest a heartbeat may wait for its answer: past it the connection is closed and the heartbeat
+    /// fails (a server that died with the request in flight, or one that accepted the connection but never
+    /// reads it), so the client goes on with its next heartbeat on a new connection.
+    let requestTimeout: Duration
+
+    /// Sends one message (`ping`, `suspend` or `bye` JSON); the answer, or an error within
+    /// ``requestTimeout`` (connecting included).
     func post(_ json: Data) async throws -> Answer {
         let channel = try await open()
         var headers = HTTPHeaders()
@@ -43,6 +53,12 @@ actor SimHTTPLink {
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: String(json.count))
         let promise = channel.eventLoop.makePromise(of: Answer.self)
+        let limit = requestTimeout
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(limit)) {
+            promise.fail(SimHTTPTimeout(after: limit))
+            channel.close(promise: nil)
+        }
+        promise.futureResult.whenComplete { _ in timer.cancel() }
         let request = HTTPExchange(
             head: HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: headers),
             body: ByteBuffer(bytes: json), promise: promise)
@@ -64,7 +80,7 @@ actor SimHTTPLink {
 
     private func open() async throws -> any Channel {
         if let channel, channel.isActive { return channel }
-        var bootstrap = ClientBootstrap(group: group).connectTimeout(.seconds(5))
+        var bootstrap = ClientBootstrap(group: group).connectTimeout(TimeAmount(requestTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
         if let localAddress { bootstrap = bootstrap.bind(to: localAddress) }
         let channel = try await bootstrap.connect(host: host, port: port) { channel in
@@ -77,6 +93,12 @@ actor SimHTTPLink {
         self.channel = channel
         return channel
     }
+}
+
+/// A heartbeat that got no answer in time.
+struct SimHTTPTimeout: Error, CustomStringConvertible {
+    var after: Duration
+    var description: String { "no answer within \(after)" }
 }
 
 /// One request and where its answer goes.

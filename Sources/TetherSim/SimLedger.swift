@@ -125,6 +125,18 @@ final class SimLedger: Sendable {
         }
     }
 
+    /// An outage the sim did not cause began at `sinceMs` and was over at `backMs` (`nil`: it never was).
+    func outage(since sinceMs: Double, back backMs: Double?) {
+        state.withLock {
+            if let backMs {
+                $0.report.outageStartMs.append(sinceMs)
+                $0.report.outageEndMs.append(backMs)
+            } else {
+                $0.report.outagesOpen.append(sinceMs)
+            }
+        }
+    }
+
     /// A client moved between gauges.
     func move(from old: Gauge?, to new: Gauge) {
         state.withLock {

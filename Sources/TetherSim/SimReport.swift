@@ -37,6 +37,14 @@ struct SimReport: Codable, Sendable {
     /// HTTP heartbeats the sim itself sent more than the timeout after the previous one (it was starved of CPU):
     /// a server that expires those sessions is right, and the false disconnects they cause are the sim's.
     var lateHeartbeats = 0
+    /// Outages the sim did not cause (a server that died or stalled, a connection reset): when each began
+    /// and, for those that ended, when the client was back (Unix ms, aligned); `outagesOpen` began at these
+    /// times and were not over when the client stopped.
+    var outageStartMs: [Double] = []
+    var outageEndMs: [Double] = []
+    var outagesOpen: [Double] = []
+    /// Clients whose script had not finished `drain` after the end of the run; the run ended without them.
+    var unfinished = 0
     /// Failed operations (a create, a connect, a heartbeat answered with an error).
     var errors = 0
     /// A few examples of the above, for people.
@@ -70,6 +78,10 @@ struct SimReport: Codable, Sendable {
         falseDisconnects += other.falseDisconnects
         clientLosses += other.clientLosses
         lateHeartbeats += other.lateHeartbeats
+        outageStartMs += other.outageStartMs
+        outageEndMs += other.outageEndMs
+        outagesOpen += other.outagesOpen
+        unfinished += other.unfinished
         errors += other.errors
         notes += other.notes.prefix(max(0, 20 - notes.count))
         cpuSeconds += other.cpuSeconds
@@ -154,6 +166,14 @@ struct SimSummary: Codable, Sendable {
     var falseDisconnects: Int
     var clientLosses: Int
     var lateHeartbeats: Int
+    /// Outages the sim did not cause, how many were over (the client back) before it stopped, and how long
+    /// those took; the ones never over.
+    var outages: Int
+    var outagesOver: Int
+    var outageMs: Percentiles
+    var outagesNotOver: Int
+    /// Clients still running when the drain after `--duration` ran out.
+    var unfinished: Int
     var errors: Int
     var notes: [String]
     var cpuSeconds: Double
@@ -185,6 +205,11 @@ struct SimSummary: Codable, Sendable {
         falseDisconnects = r.falseDisconnects
         clientLosses = r.clientLosses
         lateHeartbeats = r.lateHeartbeats
+        outages = r.outageStartMs.count + r.outagesOpen.count
+        outagesOver = r.outageStartMs.count
+        outageMs = Percentiles(zip(r.outageStartMs, r.outageEndMs).map { $1 - $0 })
+        outagesNotOver = r.outagesOpen.count
+        unfinished = r.unfinished
         errors = r.errors
         notes = r.notes
         self.cpuSeconds = cpuSeconds
@@ -216,6 +241,12 @@ struct SimSummary: Codable, Sendable {
             ("false disconnects", String(falseDisconnects)),
             ("client-side losses", String(clientLosses)),
             ("late heartbeats", "\(lateHeartbeats) (HTTP heartbeats the sim sent past the timeout: it was starved)"),
+            (
+                "outages",
+                "\(outages) the sim did not cause: \(outagesOver) over (\(spread(outageMs)) until back), "
+                    + "\(outagesNotOver) not over"
+            ),
+            ("unfinished", "\(unfinished) clients still running when the drain ran out (the run ended without them)"),
             ("errors", String(errors)),
             ("sim CPU", String(format: "%.1f s (%.0f %% of one core)", cpuSeconds, cpuPercentOfOneCore)),
         ])

@@ -35,6 +35,8 @@ public struct SimOptions: Sendable {
     public var rampConcurrency = 32
     /// Seed of the plan (who does what, when).
     public var seed: UInt64 = 1
+    /// Seconds clients may take to finish after ``duration``; the run then ends without those still running.
+    public var drain = 15.0
 
     /// The defaults of `tether sim`.
     public init() {}
@@ -146,7 +148,7 @@ public enum SimRunner {
                 afterCursor: after, transport: o.transport, churn: o.churn, kill: o.kill, silent: o.silent,
                 suspend: o.suspend, durationMs: Int64(o.duration * 1_000), suspendMs: o.suspendMs,
                 intervalMs: o.intervalMs, timeoutMs: o.timeoutMs, seed: o.seed, sources: o.sourceAddresses,
-                rampConcurrency: o.rampConcurrency)
+                rampConcurrency: o.rampConcurrency, drainMs: Int64(o.drain * 1_000))
         }
     }
 }

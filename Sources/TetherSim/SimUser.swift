@@ -33,6 +33,15 @@ struct SimContext: Sendable {
 
 /// One simulated end user, from its first connection to its `bye` (a churning user hands over to a new one).
 struct SimUser: Sendable {
+    /// The `retryAfterMs` of an API error body, if it has one.
+    static func retryAfterMs(_ body: String) -> Int64? {
+        struct Answer: Decodable {
+            struct Error: Decodable { var retryAfterMs: Int64? }
+            var error: Error
+        }
+        return (try? JSONDecoder().decode(Answer.self, from: Data(body.utf8)))?.error.retryAfterMs
+    }
+
     var id: String
     var index: Int
     var transport: SimTransport
@@ -158,6 +167,7 @@ struct SimUser: Sendable {
         case .connected, .suspended: ledger.count { $0.heldAtEnd += 1 }
         default: break
         }
+        watch.finish()
         ledger.abandon(session.sessionId)
         watch.expect()
         await client.close()
@@ -171,7 +181,7 @@ struct SimUser: Sendable {
         guard
             let link = SimHTTPLink(
                 url: session.connect.http, token: session.clientToken, localAddress: context.source(index),
-                group: context.client.eventLoopGroup)
+                group: context.client.eventLoopGroup, requestTimeout: .milliseconds(max(2_000, context.timeoutMs)))
         else {
             ledger.error("\(id): no usable http URL \(session.connect.http)")
             return
@@ -183,6 +193,10 @@ struct SimUser: Sendable {
             if gauge != new { ledger.move(from: gauge, to: new) }
             gauge = new
         }
+        /// An outage the sim did not cause: since the first heartbeat that failed, until one succeeds.
+        var outageSince: Double?
+        /// When a `busy` answer said to come back.
+        var notBefore: ContinuousClock.Instant?
         func send(_ message: ClientMessage) async -> Bool {
             do {
                 let answer = try await link.post(message.json)
@@ -191,11 +205,20 @@ struct SimUser: Sendable {
                     ledger.count { $0.lateHeartbeats += 1 }
                 }
                 lastSent = answer.sentMs
-                if answer.status == 200 { return true }
+                if answer.status == 200 {
+                    if let since = outageSince { ledger.outage(since: since, back: SimLedger.nowMs()) }
+                    outageSince = nil
+                    return true
+                }
+                if answer.status == 503, let retry = SimUser.retryAfterMs(answer.body) {
+                    // Over the server's hello rate, or shutting down: come back when it says.
+                    notBefore = ContinuousClock.now + .milliseconds(retry)
+                }
                 ledger.error("\(id): heartbeat answered \(answer.status) \(answer.body.prefix(120))")
             } catch {
                 ledger.error("\(id): heartbeat failed: \(error)")
             }
+            if outageSince == nil { outageSince = SimLedger.nowMs() }
             return false
         }
         func ping() async -> Bool {
@@ -206,7 +229,11 @@ struct SimUser: Sendable {
         func beat(until deadline: ContinuousClock.Instant) async {
             while ContinuousClock.now < deadline {
                 if !(await ping()) { ledger.clientLoss("\(id): a heartbeat failed") }
-                let next = ContinuousClock.now + .milliseconds(context.intervalMs)
+                var next = ContinuousClock.now + .milliseconds(context.intervalMs)
+                if let wait = notBefore {
+                    next = max(next, wait)
+                    notBefore = nil
+                }
                 try? await Task.sleep(until: min(next, deadline), clock: .continuous)
             }
         }
@@ -257,6 +284,7 @@ struct SimUser: Sendable {
             }
         }
         await beat(until: end)
+        if let since = outageSince { ledger.outage(since: since, back: nil) }
         if gauge == .connected || gauge == .suspended { ledger.count { $0.heldAtEnd += 1 } }
         ledger.abandon(session.sessionId)
         _ = await send(.bye)

@@ -22,6 +22,8 @@ final class SimWatch: Sendable {
         var expecting = false
         var waiters: [Waiter] = []
         var nextWaiter = 0
+        /// When an outage the sim did not cause began (Unix ms), until the next welcome.
+        var outageSince: Double?
     }
 
     private struct Waiter {
@@ -46,6 +48,16 @@ final class SimWatch: Sendable {
 
     /// The sim is about to cause a loss or an end (until the next welcome).
     func expect() { state.withLock { $0.expecting = true } }
+
+    /// The client stopped: an outage still open never ended.
+    func finish() {
+        if let since = state.withLock({ s -> Double? in
+            defer { s.outageSince = nil }
+            return s.outageSince
+        }) {
+            ledger.outage(since: since, back: nil)
+        }
+    }
 
     /// What has been seen so far.
     var seen: Seen { state.withLock { $0.seen } }
@@ -85,6 +97,8 @@ final class SimWatch: Sendable {
         case .reconnecting: gauge = .reconnecting
         case .ended: gauge = .ended
         }
+        let now = SimLedger.nowMs()
+        var outage: (since: Double, back: Double?)?
         let (old, unprompted, ready): (SimLedger.Gauge?, String?, [(CheckedContinuation<Seen, Never>, Seen)]) =
             state.withLock { s in
                 let old = s.gauge
@@ -96,15 +110,24 @@ final class SimWatch: Sendable {
                         s.seen.welcomes += 1
                         s.seen.session = info
                         s.expecting = false
+                        if let since = s.outageSince { outage = (since, now) }
+                        s.outageSince = nil
                     }
                 case .reconnecting:
                     if old != .reconnecting {
                         s.seen.losses += 1
-                        if !s.expecting { unprompted = "\(user): connection lost without a cause" }
+                        if !s.expecting {
+                            unprompted = "\(user): connection lost without a cause"
+                            if s.outageSince == nil { s.outageSince = now }
+                        }
                     }
                 case .ended(let reason):
                     s.seen.ended = reason
-                    if !s.expecting { unprompted = "\(user): ended \(reason) without a cause" }
+                    if !s.expecting {
+                        unprompted = "\(user): ended \(reason) without a cause"
+                        outage = (s.outageSince ?? now, nil)
+                        s.outageSince = nil
+                    }
                 default:
                     break
                 }
@@ -113,6 +136,7 @@ final class SimWatch: Sendable {
                 s.waiters.removeAll { $0.done(seen) }
                 return (old, unprompted, ready)
             }
+        if let outage { ledger.outage(since: outage.since, back: outage.back) }
         if old != gauge { ledger.move(from: old, to: gauge) }
         if let unprompted { ledger.clientLoss(unprompted) }
         for (continuation, seen) in ready { continuation.resume(returning: seen) }

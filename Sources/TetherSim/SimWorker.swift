@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 import TetherClient
 
 /// Everything one sim process needs to run its share of clients (the API key travels in the environment).
@@ -26,6 +27,9 @@ struct SimSpec: Codable, Sendable {
     var sources: Int
     /// Sessions created at once during the ramp.
     var rampConcurrency: Int
+    /// How long after the end clients may take to finish (a resume under way, the final `bye`); the run
+    /// ends then without those still running, and the report counts them as unfinished.
+    var drainMs: Int64 = 15_000
 }
 
 /// Runs one process's clients: creates their sessions, connects them, plays the plan for the duration, reads
@@ -90,14 +94,35 @@ enum SimWorker {
         let context = SimContext(
             backend: backend, project: spec.project, ledger: ledger, client: client, sources: sources, start: start,
             end: start + duration, intervalMs: spec.intervalMs, timeoutMs: spec.timeoutMs)
-        await withTaskGroup(of: Void.self) { group in
-            for (i, session) in sessions.enumerated() {
-                guard let session else { continue }
-                let user = SimUser(
-                    id: users[i], index: spec.firstUser + i, transport: plan.transports[i],
-                    behaviour: plan.behaviours[i], context: context)
-                group.addTask { await user.run(session) }
+        // The clients run on their own; the run waits for them until the drain after the end, no longer.
+        let running = SimRunning()
+        for (i, session) in sessions.enumerated() where session != nil { running.started(i) }
+        let clients = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for (i, session) in sessions.enumerated() {
+                    guard let session else { continue }
+                    let user = SimUser(
+                        id: users[i], index: spec.firstUser + i, transport: plan.transports[i],
+                        behaviour: plan.behaviours[i], context: context)
+                    group.addTask {
+                        await user.run(session)
+                        running.finished(i)
+                    }
+                }
             }
+        }
+        let drainEnd = context.end + .milliseconds(spec.drainMs)
+        while !running.isEmpty && ContinuousClock.now < drainEnd {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        let left = running.indices
+        if !left.isEmpty {
+            clients.cancel()
+            ledger.count { $0.unfinished = left.count }
+            let names = left.prefix(5).map { "\(users[$0]) (\(plan.transports[$0]))" }.joined(separator: ", ")
+            ledger.error(
+                "\(left.count) clients still running \(spec.drainMs) ms after the end, left behind: \(names)"
+                    + (left.count > 5 ? ", ..." : ""))
         }
         // Let the event stream catch up: the last detections, and any late false disconnect.
         let settle = ContinuousClock.now + .milliseconds(spec.timeoutMs) + .seconds(3)
@@ -148,4 +173,15 @@ enum SimWorker {
         guard let host = URL(string: url)?.host else { return false }
         return host.hasPrefix("127.") || host == "localhost"
     }
+}
+
+/// The clients of a sim process whose script is still running.
+final class SimRunning: Sendable {
+    private let clients = Mutex(Set<Int>())
+
+    func started(_ index: Int) { clients.withLock { _ = $0.insert(index) } }
+    func finished(_ index: Int) { clients.withLock { _ = $0.remove(index) } }
+    var isEmpty: Bool { clients.withLock { $0.isEmpty } }
+    /// The running clients' indices, in order.
+    var indices: [Int] { clients.withLock { $0.sorted() } }
 }

@@ -43,6 +43,8 @@ extension Session {
         var connection: UInt64?
         var transport: Transport?
         var resumeTokenHash: String?
+        var previousResumeTokenHash: String?
+        var previousResumeTokenUntil: Int64?
         let complete = r.object { r, key in
             switch key {
             case "id":
@@ -105,6 +107,12 @@ extension Session {
             case "resumeTokenHash":
                 guard let v = r.nullable({ $0.string() }) else { return false }
                 resumeTokenHash = v
+            case "previousResumeTokenHash":
+                guard let v = r.nullable({ $0.string() }) else { return false }
+                previousResumeTokenHash = v
+            case "previousResumeTokenUntil":
+                guard let v = r.nullable({ $0.int64() }) else { return false }
+                previousResumeTokenUntil = v
             default:
                 guard r.skipValue() else { return false }
             }
@@ -129,6 +137,8 @@ extension Session {
         s.connection = connection
         s.transport = transport
         s.resumeTokenHash = resumeTokenHash
+        s.previousResumeTokenHash = previousResumeTokenHash
+        s.previousResumeTokenUntil = previousResumeTokenUntil
         return s
     }
 }

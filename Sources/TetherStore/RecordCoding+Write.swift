@@ -25,6 +25,8 @@ extension Session {
         w.field("transport", transport)
         w.field("everConnected", everConnected)
         w.field("resumeTokenHash", resumeTokenHash)
+        w.field("previousResumeTokenHash", previousResumeTokenHash)
+        w.field("previousResumeTokenUntil", previousResumeTokenUntil)
         w.field("seq", seq)
         w.key("metadata")
         metadata.writeJSON(into: &w)

@@ -13,6 +13,9 @@ struct BackendOptions: ParsableArguments {
     @Flag(help: "Print the API's JSON instead of a table.")
     var json = false
 
+    @Option(help: "Give up on a request after this many seconds, connecting included (env TETHER_TIMEOUT; default 30).")
+    var timeout: Double?
+
     /// The backend client the options describe.
     func backend() throws -> TetherBackend {
         let env = ProcessInfo.processInfo.environment
@@ -23,7 +26,17 @@ struct BackendOptions: ParsableArguments {
             throw ValidationError("--url must be an http:// URL, got '\(raw)'")
         }
         let key = apiKey ?? env["TETHER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        return TetherBackend(url: parsed, apiKey: key)
+        let seconds =
+            try timeout ?? env["TETHER_TIMEOUT"].map { raw in
+                guard let value = Double(raw) else {
+                    throw ValidationError("TETHER_TIMEOUT must be a number, got '\(raw)'")
+                }
+                return value
+            } ?? 30
+        guard seconds > 0, seconds <= 86_400 else {
+            throw ValidationError("--timeout must be between 0 and 86400 seconds")
+        }
+        return TetherBackend(url: parsed, apiKey: key, timeout: .milliseconds(Int64(seconds * 1_000)))
     }
 }
 

@@ -72,6 +72,12 @@ struct Serve: AsyncParsableCommand {
             "Open connections one source address may hold on each listener, 0 = no cap, default 4096 (env TETHER_MAX_CONNECTIONS_PER_ADDRESS)."
     )
     var maxConnectionsPerAddress: Int?
+    @Option(
+        name: .customLong("hello-rate"),
+        help:
+            "Client hellos admitted per second over the server, after a burst of as many; over it a client is told busy with a retryAfterMs, 0 = no limit, default 5000 (env TETHER_HELLO_RATE)."
+    )
+    var helloRate: Int?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -142,6 +148,7 @@ struct Serve: AsyncParsableCommand {
         if let cap = try count(maxConnectionsPerAddress, "MAX_CONNECTIONS_PER_ADDRESS", minimum: 0) {
             c.maxConnectionsPerAddress = cap
         }
+        if let rate = try count(helloRate, "HELLO_RATE", minimum: 0) { c.helloRatePerSecond = Double(rate) }
         for (name, p) in [("port", c.port), ("client-port", c.clientPort), ("tcp-port", c.tcpPort)]
         where !(0...65_535).contains(p) {
             throw ValidationError("--\(name) must be between 0 and 65535")

@@ -34,6 +34,11 @@ struct Sim: AsyncParsableCommand {
     var sourceAddresses = 8
     @Option(name: .customLong("ramp-concurrency"), help: "Sessions created at once while ramping up.")
     var rampConcurrency = 32
+    @Option(
+        help:
+            "Seconds clients may take to finish after --duration (a resume under way, the final bye); the run then ends and reports those still running."
+    )
+    var drain = 15.0
     @Option(help: "Seed of the plan (who does what, when).") var seed: UInt64 = 1
     @Option(name: .customLong("worker-spec"), help: .hidden) var workerSpec: String?
 
@@ -49,6 +54,7 @@ struct Sim: AsyncParsableCommand {
         if clients < 1 { throw ValidationError("--clients must be at least 1") }
         if duration <= 0 { throw ValidationError("--duration must be positive") }
         if processes < 0 { throw ValidationError("--processes must be 0 or more") }
+        if !(0...3_600).contains(drain) { throw ValidationError("--drain must be between 0 and 3600 seconds") }
     }
 
     func run() async throws {
@@ -70,6 +76,7 @@ struct Sim: AsyncParsableCommand {
         o.sourceAddresses = sourceAddresses
         o.rampConcurrency = rampConcurrency
         o.seed = seed
+        o.drain = drain
         try await runBackendCommand {
             Output.line(try await SimRunner.run(o, backend: try options.backend(), json: options.json))
         }

@@ -111,6 +111,23 @@ import Testing
                 == .reconnect(attempt: 1, delay: .milliseconds(1_500)))
     }
 
+    /// A hello over the server's rate (kick `busy`, close 1013) is retried no sooner than it says, inside the
+    /// window the first loss opened; it does not end the client.
+    @Test func aBusyKickWaitsItsRetryAfterWithinTheWindow() {
+        var p = planner(grace: .seconds(10))
+        _ = p.lost(.transport("reset"), welcomed: true, now: .zero, unit: 0)
+        #expect(
+            p.lost(.kicked(reason: "busy", retryAfterMs: 2_500), welcomed: false, now: .seconds(1), unit: 0)
+                == .reconnect(attempt: 2, delay: .milliseconds(2_500)))
+        #expect(p.windowEnd == .seconds(10))
+        #expect(
+            p.lost(.closed(code: 1013, reason: "busy"), welcomed: false, now: .seconds(4), unit: 0)
+                == .reconnect(attempt: 3, delay: .zero))
+        #expect(
+            p.lost(.kicked(reason: "busy", retryAfterMs: 7_000), welcomed: false, now: .seconds(5), unit: 0)
+                == .end(.graceExpired))
+    }
+
     @Test func aLongerBackoffThanRetryAfterIsKept() {
         var p = ReconnectPlanner(backoff: Backoff(base: .seconds(4), cap: .seconds(8)), grace: .seconds(60))
         #expect(

@@ -3,7 +3,7 @@ import TetherCore
 
 @Suite struct ClientChannelTests {
     @Test func aResumeTokenIsSingleUseAndStartsANewEpoch() throws {
-        var h = Harness()
+        var h = Harness(configuration: BrokerConfiguration(resumeRetryWindowMs: 1_000))
         try h.project(capacity: 1)
         let (s, c1) = try h.connected("alice")
         let token = try #require(h.broker.session(s.id)?.resumeTokenHash)
@@ -17,7 +17,8 @@ import TetherCore
         #expect(resumed.epoch == s.epoch + 1 && resumed.state == .connected && resumed.transport == .tcp)
         #expect(resumed.resumeTokenHash == "next" && resumed.concurrencyId == s.concurrencyId)
         #expect(h.events(of: s.id).last == .sessionReconnected)
-        // Used once: the same token is refused, as is a made-up one.
+        // Spent: once its retry window is over, the same token is refused, as is a made-up one.
+        h.pass(1_001)
         #expect(throws: BrokerError.badToken) {
             try h.run(.resume(resumeTokenHash: token, connection: 100, transport: .websocket, newResumeTokenHash: "x"))
         }

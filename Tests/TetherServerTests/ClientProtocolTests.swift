@@ -146,12 +146,41 @@ import TetherTestKit
             #expect(session["epoch"].int == 2)
             #expect(session["history"].array.contains { $0["type"].string == "session.reconnected" })
 
-            // The used token is refused; the live connection is untouched.
+            // Once the next token is used too, the first one is refused; the live connection is untouched.
             let third = try await h.connect(wire)
-            #expect(try await third.resume(resumeToken) == nil)
-            await expectKick(third, reason: "badToken", code: 4001)
-            #expect(try await second.ping(seq: 2) != nil)
+            #expect(try await third.resume(rotated)?["epoch"].int == 3)
+            await expectKick(second, reason: "replaced", code: 4002)
+            let fourth = try await h.connect(wire)
+            #expect(try await fourth.resume(resumeToken) == nil)
+            await expectKick(fourth, reason: "badToken", code: 4001)
+            #expect(try await third.ping(seq: 2) != nil)
             #expect(try await h.get(c.sessionId)["state"].string == "connected")
+        }
+    }
+
+    /// The link broke after the server accepted a resume but before its welcome arrived: the client still holds
+    /// the token it spent, and its retry is answered (a new epoch, the half-open connection replaced) instead of
+    /// `badToken`.
+    @Test(arguments: Wire.allCases)
+    func aResumeWhoseWelcomeWasLostMayBeTriedAgain(_ wire: Wire) async throws {
+        try await PlaneHarness.run { h in
+            try await h.project(graceMs: 10_000)
+            let c = try await h.session("alice")
+            let (first, welcome) = try await h.connected(wire, c)
+            let resumeToken = try #require(welcome["resumeToken"].string)
+            await first.abort()
+            try await h.wait(c.sessionId, state: "grace")
+            // Accepted by the server; the client never reads this welcome.
+            let lost = try await h.connect(wire)
+            #expect(try await lost.resume(resumeToken)?["epoch"].int == 2)
+            let retry = try await h.connect(wire)
+            let again = try #require(try await retry.resume(resumeToken), "\(retry.inbox.snapshot)")
+            #expect(again["sessionId"].string == c.sessionId && again["epoch"].int == 3)
+            #expect(again["concurrencyId"].string == c.concurrencyId)
+            await expectKick(lost, reason: "replaced", code: 4002)
+            #expect(try await retry.ping(seq: 1) != nil)
+            let session = try await h.wait(c.sessionId, state: "connected")
+            #expect(session["epoch"].int == 3)
         }
     }
 

@@ -13,6 +13,24 @@ import TetherProtocol
 
     static func actions(_ a: ConnectionActions) -> [ConnectionAction] { Array(a) }
 
+    /// A heartbeat that would attach the session while hellos are over the server's rate: 503 `busy` with the
+    /// pacer's `retryAfterMs`, nothing submitted; the next one attaches as usual. Once attached, the pacer's
+    /// answer does not apply (heartbeats are not hellos).
+    @Test func anAttachOverTheHelloRateIsToldBusyAndTheSessionIsUntouched() {
+        var m = ConnectionMachine(httpSession: "s-9", epoch: 2, now: Self.t0)
+        let busy = Self.actions(
+            m.httpRequest(.ping(seq: 1, t: 10), attach: (41, "h41"), busyRetryAfterMs: 800, at: Self.t0 + 1))
+        #expect(busy == [.answer(.busy(retryAfterMs: 800))])
+        #expect(m.httpNeedsAttach)
+        let next = Self.actions(m.httpRequest(.ping(seq: 2, t: 11), attach: (42, "h42"), at: Self.t0 + 900))
+        #expect(
+            next.contains(.submit(.hello("s-9", epoch: 2, connection: 42, transport: .http, resumeTokenHash: "h42"))))
+        _ = m.helloAccepted(Self.session, policy: Policy(), at: Self.t0 + 900)
+        let attached = Self.actions(
+            m.httpRequest(.ping(seq: 3, t: 12), attach: nil, busyRetryAfterMs: 500, at: Self.t0 + 901))
+        #expect(attached.last == .answer(.message(.pong(seq: 3, t: 12, st: Self.t0 + 901))))
+    }
+
     @Test func theFirstHeartbeatAttachesThenHeartbeatsAreGatedBeforeThePong() {
         var m = ConnectionMachine(httpSession: "s-9", epoch: 2, now: Self.t0)
         #expect(m.httpNeedsAttach)

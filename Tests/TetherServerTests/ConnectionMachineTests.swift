@@ -32,8 +32,11 @@ import TetherProtocol
         var m = Self.machine()
         #expect(
             Self.actions(m.received(.success(.hello(.token("tok"))), at: Self.t0 + 5))
-                == [.countInbound, .cancelHelloTimer, .authenticate(.token("tok"))])
+                == [.countInbound, .cancelHelloTimer, .pace(.token("tok"))])
         #expect(m.phase == .helloPending)
+        // The server's hello pacer lets it through: the credential is checked.
+        #expect(
+            Self.actions(m.paced(nil, credential: .token("tok"), at: Self.t0 + 5)) == [.authenticate(.token("tok"))])
         // Frames racing the hello are read (they count) and ignored.
         #expect(Self.actions(m.received(.success(.ping(seq: 1, t: 1)), at: Self.t0 + 6)) == [.countInbound])
         let submit = m.authenticated(
@@ -51,6 +54,21 @@ import TetherProtocol
             serverTime: Self.t0 + 8, resumeToken: "r1", reconnectGraceMs: Self.policy.reconnectGraceMs)
         #expect(Self.actions(m.durable(true, at: Self.t0 + 9)) == [.send(.welcome(welcome)), .startPinging])
         #expect(m.welcomed)
+    }
+
+    /// Over the server's hello rate: kick `busy` with the pacer's `retryAfterMs`, close 1013, nothing submitted.
+    @Test(arguments: [Transport.websocket, .tcp])
+    func aHelloOverTheRateIsToldBusyAndWhenToComeBack(transport: Transport) {
+        var m = Self.machine(transport)
+        _ = m.received(.success(.hello(.resumeToken("r"))), at: Self.t0)
+        let actions = Self.actions(m.paced(1_234, credential: .resumeToken("r"), at: Self.t0))
+        #expect(actions.contains(.send(.kick(reason: "busy", retryAfterMs: 1_234))))
+        #expect(actions.last == .close(CloseCode(rawValue: 1013), reason: "busy"))
+        #expect(!actions.contains { if case .submit = $0 { true } else { false } })
+        #expect(!actions.contains { if case .lost = $0 { true } else { false } })
+        #expect(m.isClosed)
+        // A late pacer answer or credential check changes nothing.
+        #expect(Self.actions(m.paced(nil, credential: .resumeToken("r"), at: Self.t0)).isEmpty)
     }
 
     @Test func aResumeTokenIsSubmittedByItsHash() {

@@ -23,11 +23,22 @@ extension BackendAPI {
             let (hadWebhook, cursor) = service.read { broker in
                 ((try? broker.project(id))?.policy.webhook != nil, broker.cursor)
             }
-            guard case .project(let p) = try await service.execute(.updateProject(id, body.patch)) else {
-                throw APIError.unexpected
+            // A webhook added to an existing project delivers from now on, not the project's history (told to
+            // the dispatcher before the broker has the webhook, since its worker may start at once).
+            if !hadWebhook { webhooks.webhookAdding(id, at: cursor) }
+            let reply: Reply
+            do {
+                reply = try await service.execute(.updateProject(id, body.patch))
+            } catch {
+                webhooks.webhookNotAdded(id)
+                throw error
             }
-            // A webhook added to an existing project delivers from now on, not the project's history.
-            if !hadWebhook && p.policy.webhook != nil { try await webhooks.webhookAdded(id, at: cursor) }
+            guard case .project(let p) = reply else { throw APIError.unexpected }
+            if !hadWebhook && p.policy.webhook != nil {
+                try await webhooks.webhookAdded(id, at: cursor)
+            } else {
+                webhooks.webhookNotAdded(id)
+            }
             return ProjectDTO(p)
         }
         router.delete("/projects/:projectId") { _, context in

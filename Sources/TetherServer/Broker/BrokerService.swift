@@ -28,6 +28,7 @@ public final class BrokerService: Service, Sendable {
     private let time: any TimeSource
     private let logger: Logger
     private let shutdownRetryAfterMs: Millis
+    private let shutdownPaceRatePerSecond: Double
     /// Committed events, for live readers.
     let feed: EventFeed
     /// The thread of the expiry timer: its own, so that the timer fires on time while the event loops and
@@ -38,7 +39,7 @@ public final class BrokerService: Service, Sendable {
     /// Rebuilds the broker from the store and commits the restart's own transitions.
     public init(
         store: any Store, time: any TimeSource, configuration: BrokerConfiguration = BrokerConfiguration(),
-        shutdownRetryAfterMs: Millis = 1_000, logger: Logger
+        shutdownRetryAfterMs: Millis = 1_000, shutdownPaceRatePerSecond: Double = 0, logger: Logger
     ) async throws {
         let snapshot = try await store.load()
         var broker = Broker(configuration: configuration, restoring: snapshot, at: time.now())
@@ -48,6 +49,7 @@ public final class BrokerService: Service, Sendable {
         self.time = time
         self.logger = logger
         self.shutdownRetryAfterMs = shutdownRetryAfterMs
+        self.shutdownPaceRatePerSecond = shutdownPaceRatePerSecond
         try await store.enqueue(effects).durable()
         self.feed = EventFeed(cursor: broker.cursor)
         logger.info(
@@ -197,7 +199,9 @@ public final class BrokerService: Service, Sendable {
     /// to grace, and closes the store. Later commands are refused.
     public func run() async throws {
         try? await gracefulShutdown()
-        let ticket = try? submit(.shutdown(retryAfterMs: shutdownRetryAfterMs)).1
+        let ticket = try? submit(
+            .shutdown(retryAfterMs: shutdownRetryAfterMs, paceRatePerSecond: shutdownPaceRatePerSecond)
+        ).1
         state.withLock { s in
             s.stopped = true
             s.wakeTask?.cancel()

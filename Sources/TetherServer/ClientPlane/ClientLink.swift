@@ -121,6 +121,9 @@ final class ClientLink: Kickable, PingSweepable, LivenessWatched, LivenessReport
             case .rtt(let ms):
                 stats?.pingAnswered(rttMs: ms)
                 TetherMetrics.rtt(ms: ms)
+            case .pace(let credential):
+                let now = plane.time.now()
+                execute(machine.paced(plane.hellos.admit(at: now), credential: credential, at: now))
             case .authenticate(let credential):
                 execute(authenticate(credential))
             case .register:

@@ -23,6 +23,8 @@ struct ClientPlaneContext: Sendable {
     var messagesPerSecond: Double = 50
     /// Burst of inbound messages allowed per connection.
     var messageBurst: Double = 100
+    /// The pace of hellos over the whole server (`--hello-rate`).
+    var hellos = HelloGate(ratePerSecond: 0, burst: 1)
 
     /// Reports a lost connection to the broker (a no-op when it is no longer the session's).
     func lost(_ sessionId: SessionID, connection: ConnectionID, cause: DisconnectCause) {

@@ -75,11 +75,16 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
             return refuse(.badRequest, "InvalidParameter", "type: send ping, suspend or bye")
         }
         let link = links.link(for: claims.s, epoch: claims.e, now: plane.time.now())
-        let attach = link.needsAttach ? (plane.registry.makeID(), Secrets.hash(Secrets.randomToken())) : nil
-        let reply = execute(link.run { $0.httpRequest(message, attach: attach, at: plane.time.now()) }, link: link)
+        let now = plane.time.now()
+        let needsAttach = link.needsAttach
+        let attach = needsAttach ? (plane.registry.makeID(), Secrets.hash(Secrets.randomToken())) : nil
+        let busy = needsAttach ? plane.hellos.admit(at: now) : nil
+        let reply = execute(
+            link.run { $0.httpRequest(message, attach: attach, busyRetryAfterMs: busy, at: now) }, link: link)
         switch reply {
         case .message(let message): return .ok(message)
         case .kick(let reason): return .kick(reason, requestId: requestId)
+        case .busy(let retryAfterMs): return .busy(retryAfterMs: retryAfterMs, requestId: requestId)
         case .invalid(let code, let message): return refuse(.badRequest, code, message)
         case nil: return .kick(.expired, requestId: requestId)
         }
@@ -117,7 +122,7 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
                 return reply
             case .forget:
                 links.remove(link.session)
-            case .rtt, .authenticate, .register, .send, .pong, .ping, .close, .lost, .startPinging, .stopPinging,
+            case .rtt, .pace, .authenticate, .register, .send, .pong, .ping, .close, .lost, .startPinging, .stopPinging,
                 .watch, .seen, .unwatch,
                 .scheduleDrain, .cancelHelloTimer, .unregister, .logRefusal:
                 break  // WebSocket and TCP only
@@ -135,6 +140,9 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
         headers.add(name: "content-type", value: "application/json; charset=utf-8")
         headers.add(name: "content-length", value: String(json.count))
         headers.add(name: "x-request-id", value: requestId)
+        if let retryAfterMs = answer.retryAfterMs {
+            headers.add(name: "retry-after", value: String((retryAfterMs + 999) / 1_000))
+        }
         let keepAlive = head.isKeepAlive && !tooLarge
         if !keepAlive { headers.add(name: "connection", value: "close") }
         context.write(

@@ -12,6 +12,8 @@ struct HeartbeatAnswer {
     var status: HTTPResponseStatus
     /// The JSON body.
     var body: Data
+    /// When the client should try again (also the `Retry-After` header, in whole seconds).
+    var retryAfterMs: Millis? = nil
 
     /// A `pong` (or any 200 message).
     static func ok(_ message: ServerMessage) -> HeartbeatAnswer {
@@ -25,6 +27,17 @@ struct HeartbeatAnswer {
         let body = APIError.Body(
             error: .init(code: code, message: message, requestId: requestId, retryAfterMs: nil, kick: kick?.rawValue))
         return HeartbeatAnswer(status: status, body: (try? JSONEncoder().encode(body)) ?? Data())
+    }
+
+    /// Hellos are over the server's rate: this heartbeat did not attach the session; try again after
+    /// `retryAfterMs`.
+    static func busy(retryAfterMs: Millis, requestId: String) -> HeartbeatAnswer {
+        let body = APIError.Body(
+            error: .init(
+                code: "RequestLimitExceeded", message: "the server is admitting reconnections at its pace; try again",
+                requestId: requestId, retryAfterMs: retryAfterMs, kick: KickReason.busy.rawValue))
+        return HeartbeatAnswer(
+            status: .serviceUnavailable, body: (try? JSONEncoder().encode(body)) ?? Data(), retryAfterMs: retryAfterMs)
     }
 
     /// The answer that tells the client its token is done with, and why.

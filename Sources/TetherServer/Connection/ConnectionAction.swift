@@ -10,6 +10,9 @@ enum ConnectionAction: Sendable, Hashable {
     case clientSeq(UInt64, previous: UInt64?)
     /// A server ping was answered after `rttMs`.
     case rtt(Double)
+    /// Ask the server's hello pacer (``HelloPacer``) whether a hello may go on now, and answer with
+    /// ``ConnectionMachine/paced(_:credential:at:)``.
+    case pace(ClientMessage.Credential)
     /// Check a `hello`'s credential: verify a client token's signature, or hash a resume token, and answer
     /// with ``ConnectionMachine/authenticated(_:at:)``.
     case authenticate(ClientMessage.Credential)
@@ -68,6 +71,9 @@ enum HeartbeatReply: Sendable, Hashable {
     case kick(KickReason)
     /// 400 with this code and message.
     case invalid(code: String, message: String)
+    /// 503: the heartbeat would attach the session, but hellos are over the server's rate; try again after
+    /// `retryAfterMs` (kick `busy`; the session is untouched).
+    case busy(retryAfterMs: Millis)
 }
 
 /// A few actions in order, kept inline: a heartbeat yields four at most, and allocates nothing. An executor

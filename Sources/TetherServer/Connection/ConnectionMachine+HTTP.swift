@@ -14,9 +14,12 @@ extension ConnectionMachine {
     /// executor then passes a fresh connection id and resume-token hash to ``httpRequest(_:attach:at:)``.
     var httpNeedsAttach: Bool { attachedSession == nil }
 
-    /// One `POST /v1/heartbeat` whose token verified, carrying `message`.
+    /// One `POST /v1/heartbeat` whose token verified, carrying `message`. When it would attach the session
+    /// (``httpNeedsAttach``), `busyRetryAfterMs` is the server's hello pacer's answer: non-nil refuses it for
+    /// that long (503, kick `busy`), the session untouched.
     mutating func httpRequest(
-        _ message: ClientMessage, attach: (connection: ConnectionID, resumeTokenHash: String)?, at now: Millis
+        _ message: ClientMessage, attach: (connection: ConnectionID, resumeTokenHash: String)?,
+        busyRetryAfterMs: Millis? = nil, at now: Millis
     ) -> ConnectionActions {
         guard let (session, epoch) = httpToken else { return ConnectionActions() }
         switch message {
@@ -32,6 +35,9 @@ extension ConnectionMachine {
             if reason != .replaced { actions.append(.forget) }
             actions.append(.answer(.kick(reason)))
             return actions
+        }
+        if attachedSession == nil, let busyRetryAfterMs {
+            return ConnectionActions(.answer(.busy(retryAfterMs: busyRetryAfterMs)))
         }
         var actions = ConnectionActions(.countInbound)
         if attachedSession == nil {

@@ -131,7 +131,7 @@ struct ConnectionMachine: Sendable {
             }
             phase = .helloPending
             actions.append(.cancelHelloTimer)
-            actions.append(.authenticate(credential))
+            actions.append(.pace(credential))
         case .helloPending, .draining, .closed:
             break  // frames racing the welcome (the hello itself counts) or the kick
         case .attached(let session):
@@ -219,6 +219,16 @@ struct ConnectionMachine: Sendable {
     }
 
     // MARK: - Hello
+
+    /// The server's hello pacer answered: go on and check the credential (`retryAfterMs` nil), or tell the
+    /// client to come back later (kick `busy` with `retryAfterMs`, close 1013); no session is touched.
+    mutating func paced(_ retryAfterMs: Millis?, credential: ClientMessage.Credential, at now: Millis)
+        -> ConnectionActions
+    {
+        guard phase == .helloPending else { return ConnectionActions() }
+        guard let retryAfterMs else { return ConnectionActions(.authenticate(credential)) }
+        return refuse(.busy, retryAfterMs: retryAfterMs)
+    }
 
     /// What checking the hello's credential gave, with the resume token its welcome will carry (and that
     /// token's hash).
@@ -365,13 +375,13 @@ struct ConnectionMachine: Sendable {
 
     /// A kick decided here (bad token, a stale connection): the session, if any, goes to grace with cause
     /// `error`.
-    private mutating func refuse(_ reason: KickReason) -> ConnectionActions {
+    private mutating func refuse(_ reason: KickReason, retryAfterMs: Millis? = nil) -> ConnectionActions {
         let session = attachedSession
         let code = CloseCode.forKick(reason.rawValue)
         var actions = ConnectionActions(.logRefusal(session: session, reason: reason.rawValue, closeCode: code))
         actions.append(contentsOf: finish())
         if let session { actions.append(.lost(session, .error)) }
-        actions.append(.send(.kick(reason: reason.rawValue, retryAfterMs: nil)))
+        actions.append(.send(.kick(reason: reason.rawValue, retryAfterMs: retryAfterMs)))
         actions.append(.close(code, reason: reason.rawValue))
         return actions
     }

@@ -43,6 +43,7 @@ enum TetherMetrics {
         _ = commitTimer
         _ = commitBatches
         _ = commitFailures
+        _ = helloDeferrals
     }()
 
     /// Every family `/metrics` shows, with its Prometheus type. A family with no series yet (one labelled
@@ -53,6 +54,7 @@ enum TetherMetrics {
         ("tether_detection_lateness_seconds", "histogram"), ("tether_rtt_seconds", "histogram"),
         ("tether_store_commit_seconds", "histogram"), ("tether_store_commit_batch_size", "histogram"),
         ("tether_store_commit_failures_total", "counter"), ("tether_webhook_deliveries_total", "counter"),
+        ("tether_hellos_deferred_total", "counter"),
         ("http_server_request_duration", "histogram"), ("hb_requests", "counter"),
         ("http_server_active_requests", "gauge"), ("hb_request_errors", "counter"),
     ]
@@ -83,6 +85,11 @@ enum TetherMetrics {
                     factory: factory)
             )
         })
+
+    private static let helloDeferrals = Metrics.Counter(label: "tether_hellos_deferred_total", factory: factory)
+
+    /// A hello over the server's hello rate was told to come back later (kick `busy`).
+    static func helloDeferred() { helloDeferrals.increment() }
 
     /// An inbound client frame (every one counts as a heartbeat).
     static func heartbeat(_ transport: Transport) { heartbeatCounters[transport]?.increment() }

@@ -26,6 +26,7 @@ const CLOSE_REASONS = {
   1000: "left",
   1001: "shutdown",
   1009: "tooLarge",
+  1013: "busy",
   4000: "protocolError",
   4001: "badToken",
   4002: "replaced",
@@ -76,6 +77,9 @@ export function classifyLoss(loss, welcomed, graceMs) {
       return !welcomed || graceMs === 0 ? { terminal: "expired" } : {};
     case "shutdown":
       return { notBefore: loss.kick?.retryAfterMs ?? null, graceFloor: SHUTDOWN_GRACE_FLOOR_MS };
+    case "busy":
+      // over the server's hello rate: come back when it says; the session was not touched
+      return { notBefore: loss.kick?.retryAfterMs ?? null };
     case "protocolError":
     case "tooLarge":
     case "noHello":

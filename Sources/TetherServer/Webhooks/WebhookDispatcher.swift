@@ -50,6 +50,9 @@ final class WebhookDispatcher: Service, Sendable {
     let logger: Logger
     let retry: Retry
     private let statuses = Mutex<[ProjectID: WebhookStatus]>([:])
+    /// Where the delivery of a webhook being added starts, until ``webhookAdded(_:at:)`` has stored it: a
+    /// worker may start as soon as the broker has the webhook, before the store does.
+    private let starting = Mutex<[ProjectID: UInt64]>([:])
     private let workers = Mutex<(next: UInt64, running: [ProjectID: Worker])>((0, [:]))
 
     init(service: BrokerService, store: any Store, time: any TimeSource, logger: Logger, retry: Retry = Retry()) {
@@ -70,9 +73,21 @@ final class WebhookDispatcher: Service, Sendable {
         return status
     }
 
+    /// A webhook is about to be added to an existing project (before the broker has it): a delivery that
+    /// starts before ``webhookAdded(_:at:)`` starts after `cursor` too.
+    func webhookAdding(_ projectId: ProjectID, at cursor: UInt64) {
+        starting.withLock { $0[projectId] = cursor }
+    }
+
+    /// The webhook was not added after all (the change was refused).
+    func webhookNotAdded(_ projectId: ProjectID) {
+        _ = starting.withLock { $0.removeValue(forKey: projectId) }
+    }
+
     /// A webhook was added to an existing project: its delivery starts after `cursor` (not from the
     /// project's history). Does nothing if the project already has a delivery cursor.
     func webhookAdded(_ projectId: ProjectID, at cursor: UInt64) async throws {
+        defer { webhookNotAdded(projectId) }
         guard try await store.setting(Self.cursorKey(projectId)) == nil else { return }
         try await store.setSetting(Self.cursorKey(projectId), String(cursor))
     }
@@ -153,8 +168,8 @@ final class WebhookDispatcher: Service, Sendable {
     /// webhook is removed, the project deleted, or the task cancelled.
     private func deliver(_ projectId: ProjectID, http: HTTPClient) async {
         guard let first = webhook(projectId) else { return }
-        var cursor = UInt64(
-            (try? await store.setting(Self.cursorKey(projectId))).flatMap { $0.flatMap(UInt64.init) } ?? 0)
+        let stored = (try? await store.setting(Self.cursorKey(projectId))).flatMap { $0.flatMap(UInt64.init) }
+        var cursor = stored ?? starting.withLock { $0[projectId] } ?? 0
         var persisted = cursor
         update(projectId) { $0 = $0 ?? WebhookStatus(url: first.url, deliveredCursor: cursor) }
         TetherMetrics.webhookProject(projectId)
