@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "TetherBench",
             dependencies: [
-                "TetherProtocol", "TetherClient",
+                "TetherProtocol", "TetherClient", "TetherSim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -10,6 +10,8 @@ public enum BenchScenario: String, CaseIterable, Sendable {
     case release
     case api
     case restart
+    case storm
+    case stormTerm = "storm-term"
 
     func run(_ context: BenchContext, _ options: BenchOptions) async throws -> ScenarioResult {
         switch self {
@@ -25,6 +27,8 @@ public enum BenchScenario: String, CaseIterable, Sendable {
         case .release: try await BenchScenarios.release(context, options)
         case .api: try await BenchScenarios.api(context, options)
         case .restart: try await BenchScenarios.restart(context, options)
+        case .storm: try await BenchScenarios.storm(context, options, graceful: false)
+        case .stormTerm: try await BenchScenarios.storm(context, options, graceful: true)
         }
     }
 }
@@ -54,6 +58,10 @@ public struct BenchOptions: Sendable {
     public var apiWarmupMs: Int64 = 2_000
     public var apiWorkers = 2
     public var restartSessions = 10_000
+    public var stormClients = 19_000
+    public var stormProcesses = 4
+    public var stormIntervalMs: Int64 = 5_000
+    public var stormSeconds = 40.0
 
     /// The defaults of `tether bench`.
     public init() {}
@@ -78,5 +86,9 @@ public struct BenchOptions: Sendable {
         apiSeconds = 1
         apiWarmupMs = 300
         restartSessions = 200
+        stormClients = 60
+        stormProcesses = 2
+        stormIntervalMs = 1_000
+        stormSeconds = 12
     }
 }

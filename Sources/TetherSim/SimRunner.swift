@@ -54,6 +54,27 @@ public enum SimRunner {
     /// Runs the simulation against `backend`; returns the summary (one line of JSON when `json`, else text for
     /// people). Shows a progress line meanwhile when stdout is a terminal and `json` is off.
     public static func run(_ options: SimOptions, backend: TetherBackend, json: Bool) async throws -> String {
+        let (_, summary) = try await simulate(options, backend: backend, live: isatty(1) == 1 && !json)
+        guard json else { return summary.text }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(summary), as: UTF8.self)
+    }
+
+    /// Runs the simulation for a program (the benchmark's storm): what happened, with the times of the
+    /// outages the sim did not cause.
+    public static func outcome(_ options: SimOptions, backend: TetherBackend) async throws -> SimOutcome {
+        let (report, summary) = try await simulate(options, backend: backend, live: false)
+        return SimOutcome(
+            clients: report.clients, connected: report.connected, heldAtEnd: report.heldAtEnd,
+            outageStartMs: report.outageStartMs, outageEndMs: report.outageEndMs, outagesOpen: report.outagesOpen,
+            unfinished: report.unfinished, falseDisconnects: report.falseDisconnects, errors: report.errors,
+            notes: report.notes, text: summary.text)
+    }
+
+    private static func simulate(_ options: SimOptions, backend: TetherBackend, live showing: Bool) async throws
+        -> (SimReport, SimSummary)
+    {
         try await prepareProject(options, backend)
         let after = try await latestCursor(backend)
         let runId = "sim" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
@@ -64,7 +85,7 @@ public enum SimRunner {
         let specs = split(
             options, into: max(1, min(count, options.clients)), url: backend.url.absoluteString, runId: runId,
             after: after)
-        let live = SimLiveLine(enabled: isatty(1) == 1 && !json)
+        let live = SimLiveLine(enabled: showing)
         let report: SimReport
         if specs.count == 1 {
             report = await SimWorker.run(specs[0], apiKey: backend.apiKey) { live.show($0) }
@@ -76,10 +97,7 @@ public enum SimRunner {
         let summary = SimSummary(
             report, project: options.project, transport: options.transport,
             duration: .milliseconds(Int64(options.duration * 1_000)), processes: specs.count, cpuSeconds: cpu)
-        guard json else { return summary.text }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(summary), as: UTF8.self)
+        return (report, summary)
     }
 
     /// A worker process (`tether sim --worker-spec <json>`): runs its spec (the API key comes from
@@ -151,6 +169,29 @@ public enum SimRunner {
                 rampConcurrency: o.rampConcurrency, drainMs: Int64(o.drain * 1_000))
         }
     }
+}
+
+/// What a sim run gave (``SimRunner/outcome(_:backend:)``).
+public struct SimOutcome: Sendable {
+    /// Clients at the start, and how many connected.
+    public var clients: Int
+    public var connected: Int
+    /// Sessions live just before the final `bye`s.
+    public var heldAtEnd: Int
+    /// Outages the sim did not cause: when each began and when its client was back (Unix ms, aligned), and
+    /// when the ones never over began.
+    public var outageStartMs: [Double]
+    public var outageEndMs: [Double]
+    public var outagesOpen: [Double]
+    /// Clients still running when the drain ran out.
+    public var unfinished: Int
+    /// Server disconnects and ends the sim did not cause.
+    public var falseDisconnects: Int
+    /// Failed operations, and a few examples.
+    public var errors: Int
+    public var notes: [String]
+    /// The summary for people.
+    public var text: String
 }
 
 /// The progress line on a terminal: rewritten in place (carriage return) with each update, about once a second.

@@ -47,6 +47,13 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("api-workers"), help: "api: load processes.") var apiWorkers = 2
     @Option(name: .customLong("restart-sessions"), help: "restart: sessions before kill -9.")
     var restartSessions = 10_000
+    @Option(name: .customLong("storm-clients"), help: "storm, storm-term: simulated clients (a third per transport).")
+    var stormClients = 19_000
+    @Option(name: .customLong("storm-processes"), help: "storm, storm-term: load processes.") var stormProcesses = 4
+    @Option(name: .customLong("storm-interval-ms"), help: "storm, storm-term: heartbeat interval (timeout 3x).")
+    var stormIntervalMs: Int64 = 5_000
+    @Option(name: .customLong("storm-seconds"), help: "storm, storm-term: the sim's duration.")
+    var stormSeconds = 40.0
 
     func run() async throws {
         var options = BenchOptions()
@@ -71,6 +78,10 @@ struct Bench: AsyncParsableCommand {
         options.apiSeconds = apiSeconds
         options.apiWorkers = apiWorkers
         options.restartSessions = restartSessions
+        options.stormClients = stormClients
+        options.stormProcesses = stormProcesses
+        options.stormIntervalMs = stormIntervalMs
+        options.stormSeconds = stormSeconds
         try await BenchRunner.run(
             scenarios + scenarioOptions, options: options, smoke: smoke, jsonOut: jsonOut, keepFiles: keepFiles)
     }

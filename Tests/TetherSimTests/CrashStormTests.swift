@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import TetherClient
+import TetherTestKit
+
+/// A crash under load (issue 19): `tether sim` clients on all three transports heartbeat against a real
+/// `tether serve`, which is killed with SIGKILL and restarted at once on the same data file and ports.
+@Suite struct CrashStormTests {
+    func int(_ summary: [String: Any], _ key: String) -> Int { summary[key] as? Int ?? -1 }
+
+    /// Every session the crash disconnected comes back (the restarted server's feed has its
+    /// `session.reconnected`), and the simulator ends by itself with its report: no client left running, no
+    /// outage still open, every session held at the end.
+    @Test func everySessionIsBackAfterAKill9UnderTwoThousandClients() async throws {
+        let n = 2_000
+        let server = try SDKServer()
+        defer { server.stop() }
+        let cli = CLI(url: "http://127.0.0.1:\(server.apiPort)", apiKey: SDKServer.key)
+        let sim = try cli.start([
+            "sim", "--json", "--clients", "\(n)", "--duration", "30", "--transport", "mix", "--processes", "2",
+            "--heartbeat-interval-ms", "2000", "--heartbeat-timeout-ms", "6000", "--grace-ms", "60000",
+            "--drain", "20",
+        ])
+        let backend = server.backend
+        let connected = await eventually(within: .seconds(300), every: .milliseconds(250)) {
+            (try? await backend.count(project: "sim"))?.connected == n
+        }
+        guard connected else {
+            Issue.record("the \(n) clients did not all connect: \(sim.stop().stderr.suffix(2_000))")
+            return
+        }
+        let crashMs = Int64(Date().timeIntervalSince1970 * 1_000)
+        server.process.kill9()
+        try server.restart()
+
+        // The simulator ends by itself: 30 s of run from its start, then at most its drain.
+        let ended = await eventually(within: .seconds(240), every: .milliseconds(250)) { !sim.process.isRunning }
+        #expect(ended, "the simulator was still running")
+        let result = sim.stop()
+        #expect(result.status == 0, "\(result.stderr.suffix(2_000))")
+        let s = try result.json()
+        #expect(int(s, "connected") == n)
+        #expect(int(s, "unfinished") == 0, "\(s["notes"] ?? "")")
+        #expect(int(s, "outagesNotOver") == 0, "\(s["notes"] ?? "")")
+        #expect(int(s, "sessionsHeldAtEnd") == n, "\(s["notes"] ?? "")")
+
+        // The server's account: each session the crash disconnected was reconnected.
+        var disconnected = Set<String>()
+        var reconnected = Set<String>()
+        var after: UInt64 = 0
+        while true {
+            let page = try await backend.events(after: after, project: "sim", limit: 1_000)
+            if page.events.isEmpty { break }
+            after = page.nextCursor
+            for event in page.events where event.at >= crashMs {
+                guard let id = event.sessionId else { continue }
+                if event.type == "session.disconnected" && event.data.cause == "shutdown" { disconnected.insert(id) }
+                if event.type == "session.reconnected" && disconnected.contains(id) { reconnected.insert(id) }
+            }
+        }
+        #expect(disconnected.count == n)
+        #expect(reconnected == disconnected, "\(disconnected.subtracting(reconnected).count) sessions not back")
+    }
+}
