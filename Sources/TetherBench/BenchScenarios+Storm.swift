@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 import TetherClient
 import TetherSim
 
@@ -39,11 +40,18 @@ extension BenchScenarios {
             sim.duration = options.stormSeconds
             sim.drain = 20
             sim.rampConcurrency = 64
+            // The load shares the machine with the server: it runs at a lower priority, so that what is
+            // measured is how fast the server brings everyone back, not who wins the CPU (docs/PERFORMANCE.md).
+            sim.workerNice = options.stormLoadNice
             let backend = TetherBackend(url: url, apiKey: first.apiKey, timeout: .seconds(60))
-            let run = Task { try await SimRunner.outcome(sim, backend: backend) }
+            let simEnded = SimEnded()
+            let run = Task {
+                defer { simEnded.set() }
+                return try await SimRunner.outcome(sim, backend: backend)
+            }
 
             // Every client connected, for a moment.
-            let connected = try await waitForConnected(context, first, n, run: run, within: 600)
+            let connected = try await waitForConnected(context, first, n, until: simEnded, within: 600)
             guard connected else { throw BenchError("the clients did not all connect (see the sim's notes)") }
             try await Task.sleep(for: .seconds(2))
             let stopMs = BenchProc.wallMs()
@@ -57,7 +65,7 @@ extension BenchScenarios {
             let cpuAtStart = second.cpu
             let readyNs = try await waitUntilReady(context, port: first.apiPort, timeout: 120)
             // The server's own view: everyone connected again (or the sim ended).
-            _ = try await waitForConnected(context, second, n, run: run, within: options.stormSeconds + 60)
+            _ = try await waitForConnected(context, second, n, until: simEnded, within: options.stormSeconds + 60)
             let cpuBack = second.cpu - cpuAtStart
             let backWindowMs = BenchProc.wallMs() - restartMs
             let deferred = try await metric(context, second, "tether_hellos_deferred_total")
@@ -106,11 +114,10 @@ extension BenchScenarios {
     /// Polls DescribeConcurrentCount until `n` sessions are connected; `false` when the sim ended or the time
     /// ran out first. A server that does not answer yet (restarting) is polled again.
     static func waitForConnected(
-        _ context: BenchContext, _ server: BenchServer, _ n: Int, run: Task<SimOutcome, any Error>,
-        within seconds: Double
+        _ context: BenchContext, _ server: BenchServer, _ n: Int, until ended: SimEnded, within seconds: Double
     ) async throws -> Bool {
         let deadline = BenchProc.monotonicNs() + UInt64(seconds * 1e9)
-        while BenchProc.monotonicNs() < deadline {
+        while BenchProc.monotonicNs() < deadline && !ended.value {
             if let count = try? await context.concurrency(server, projectId: "storm"), (count["connected"] ?? 0) >= n {
                 return true
             }
@@ -168,4 +175,11 @@ extension BenchScenarios {
         }
         return nil
     }
+}
+
+/// Whether the sim of a storm has ended.
+final class SimEnded: Sendable {
+    private let ended = Mutex(false)
+    func set() { ended.withLock { $0 = true } }
+    var value: Bool { ended.withLock { $0 } }
 }

@@ -107,7 +107,7 @@ extension Broker {
             save(s)
             return
         }
-        // The shell watches this connection's liveness on its own event loop.
+        // The shell records this connection's heartbeats itself; the deadline is checked when it falls due.
         if isWatchedByShell(sessions.values[index]) { return }
         sessions.values[index].lastHeartbeatAt = now
         sessions.values[index].deadlineAt = now + timeout
@@ -120,24 +120,11 @@ extension Broker {
         return configuration.shellWatchedTransports.contains(transport)
     }
 
-    /// Arms the heartbeat deadline of a connected session, unless the shell watches its connection: then the
-    /// broker holds no deadline for it (and shows none).
+    /// Arms the heartbeat deadline of a connected session. For a connection the shell watches, heartbeats do
+    /// not move it: when it falls due, ``advance(to:heard:)`` checks when the shell last heard from the
+    /// connection and moves it then.
     mutating func armHeartbeat(_ s: inout Session, at deadline: Millis) {
-        if isWatchedByShell(s) {
-            s.deadlineAt = nil
-            _ = wheel.cancel(.session(s.id))
-        } else {
-            arm(&s, at: deadline)
-        }
-    }
-
-    /// A watched connection stayed silent past its timeout: the same transition as a heartbeat deadline of
-    /// the broker's own. A stale report (another connection, or the session no longer connected) is ignored.
-    mutating func heartbeatTimeout(_ id: SessionID, connection: ConnectionID, latenessMs: Millis) {
-        guard var s = sessions[id], s.connection == connection, s.state == .connected else { return }
-        effects.append(.deadlineExpired(.heartbeat, latenessMs: latenessMs))
-        kickConnection(&s, .expired)
-        lose(&s, cause: .heartbeatTimeout, at: clock)
+        arm(&s, at: deadline)
     }
 
     mutating func suspend(

@@ -1,11 +1,25 @@
 // Time: deadlines, expiries and stall protection.
 extension Broker {
+    /// Moves the broker's clock to `now` without the stall rule, leaving the deadlines due by then to the
+    /// next ``tick(at:heard:)``. For the shell once a restore's own transitions are committed: that took a
+    /// while (seconds for tens of thousands of sessions), but no connection was open meanwhile, so nothing went
+    /// unheard, and shifting (and saving) every deadline for it would only cost another such commit.
+    public mutating func resumeClock(at now: Millis) {
+        clock = max(clock, now)
+    }
+
     /// Moves the broker's time to `now` and processes every deadline at or before it, in deadline order.
     ///
     /// If more than `stallThresholdMs` passed since the latest time seen while deadlines were armed, the
     /// process itself was stalled (the shell advances at least every `tickMs`): every deadline moves
     /// later by the gap instead of expiring clients whose heartbeats could not be read meanwhile.
-    mutating func advance(to now: Millis) {
+    ///
+    /// A due heartbeat deadline of a connection the shell watches is checked against `heard` (when the shell
+    /// last heard from it): heard from since, the deadline moves to that time + the timeout and nothing else
+    /// happens (heartbeat deadlines are never persisted); otherwise it expires, as late as `now` is past the
+    /// real deadline. So a heartbeat costs the broker nothing, and the broker's timer, not a busy event loop,
+    /// decides when a silent connection is lost (the re-check of Netty's `IdleStateHandler`).
+    mutating func advance(to now: Millis, heard: (ConnectionID) -> Millis? = { _ in nil }) {
         let t = max(now, clock)
         let gap = t - clock
         if gap > configuration.stallThresholdMs && !wheel.isEmpty {
@@ -18,7 +32,7 @@ extension Broker {
         for expiry in expired {
             switch expiry.key {
             case .session(let id):
-                expireSession(id, at: expiry.deadline, lateness: expiry.lateness)
+                expireSession(id, at: expiry.deadline, lateness: expiry.lateness, heard: heard)
             case .reservation(let projectId, let userId):
                 effects.append(.deadlineExpired(.reservation, latenessMs: expiry.lateness))
                 dropReservation(projectId, userId, at: t)
@@ -27,9 +41,26 @@ extension Broker {
         flushKicks()
     }
 
-    private mutating func expireSession(_ id: SessionID, at deadline: Millis, lateness: Millis) {
+    private mutating func expireSession(
+        _ id: SessionID, at deadline: Millis, lateness: Millis, heard: (ConnectionID) -> Millis?
+    ) {
         guard var s = sessions[id] else { return }
         let now = clock
+        var lateness = lateness
+        if s.state == .connected, isWatchedByShell(s), let connection = s.connection, let last = heard(connection),
+            let timeout = projects[s.projectId]?.project.policy.heartbeat.timeoutMs
+        {
+            let real = max(last, s.lastHeartbeatAt ?? last) + timeout
+            if real > now {
+                // Heard from since the deadline was armed: it moves; nothing is lost.
+                s.lastHeartbeatAt = real - timeout
+                s.deadlineAt = real
+                sessions[id] = s
+                wheel.arm(.session(id), at: real)
+                return
+            }
+            lateness = now - max(real, deadline)
+        }
         switch s.state {
         case .created:
             effects.append(.deadlineExpired(.connect, latenessMs: lateness))

@@ -45,10 +45,12 @@ public struct Broker: Sendable {
         self.clock = now
     }
 
-    /// Moves the broker's time to `now`, processing every deadline at or before it (``advance(to:)``), and
-    /// returns the effects.
-    public mutating func tick(at now: Millis) -> [Effect] {
-        advance(to: now)
+    /// Moves the broker's time to `now`, processing every deadline at or before it (``advance(to:heard:)``),
+    /// and returns the effects. `heard` tells when the shell last heard from a connection it watches
+    /// (``BrokerConfiguration/shellWatchedTransports``): such a connection's heartbeat deadline, when due, is
+    /// checked against it and moved rather than expired if the connection was heard from since.
+    public mutating func tick(at now: Millis, heard: (ConnectionID) -> Millis? = { _ in nil }) -> [Effect] {
+        advance(to: now, heard: heard)
         return takeEffects()
     }
 
@@ -87,9 +89,6 @@ public struct Broker: Sendable {
             return .none
         case .keepalive(let id, let connection):
             try heartbeat(id, connection: connection, endsSuspension: false)
-            return .none
-        case .heartbeatTimeout(let id, let connection, let latenessMs):
-            heartbeatTimeout(id, connection: connection, latenessMs: latenessMs)
             return .none
         case .suspend(let id, let connection, let expectedMs, let reason):
             return .session(try suspend(id, connection: connection, expectedMs: expectedMs, reason: reason))

@@ -13,10 +13,10 @@ public struct BrokerConfiguration: Sendable, Hashable {
     public var historyLimit: Int
     /// Reported as `retryAfterMs` with NoIdle when no slot is about to be freed.
     public var defaultRetryAfterMs: Millis
-    /// The transports whose connections the shell watches itself (liveness per event loop): for a session
-    /// connected over one of them the broker arms no heartbeat deadline, a heartbeat only ends a suspension,
-    /// and the shell reports a silent connection with ``Command/heartbeatTimeout(_:connection:latenessMs:)``.
-    /// The broker keeps every deadline that outlives a connection (grace, suspension, reservation, connect).
+    /// The transports whose connections' heartbeats the shell records itself, on their event loops, without a
+    /// command: for a session connected over one of them a heartbeat reaches the broker only to end a
+    /// suspension, and its heartbeat deadline, when due, is checked against when the shell last heard from the
+    /// connection (``Broker/tick(at:heard:)``).
     public var shellWatchedTransports: Set<Transport>
     /// How long a resume token stays accepted after it was spent, for a client whose `welcome` never arrived
     /// (the link broke between the server's acceptance and the client): its retry is answered with a new

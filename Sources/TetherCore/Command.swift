@@ -24,9 +24,6 @@ public enum Command: Sendable, Hashable {
     /// A transport-level sign of life (a WebSocket ping or pong frame, a TCP `pong`): keeps a connected
     /// session alive but does not end a declared suspension (a background tab answers pings by itself).
     case keepalive(SessionID, connection: ConnectionID)
-    /// A connection the shell watches (``BrokerConfiguration/shellWatchedTransports``) stayed silent past its
-    /// heartbeat timeout, noticed `latenessMs` after it: it is kicked `expired` and its session goes to grace.
-    case heartbeatTimeout(SessionID, connection: ConnectionID, latenessMs: Millis)
     /// A client's `suspend`.
     case suspend(SessionID, connection: ConnectionID, expectedMs: Millis, reason: SuspendReason)
     /// A client's `bye`.

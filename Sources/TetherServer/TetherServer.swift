@@ -60,7 +60,7 @@ public struct TetherServer: Sendable {
         if configuration.demo { try await DemoMode.ensureProject(service) }
         let planeContext = ClientPlaneContext(
             service: service, signer: signer, registry: ConnectionRegistry(), stats: StatsRegistry(), time: time,
-            logger: logger, sweepers: PingSweepers(time: time), livenesses: LoopLivenesses(time: time),
+            logger: logger, sweepers: PingSweepers(time: time),
             watchedTransports: brokerConfiguration.shellWatchedTransports,
             hellos: HelloGate(ratePerSecond: configuration.helloRatePerSecond, burst: configuration.helloRatePerSecond))
         let limits = ConnectionLimits(configuration)

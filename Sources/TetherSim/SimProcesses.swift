@@ -7,7 +7,7 @@ enum SimProcesses {
     /// Starts one worker per spec; calls `progress` with the sum of the workers' latest gauges; returns their
     /// reports added up.
     static func run(
-        _ specs: [SimSpec], apiKey: String?, progress: @escaping @Sendable (SimProgress) -> Void
+        _ specs: [SimSpec], apiKey: String?, nice: Int32 = 0, progress: @escaping @Sendable (SimProgress) -> Void
     ) async throws -> SimReport {
         let latest = Mutex([SimProgress](repeating: SimProgress(), count: specs.count))
         let reports = Mutex([SimReport?](repeating: nil, count: specs.count))
@@ -16,10 +16,16 @@ enum SimProcesses {
         let done = DispatchGroup()
         for (i, spec) in specs.enumerated() {
             let process = Process()
-            process.executableURL = executable
-            process.arguments = [
+            let arguments = [
                 "sim", "--worker-spec", String(decoding: try JSONEncoder().encode(spec), as: UTF8.self),
             ]
+            if nice > 0 {
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
+                process.arguments = ["-n", String(nice), executable.path] + arguments
+            } else {
+                process.executableURL = executable
+                process.arguments = arguments
+            }
             var environment = ProcessInfo.processInfo.environment
             environment["TETHER_API_KEY"] = apiKey
             process.environment = environment

@@ -37,6 +37,9 @@ public struct SimOptions: Sendable {
     public var seed: UInt64 = 1
     /// Seconds clients may take to finish after ``duration``; the run then ends without those still running.
     public var drain = 15.0
+    /// The niceness of the worker processes (0: as this process). A benchmark that shares its machine with
+    /// the server raises it, so that the load it makes does not take the CPU of the server it measures.
+    public var workerNice: Int32 = 0
 
     /// The defaults of `tether sim`.
     public init() {}
@@ -90,7 +93,9 @@ public enum SimRunner {
         if specs.count == 1 {
             report = await SimWorker.run(specs[0], apiKey: backend.apiKey) { live.show($0) }
         } else {
-            report = try await SimProcesses.run(specs, apiKey: backend.apiKey) { live.show($0) }
+            report = try await SimProcesses.run(specs, apiKey: backend.apiKey, nice: options.workerNice) {
+                live.show($0)
+            }
         }
         live.finish()
         let cpu = specs.count == 1 ? report.cpuSeconds : report.cpuSeconds + SimLimits.cpuSeconds()

@@ -197,6 +197,8 @@ struct SimUser: Sendable {
         var outageSince: Double?
         /// When a `busy` answer said to come back.
         var notBefore: ContinuousClock.Instant?
+        /// The last failure was the server's or the network's (no answer, a 5xx), not a refusal of the session.
+        var transientFailure = false
         func send(_ message: ClientMessage) async -> Bool {
             do {
                 let answer = try await link.post(message.json)
@@ -210,12 +212,14 @@ struct SimUser: Sendable {
                     outageSince = nil
                     return true
                 }
+                transientFailure = answer.status >= 500
                 if answer.status == 503, let retry = SimUser.retryAfterMs(answer.body) {
                     // Over the server's hello rate, or shutting down: come back when it says.
                     notBefore = ContinuousClock.now + .milliseconds(retry)
                 }
                 ledger.error("\(id): heartbeat answered \(answer.status) \(answer.body.prefix(120))")
             } catch {
+                transientFailure = true
                 ledger.error("\(id): heartbeat failed: \(error)")
             }
             if outageSince == nil { outageSince = SimLedger.nowMs() }
@@ -227,9 +231,21 @@ struct SimUser: Sendable {
         }
         /// Heartbeats every interval until `deadline`.
         func beat(until deadline: ContinuousClock.Instant) async {
+            var failures = 0
             while ContinuousClock.now < deadline {
-                if !(await ping()) { ledger.clientLoss("\(id): a heartbeat failed") }
                 var next = ContinuousClock.now + .milliseconds(context.intervalMs)
+                if await ping() {
+                    failures = 0
+                } else {
+                    ledger.clientLoss("\(id): a heartbeat failed")
+                    // The reconnect rules: after no answer or a 5xx, the next try after the SDK's backoff, not
+                    // a whole interval later.
+                    failures = transientFailure ? failures + 1 : 0
+                    if failures > 0 {
+                        let delay = context.client.backoff.delay(attempt: failures, unit: Double.random(in: 0..<1))
+                        next = min(next, ContinuousClock.now + delay)
+                    }
+                }
                 if let wait = notBefore {
                     next = max(next, wait)
                     notBefore = nil

@@ -18,6 +18,12 @@ public struct JSONWriter: Sendable {
     /// The JSON text so far.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// Empties the writer, keeping its storage, to write the next value.
+    public mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        needsComma = false
+    }
+
     private mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
     }

@@ -151,7 +151,7 @@ public final class SQLiteStore: Store {
                     arguments: [after, limit])
             }
         }
-        return try rows.map { try RecordCoding.decode(Event.self, from: $0) }
+        return try rows.map { try RecordCoding.decodeEvent(from: $0) }
     }
 
     /// A server setting, if set.

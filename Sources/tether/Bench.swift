@@ -54,6 +54,8 @@ struct Bench: AsyncParsableCommand {
     var stormIntervalMs: Int64 = 5_000
     @Option(name: .customLong("storm-seconds"), help: "storm, storm-term: the sim's duration.")
     var stormSeconds = 40.0
+    @Option(name: .customLong("storm-load-nice"), help: "storm, storm-term: niceness of the load processes.")
+    var stormLoadNice: Int32 = 10
 
     func run() async throws {
         var options = BenchOptions()
@@ -82,6 +84,7 @@ struct Bench: AsyncParsableCommand {
         options.stormProcesses = stormProcesses
         options.stormIntervalMs = stormIntervalMs
         options.stormSeconds = stormSeconds
+        options.stormLoadNice = stormLoadNice
         try await BenchRunner.run(
             scenarios + scenarioOptions, options: options, smoke: smoke, jsonOut: jsonOut, keepFiles: keepFiles)
     }

@@ -92,4 +92,21 @@ import TetherCore
                 == ConcurrencyCount(
                     total: 1, idle: 0, reserved: 0, running: 1, created: 0, connected: 0, suspended: 0, grace: 1))
     }
+
+    /// The restore's own commit took seconds: resuming the clock after it is not a stall (no deadline shifts,
+    /// nothing is saved again), and deadlines due by then still expire at the next tick.
+    @Test func resumingTheClockAfterTheRestoreIsNotAStall() throws {
+        let h = try populated()
+        var restored = Broker(configuration: h.broker.configuration, restoring: h.broker.snapshot, at: h.now)
+        _ = restored.takeEffects()
+        restored.resumeClock(at: h.now + 5_000)
+        let effects = restored.tick(at: h.now + 5_100)
+        #expect(!effects.contains { if case .deadlinesShifted = $0 { true } else { false } })
+        #expect(!effects.contains { if case .saveSession = $0 { true } else { false } })
+        // Without it, the same gap is a stall: every deadline moves and the sessions in grace are saved again.
+        var stalled = Broker(configuration: h.broker.configuration, restoring: h.broker.snapshot, at: h.now)
+        _ = stalled.takeEffects()
+        let shifted = stalled.tick(at: h.now + 5_100)
+        #expect(shifted.contains(.deadlinesShifted(byMs: 5_100)))
+    }
 }

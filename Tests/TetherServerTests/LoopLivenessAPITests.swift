@@ -3,9 +3,10 @@ import TetherProtocol
 import TetherServer
 import TetherTestKit
 
-/// With `--loop-liveness`, a WebSocket or TCP session's liveness is watched on its event loop (issue 13,
-/// item 2): the API shows the loop's last heartbeat and deadline, and a silent client is still declared lost
-/// at its timeout; without it (the default), the broker shows its own.
+/// With `--loop-liveness`, a WebSocket or TCP session's heartbeats are recorded on its link, off the broker's
+/// lock (issue 13, item 2): the API shows the recorded last heartbeat and deadline, a client that keeps
+/// heartbeating outlives many timeouts (the broker's due deadline reads the record and moves), and a silent
+/// client is still declared lost at its timeout; without it, the broker shows its own.
 @Suite struct LoopLivenessAPITests {
     @Test(arguments: [Wire.websocket, .tcp])
     func theAPIShowsTheLoopsLastHeartbeatAndDeadline(_ wire: Wire) async throws {
@@ -29,7 +30,23 @@ import TetherTestKit
         }
     }
 
-    @Test func aSilentClientIsLostAtItsTimeoutByItsLoop() async throws {
+    @Test func aHeartbeatingClientOutlivesManyTimeouts() async throws {
+        try await PlaneHarness.run(loopLiveness: true) { h in
+            try await h.project(intervalMs: 500, timeoutMs: 2_500)
+            let c = try await h.session("alice")
+            let (client, _) = try await h.connected(.websocket, c)
+            // Over three timeouts' worth of heartbeats, each far inside the timeout.
+            for seq in 1...20 {
+                #expect(try await client.ping(seq: UInt64(seq)) != nil)
+                try await Task.sleep(for: .milliseconds(400))
+            }
+            let session = try await h.get(c.sessionId)
+            #expect(session["state"].string == "connected", "\(session)")
+            #expect(session["epoch"].int == 1)
+        }
+    }
+
+    @Test func aSilentClientIsLostAtItsTimeout() async throws {
         try await PlaneHarness.run(loopLiveness: true) { h in
             try await h.project(intervalMs: 200, timeoutMs: 600)
             let c = try await h.session("alice")

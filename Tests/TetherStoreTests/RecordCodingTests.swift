@@ -112,6 +112,33 @@ import TetherProtocol
         }
     }
 
+    /// Events come back from the store by the fast reader, equal to what was written and to what the
+    /// strict decoder reads; anything unusual falls back to the strict decoder and its errors.
+    @Test func eventsReadFastEqualTheStrictDecoder() throws {
+        var r = Random(state: 13)
+        for _ in 0..<500 {
+            let e = Self.event(&r)
+            var text = RecordCoding.encode(e)
+            let fast = text.withUTF8 { bytes -> Event? in
+                var reader = JSONReader(bytes)
+                return Event.read(&reader)
+            }
+            #expect(fast == e)
+            #expect(try RecordCoding.decodeEvent(from: text) == e)
+            #expect(try RecordCoding.decode(Event.self, from: text) == e)
+        }
+        let e = Self.event(&r)
+        let text = RecordCoding.encode(e)
+        #expect(throws: StrictJSONError.self) { try RecordCoding.decodeEvent(from: text + "x") }
+        #expect(throws: StrictJSONError.self) { try RecordCoding.decodeEvent(from: String(text.dropLast()) + ",}") }
+        let repeated = text.replacingOccurrences(of: "{\"cursor\"", with: "{\"at\":1,\"cursor\"")
+        #expect(throws: StrictJSONError(.syntax, path: "at", "appears twice in the same object")) {
+            try RecordCoding.decodeEvent(from: repeated)
+        }
+        let badType = text.replacingOccurrences(of: "\"type\":\"\(e.type.rawValue)\"", with: "\"type\":\"nope\"")
+        #expect(throws: StrictJSONError.self) { try RecordCoding.decodeEvent(from: badType) }
+    }
+
     @Test func manySessionsDecodeInOrder() async throws {
         var r = Random(state: 11)
         let sessions = (0..<2_500).map { _ in Self.session(&r) }

@@ -20,6 +20,8 @@ public final class BrokerService: Service, Sendable {
         var wakeTask: Scheduled<Void>?
         var kickHandler: (@Sendable ([Kick]) -> Void)?
         var endHandler: (@Sendable ([SessionID]) -> Void)?
+        /// When the client plane last heard from a connection whose heartbeats it records itself.
+        var heard: (@Sendable (ConnectionID) -> Millis?)?
         var stopped = false
     }
 
@@ -58,12 +60,23 @@ public final class BrokerService: Service, Sendable {
                 "projects": "\(snapshot.projects.count)", "sessions": "\(snapshot.sessions.count)",
                 "reservations": "\(snapshot.reservations.count)", "cursor": "\(snapshot.cursor)",
             ])
-        state.withLock { planWake(&$0) }
+        let restored = time.now()
+        state.withLock {
+            $0.broker.resumeClock(at: restored)  // the commit above is not a stall
+            planWake(&$0)
+        }
     }
 
     /// Sets who closes client connections.
     public func setKickHandler(_ handler: @escaping @Sendable ([Kick]) -> Void) {
         state.withLock { $0.kickHandler = handler }
+    }
+
+    /// Sets where the broker reads when a connection whose heartbeats the client plane records
+    /// (``BrokerConfiguration/shellWatchedTransports``) was last heard from, when its deadline falls due.
+    /// Called inside the lock: it must not call back into the service.
+    public func setHeardSource(_ source: @escaping @Sendable (ConnectionID) -> Millis?) {
+        state.withLock { $0.heard = source }
     }
 
     /// Sets who forgets per-session state (stats, HTTP links) when sessions end. Called inside the lock:
@@ -83,7 +96,7 @@ public final class BrokerService: Service, Sendable {
             if s.stopped {
                 result = .failure(.sessionNotFound("server is stopping"))
             } else {
-                effects = s.broker.tick(at: now)
+                effects = s.broker.tick(at: now, heard: s.heard ?? { _ in nil })
                 do throws(BrokerError) {
                     let (reply, produced) = try s.broker.handle(command)
                     effects += produced
@@ -189,7 +202,7 @@ public final class BrokerService: Service, Sendable {
         let (kicks, handler) = state.withLock { s -> ([Kick], (@Sendable ([Kick]) -> Void)?) in
             s.wakeTask = nil
             s.plannedWake = nil
-            let effects = s.broker.tick(at: now)
+            let effects = s.broker.tick(at: now, heard: s.heard ?? { _ in nil })
             return (flush(effects, &s).1, s.kickHandler)
         }
         if !kicks.isEmpty { handler?(kicks) }

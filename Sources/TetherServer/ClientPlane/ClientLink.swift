@@ -21,7 +21,7 @@ protocol ClientSink: AnyObject {
 ///
 /// Confined to its channel's event loop: every method but ``kick(_:)`` is called there, and ``kick(_:)``
 /// hops there. Broker commands run synchronously on the loop (``BrokerService/submit(_:)``).
-final class ClientLink: Kickable, PingSweepable, LivenessWatched, LivenessReporting, @unchecked Sendable {
+final class ClientLink: Kickable, PingSweepable, LivenessReporting, @unchecked Sendable {
     let id: ConnectionID
     let transport: Transport
     let eventLoop: any EventLoop
@@ -31,9 +31,8 @@ final class ClientLink: Kickable, PingSweepable, LivenessWatched, LivenessReport
     private var stats: SessionStats?
     private var helloTimer: Scheduled<Void>?
     private var sweeper: PingSweeper?
-    private var loopLiveness: LoopLiveness?
-    /// The last time the connection was heard from and its deadline, while its loop watches it (0: not
-    /// watched); read by the API from other threads.
+    /// The last time the connection was heard from and its deadline, while its heartbeats are recorded here
+    /// (0: not recorded); read by the broker's timer (a due deadline) and the API, from other threads.
     private let heardAt = Atomic<Int64>(0)
     private let heardUntil = Atomic<Int64>(0)
     var sweepSlot = -1
@@ -96,11 +95,6 @@ final class ClientLink: Kickable, PingSweepable, LivenessWatched, LivenessReport
         eventLoop.execute { [self] in execute(machine.kicked(kick)) }
     }
 
-    /// The loop's heartbeat deadline passed (on the loop).
-    func livenessExpired(latenessMs: Millis) {
-        execute(machine.livenessExpired(latenessMs: latenessMs, at: plane.time.now()))
-    }
-
     /// The peer went away (read of 0, FIN, RST, a failed write): the session goes to grace at once.
     func peerClosed(cause: DisconnectCause) {
         execute(machine.peerClosed(cause: cause))
@@ -152,16 +146,9 @@ final class ClientLink: Kickable, PingSweepable, LivenessWatched, LivenessReport
                 sweeper.add(self)
             case .stopPinging:
                 sweeper?.remove(self)
-            case .watch(let at, let deadline):
-                let liveness = plane.livenesses.liveness(for: eventLoop)
-                loopLiveness = liveness
-                liveness.watch(id, self, until: deadline)
-                heard(at: at, until: deadline)
-            case .seen(let at, let deadline):
-                loopLiveness?.seen(id, until: deadline)
+            case .watch(let at, let deadline), .seen(let at, let deadline):
                 heard(at: at, until: deadline)
             case .unwatch:
-                loopLiveness?.unwatch(id)
                 heard(at: 0, until: 0)
             case .scheduleDrain(let ms):
                 eventLoop.scheduleTask(in: .milliseconds(ms)) { [self] in
@@ -189,7 +176,7 @@ final class ClientLink: Kickable, PingSweepable, LivenessWatched, LivenessReport
         heardUntil.store(until, ordering: .relaxed)
     }
 
-    /// When the connection was last heard from and when its loop declares it lost, while watched.
+    /// When the connection was last heard from and its heartbeat deadline, while recorded here.
     var liveness: (lastSeenAt: Millis, deadlineAt: Millis)? {
         let until = heardUntil.load(ordering: .relaxed)
         guard until != 0 else { return nil }

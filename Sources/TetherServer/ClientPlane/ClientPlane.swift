@@ -33,7 +33,7 @@ public final class ClientPlane: Service, Sendable {
         let tcpCap = AddressCap(limit: limits.maxPerAddress)
         let http = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.backlog, value: 4096)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in
@@ -45,7 +45,7 @@ public final class ClientPlane: Service, Sendable {
         if tcpPort != 0 {
             let tcp = try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.backlog, value: 4096)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
                 .childChannelInitializer { channel in
@@ -66,6 +66,7 @@ public final class ClientPlane: Service, Sendable {
         self.tcpPort = tcpBound
         let registry = context.registry
         context.service.setKickHandler { registry.deliver($0) }
+        context.service.setHeardSource { registry.heardAt($0) }
         let stats = context.stats
         // HTTP links stay until their client has been told why (its next heartbeat gets the kick).
         context.service.setEndHandler { ended in

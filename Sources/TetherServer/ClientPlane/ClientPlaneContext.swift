@@ -12,10 +12,8 @@ struct ClientPlaneContext: Sendable {
     let logger: Logger
     /// The server-ping timer of each event loop.
     let sweepers: PingSweepers
-    /// The heartbeat deadlines of each event loop.
-    var livenesses = LoopLivenesses(time: WallClock())
-    /// The transports whose connections' liveness is watched on their event loops (the broker's
-    /// ``BrokerConfiguration/shellWatchedTransports``).
+    /// The transports whose connections' heartbeats are recorded on their links, not sent to the broker (the
+    /// broker's ``BrokerConfiguration/shellWatchedTransports``).
     var watchedTransports: Set<Transport> = []
     /// A connection must say hello within this.
     var helloTimeoutMs: Int64 = 10_000

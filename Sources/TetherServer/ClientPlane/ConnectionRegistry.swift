@@ -7,9 +7,9 @@ protocol Kickable: AnyObject, Sendable {
     func kick(_ kick: Kick)
 }
 
-/// A connection whose liveness its event loop watches can say when it was last heard from.
+/// A connection whose heartbeats its event loop records can say when it was last heard from.
 protocol LivenessReporting: AnyObject, Sendable {
-    /// When it was last heard from and when its loop declares it lost; `nil` while not watched.
+    /// When it was last heard from and its heartbeat deadline; `nil` while not recorded (suspended, closed).
     var liveness: (lastSeenAt: Millis, deadlineAt: Millis)? { get }
 }
 
@@ -35,6 +35,9 @@ final class ConnectionRegistry: Sendable {
     func liveness(of id: ConnectionID) -> (lastSeenAt: Millis, deadlineAt: Millis)? {
         (table.withLock { $0[id] } as? any LivenessReporting)?.liveness
     }
+
+    /// When the connection was last heard from, if its heartbeats are recorded on it.
+    func heardAt(_ id: ConnectionID) -> Millis? { liveness(of: id)?.lastSeenAt }
 
     /// How many connections are registered.
     var count: Int { table.withLock { $0.count } }

@@ -2,7 +2,7 @@ import NIOCore
 import Synchronization
 import TetherCore
 
-/// One value per event loop, made on first use (a loop's ping sweeper, its liveness): the loop owns it and
+/// One value per event loop, made on first use (a loop's ping sweeper): the loop owns it and
 /// only its own connections touch it.
 final class PerEventLoop<Value: AnyObject & Sendable>: Sendable {
     private let make: @Sendable (any EventLoop) -> Value
@@ -30,14 +30,4 @@ extension PerEventLoop where Value == PingSweeper {
 
     /// The sweeper of `eventLoop`.
     func sweeper(for eventLoop: any EventLoop) -> PingSweeper { value(for: eventLoop) }
-}
-
-/// The heartbeat deadlines of each event loop.
-typealias LoopLivenesses = PerEventLoop<LoopLiveness>
-
-extension PerEventLoop where Value == LoopLiveness {
-    convenience init(time: any TimeSource) { self.init { LoopLiveness(eventLoop: $0, time: time) } }
-
-    /// The liveness of `eventLoop`.
-    func liveness(for eventLoop: any EventLoop) -> LoopLiveness { value(for: eventLoop) }
 }

@@ -36,12 +36,12 @@ enum ConnectionAction: Sendable, Hashable {
     case close(CloseCode, reason: String)
     /// Tell the broker the attached session lost its connection.
     case lost(SessionID, DisconnectCause)
-    /// Start watching the connection's liveness on its event loop (``LoopLiveness``): heard from `at`, silent
-    /// past `until` means lost.
+    /// Start recording the connection's heartbeats on its link: heard from `at`, silent past `until` means
+    /// lost (the broker reads the record when its deadline for the connection falls due).
     case watch(at: Millis, until: Millis)
-    /// The connection was heard from `at`: its deadline on its loop moves to `until`.
+    /// The connection was heard from `at`: its recorded deadline moves to `until` (no lock, no broker).
     case seen(at: Millis, until: Millis)
-    /// Stop watching the connection's liveness on its loop (a declared suspension is the broker's to time).
+    /// Stop recording (a declared suspension is the broker's to time; a closed connection is gone).
     case unwatch
     /// Start or stop this connection's server pings (its loop's ping sweeper).
     case startPinging

@@ -33,9 +33,9 @@ struct ConnectionMachine: Sendable {
         /// How long a connection whose command the broker refused waits for the broker's kick before it closes
         /// with its fallback reason.
         var drainMs: Millis = 1_000
-        /// Whether the connection's heartbeat deadline is watched on its event loop (``LoopLiveness``) rather
-        /// than by the broker (``BrokerConfiguration/shellWatchedTransports``): then a heartbeat re-arms the
-        /// loop's deadline and only a suspension's end or an expiry reaches the broker.
+        /// Whether the connection's heartbeats are recorded on its link rather than sent to the broker
+        /// (``BrokerConfiguration/shellWatchedTransports``): then a heartbeat is `seen` (two atomic stores) and
+        /// only a suspension's end reaches the broker, which checks the record when the deadline falls due.
         var watchesLiveness = false
     }
 
@@ -270,13 +270,6 @@ struct ConnectionMachine: Sendable {
         nextResumeToken = nil
         return settings.watchesLiveness
             ? ConnectionActions(.watch(at: now, until: now + timeoutMs)) : ConnectionActions()
-    }
-
-    /// The loop's deadline passed: the broker moves the session to grace and kicks the connection `expired`.
-    mutating func livenessExpired(latenessMs: Millis, at now: Millis) -> ConnectionActions {
-        guard case .attached(let session) = phase, !suspended else { return ConnectionActions() }
-        return ConnectionActions(
-            .submit(.heartbeatTimeout(session, connection: connection, latenessMs: latenessMs)))
     }
 
     /// The hello's transition was committed (`ok`) or the store failed.

@@ -31,7 +31,7 @@ final class EventFeed: Sendable {
     private let state: Mutex<State>
 
     /// Creates a feed whose durable cursor is `cursor` (the last event already committed).
-    init(cursor: UInt64, capacity: Int = 8_192) {
+    init(cursor: UInt64, capacity: Int = 32_768) {
         self.capacity = capacity
         self.state = Mutex(State(durable: cursor))
     }

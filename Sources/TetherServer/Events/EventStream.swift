@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import ServiceLifecycle
 import TetherCore
+import TetherStore
 
 /// `GET /v1/events` with `Accept: text/event-stream`: the event log as Server-Sent Events.
 ///
@@ -20,6 +21,23 @@ struct EventStream: Sendable {
     /// How often the stream sends a `: keepalive` comment.
     let keepAlive: Duration
 
+    /// The SSE frames of `events`, each event's JSON written once by the store's `JSONWriter` (a storm of
+    /// reconnections is tens of thousands of events for every reader; `JSONEncoder` was most of the server's
+    /// CPU then, docs/PERFORMANCE.md).
+    static func frames(_ events: [Event]) -> ByteBuffer {
+        var json = JSONWriter(capacity: 512)
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(events.count * 320)
+        for event in events {
+            json.reset()
+            event.writeJSON(into: &json)
+            buffer.writeString("id: \(event.cursor)\nevent: \(event.type.rawValue)\ndata: ")
+            buffer.writeBytes(json.bytes)
+            buffer.writeString("\n\n")
+        }
+        return buffer
+    }
+
     /// The streaming response.
     func response() -> Response {
         let reader = self.reader
@@ -28,7 +46,6 @@ struct EventStream: Sendable {
         let keepAlive = self.keepAlive
         let body = ResponseBody { writer in
             let subscription = reader.feed.subscribe(idleAfter: keepAlive)
-            let encoder = JSONEncoder()
             var cursor = after
             try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
             try await withGracefulShutdownHandler {
@@ -40,14 +57,7 @@ struct EventStream: Sendable {
                     while true {
                         let (events, through) = try await reader.read(
                             after: cursor, projectId: projectId, limit: Self.batch)
-                        if !events.isEmpty {
-                            var text = ""
-                            for event in events {
-                                let json = String(decoding: try encoder.encode(event), as: UTF8.self)
-                                text += "id: \(event.cursor)\nevent: \(event.type.rawValue)\ndata: \(json)\n\n"
-                            }
-                            try await writer.write(ByteBuffer(string: text))
-                        }
+                        if !events.isEmpty { try await writer.write(Self.frames(events)) }
                         guard through > cursor else { break }
                         cursor = through
                     }
