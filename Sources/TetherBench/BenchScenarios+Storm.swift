@@ -97,6 +97,7 @@ extension BenchScenarios {
             result.figures["returnMaxMs"] = sorted.last ?? 0
             result.figures["sessionsLost"] = Double(open)
             result.figures["unfinishedClients"] = Double(outcome.unfinished)
+            result.figures["simErrors"] = Double(outcome.errors)
             result.figures["clientOutages"] = Double(outages.count)
             result.figures["clientOutagesNotOver"] = Double(
                 outcome.outagesOpen.filter { $0 >= stopMs - 1_000 }.count)

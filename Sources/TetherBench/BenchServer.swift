@@ -35,7 +35,8 @@ final class BenchServer: Sendable {
         let spawned = BenchProc.monotonicNs()
         var command = [
             executable, "serve", "--host", "127.0.0.1", "--port", "\(apiPort)", "--client-port", "\(clientPort)",
-            "--tcp-port", "\(tcp)", "--data", dataPath, "--api-key", apiKey, "--log-level", "warning",
+            "--tcp-port", "\(tcp)", "--data", dataPath, "--api-key", apiKey, "--log-level",
+            ProcessInfo.processInfo.environment["TETHER_BENCH_SERVER_LOG_LEVEL"] ?? "warning",
             // The load holds ~30 k connections over a few loopback addresses; the cap is counted but never reached.
             "--max-connections-per-address", "1000000",
         ]

@@ -83,19 +83,13 @@ extension Broker {
         for (key, deadline) in wheel.entries {
             switch key {
             case .session(let id):
-                guard var s = sessions[id] else { continue }
-                s.deadlineAt = deadline
-                // Heartbeat deadlines are never persisted; the others are absolute times in the store.
-                if s.state == .connected {
-                    sessions[id] = s
-                } else {
-                    save(s)
-                }
+                // In memory only: saving every record on a stall cost seconds with tens of thousands of
+                // sessions, under the broker's lock, and made the next stall. A crash before a record is saved
+                // again restores the deadline as saved (at most the stall earlier), and a restart gives
+                // sessions whose connections it dropped a full grace window anyway.
+                sessions[id]?.deadlineAt = deadline
             case .reservation(let projectId, let userId):
-                guard var r = projects[projectId]?.reservations[userId] else { continue }
-                r.reservedUntil = deadline
-                projects[projectId]?.reservations[userId] = r
-                effects.append(.saveReservation(r))
+                projects[projectId]?.reservations[userId]?.reservedUntil = deadline
             }
         }
     }

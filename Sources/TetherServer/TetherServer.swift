@@ -47,8 +47,8 @@ public struct TetherServer: Sendable {
         // The broker's time waits for event loops that fall behind on reading heartbeats.
         let watch = LoopWatch(base: time, loopCount: loops.count, allowanceMs: configuration.loopLagAllowanceMs)
         watch.start(on: loops)
-        // With --loop-liveness, heartbeat deadlines of WebSocket and TCP connections are watched on their event
-        // loops (LoopLiveness); the broker keeps HTTP clients' and every deadline that outlives a connection.
+        // With --loop-liveness (the default), WebSocket and TCP heartbeats are recorded on their links and the
+        // broker re-checks a due deadline against them; HTTP clients' heartbeats stay broker commands.
         var brokerConfiguration = configuration.broker
         if configuration.loopLiveness { brokerConfiguration.shellWatchedTransports = [.websocket, .tcp] }
         let service = try await BrokerService(

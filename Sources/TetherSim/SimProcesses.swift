@@ -61,7 +61,8 @@ enum SimProcesses {
         for (i, report) in reports.withLock({ $0 }).enumerated() {
             guard let report else {
                 total.errors += 1
-                total.notes.append("worker \(i) exited (\(processes[i].terminationStatus)) without a report")
+                // First, so that a summary showing only a few notes still shows this one.
+                total.notes.insert("worker \(i) exited (\(processes[i].terminationStatus)) without a report", at: 0)
                 continue
             }
             total.merge(report)

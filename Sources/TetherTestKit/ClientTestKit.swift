@@ -598,9 +598,10 @@ public final class PlaneHarness: Sendable {
     }
 
     /// Starts a server with TCP on, learns its ports, runs `body`, closes every client it made. With
-    /// `loopLiveness`, heartbeat deadlines are watched on the event loops (``TetherConfiguration/loopLiveness``).
+    /// `loopLiveness` (the default, as in production), WebSocket and TCP heartbeats are recorded on their links
+    /// (``TetherConfiguration/loopLiveness``); `false` sends each to the broker.
     public static func run(
-        loopLiveness: Bool = false, _ body: @escaping @Sendable (PlaneHarness) async throws -> Void
+        loopLiveness: Bool = true, _ body: @escaping @Sendable (PlaneHarness) async throws -> Void
     ) async throws {
         let app = try await makeApplication(loopLiveness: loopLiveness)
         try await app.test(.live) { client in

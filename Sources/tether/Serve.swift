@@ -31,11 +31,11 @@ struct Serve: AsyncParsableCommand {
     )
     var demo = false
     @Flag(
-        name: .customLong("loop-liveness"),
+        name: .customLong("loop-liveness"), inversion: .prefixedNo,
         help:
-            "Watch WebSocket/TCP heartbeat deadlines on the event loops instead of the broker (experimental: less CPU per heartbeat, later expiries; env TETHER_LOOP_LIVENESS=1)."
+            "Record WebSocket/TCP heartbeats on their connections, off the broker's lock (default); --no-loop-liveness sends each one to the broker (env TETHER_LOOP_LIVENESS=0)."
     )
-    var loopLiveness = false
+    var loopLiveness: Bool?
 
     @Option(
         name: .customLong("events-keep"), help: "Keep at most this many of the newest events (env TETHER_EVENTS_KEEP).")
@@ -129,12 +129,12 @@ struct Serve: AsyncParsableCommand {
             default: throw ValidationError("TETHER_DEMO must be 1 or 0, got '\(raw)'")
             }
         }
-        if loopLiveness {
-            c.loopLiveness = true
+        if let loopLiveness {
+            c.loopLiveness = loopLiveness
         } else if let raw = env["TETHER_LOOP_LIVENESS"] {
             switch raw.lowercased() {
             case "1", "true", "yes", "on": c.loopLiveness = true
-            case "0", "false", "no", "off", "": c.loopLiveness = false
+            case "0", "false", "no", "off": c.loopLiveness = false
             default: throw ValidationError("TETHER_LOOP_LIVENESS must be 1 or 0, got '\(raw)'")
             }
         }

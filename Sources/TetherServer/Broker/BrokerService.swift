@@ -43,9 +43,12 @@ public final class BrokerService: Service, Sendable {
         store: any Store, time: any TimeSource, configuration: BrokerConfiguration = BrokerConfiguration(),
         shutdownRetryAfterMs: Millis = 1_000, shutdownPaceRatePerSecond: Double = 0, logger: Logger
     ) async throws {
+        let started = ContinuousClock.now
         let snapshot = try await store.load()
+        let loaded = ContinuousClock.now
         var broker = Broker(configuration: configuration, restoring: snapshot, at: time.now())
         let effects = broker.takeEffects()
+        let rebuilt = ContinuousClock.now
         self.state = Mutex(State(broker: broker))
         self.store = store
         self.time = time
@@ -59,12 +62,18 @@ public final class BrokerService: Service, Sendable {
             metadata: [
                 "projects": "\(snapshot.projects.count)", "sessions": "\(snapshot.sessions.count)",
                 "reservations": "\(snapshot.reservations.count)", "cursor": "\(snapshot.cursor)",
+                "loadMs": "\(Self.ms(loaded - started))", "rebuildMs": "\(Self.ms(rebuilt - loaded))",
+                "commitMs": "\(Self.ms(ContinuousClock.now - rebuilt))",
             ])
         let restored = time.now()
         state.withLock {
             $0.broker.resumeClock(at: restored)  // the commit above is not a stall
             planWake(&$0)
         }
+    }
+
+    private static func ms(_ d: Duration) -> Int64 {
+        d.components.seconds * 1_000 + d.components.attoseconds / 1_000_000_000_000_000
     }
 
     /// Sets who closes client connections.
