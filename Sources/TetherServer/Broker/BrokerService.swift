@@ -38,7 +38,7 @@ public final class BrokerService: Service, Sendable {
     /// under load), and the kernel wakes it at the deadline like any sleeping thread.
     private static let timerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
 
-    /// Rebuilds the broker from the store and commits the restart's own transitions.
+    /// Rebuilds the broker from the store and queues the restart's own transitions for commit.
     public init(
         store: any Store, time: any TimeSource, configuration: BrokerConfiguration = BrokerConfiguration(),
         shutdownRetryAfterMs: Millis = 1_000, shutdownPaceRatePerSecond: Double = 0, logger: Logger
@@ -55,19 +55,31 @@ public final class BrokerService: Service, Sendable {
         self.logger = logger
         self.shutdownRetryAfterMs = shutdownRetryAfterMs
         self.shutdownPaceRatePerSecond = shutdownPaceRatePerSecond
-        try await store.enqueue(effects).durable()
-        self.feed = EventFeed(cursor: broker.cursor)
+        // The feed starts at what is durable; the restart's own events reach it once committed.
+        self.feed = EventFeed(cursor: snapshot.cursor)
         logger.info(
             "broker restored",
             metadata: [
                 "projects": "\(snapshot.projects.count)", "sessions": "\(snapshot.sessions.count)",
                 "reservations": "\(snapshot.reservations.count)", "cursor": "\(snapshot.cursor)",
                 "loadMs": "\(Self.ms(loaded - started))", "rebuildMs": "\(Self.ms(rebuilt - loaded))",
-                "commitMs": "\(Self.ms(ContinuousClock.now - rebuilt))",
             ])
+        // The restart's transitions (connected sessions to grace) are committed like any command's, without
+        // waiting here: the client plane may accept meanwhile, since the store writes batches in order and a
+        // welcome waits for its own batch, which cannot commit before these (seconds with tens of thousands of
+        // sessions: most of a storm's time to ready, docs/PERFORMANCE.md "Storms").
+        let ticket = state.withLock { flush(effects, &$0).0 }
+        let logger = self.logger
+        ticket.whenDurable { error in
+            if let error {
+                logger.error("the restart's transitions were not committed", metadata: ["error": "\(error)"])
+            } else {
+                logger.info("restart committed", metadata: ["commitMs": "\(Self.ms(ContinuousClock.now - rebuilt))"])
+            }
+        }
         let restored = time.now()
         state.withLock {
-            $0.broker.resumeClock(at: restored)  // the commit above is not a stall
+            $0.broker.resumeClock(at: restored)
             planWake(&$0)
         }
     }
