@@ -68,7 +68,7 @@ struct ConnectionMachine: Sendable {
     private var lastPingAt: Millis = 0
     private var pingSeq: UInt64 = 0
     private var pingsInFlight: [UInt64: Millis] = [:]
-    /// The session's heartbeat timeout (for the loop's deadline).
+    /// The session's heartbeat timeout (for the deadline recorded on the link).
     private var timeoutMs: Millis = 15_000
     /// Whether a declared suspension is on: the broker times it, and the next message ends it.
     private(set) var suspended = false

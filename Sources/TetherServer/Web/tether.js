@@ -424,7 +424,7 @@ export class TetherClient extends EventTarget {
     this.heartbeat = w.heartbeat;
     if (w.reconnectGraceMs != null) this.reconnectGraceMs = w.reconnectGraceMs;
     this._planner.welcomed(w.reconnectGraceMs);
-    this._resumeToken = w.resumeToken; // single use: every welcome brings the next one
+    this._resumeToken = w.resumeToken; // every welcome brings the next one (the spent one lapses)
     this._token = null;
     this._emit("welcome", w);
     if (this.options.autoSuspend && typeof document !== "undefined" && document.visibilityState === "hidden") {
