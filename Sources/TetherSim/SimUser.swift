@@ -15,6 +15,8 @@ struct SimContext: Sendable {
     /// The run's start and end.
     var start: ContinuousClock.Instant
     var end: ContinuousClock.Instant
+    /// How long after the end a client still out may keep trying to come back (within the worker's drain).
+    var settle: Duration = .seconds(10)
     var intervalMs: Int64
     var timeoutMs: Int64
 
@@ -300,6 +302,14 @@ struct SimUser: Sendable {
             }
         }
         await beat(until: end)
+        // Out at the end (a heartbeat that failed late): keep trying a little, as a socket client keeps
+        // resuming, before calling the outage not over.
+        let settleEnd = end + context.settle
+        while outageSince != nil && ContinuousClock.now < settleEnd {
+            let delay = context.client.backoff.delay(attempt: 1, unit: Double.random(in: 0..<1))
+            try? await Task.sleep(for: max(delay, .milliseconds(100)))
+            _ = await ping()
+        }
         if let since = outageSince { ledger.outage(since: since, back: nil) }
         if gauge == .connected || gauge == .suspended { ledger.count { $0.heldAtEnd += 1 } }
         ledger.abandon(session.sessionId)

@@ -93,7 +93,8 @@ enum SimWorker {
         let start = ContinuousClock.now
         let context = SimContext(
             backend: backend, project: spec.project, ledger: ledger, client: client, sources: sources, start: start,
-            end: start + duration, intervalMs: spec.intervalMs, timeoutMs: spec.timeoutMs)
+            end: start + duration, settle: .milliseconds(max(0, spec.drainMs / 2)), intervalMs: spec.intervalMs,
+            timeoutMs: spec.timeoutMs)
         // The clients run on their own; the run waits for them until the drain after the end, no longer.
         let running = SimRunning()
         for (i, session) in sessions.enumerated() where session != nil { running.started(i) }

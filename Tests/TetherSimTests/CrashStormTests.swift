@@ -19,7 +19,7 @@ import TetherTestKit
         defer { server.stop() }
         let cli = CLI(url: "http://127.0.0.1:\(server.apiPort)", apiKey: SDKServer.key)
         let sim = try cli.start([
-            "sim", "--json", "--clients", "\(n)", "--duration", "30", "--transport", "mix", "--processes", "2",
+            "sim", "--json", "--clients", "\(n)", "--duration", "60", "--transport", "mix", "--processes", "2",
             "--heartbeat-interval-ms", "2000", "--heartbeat-timeout-ms", "6000", "--grace-ms", "60000",
             "--drain", "20",
         ])
@@ -39,7 +39,8 @@ import TetherTestKit
         server.process.kill9()
         try server.restart()
 
-        // The simulator ends by itself: 30 s of run from its start, then at most its drain.
+        // The simulator ends by itself: 60 s of run from its start (the crash comes once everyone is connected,
+        // so a loaded machine still leaves the clients tens of seconds to come back), then at most its drain.
         let ended = await eventually(within: .seconds(240), every: .milliseconds(250)) { !sim.process.isRunning }
         #expect(ended, "the simulator was still running")
         let result = sim.stop()
