@@ -172,6 +172,8 @@ struct SimSummary: Codable, Sendable {
     var outagesOver: Int
     var outageMs: Percentiles
     var outagesNotOver: Int
+    /// When each outage never over began (Unix ms, oldest first): a crash's, or a late loss near the end.
+    var outagesNotOverSinceMs: [Double]
     /// Clients still running when the drain after `--duration` ran out.
     var unfinished: Int
     var errors: Int
@@ -209,6 +211,7 @@ struct SimSummary: Codable, Sendable {
         outagesOver = r.outageStartMs.count
         outageMs = Percentiles(zip(r.outageStartMs, r.outageEndMs).map { $1 - $0 })
         outagesNotOver = r.outagesOpen.count
+        outagesNotOverSinceMs = r.outagesOpen.sorted()
         unfinished = r.unfinished
         errors = r.errors
         notes = r.notes

@@ -15,7 +15,8 @@ struct SimContext: Sendable {
     /// The run's start and end.
     var start: ContinuousClock.Instant
     var end: ContinuousClock.Instant
-    /// How long after the end a client still out may keep trying to come back (within the worker's drain).
+    /// How long after the end a client still out (reconnecting, or its last heartbeat failed) keeps trying to
+    /// come back, within the worker's drain.
     var settle: Duration = .seconds(10)
     var intervalMs: Int64
     var timeoutMs: Int64
@@ -161,7 +162,9 @@ struct SimUser: Sendable {
         // A kill or a silence may still be resuming: give it until its welcome.
         let seen = watch.seen
         if seen.ended == nil, case .reconnecting = await client.state {
-            _ = await watch.wait(timeout: grace) { $0.welcomes > seen.welcomes || $0.ended != nil }
+            _ = await watch.wait(timeout: min(grace, context.settle)) {
+                $0.welcomes > seen.welcomes || $0.ended != nil
+            }
         }
         // Held at the end: once a resume that was under way has landed (sampling at the end instant
         // instead raced detections and resumes that straddle it).
