@@ -62,7 +62,7 @@ public struct BenchOptions: Sendable {
     public var stormProcesses = 4
     public var stormIntervalMs: Int64 = 5_000
     public var stormSeconds = 40.0
-    public var stormLoadNice: Int32 = 10
+    public var stormLoadNice: Int32 = 19
 
     /// The defaults of `tether bench`.
     public init() {}

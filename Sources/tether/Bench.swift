@@ -55,7 +55,7 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("storm-seconds"), help: "storm, storm-term: the sim's duration.")
     var stormSeconds = 40.0
     @Option(name: .customLong("storm-load-nice"), help: "storm, storm-term: niceness of the load processes.")
-    var stormLoadNice: Int32 = 10
+    var stormLoadNice: Int32 = 19
 
     func run() async throws {
         var options = BenchOptions()
