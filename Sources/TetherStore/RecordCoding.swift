@@ -1,14 +1,9 @@
 import Foundation
 import TetherProtocol
 
-/// How whole records are kept in the store: JSON text of the core types' `Codable` form.
+/// The strict reading of the store's JSON columns (a session's `history`), where the fast reader gives up.
 enum RecordCoding {
-    /// The JSON text of a record.
-    static func encode(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
-    }
-
-    /// A record from its JSON text, read strictly (RFC 8259, no repeated members, integers as integers).
+    /// A value from its JSON text, read strictly (RFC 8259, no repeated members, integers as integers).
     static func decode<T: Decodable>(_ type: T.Type, from json: String) throws -> T {
         try StrictJSONDecoder(nullMeansAbsent: true).decode(type, from: json.utf8)
     }

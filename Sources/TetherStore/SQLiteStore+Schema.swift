@@ -3,8 +3,8 @@ import GRDB
 extension SQLiteStore {
     /// The schema's migrations, applied in order and recorded in the database (`grdb_migrations`).
     ///
-    /// Whole records are stored as JSON (`json`), next to the columns that queries filter and sort on. The
-    /// session indexes end with `created_at, id` so that a project's newest sessions are read straight from
+    /// v1 and v2 stored whole records as JSON text (`json`) next to the columns that queries filter and sort on;
+    /// v3 keeps every field in its own column (the record types in `Records/`). The session indexes end with `created_at, id` so that a project's newest sessions are read straight from
     /// the index, and `sessions_live` keeps `load()` from scanning ended sessions.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -55,6 +55,130 @@ extension SQLiteStore {
                     CREATE INDEX events_project_cursor ON events (project_id, cursor);
                     """)
         }
+        // Records as columns (issue 13): every field its own column, the same schema a PostgreSQL store keeps.
+        // Existing rows are converted in the migration's transaction, from their JSON.
+        migrator.registerMigration("v3-columns") { db in
+            try db.execute(sql: columnsSchema)
+        }
         return migrator
     }
+
+    /// Creates the v3 tables beside the JSON ones, copies every row across, and replaces them.
+    static let columnsSchema = """
+        CREATE TABLE projects_v3 (
+            id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            capacity INTEGER NOT NULL,
+            heartbeat_interval_ms INTEGER NOT NULL,
+            heartbeat_timeout_ms INTEGER NOT NULL,
+            reconnect_grace_ms INTEGER NOT NULL,
+            reservation_ttl_ms INTEGER NOT NULL,
+            connect_timeout_ms INTEGER NOT NULL,
+            max_suspend_ms INTEGER NOT NULL,
+            webhook_url TEXT,
+            webhook_secret TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+        INSERT INTO projects_v3 SELECT
+            id, json_extract(json, '$.name'), json_extract(json, '$.policy.capacity'),
+            json_extract(json, '$.policy.heartbeat.intervalMs'), json_extract(json, '$.policy.heartbeat.timeoutMs'),
+            json_extract(json, '$.policy.reconnectGraceMs'), json_extract(json, '$.policy.reservationTtlMs'),
+            json_extract(json, '$.policy.connectTimeoutMs'), json_extract(json, '$.policy.maxSuspendMs'),
+            json_extract(json, '$.policy.webhook.url'), json_extract(json, '$.policy.webhook.secret'),
+            json_extract(json, '$.createdAt'), json_extract(json, '$.updatedAt')
+        FROM projects;
+        DROP TABLE projects;
+        ALTER TABLE projects_v3 RENAME TO projects;
+
+        CREATE TABLE sessions_v3 (
+            id TEXT PRIMARY KEY NOT NULL,
+            project_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            concurrency_id TEXT NOT NULL,
+            epoch INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            end_reason TEXT,
+            last_cause TEXT,
+            deadline_at INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            ended_at INTEGER,
+            last_heartbeat_at INTEGER,
+            connection INTEGER,
+            transport TEXT,
+            ever_connected INTEGER NOT NULL,
+            resume_token_hash TEXT,
+            previous_resume_token_hash TEXT,
+            previous_resume_token_until INTEGER,
+            seq INTEGER NOT NULL,
+            user_ip TEXT,
+            client_session TEXT,
+            run_mode TEXT,
+            parameters TEXT,
+            history TEXT NOT NULL
+        ) STRICT;
+        INSERT INTO sessions_v3 SELECT
+            id, project_id, user_id, json_extract(json, '$.concurrencyId'), json_extract(json, '$.epoch'), state,
+            json_extract(json, '$.endReason'), json_extract(json, '$.lastCause'), json_extract(json, '$.deadlineAt'),
+            created_at, updated_at, json_extract(json, '$.endedAt'), json_extract(json, '$.lastHeartbeatAt'),
+            json_extract(json, '$.connection'), json_extract(json, '$.transport'),
+            json_extract(json, '$.everConnected'), json_extract(json, '$.resumeTokenHash'),
+            json_extract(json, '$.previousResumeTokenHash'), json_extract(json, '$.previousResumeTokenUntil'),
+            json_extract(json, '$.seq'), json_extract(json, '$.metadata.userIp'),
+            json_extract(json, '$.metadata.clientSession'), json_extract(json, '$.metadata.runMode'),
+            json_extract(json, '$.metadata.parameters'), json_extract(json, '$.history')
+        FROM sessions;
+        DROP TABLE sessions;
+        ALTER TABLE sessions_v3 RENAME TO sessions;
+        CREATE INDEX sessions_project_state ON sessions (project_id, state, created_at, id);
+        CREATE INDEX sessions_project_created ON sessions (project_id, created_at, id);
+        CREATE INDEX sessions_live ON sessions (id) WHERE state != 'ended';
+
+        CREATE TABLE reservations_v3 (
+            project_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            concurrency_id TEXT NOT NULL,
+            reserved_until INTEGER NOT NULL,
+            user_ip TEXT,
+            PRIMARY KEY (project_id, user_id)
+        ) STRICT;
+        INSERT INTO reservations_v3 SELECT
+            project_id, user_id, json_extract(json, '$.concurrencyId'), json_extract(json, '$.reservedUntil'),
+            json_extract(json, '$.userIp')
+        FROM reservations;
+        DROP TABLE reservations;
+        ALTER TABLE reservations_v3 RENAME TO reservations;
+
+        CREATE TABLE events_v3 (
+            cursor INTEGER PRIMARY KEY NOT NULL,
+            at INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            project_id TEXT NOT NULL,
+            session_id TEXT,
+            user_id TEXT NOT NULL,
+            concurrency_id TEXT NOT NULL,
+            epoch INTEGER,
+            session_seq INTEGER,
+            cause TEXT,
+            reason TEXT,
+            deadline_at INTEGER,
+            reused INTEGER,
+            transport TEXT,
+            suspend_reason TEXT,
+            retired INTEGER,
+            from_state TEXT
+        ) STRICT;
+        INSERT INTO events_v3 SELECT
+            cursor, at, json_extract(json, '$.type'), project_id, session_id, json_extract(json, '$.userId'),
+            json_extract(json, '$.concurrencyId'), json_extract(json, '$.epoch'), json_extract(json, '$.sessionSeq'),
+            json_extract(json, '$.data.cause'), json_extract(json, '$.data.reason'),
+            json_extract(json, '$.data.deadlineAt'), json_extract(json, '$.data.reused'),
+            json_extract(json, '$.data.transport'), json_extract(json, '$.data.suspendReason'),
+            json_extract(json, '$.data.retired'), json_extract(json, '$.data.from')
+        FROM events;
+        DROP TABLE events;
+        ALTER TABLE events_v3 RENAME TO events;
+        CREATE INDEX events_project_cursor ON events (project_id, cursor);
+        """
 }

@@ -10,19 +10,23 @@ extension SQLiteStore {
         case setting(key: String, value: String)
     }
 
-    /// One row change, encoded before the transaction starts so that the writer connection is held only
-    /// for SQL.
+    /// One row change of a transaction, its values bound before the transaction starts so that the writer
+    /// connection is held only for SQL.
     enum RowChange: Sendable {
-        case upsertProject(id: ProjectID, json: String)
+        case upsertProject(StatementArguments)
         case deleteProject(id: ProjectID)
-        case upsertReservation(projectId: ProjectID, userId: UserID, json: String)
+        case upsertReservation(StatementArguments)
         case deleteReservation(projectId: ProjectID, userId: UserID)
-        case upsertSession(
-            id: SessionID, projectId: ProjectID, userId: UserID, state: String, createdAt: Int64, updatedAt: Int64,
-            json: String)
-        case insertEvent(cursor: Int64, projectId: ProjectID, sessionId: SessionID?, at: Int64, json: String)
+        case upsertSession(StatementArguments)
+        case insertEvent(StatementArguments, cursor: Int64)
         case setting(key: String, value: String)
     }
+
+    /// The statements of the record upserts and the event insert, built once.
+    private static let projectUpsert = ProjectRecord.upsertSQL
+    private static let reservationUpsert = ReservationRecord.upsertSQL
+    private static let sessionUpsert = SessionRecord.upsertSQL
+    private static let eventInsert = EventRecord.insertSQL
 
     /// The row changes of a transaction, in order; `cursor` is the highest event cursor among them.
     static func rowChanges(_ writes: [Write]) throws -> (changes: [RowChange], cursor: Int64?) {
@@ -35,7 +39,7 @@ extension SQLiteStore {
             case .effects(let effects):
                 for effect in effects {
                     guard let change = try rowChange(effect) else { continue }
-                    if case .insertEvent(let c, _, _, _, _) = change { cursor = max(cursor ?? c, c) }
+                    if case .insertEvent(_, let c) = change { cursor = max(cursor ?? c, c) }
                     changes.append(change)
                 }
             }
@@ -47,29 +51,26 @@ extension SQLiteStore {
     static func rowChange(_ effect: Effect) throws -> RowChange? {
         switch effect {
         case .saveProject(let p):
-            return .upsertProject(id: p.id, json: try RecordCoding.encode(p))
+            return .upsertProject(try ProjectRecord(p).arguments())
         case .deleteProject(let id):
             return .deleteProject(id: id)
         case .saveReservation(let r):
-            return .upsertReservation(projectId: r.projectId, userId: r.userId, json: RecordCoding.encode(r))
+            return .upsertReservation(try ReservationRecord(r).arguments())
         case .deleteReservation(let projectId, let userId):
             return .deleteReservation(projectId: projectId, userId: userId)
         case .saveSession(let s):
-            return .upsertSession(
-                id: s.id, projectId: s.projectId, userId: s.userId, state: s.state.rawValue, createdAt: s.createdAt,
-                updatedAt: s.updatedAt, json: RecordCoding.encode(s))
+            return .upsertSession(try SessionRecord(s).arguments())
         case .event(let e):
             guard let cursor = Int64(exactly: e.cursor) else { throw StoreError.outOfRange("event cursor \(e.cursor)") }
-            return .insertEvent(
-                cursor: cursor, projectId: e.projectId, sessionId: e.sessionId, at: e.at,
-                json: RecordCoding.encode(e))
+            return .insertEvent(try EventRecord(e).arguments(), cursor: cursor)
         case .kick, .deadlineExpired, .deadlinesShifted, .sessionEnded:
             return nil
         }
     }
 
     /// Writes the batches in one transaction, in order. Events are appended (a cursor already written is an
-    /// error that fails the transaction); everything else is an upsert or a deletion of a whole record. The
+    /// error that fails the transaction); everything else is an upsert of every column of a record
+    /// (`ColumnRecord.upsertSQL`) or a deletion of a whole record. The
     /// highest event cursor is also kept in `settings`, so that pruning old events never loses it.
     static func commit(_ writes: [Write], to pool: DatabasePool) async throws {
         let (changes, cursor) = try rowChanges(writes)
@@ -91,37 +92,20 @@ extension SQLiteStore {
     /// Runs the SQL of one row change.
     private static func apply(_ change: RowChange, _ db: Database) throws {
         switch change {
-        case .upsertProject(let id, let json):
-            try db.cachedStatement(
-                sql: "INSERT INTO projects (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json"
-            ).execute(arguments: [id, json])
+        case .upsertProject(let arguments):
+            try db.cachedStatement(sql: projectUpsert).execute(arguments: arguments)
         case .deleteProject(let id):
             try db.cachedStatement(sql: "DELETE FROM projects WHERE id = ?").execute(arguments: [id])
             try db.cachedStatement(sql: "DELETE FROM reservations WHERE project_id = ?").execute(arguments: [id])
-        case .upsertReservation(let projectId, let userId, let json):
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO reservations (project_id, user_id, json) VALUES (?, ?, ?)
-                    ON CONFLICT (project_id, user_id) DO UPDATE SET json = excluded.json
-                    """
-            ).execute(arguments: [projectId, userId, json])
+        case .upsertReservation(let arguments):
+            try db.cachedStatement(sql: reservationUpsert).execute(arguments: arguments)
         case .deleteReservation(let projectId, let userId):
             try db.cachedStatement(sql: "DELETE FROM reservations WHERE project_id = ? AND user_id = ?")
                 .execute(arguments: [projectId, userId])
-        case .upsertSession(let id, let projectId, let userId, let state, let createdAt, let updatedAt, let json):
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO sessions (id, project_id, user_id, state, created_at, updated_at, json)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET
-                        project_id = excluded.project_id, user_id = excluded.user_id, state = excluded.state,
-                        created_at = excluded.created_at, updated_at = excluded.updated_at, json = excluded.json
-                    """
-            ).execute(arguments: [id, projectId, userId, state, createdAt, updatedAt, json])
-        case .insertEvent(let cursor, let projectId, let sessionId, let at, let json):
-            try db.cachedStatement(
-                sql: "INSERT INTO events (cursor, project_id, session_id, at, json) VALUES (?, ?, ?, ?, ?)"
-            ).execute(arguments: [cursor, projectId, sessionId, at, json])
+        case .upsertSession(let arguments):
+            try db.cachedStatement(sql: sessionUpsert).execute(arguments: arguments)
+        case .insertEvent(let arguments, _):
+            try db.cachedStatement(sql: eventInsert).execute(arguments: arguments)
         case .setting(let key, let value):
             try db.cachedStatement(
                 sql:

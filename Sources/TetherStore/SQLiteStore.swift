@@ -3,7 +3,7 @@ import TetherCore
 
 /// The embedded ``Store``: one SQLite file in WAL mode, written by a group-commit writer.
 ///
-/// Records are kept whole as JSON next to the columns that queries use (see `SQLiteStore+Schema.swift`).
+/// Every field of a record is a column (the record types in `Records/`, the schema in `SQLiteStore+Schema.swift`).
 /// Every durable effect handed to ``enqueue(_:)`` goes to a ``GroupCommitWriter`` that writes all pending
 /// batches in one transaction; reads go to the pool's reader connections and see committed data only.
 ///
@@ -53,22 +53,23 @@ public final class SQLiteStore: Store {
     /// sorts them: projects and sessions by id, reservations by project and user.
     public func load() async throws -> BrokerSnapshot {
         try await migrate()
-        let rows = try await pool.read { db in
-            let projects = try String.fetchAll(db, sql: "SELECT json FROM projects")
-            let sessions = try String.fetchAll(
-                db, sql: "SELECT json FROM sessions WHERE state != 'ended' ORDER BY id")
-            let reservations = try String.fetchAll(db, sql: "SELECT json FROM reservations")
+        let snapshot = try await pool.read { db in
+            let projects = try ProjectRecord.fetchAll(db, sql: "SELECT \(ProjectRecord.selection) FROM projects")
+            let sessions = try SessionRecord.fetchAll(
+                db, sql: "SELECT \(SessionRecord.selection) FROM sessions WHERE state != 'ended' ORDER BY id")
+            let reservations = try ReservationRecord.fetchAll(
+                db, sql: "SELECT \(ReservationRecord.selection) FROM reservations")
             let eventCursor = try Int64.fetchOne(db, sql: "SELECT MAX(cursor) FROM events") ?? 0
             let keptCursor = try String.fetchOne(
                 db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [Self.cursorSettingKey])
-            return (projects, sessions, reservations, max(eventCursor, keptCursor.flatMap { Int64($0) } ?? 0))
+            return BrokerSnapshot(
+                projects: projects.map(\.project).sorted { $0.id < $1.id },
+                sessions: Self.sortedByID(sessions.map(\.session)),
+                reservations: reservations.map(\.reservation)
+                    .sorted { ($0.projectId, $0.userId) < ($1.projectId, $1.userId) },
+                cursor: UInt64(max(eventCursor, keptCursor.flatMap { Int64($0) } ?? 0, 0)))
         }
-        return BrokerSnapshot(
-            projects: try rows.0.map { try RecordCoding.decode(Project.self, from: $0) }.sorted { $0.id < $1.id },
-            sessions: Self.sortedByID(try await Self.decodeSessions(rows.1)),
-            reservations: try rows.2.map { try RecordCoding.decode(Reservation.self, from: $0) }
-                .sorted { ($0.projectId, $0.userId) < ($1.projectId, $1.userId) },
-            cursor: UInt64(max(rows.3, 0)))
+        return snapshot
     }
 
     /// Applies any migration not yet applied (``init(path:)`` already did).
@@ -88,15 +89,6 @@ public final class SQLiteStore: Store {
         return writer.enqueue(.effects(durable))
     }
 
-    /// Decodes session records, in order, the two halves concurrently (a restart reads every live session).
-    static func decodeSessions(_ rows: [String]) async throws -> [Session] {
-        guard rows.count >= 2_000 else { return try rows.map { try RecordCoding.decodeSession(from: $0) } }
-        let middle = rows.count / 2
-        let head = Task { try rows[..<middle].map { try RecordCoding.decodeSession(from: $0) } }
-        let tail = try rows[middle...].map { try RecordCoding.decodeSession(from: $0) }
-        return try await head.value + tail
-    }
-
     /// Sessions sorted by id; the query already returns them in SQLite's order, so usually this only checks.
     static func sortedByID(_ sessions: [Session]) -> [Session] {
         for i in sessions.indices.dropFirst() where !(sessions[i - 1].id < sessions[i].id) {
@@ -107,10 +99,10 @@ public final class SQLiteStore: Store {
 
     /// A session, live or ended, as last written.
     public func session(_ id: SessionID) async throws -> Session? {
-        let json = try await pool.read { db in
-            try String.fetchOne(db, sql: "SELECT json FROM sessions WHERE id = ?", arguments: [id])
-        }
-        return try json.map { try RecordCoding.decodeSession(from: $0) }
+        try await pool.read { db in
+            try SessionRecord.fetchOne(
+                db, sql: "SELECT \(SessionRecord.selection) FROM sessions WHERE id = ?", arguments: [id])
+        }?.session
     }
 
     /// Up to `limit` sessions of a project, newest first (by creation time, then id, descending), optionally
@@ -119,21 +111,24 @@ public final class SQLiteStore: Store {
         guard limit > 0 else { return [] }
         let rows = try await pool.read { db in
             if let state {
-                try String.fetchAll(
+                try SessionRecord.fetchAll(
                     db,
                     sql: """
-                        SELECT json FROM sessions WHERE project_id = ? AND state = ?
+                        SELECT \(SessionRecord.selection) FROM sessions WHERE project_id = ? AND state = ?
                         ORDER BY created_at DESC, id DESC LIMIT ?
                         """,
                     arguments: [projectId, state.rawValue, limit])
             } else {
-                try String.fetchAll(
+                try SessionRecord.fetchAll(
                     db,
-                    sql: "SELECT json FROM sessions WHERE project_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+                    sql: """
+                        SELECT \(SessionRecord.selection) FROM sessions WHERE project_id = ?
+                        ORDER BY created_at DESC, id DESC LIMIT ?
+                        """,
                     arguments: [projectId, limit])
             }
         }
-        return try rows.map { try RecordCoding.decodeSession(from: $0) }
+        return rows.map(\.session)
     }
 
     /// Up to `limit` events with a cursor above `cursor`, in cursor order, optionally of one project only.
@@ -142,16 +137,20 @@ public final class SQLiteStore: Store {
         let after = Int64(clamping: cursor)
         let rows = try await pool.read { db in
             if let projectId {
-                try String.fetchAll(
-                    db, sql: "SELECT json FROM events WHERE cursor > ? AND project_id = ? ORDER BY cursor LIMIT ?",
+                try EventRecord.fetchAll(
+                    db,
+                    sql: """
+                        SELECT \(EventRecord.selection) FROM events WHERE cursor > ? AND project_id = ?
+                        ORDER BY cursor LIMIT ?
+                        """,
                     arguments: [after, projectId, limit])
             } else {
-                try String.fetchAll(
-                    db, sql: "SELECT json FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?",
+                try EventRecord.fetchAll(
+                    db, sql: "SELECT \(EventRecord.selection) FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?",
                     arguments: [after, limit])
             }
         }
-        return try rows.map { try RecordCoding.decodeEvent(from: $0) }
+        return rows.map(\.event)
     }
 
     /// A server setting, if set.

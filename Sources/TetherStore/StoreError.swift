@@ -4,4 +4,6 @@ public enum StoreError: Error, Sendable, Hashable {
     case closed
     /// A value does not fit the database (an event cursor above `Int64.max`).
     case outOfRange(String)
+    /// A row no record can be read from: an unknown enum value, a negative count, a malformed JSON column.
+    case corruptRecord(String)
 }
