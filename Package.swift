@@ -172,7 +172,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TetherSimTests",
-            dependencies: ["TetherSim", "TetherTestKit", "TetherClient"],
+            dependencies: ["TetherSim", "TetherTestKit", "TetherClient", "TetherProtocol"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import TetherProtocol
 
 /// One call of the backend API: method, path, query, JSON body, and the type its success answer decodes to.
 /// Built by the static functions below; sent with ``TetherBackend/send(_:)`` (typed) or
@@ -42,6 +43,13 @@ func jsonBody(_ object: [String: Any]) -> Data {
     (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
 }
 
+/// The JSON of a request body (keys sorted, `nil` members left out).
+func jsonBody(_ body: some Encodable) -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    return (try? encoder.encode(body)) ?? Data("{}".utf8)
+}
+
 extension BackendRequest where Response == TetherBackend.Project {
     /// CreateApplicationProject: `POST /v1/projects`.
     public static func createProject(id: String, policy: TetherBackend.Policy = .init()) -> Self {
@@ -74,9 +82,9 @@ extension BackendRequest where Response == TetherBackend.ProjectList {
 extension BackendRequest where Response == TetherBackend.Applied {
     /// ApplyConcurrent: `POST /v1/projects/{id}/concurrency/apply`.
     public static func apply(project: String, userId: String, userIp: String? = nil) -> Self {
-        var fields: [String: Any] = ["userId": userId]
-        if let userIp { fields["userIp"] = userIp }
-        return Self(method: "POST", path: "/v1/projects/\(segment(project))/concurrency/apply", body: jsonBody(fields))
+        Self(
+            method: "POST", path: "/v1/projects/\(segment(project))/concurrency/apply",
+            body: jsonBody(TetherAPI.ApplyRequest(userId: userId, userIp: userIp)))
     }
 }
 
@@ -86,16 +94,10 @@ extension BackendRequest where Response == TetherBackend.CreatedSession {
         project: String, userId: String, userIp: String? = nil, clientSession: String? = nil,
         runMode: String? = nil, parametersJSON: String? = nil
     ) -> Self {
-        var fields: [String: Any] = ["userId": userId]
-        if let userIp { fields["userIp"] = userIp }
-        if let clientSession { fields["clientSession"] = clientSession }
-        if let runMode { fields["runMode"] = runMode }
-        if let parametersJSON,
-            let value = try? JSONSerialization.jsonObject(with: Data(parametersJSON.utf8), options: .fragmentsAllowed)
-        {
-            fields["parameters"] = value
-        }
-        return Self(method: "POST", path: "/v1/projects/\(segment(project))/sessions", body: jsonBody(fields))
+        let body = TetherAPI.CreateSessionRequest(
+            userId: userId, userIp: userIp, clientSession: clientSession, runMode: runMode,
+            parameters: parametersJSON.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) })
+        return Self(method: "POST", path: "/v1/projects/\(segment(project))/sessions", body: jsonBody(body))
     }
 }
 

@@ -1,47 +1,35 @@
+import TetherProtocol
+
+// The API's bodies are TetherProtocol's `TetherAPI` types, the ones the server writes; the SDK names them
+// here. `Webhook` and `Policy` are the SDK's builders of project bodies.
+
 extension TetherBackend {
     /// Heartbeat timing of a project.
-    public struct Heartbeat: Codable, Sendable, Hashable {
-        /// How often clients ping (ms).
-        public var intervalMs: Int64
-        /// Silence after which a connection is lost (ms).
-        public var timeoutMs: Int64
-        /// Creates heartbeat timing.
-        public init(intervalMs: Int64, timeoutMs: Int64) {
-            self.intervalMs = intervalMs
-            self.timeoutMs = timeoutMs
-        }
-    }
-
+    public typealias Heartbeat = TetherAPI.Heartbeat
     /// A project (a pool of concurrency and its policy). The webhook secret is never shown.
-    public struct Project: Codable, Sendable, Hashable {
-        /// A webhook as shown (its URL only).
-        public struct WebhookView: Codable, Sendable, Hashable {
-            /// Where events are POSTed.
-            public var url: String
-        }
-        /// The id.
-        public var id: String
-        /// A display name.
-        public var name: String
-        /// Concurrency slots.
-        public var capacity: Int
-        /// Heartbeat timing.
-        public var heartbeat: Heartbeat
-        /// How long a lost session's concurrency is held (ms).
-        public var reconnectGraceMs: Int64
-        /// Apply → create window (ms).
-        public var reservationTtlMs: Int64
-        /// Create → first connection window (ms).
-        public var connectTimeoutMs: Int64
-        /// Longest declared suspension honoured (ms).
-        public var maxSuspendMs: Int64
-        /// The webhook, if any.
-        public var webhook: WebhookView?
-        /// Creation time (Unix ms).
-        public var createdAt: Int64
-        /// Last change (Unix ms).
-        public var updatedAt: Int64
-    }
+    public typealias Project = TetherAPI.Project
+    /// ApplyConcurrent's answer.
+    public typealias Applied = TetherAPI.Applied
+    /// CreateSession's answer: what the backend hands to its client.
+    public typealias CreatedSession = TetherAPI.CreatedSession
+    /// One transition of a session.
+    public typealias HistoryEntry = TetherAPI.HistoryEntry
+    /// Connection quality the server measured.
+    public typealias SessionStats = TetherAPI.SessionStats
+    /// A session as the API shows it.
+    public typealias Session = TetherAPI.Session
+    /// DescribeConcurrentCount's answer.
+    public typealias ConcurrencyCount = TetherAPI.ConcurrencyCount
+    /// A lifecycle event's type-specific fields.
+    public typealias EventData = TetherAPI.EventData
+    /// One lifecycle event.
+    public typealias Event = TetherAPI.Event
+    /// A page of events.
+    public typealias EventPage = TetherAPI.EventPage
+    /// `GET /v1/projects`.
+    public typealias ProjectList = TetherAPI.ProjectList
+    /// `GET /v1/projects/{id}/sessions`.
+    public typealias SessionList = TetherAPI.SessionList
 
     /// A webhook to set: URL and signing secret.
     public struct Webhook: Codable, Sendable, Hashable {
@@ -118,207 +106,5 @@ extension TetherBackend {
             }
             return f
         }
-    }
-
-    /// ApplyConcurrent's answer.
-    public struct Applied: Codable, Sendable, Hashable {
-        /// The concurrency reserved.
-        public var concurrencyId: String
-        /// The user's previous concurrency was still held.
-        public var reused: Bool
-        /// When the reservation lapses (Unix ms).
-        public var reservedUntil: Int64
-    }
-
-    /// CreateSession's answer: what the backend hands to its client.
-    public struct CreatedSession: Codable, Sendable, Hashable {
-        /// Where the client connects.
-        public struct Connect: Codable, Sendable, Hashable {
-            /// `ws://host:port/v1/connect`.
-            public var websocket: String
-            /// `tcp://host:port`, when the TCP port is on.
-            public var tcp: String?
-            /// `http://host:port/v1/heartbeat`.
-            public var http: String
-        }
-        /// The session.
-        public var sessionId: String
-        /// The user.
-        public var userId: String
-        /// The concurrency held.
-        public var concurrencyId: String
-        /// The epoch the token is for.
-        public var epoch: UInt64
-        /// The session's state.
-        public var state: String
-        /// The client's token (bound to session and epoch).
-        public var clientToken: String
-        /// Where to connect.
-        public var connect: Connect
-        /// Heartbeat timing.
-        public var heartbeat: Heartbeat
-        /// The grace window after a loss (ms).
-        public var reconnectGraceMs: Int64
-    }
-
-    /// One transition of a session.
-    public struct HistoryEntry: Codable, Sendable, Hashable {
-        /// When (Unix ms).
-        public var at: Int64
-        /// The event type that recorded it.
-        public var type: String
-        /// The state after it.
-        public var state: String
-        /// The epoch after it.
-        public var epoch: UInt64
-        /// The disconnect cause, if any.
-        public var cause: String?
-        /// The end reason, if any.
-        public var reason: String?
-    }
-
-    /// Connection quality the server measured.
-    public struct SessionStats: Codable, Sendable, Hashable {
-        /// RTT percentiles (ms).
-        public struct Percentiles: Codable, Sendable, Hashable {
-            /// Median.
-            public var p50: Double?
-            /// 99th percentile.
-            public var p99: Double?
-        }
-        /// Round trips (ms).
-        public var rttMs: Percentiles
-        /// Jitter (ms).
-        public var jitterMs: Double?
-        /// Loss rate (0...1).
-        public var lossRate: Double?
-        /// Heartbeats received.
-        public var heartbeats: UInt64
-    }
-
-    /// A session as the API shows it.
-    public struct Session: Codable, Sendable, Hashable {
-        /// The id.
-        public var sessionId: String
-        /// The project.
-        public var projectId: String
-        /// The user.
-        public var userId: String
-        /// The concurrency held.
-        public var concurrencyId: String
-        /// The current epoch.
-        public var epoch: UInt64
-        /// `created`, `connected`, `suspended`, `grace` or `ended`.
-        public var state: String
-        /// Why it ended.
-        public var endReason: String?
-        /// The last disconnect cause.
-        public var lastCause: String?
-        /// The current deadline (Unix ms).
-        public var deadlineAt: Int64?
-        /// Creation time (Unix ms).
-        public var createdAt: Int64
-        /// Last change (Unix ms).
-        public var updatedAt: Int64
-        /// End time (Unix ms).
-        public var endedAt: Int64?
-        /// The last heartbeat (Unix ms).
-        public var lastHeartbeatAt: Int64?
-        /// The current connection's transport.
-        public var transport: String?
-        /// As given at CreateSession.
-        public var userIp: String?
-        /// As given at CreateSession.
-        public var clientSession: String?
-        /// As given at CreateSession.
-        public var runMode: String?
-        /// The last transitions.
-        public var history: [HistoryEntry]
-        /// Connection quality.
-        public var stats: SessionStats?
-    }
-
-    /// DescribeConcurrentCount's answer.
-    public struct ConcurrencyCount: Codable, Sendable, Hashable {
-        /// Slots in the pool.
-        public var total: Int
-        /// Nobody holds them.
-        public var idle: Int
-        /// Held by a reservation only.
-        public var reserved: Int
-        /// `total - idle`.
-        public var running: Int
-        /// Sessions created, not yet connected.
-        public var created: Int?
-        /// Sessions connected.
-        public var connected: Int
-        /// Sessions suspended.
-        public var suspended: Int
-        /// Sessions in grace.
-        public var grace: Int
-    }
-
-    /// A lifecycle event's type-specific fields.
-    public struct EventData: Codable, Sendable, Hashable {
-        /// `session.disconnected`: why.
-        public var cause: String?
-        /// `session.ended`: why.
-        public var reason: String?
-        /// A new deadline (Unix ms).
-        public var deadlineAt: Int64?
-        /// `concurrency.reserved`: the user's held concurrency was handed back.
-        public var reused: Bool?
-        /// Connection events: the transport.
-        public var transport: String?
-        /// `session.suspended`: the declared reason.
-        public var suspendReason: String?
-        /// `concurrency.released`: the slot retired.
-        public var retired: Bool?
-        /// The state the session left.
-        public var from: String?
-    }
-
-    /// One lifecycle event.
-    public struct Event: Codable, Sendable, Hashable {
-        /// Position in the server's ordered feed.
-        public var cursor: UInt64
-        /// When (Unix ms).
-        public var at: Int64
-        /// `session.created`, `session.connected`, ...
-        public var type: String
-        /// The project.
-        public var projectId: String
-        /// The session, if any.
-        public var sessionId: String?
-        /// The user.
-        public var userId: String
-        /// The concurrency.
-        public var concurrencyId: String
-        /// The session's epoch.
-        public var epoch: UInt64?
-        /// Position among the session's events.
-        public var sessionSeq: UInt64?
-        /// Type-specific fields.
-        public var data: EventData
-    }
-
-    /// A page of events.
-    public struct EventPage: Codable, Sendable, Hashable {
-        /// The events, in cursor order.
-        public var events: [Event]
-        /// Pass as `after` to read on.
-        public var nextCursor: UInt64
-    }
-
-    /// `GET /v1/projects`.
-    public struct ProjectList: Codable, Sendable, Hashable {
-        /// The projects.
-        public var projects: [Project]
-    }
-
-    /// `GET /v1/projects/{id}/sessions`.
-    public struct SessionList: Codable, Sendable, Hashable {
-        /// The sessions.
-        public var sessions: [Session]
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TetherProtocol
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

@@ -1,3 +1,5 @@
+import TetherProtocol
+
 extension TetherClient {
     /// The transports a ``TetherClient`` speaks.
     public enum Transport: String, Sendable, Hashable, CaseIterable {

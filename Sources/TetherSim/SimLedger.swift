@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TetherClient
+import TetherProtocol
 
 /// What a sim process knows and counts, shared by its clients' tasks and the event-stream reader: which
 /// sessions it let go of or disturbed on purpose, the silent clients waiting to be detected, the gauges of the

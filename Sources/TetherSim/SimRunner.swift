@@ -1,5 +1,6 @@
 import Foundation
 import TetherClient
+import TetherProtocol
 
 /// What one `tether sim` run does, as plain values (the command line's flags, already validated).
 public struct SimOptions: Sendable {

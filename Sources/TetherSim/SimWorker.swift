@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Synchronization
 import TetherClient
+import TetherProtocol
 
 /// Everything one sim process needs to run its share of clients (the API key travels in the environment).
 struct SimSpec: Codable, Sendable {

@@ -1,4 +1,5 @@
 import TetherCore
+import TetherProtocol
 
 // A session's `history` column read back without a `Decoder` (a restart reads every live session's). Anything
 // the fast reader does not expect (a missing or repeated member, a fraction, an unknown enum value) falls back

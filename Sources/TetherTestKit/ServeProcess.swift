@@ -139,3 +139,32 @@ public final class ServeProcess: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+/// A port on 127.0.0.1 where every connect is refused, held for as long as this lives: a socket bound to it
+/// that never listens. (A port from ``ServeProcess/freePort()`` is free only until another test binds it;
+/// one of them once answered a test's "nothing listens there" with HTTP 404.)
+public final class RefusingPort: Sendable {
+    /// The port.
+    public let port: Int
+    private let fd: Int32
+
+    /// Binds a socket to a free port and keeps it (not listening).
+    public init() {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(fd) }
+}

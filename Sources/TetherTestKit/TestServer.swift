@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import Testing
 import TetherCore
+import TetherProtocol
 import TetherServer
 
 /// A Tether app on a fresh SQLite file, served on 127.0.0.1 for one test.

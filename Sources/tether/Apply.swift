@@ -1,5 +1,6 @@
 import ArgumentParser
 import TetherClient
+import TetherProtocol
 
 /// `tether apply <project> <user>`: ApplyConcurrent.
 struct Apply: AsyncParsableCommand {

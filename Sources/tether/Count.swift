@@ -1,5 +1,6 @@
 import ArgumentParser
 import TetherClient
+import TetherProtocol
 
 /// `tether count <project>`: DescribeConcurrentCount.
 struct Count: AsyncParsableCommand {

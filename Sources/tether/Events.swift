@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TetherClient
+import TetherProtocol
 
 /// `tether events [--follow]`: the ordered lifecycle feed.
 ///

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TetherClient
+import TetherProtocol
 
 /// `tether projects`: CreateApplicationProject, DescribeApplicationProjects, ModifyApplicationProject,
 /// DeleteApplicationProjects.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TetherClient
+import TetherProtocol
 
 /// `tether sessions`: CreateSession, DestroySession, and reading sessions.
 struct Sessions: AsyncParsableCommand {

@@ -38,7 +38,7 @@ import TetherStore
 
     @Test func sessionBodiesMatchJSONEncoder() throws {
         for s in Self.sessions() {
-            let dto = SessionDTO(s)
+            let dto = TetherAPI.Session(s)
             var w = JSONWriter()
             #expect(dto.writeJSON(into: &w))
             #expect(try Self.sameJSON(w.bytes, JSONEncoder().encode(dto)))
@@ -47,14 +47,14 @@ import TetherStore
         var s = Self.sessions()[0]
         s.metadata.parameters = #"{"level":3}"#
         var w = JSONWriter()
-        #expect(!SessionDTO(s).writeJSON(into: &w))
+        #expect(!TetherAPI.Session(s).writeJSON(into: &w))
         #expect(w.bytes.isEmpty)
     }
 
     @Test func createdSessionAndAppliedMatchJSONEncoder() throws {
         for tcp in [nil, "tcp://h:3"] {
-            let dto = CreatedSessionDTO(
-                sessionId: "s-1", userId: "u\t1", concurrencyId: "cc-p-1", epoch: 2, state: .created,
+            let dto = TetherAPI.CreatedSession(
+                sessionId: "s-1", userId: "u\t1", concurrencyId: "cc-p-1", epoch: 2, state: "created",
                 clientToken: "v1.a.b", connect: .init(websocket: "ws://h:1/v1/connect", tcp: tcp, http: "http://h:2"),
                 heartbeat: .init(intervalMs: 5_000, timeoutMs: 15_000), reconnectGraceMs: 30_000)
             var w = JSONWriter()
@@ -70,11 +70,11 @@ import TetherStore
         ]
         for text in applies {
             var copy = text
-            let fast = copy.withUTF8 { bytes -> ApplyBody? in
+            let fast = copy.withUTF8 { bytes -> TetherAPI.ApplyRequest? in
                 var reader = JSONReader(bytes)
-                return ApplyBody.read(&reader)
+                return TetherAPI.ApplyRequest.read(&reader)
             }
-            let slow = try StrictJSONDecoder().decode(ApplyBody.self, from: Array(text.utf8))
+            let slow = try StrictJSONDecoder().decode(TetherAPI.ApplyRequest.self, from: Array(text.utf8))
             #expect(fast?.userId == slow.userId && fast?.userIp == slow.userIp)
         }
         let creates = [
@@ -82,11 +82,11 @@ import TetherStore
         ]
         for text in creates {
             var copy = text
-            let fast = copy.withUTF8 { bytes -> CreateSessionBody? in
+            let fast = copy.withUTF8 { bytes -> TetherAPI.CreateSessionRequest? in
                 var reader = JSONReader(bytes)
-                return CreateSessionBody.read(&reader)
+                return TetherAPI.CreateSessionRequest.read(&reader)
             }
-            let slow = try StrictJSONDecoder().decode(CreateSessionBody.self, from: Array(text.utf8))
+            let slow = try StrictJSONDecoder().decode(TetherAPI.CreateSessionRequest.self, from: Array(text.utf8))
             #expect(fast?.userId == slow.userId && fast?.userIp == slow.userIp)
             #expect(fast?.clientSession == slow.clientSession && fast?.runMode == slow.runMode)
         }
@@ -97,32 +97,32 @@ import TetherStore
             #"{"userId":"u",}"#,
         ] {
             var copy = text
-            let fast = copy.withUTF8 { bytes -> ApplyBody? in
+            let fast = copy.withUTF8 { bytes -> TetherAPI.ApplyRequest? in
                 var reader = JSONReader(bytes)
-                return ApplyBody.read(&reader)
+                return TetherAPI.ApplyRequest.read(&reader)
             }
             #expect(fast == nil, "\(text)")
             #expect(throws: StrictJSONError.self) {
-                try StrictJSONDecoder().decode(ApplyBody.self, from: Array(text.utf8))
+                try StrictJSONDecoder().decode(TetherAPI.ApplyRequest.self, from: Array(text.utf8))
             }
         }
         for text in [#"{"userId":"u","runMode":null}"#, #"{"userId":"u","clientSession":"a","clientSession":"b"}"#] {
             var copy = text
-            let fast = copy.withUTF8 { bytes -> CreateSessionBody? in
+            let fast = copy.withUTF8 { bytes -> TetherAPI.CreateSessionRequest? in
                 var reader = JSONReader(bytes)
-                return CreateSessionBody.read(&reader)
+                return TetherAPI.CreateSessionRequest.read(&reader)
             }
             #expect(fast == nil, "\(text)")
             #expect(throws: StrictJSONError.self) {
-                try StrictJSONDecoder().decode(CreateSessionBody.self, from: Array(text.utf8))
+                try StrictJSONDecoder().decode(TetherAPI.CreateSessionRequest.self, from: Array(text.utf8))
             }
         }
         // What the fast readers leave to the strict decoder: missing or mistyped fields, parameters.
         for text in [#"{"userIp":"x"}"#, #"{"userId":7}"#, #"{"userId":"u","parameters":{"a":1}}"#, "[]"] {
             var copy = text
-            let fast = copy.withUTF8 { bytes -> CreateSessionBody? in
+            let fast = copy.withUTF8 { bytes -> TetherAPI.CreateSessionRequest? in
                 var reader = JSONReader(bytes)
-                return CreateSessionBody.read(&reader)
+                return TetherAPI.CreateSessionRequest.read(&reader)
             }
             #expect(fast == nil)
         }

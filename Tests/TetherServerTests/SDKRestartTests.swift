@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TetherClient
+import TetherProtocol
 import TetherTestKit
 
 /// The SDK across server restarts (SIGTERM and kill -9 on the same data file and ports), `retryAfterMs`, and

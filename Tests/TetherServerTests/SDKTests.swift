@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TetherClient
+import TetherProtocol
 import TetherTestKit
 
 /// The Swift SDK against the real `tether serve` binary: heartbeats, states, suspension, leaving, destroy,
@@ -29,6 +30,23 @@ import TetherTestKit
         #expect(session.transport == transport.rawValue)
         #expect((session.stats?.heartbeats ?? 0) >= 1)
         await client.close()
+    }
+
+    /// The SDK decodes the server's bodies into the same shared types (TetherProtocol's `TetherAPI`), so a
+    /// field the server writes is one the SDK reads: CreateSession's `parameters`, given as JSON text.
+    @Test func aSessionsParametersComeBackThroughTheSDK() async throws {
+        let server = try SDKServer()
+        defer { server.stop() }
+        try await server.project("p", graceMs: 10_000)
+        _ = try await server.backend.apply(project: "p", userId: "u")
+        let created = try await server.backend.createSession(
+            project: "p", userId: "u", runMode: "Run", parametersJSON: #"{"level":3,"tags":["a",null,true]}"#)
+        let session = try await server.backend.session(created.sessionId)
+        #expect(session.runMode == "Run")
+        #expect(
+            session.parameters
+                == .object(["level": .number(3), "tags": .array([.string("a"), .null, .bool(true)])]))
+        #expect(session.stats?.heartbeats == 0)
     }
 
     @Test func statesStreamInOrderAndCloseLeavesAndFreesTheSlot() async throws {

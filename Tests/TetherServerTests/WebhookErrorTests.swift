@@ -16,9 +16,9 @@ import TetherTestKit
         defer { Task { await silent.close() } }
         receiver.respond { _, _ in 500 }
         silent.respond { _, _ in WebhookReceiver.hold }
-        let refusedPort = ServeProcess.freePort()  // nothing listens there
+        let refused = RefusingPort()  // bound, never listening: held for the whole test
         let hooks: [(project: String, url: String)] = [
-            ("refused", "http://127.0.0.1:\(refusedPort)/hook"),
+            ("refused", "http://127.0.0.1:\(refused.port)/hook"),
             ("status", receiver.url),
             ("timeout", silent.url),
             ("tls", "https://127.0.0.1:\(receiver.port)/hook"),  // a plain HTTP server: the handshake fails
@@ -58,6 +58,7 @@ import TetherTestKit
                 }
             }
             #expect(logged)
+            withExtendedLifetime(refused) {}
         }
     }
 

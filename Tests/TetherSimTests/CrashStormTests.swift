@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TetherClient
+import TetherProtocol
 import TetherTestKit
 
 /// A crash under load (issue 19): `tether sim` clients on all three transports heartbeat against a real

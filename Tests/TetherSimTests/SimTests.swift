@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TetherClient
+import TetherProtocol
 import TetherTestKit
 
 /// `tether sim` against a real `tether serve`: its JSON summary after short runs.

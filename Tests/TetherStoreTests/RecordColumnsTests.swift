@@ -9,7 +9,7 @@ import TetherProtocol
 /// Records as columns: every field of every record type comes back from its table equal to what was written
 /// (awkward strings, every enum case, the extremes of each integer); a row no record can be read from is
 /// `StoreError.corruptRecord`; a database written by the JSON schema (v2) is migrated with nothing lost. The
-/// hand-written JSON of events and history entries (`JSONWriter`, `JSONReader`) agrees with Foundation's.
+/// hand-written JSON of the history column (`JSONWriter`, `JSONReader`) agrees with Foundation's.
 @Suite struct RecordColumnsTests {
     /// Strings that need escaping or are not ASCII.
     static let awkward = [
@@ -264,17 +264,6 @@ import TetherProtocol
         }
         #expect(throws: StoreError.self) {
             try SessionRecord.history(from: text.replacingOccurrences(of: "\"ended\"", with: "\"nope\""))
-        }
-    }
-
-    @Test func eventJSONAgreesWithFoundation() throws {
-        var r = Random(state: 13)
-        for _ in 0..<500 {
-            let e = Self.event(&r)
-            var w = JSONWriter()
-            e.writeJSON(into: &w)
-            #expect(try JSONDecoder().decode(Event.self, from: Data(w.bytes)) == e)
-            #expect(try StrictJSONDecoder(nullMeansAbsent: true).decode(Event.self, from: w.bytes) == e)
         }
     }
 

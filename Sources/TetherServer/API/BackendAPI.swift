@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import TetherCore
+import TetherProtocol
 import TetherStore
 
 /// The control plane: the backend API (projects, concurrency, sessions, events), health, the OpenAPI document,
@@ -100,8 +101,9 @@ struct BackendAPI: Sendable {
                 ).response()
             }
             let (events, _) = try await reader.read(after: after, projectId: projectId, limit: limit)
-            return try EventListDTO(events: events, nextCursor: events.last?.cursor ?? after)
-                .response(from: request, context: context)
+            return TetherAPI.EventPage(
+                events: events.map(TetherAPI.Event.init), nextCursor: events.last?.cursor ?? after
+            ).response(from: request, context: context)
         }
     }
 }

@@ -1,3 +1,4 @@
+import TetherProtocol
 import TetherStore
 
 /// A request body that can be read straight from the bytes in the usual case. `read` returns `nil` for
@@ -8,8 +9,8 @@ protocol FastDecodable: Decodable {
     static func read(_ reader: inout JSONReader) -> Self?
 }
 
-extension ApplyBody: FastDecodable {
-    static func read(_ r: inout JSONReader) -> ApplyBody? {
+extension TetherAPI.ApplyRequest: FastDecodable {
+    static func read(_ r: inout JSONReader) -> TetherAPI.ApplyRequest? {
         var userId: String?
         var userIp: String?
         let complete = r.object { r, key in
@@ -27,13 +28,13 @@ extension ApplyBody: FastDecodable {
         }
         guard complete else { return nil }
         guard let userId else { return nil }
-        return ApplyBody(userId: userId, userIp: userIp)
+        return TetherAPI.ApplyRequest(userId: userId, userIp: userIp)
     }
 }
 
-extension CreateSessionBody: FastDecodable {
-    static func read(_ r: inout JSONReader) -> CreateSessionBody? {
-        var body = CreateSessionBody(userId: "")
+extension TetherAPI.CreateSessionRequest: FastDecodable {
+    static func read(_ r: inout JSONReader) -> TetherAPI.CreateSessionRequest? {
+        var body = TetherAPI.CreateSessionRequest(userId: "")
         var sawUser = false
         let complete = r.object { r, key in
             switch key {

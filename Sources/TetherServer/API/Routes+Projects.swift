@@ -1,21 +1,22 @@
 import Hummingbird
 import TetherCore
+import TetherProtocol
 
 extension BackendAPI {
     func addProjectRoutes(to router: RouterGroup<TetherRequestContext>) {
-        router.post("/projects") { request, context -> EditedResponse<ProjectDTO> in
+        router.post("/projects") { request, context -> EditedResponse<TetherAPI.Project> in
             let body = try await request.decode(as: CreateProjectBody.self, context: context)
             let reply = try await service.execute(
                 .createProject(id: body.id, name: body.name ?? body.id, policy: body.policy))
             guard case .project(let p) = reply else { throw APIError.unexpected }
-            return EditedResponse(status: .created, response: ProjectDTO(p))
+            return EditedResponse(status: .created, response: TetherAPI.Project(p))
         }
         router.get("/projects") { _, _ in
-            ProjectListDTO(projects: service.read { $0.allProjects }.map(ProjectDTO.init))
+            TetherAPI.ProjectList(projects: service.read { $0.allProjects }.map(TetherAPI.Project.init))
         }
         router.get("/projects/:projectId") { _, context in
             let id = try context.path("projectId")
-            return ProjectDTO(try service.read { broker throws(BrokerError) in try broker.project(id) })
+            return TetherAPI.Project(try service.read { broker throws(BrokerError) in try broker.project(id) })
         }
         router.patch("/projects/:projectId") { request, context in
             let id = try context.path("projectId")
@@ -39,7 +40,7 @@ extension BackendAPI {
             } else {
                 webhooks.webhookNotAdded(id)
             }
-            return ProjectDTO(p)
+            return TetherAPI.Project(p)
         }
         router.delete("/projects/:projectId") { _, context in
             let id = try context.path("projectId")
@@ -47,11 +48,12 @@ extension BackendAPI {
                 throw APIError.unexpected
             }
             await webhooks.projectDeleted(id)  // nothing is sent for it once this is answered
-            return ProjectDTO(p)
+            return TetherAPI.Project(p)
         }
         router.get("/projects/:projectId/concurrency") { _, context in
             let id = try context.path("projectId")
-            return try service.read { broker throws(BrokerError) in try broker.count(id) }
+            return TetherAPI.ConcurrencyCount(
+                try service.read { broker throws(BrokerError) in try broker.count(id) })
         }
     }
 }

@@ -1,22 +1,23 @@
 import Foundation
 import Hummingbird
 import TetherCore
+import TetherProtocol
 import TetherStore
 
 extension BackendAPI {
     func addSessionRoutes(to router: RouterGroup<TetherRequestContext>) {
         router.post("/projects/:projectId/concurrency/apply") { request, context in
             let id = try context.path("projectId")
-            let body = try await request.decode(as: ApplyBody.self, context: context)
+            let body = try await request.decode(as: TetherAPI.ApplyRequest.self, context: context)
             guard
                 case .applied(let applied) = try await service.execute(
                     .apply(id, userId: body.userId, userIp: body.userIp))
             else { throw APIError.unexpected }
-            return applied
+            return TetherAPI.Applied(applied)
         }
-        router.post("/projects/:projectId/sessions") { request, context -> EditedResponse<CreatedSessionDTO> in
+        router.post("/projects/:projectId/sessions") { request, context -> EditedResponse<TetherAPI.CreatedSession> in
             let id = try context.path("projectId")
-            let body = try await request.decode(as: CreateSessionBody.self, context: context)
+            let body = try await request.decode(as: TetherAPI.CreateSessionRequest.self, context: context)
             var parameters: String?
             if let p = body.parameters {
                 parameters = String(decoding: try JSONEncoder().encode(p), as: UTF8.self)
@@ -42,26 +43,26 @@ extension BackendAPI {
             if state == .ended {
                 _ = try service.read { broker throws(BrokerError) in try broker.project(id) }
                 let ended = try await store.sessions(in: id, state: .ended, limit: 1_000)
-                return SessionListDTO(sessions: ended.map { SessionDTO($0) })
+                return TetherAPI.SessionList(sessions: ended.map { TetherAPI.Session($0) })
             }
             let live = try service.read { broker throws(BrokerError) in try broker.sessions(in: id, state: state)
             }
-            return SessionListDTO(sessions: live.map { withLiveness(SessionDTO($0), of: $0) })
+            return TetherAPI.SessionList(sessions: live.map { withLiveness(TetherAPI.Session($0), of: $0) })
         }
         router.get("/sessions/:sessionId") { _, context in
             let id = try context.path("sessionId")
             if let live = service.read({ $0.session(id) }) {
-                return withLiveness(SessionDTO(live, stats: stats.snapshot(of: id) ?? .empty), of: live)
+                return withLiveness(TetherAPI.Session(live, stats: stats.snapshot(of: id) ?? .empty), of: live)
             }
             guard let stored = try await store.session(id) else { throw BrokerError.sessionNotFound(id) }
-            return SessionDTO(stored)
+            return TetherAPI.Session(stored)
         }
         router.delete("/sessions/:sessionId") { _, context in
             let id = try context.path("sessionId")
             guard case .session(let s) = try await service.execute(.destroySession(id)) else {
                 throw APIError.unexpected
             }
-            return SessionDTO(s)
+            return TetherAPI.Session(s)
         }
         router.delete("/projects/:projectId/users/:userId/session") { _, context in
             let id = try context.path("projectId")
@@ -69,7 +70,7 @@ extension BackendAPI {
             guard case .session(let s) = try await service.execute(.destroyUserSession(id, user)) else {
                 throw APIError.unexpected
             }
-            return SessionDTO(s)
+            return TetherAPI.Session(s)
         }
     }
 
@@ -78,11 +79,11 @@ extension BackendAPI {
         "s-" + Secrets.hex(Secrets.randomBytes(16))
     }
 
-    func created(_ s: Session, project: Project) -> CreatedSessionDTO {
+    func created(_ s: Session, project: Project) -> TetherAPI.CreatedSession {
         let token = signer.token(session: s.id, epoch: s.epoch, expiresAt: time.now() + Self.tokenLifetimeMs)
         let host = configuration.publicHost
-        return CreatedSessionDTO(
-            sessionId: s.id, userId: s.userId, concurrencyId: s.concurrencyId, epoch: s.epoch, state: s.state,
+        return TetherAPI.CreatedSession(
+            sessionId: s.id, userId: s.userId, concurrencyId: s.concurrencyId, epoch: s.epoch, state: s.state.rawValue,
             clientToken: token,
             connect: .init(
                 websocket: "ws://\(host):\(clientPort)/v1/connect",
@@ -100,7 +101,7 @@ extension BackendAPI {
 extension BackendAPI {
     /// A connected session whose event loop watches its connection: the last heartbeat and the deadline are
     /// the loop's (the broker holds no heartbeat deadline for it).
-    func withLiveness(_ dto: SessionDTO, of session: Session) -> SessionDTO {
+    func withLiveness(_ dto: TetherAPI.Session, of session: Session) -> TetherAPI.Session {
         guard session.state == .connected, let connection = session.connection,
             let liveness = registry.liveness(of: connection)
         else { return dto }

@@ -142,5 +142,5 @@ public final class ClientPlane: Service, Sendable {
     var connectionCount: Int { context.registry.count }
 
     /// The connection quality of a session.
-    func stats(of session: SessionID) -> SessionStatsDTO? { context.stats.snapshot(of: session) }
+    func stats(of session: SessionID) -> TetherAPI.SessionStats? { context.stats.snapshot(of: session) }
 }

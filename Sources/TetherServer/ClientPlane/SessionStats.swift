@@ -1,5 +1,6 @@
 import Synchronization
 import TetherCore
+import TetherProtocol
 
 /// Connection quality of one session, measured from its heartbeats: RTT from the server's own pings
 /// (WebSocket ping frames, TCP `ping` messages), jitter (RFC 3550's smoothed RTT variation), loss from gaps
@@ -57,7 +58,7 @@ final class SessionStats: Sendable {
     }
 
     /// The figures shown in `GET /v1/sessions/{id}`.
-    var snapshot: SessionStatsDTO {
+    var snapshot: TetherAPI.SessionStats {
         state.withLock { s in
             let sorted = s.rtts.sorted()
             func percentile(_ p: Double) -> Double? {
@@ -67,7 +68,7 @@ final class SessionStats: Sendable {
             let unanswered = s.pingsSent > s.pingsAnswered + 1 ? s.pingsSent - s.pingsAnswered - 1 : 0
             let expected = s.expectedSeqs &+ s.pingsSent
             let lost = min(expected, s.missingSeqs &+ unanswered)
-            return SessionStatsDTO(
+            return TetherAPI.SessionStats(
                 rttMs: .init(p50: percentile(0.5), p99: percentile(0.99)), jitterMs: s.jitter,
                 lossRate: expected == 0 ? nil : Double(lost) / Double(expected), heartbeats: s.heartbeats)
         }
@@ -89,7 +90,7 @@ final class StatsRegistry: Sendable {
     }
 
     /// The figures of a session, if it has any.
-    func snapshot(of id: SessionID) -> SessionStatsDTO? { table.withLock { $0[id] }?.snapshot }
+    func snapshot(of id: SessionID) -> TetherAPI.SessionStats? { table.withLock { $0[id] }?.snapshot }
 
     /// Forgets an ended session.
     func remove(_ id: SessionID) { _ = table.withLock { $0.removeValue(forKey: id) } }

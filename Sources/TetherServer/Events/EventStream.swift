@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import ServiceLifecycle
 import TetherCore
+import TetherProtocol
 import TetherStore
 
 /// `GET /v1/events` with `Accept: text/event-stream`: the event log as Server-Sent Events.
@@ -30,7 +31,7 @@ struct EventStream: Sendable {
         buffer.reserveCapacity(events.count * 320)
         for event in events {
             json.reset()
-            event.writeJSON(into: &json)
+            TetherAPI.Event(event).writeJSON(into: &json)
             buffer.writeString("id: \(event.cursor)\nevent: \(event.type.rawValue)\ndata: ")
             buffer.writeBytes(json.bytes)
             buffer.writeString("\n\n")

@@ -1,5 +1,6 @@
 import Hummingbird
 import TetherCore
+import TetherProtocol
 
 /// The body of `POST /demo/session`.
 struct DemoSessionBody: Decodable, Sendable {
@@ -8,7 +9,7 @@ struct DemoSessionBody: Decodable, Sendable {
 
 /// `POST /demo/session`'s answer: CreateSession's answer plus ApplyConcurrent's `reused`.
 struct DemoSessionDTO: ResponseEncodable, Sendable {
-    var session: CreatedSessionDTO
+    var session: TetherAPI.CreatedSession
     var reused: Bool
 
     private enum Keys: String, CodingKey { case reused }

@@ -7,6 +7,7 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import TetherCore
+import TetherProtocol
 import TetherStore
 
 /// Delivers each project's events to its webhook: POSTed as JSON, signed, in cursor order, retried with
@@ -176,7 +177,7 @@ final class WebhookDispatcher: Service, Sendable {
         let subscription = service.feed.subscribe(idleAfter: .seconds(1))
         defer { subscription.finish() }
         var iterator = subscription.signals.makeAsyncIterator()
-        let encoder = JSONEncoder()
+        var json = JSONWriter(capacity: 512)
         defer { update(projectId) { $0?.state = "idle" } }
         delivery: while !Task.isCancelled, webhook(projectId) != nil {
             let events: [Event]
@@ -196,8 +197,9 @@ final class WebhookDispatcher: Service, Sendable {
                 continue
             }
             for event in events {
-                guard let body = try? encoder.encode(event) else { continue }
-                guard await post(Array(body), event: event, projectId: projectId, http: http) else { break delivery }
+                json.reset()
+                TetherAPI.Event(event).writeJSON(into: &json)
+                guard await post(json.bytes, event: event, projectId: projectId, http: http) else { break delivery }
                 cursor = event.cursor
                 update(projectId) {
                     $0?.deliveredCursor = event.cursor

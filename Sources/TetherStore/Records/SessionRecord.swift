@@ -1,5 +1,6 @@
 import GRDB
 import TetherCore
+import TetherProtocol
 
 /// A session as a row of `sessions`: one column per field. Two columns hold JSON: `history`, the session's
 /// bounded list of recent transitions (an array, read back by ``HistoryEntry/readArray(_:)``), and

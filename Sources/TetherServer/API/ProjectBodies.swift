@@ -1,47 +1,5 @@
 import TetherCore
 
-/// A project as the API shows it: the policy flattened beside the id; the webhook secret is never shown.
-struct ProjectDTO: Codable, Sendable {
-    struct Heartbeat: Codable, Sendable {
-        var intervalMs: Millis
-        var timeoutMs: Millis
-    }
-    struct WebhookView: Codable, Sendable {
-        var url: String
-    }
-
-    var id: String
-    var name: String
-    var capacity: Int
-    var heartbeat: Heartbeat
-    var reconnectGraceMs: Millis
-    var reservationTtlMs: Millis
-    var connectTimeoutMs: Millis
-    var maxSuspendMs: Millis
-    var webhook: WebhookView?
-    var createdAt: Millis
-    var updatedAt: Millis
-
-    init(_ p: Project) {
-        id = p.id
-        name = p.name
-        capacity = p.policy.capacity
-        heartbeat = .init(intervalMs: p.policy.heartbeat.intervalMs, timeoutMs: p.policy.heartbeat.timeoutMs)
-        reconnectGraceMs = p.policy.reconnectGraceMs
-        reservationTtlMs = p.policy.reservationTtlMs
-        connectTimeoutMs = p.policy.connectTimeoutMs
-        maxSuspendMs = p.policy.maxSuspendMs
-        webhook = p.policy.webhook.map { WebhookView(url: $0.url) }
-        createdAt = p.createdAt
-        updatedAt = p.updatedAt
-    }
-}
-
-/// `GET /v1/projects`.
-struct ProjectListDTO: Codable, Sendable {
-    var projects: [ProjectDTO]
-}
-
 /// The body of `POST /v1/projects`; absent policy fields take the contract's defaults.
 struct CreateProjectBody: Decodable, Sendable {
     struct Heartbeat: Decodable, Sendable {

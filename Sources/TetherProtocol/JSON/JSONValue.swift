@@ -1,5 +1,3 @@
-import TetherProtocol
-
 /// Any JSON value, kept as given (CreateSession's `parameters`).
 public indirect enum JSONValue: Codable, Sendable, Hashable {
     /// `null`.
