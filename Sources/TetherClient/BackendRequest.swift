@@ -38,11 +38,6 @@ func segment(_ s: String) -> String {
     return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
 }
 
-/// JSON of an object built from plain values.
-func jsonBody(_ object: [String: Any]) -> Data {
-    (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-}
-
 /// The JSON of a request body (keys sorted, `nil` members left out).
 func jsonBody(_ body: some Encodable) -> Data {
     let encoder = JSONEncoder()
@@ -53,9 +48,7 @@ func jsonBody(_ body: some Encodable) -> Data {
 extension BackendRequest where Response == TetherBackend.Project {
     /// CreateApplicationProject: `POST /v1/projects`.
     public static func createProject(id: String, policy: TetherBackend.Policy = .init()) -> Self {
-        var fields: [String: Any] = policy.fields
-        fields["id"] = id
-        return Self(method: "POST", path: "/v1/projects", body: jsonBody(fields))
+        Self(method: "POST", path: "/v1/projects", body: jsonBody(policy.createRequest(id: id)))
     }
 
     /// DescribeApplicationProjects (one): `GET /v1/projects/{id}`.
@@ -63,9 +56,7 @@ extension BackendRequest where Response == TetherBackend.Project {
 
     /// ModifyApplicationProject: `PATCH /v1/projects/{id}`.
     public static func updateProject(_ id: String, _ policy: TetherBackend.Policy) -> Self {
-        var fields: [String: Any] = policy.fields
-        if policy.removeWebhook { fields["webhook"] = NSNull() }
-        return Self(method: "PATCH", path: "/v1/projects/\(segment(id))", body: jsonBody(fields))
+        Self(method: "PATCH", path: "/v1/projects/\(segment(id))", body: jsonBody(policy.updateRequest))
     }
 
     /// DeleteApplicationProjects: `DELETE /v1/projects/{id}` (ends its sessions, reason `projectDeleted`).

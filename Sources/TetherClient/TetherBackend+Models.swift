@@ -1,7 +1,7 @@
 import TetherProtocol
 
 // The API's bodies are TetherProtocol's `TetherAPI` types, the ones the server writes; the SDK names them
-// here. `Webhook` and `Policy` are the SDK's builders of project bodies.
+// here. `Policy` is the SDK's builder of the project bodies.
 
 extension TetherBackend {
     /// Heartbeat timing of a project.
@@ -32,17 +32,7 @@ extension TetherBackend {
     public typealias SessionList = TetherAPI.SessionList
 
     /// A webhook to set: URL and signing secret.
-    public struct Webhook: Codable, Sendable, Hashable {
-        /// Where events are POSTed.
-        public var url: String
-        /// The HMAC-SHA256 secret of `X-Tether-Signature`.
-        public var secret: String?
-        /// Creates a webhook.
-        public init(url: String, secret: String? = nil) {
-            self.url = url
-            self.secret = secret
-        }
-    }
+    public typealias Webhook = TetherAPI.WebhookSetting
 
     /// Policy fields for create and update; `nil` fields are not sent (defaults on create, unchanged on update).
     public struct Policy: Sendable, Hashable {
@@ -86,25 +76,25 @@ extension TetherBackend {
             self.removeWebhook = removeWebhook
         }
 
-        /// The JSON object's fields (`id` added by the caller on create).
-        var fields: [String: any Sendable] {
-            var f: [String: any Sendable] = [:]
-            if let name { f["name"] = name }
-            if let capacity { f["capacity"] = capacity }
-            var heartbeat: [String: Int64] = [:]
-            if let heartbeatIntervalMs { heartbeat["intervalMs"] = heartbeatIntervalMs }
-            if let heartbeatTimeoutMs { heartbeat["timeoutMs"] = heartbeatTimeoutMs }
-            if !heartbeat.isEmpty { f["heartbeat"] = heartbeat }
-            if let reconnectGraceMs { f["reconnectGraceMs"] = reconnectGraceMs }
-            if let reservationTtlMs { f["reservationTtlMs"] = reservationTtlMs }
-            if let connectTimeoutMs { f["connectTimeoutMs"] = connectTimeoutMs }
-            if let maxSuspendMs { f["maxSuspendMs"] = maxSuspendMs }
-            if let webhook {
-                var w: [String: String] = ["url": webhook.url]
-                if let secret = webhook.secret { w["secret"] = secret }
-                f["webhook"] = w
-            }
-            return f
+        /// The body of CreateApplicationProject with this policy.
+        public func createRequest(id: String) -> TetherAPI.CreateProjectRequest {
+            TetherAPI.CreateProjectRequest(
+                id: id, name: name, capacity: capacity, heartbeat: heartbeatSetting, reconnectGraceMs: reconnectGraceMs,
+                reservationTtlMs: reservationTtlMs, connectTimeoutMs: connectTimeoutMs, maxSuspendMs: maxSuspendMs,
+                webhook: webhook)
+        }
+
+        /// The body of ModifyApplicationProject with this change.
+        public var updateRequest: TetherAPI.UpdateProjectRequest {
+            TetherAPI.UpdateProjectRequest(
+                name: name, capacity: capacity, heartbeat: heartbeatSetting, reconnectGraceMs: reconnectGraceMs,
+                reservationTtlMs: reservationTtlMs, connectTimeoutMs: connectTimeoutMs, maxSuspendMs: maxSuspendMs,
+                webhook: removeWebhook ? .remove : webhook.map { .set($0) })
+        }
+
+        private var heartbeatSetting: TetherAPI.HeartbeatSetting? {
+            heartbeatIntervalMs == nil && heartbeatTimeoutMs == nil
+                ? nil : TetherAPI.HeartbeatSetting(intervalMs: heartbeatIntervalMs, timeoutMs: heartbeatTimeoutMs)
         }
     }
 }

@@ -128,10 +128,13 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("webhook-secret"), help: "HMAC-SHA256 secret of X-Tether-Signature.")
     var webhookSecret: String?
 
-    /// Checks what the server cannot see: a secret needs a URL.
+    /// Checks what the server cannot see: a secret needs a URL, and a URL a secret.
     func validate(update: Bool) throws {
         if webhookSecret != nil && webhookURL == nil {
             throw ValidationError("--webhook-secret needs --webhook-url")
+        }
+        if webhookURL != nil && webhookSecret == nil {
+            throw ValidationError("--webhook-url needs --webhook-secret")
         }
     }
 
@@ -147,7 +150,7 @@ struct PolicyOptions: ParsableArguments {
             name: name, capacity: capacity, heartbeatIntervalMs: heartbeatIntervalMs,
             heartbeatTimeoutMs: heartbeatTimeoutMs, reconnectGraceMs: graceMs, reservationTtlMs: reservationTtlMs,
             connectTimeoutMs: connectTimeoutMs, maxSuspendMs: maxSuspendMs,
-            webhook: webhookURL.map { TetherBackend.Webhook(url: $0, secret: webhookSecret) })
+            webhook: webhookURL.flatMap { url in webhookSecret.map { TetherBackend.Webhook(url: url, secret: $0) } })
     }
 }
 

@@ -117,3 +117,26 @@ import TetherProtocol
         #expect(try JSONDecoder().decode(TetherAPI.Session.self, from: encoded) == session)
     }
 }
+
+/// The project bodies the SDK encodes are the ones the server decodes: absent fields stay absent, a removal of
+/// the webhook is `"webhook": null`, a setting is an object.
+@Suite struct TetherAPIProjectRequestTests {
+    @Test func updateBodiesRoundTripWithTheirThreeWebhookCases() throws {
+        let changes: [TetherAPI.UpdateProjectRequest] = [
+            .init(),
+            .init(name: "n", capacity: 3, heartbeat: .init(intervalMs: 1_000), webhook: .remove),
+            .init(reconnectGraceMs: 0, webhook: .set(.init(url: "http://h/x", secret: "s"))),
+        ]
+        for change in changes {
+            let json = try JSONEncoder().encode(change)
+            #expect(try StrictJSONDecoder().decode(TetherAPI.UpdateProjectRequest.self, from: Array(json)) == change)
+        }
+        let removal = String(decoding: try JSONEncoder().encode(changes[1]), as: UTF8.self)
+        #expect(removal.contains(#""webhook":null"#))
+        #expect(!String(decoding: try JSONEncoder().encode(changes[0]), as: UTF8.self).contains("webhook"))
+        let create = TetherAPI.CreateProjectRequest(
+            id: "p", capacity: 2, webhook: .init(url: "http://h", secret: "s"))
+        let encoded = try JSONEncoder().encode(create)
+        #expect(try StrictJSONDecoder().decode(TetherAPI.CreateProjectRequest.self, from: Array(encoded)) == create)
+    }
+}

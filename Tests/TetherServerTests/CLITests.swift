@@ -125,6 +125,11 @@ import TetherTestKit
         #expect(denied.status == 1)
         #expect(denied.stderr.hasPrefix("Error: AuthFailure: "), "\(denied.stderr)")
 
+        // A webhook needs both its URL and its secret (the SDK's body type requires both, as the contract does).
+        let noSecret = try await cli.run("projects", "create", "r", "--webhook-url", "http://127.0.0.1:9/hook")
+        #expect(noSecret.status == 64)
+        #expect(noSecret.stderr.contains("--webhook-url needs --webhook-secret"), "\(noSecret.stderr)")
+
         let usage = try await cli.run("sessions", "destroy")
         #expect(usage.status == 64)
         #expect(usage.stderr.contains("give a session id, or both --project and --user"))

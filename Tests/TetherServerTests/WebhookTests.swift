@@ -127,10 +127,10 @@ import TetherTestKit
 
     @Test func aDeadReceiverHoldsUpNeitherTheAPINorHeartbeats() async throws {
         try await PlaneHarness.run { h in
-            let dead = ServeProcess.freePort()  // nothing listens there
+            let dead = RefusingPort()  // bound, never listening: held for the whole test
             try await h.project(
                 "dead", intervalMs: 200, timeoutMs: 2_000,
-                extra: #","webhook":{"url":"http://127.0.0.1:\#(dead)/hook","secret":"\#(Self.secret)"}"#)
+                extra: #","webhook":{"url":"http://127.0.0.1:\#(dead.port)/hook","secret":"\#(Self.secret)"}"#)
             let c = try await h.session("alice", project: "dead")
             let client = try await h.websocket()
             _ = try #require(try await client.hello(token: c.token))
@@ -139,15 +139,23 @@ import TetherTestKit
                 #expect(pong?["seq"].int == seq)
             }
             for i in 0..<5 { _ = try await h.session("user\(i)", project: "dead") }
-            let failing = try await eventually(within: .seconds(10)) {
+            // The client keeps heartbeating, as a healthy one does, while the deliveries fail: every ping is
+            // answered, and the session stays connected.
+            var seq = 20
+            var unanswered = 0
+            let failing = try await eventually(within: .seconds(10), every: .milliseconds(100)) {
+                seq += 1
+                if try await client.ping(seq: UInt64(seq))?["seq"].int != seq { unanswered += 1 }
                 let s = try await h.api.get("/v1/projects/dead/webhook")
                 return s["state"].string == "retrying" && (s["failures"].int ?? 0) >= 1 && s["lastError"].string != nil
             }
             #expect(failing)
+            #expect(unanswered == 0)
             #expect(try await h.api.get("/v1/projects/dead/webhook")["lastError"].string == "connect refused")
             let session = try await h.get(c.sessionId)
             #expect(session["state"].string == "connected")
             await client.abort()
+            withExtendedLifetime(dead) {}
         }
     }
 

@@ -1,21 +1,10 @@
 import TetherCore
+import TetherProtocol
 
-/// The body of `POST /v1/projects`; absent policy fields take the contract's defaults.
-struct CreateProjectBody: Decodable, Sendable {
-    struct Heartbeat: Decodable, Sendable {
-        var intervalMs: Millis?
-        var timeoutMs: Millis?
-    }
-    var id: String
-    var name: String?
-    var capacity: Int?
-    var heartbeat: Heartbeat?
-    var reconnectGraceMs: Millis?
-    var reservationTtlMs: Millis?
-    var connectTimeoutMs: Millis?
-    var maxSuspendMs: Millis?
-    var webhook: Webhook?
+// The project bodies (TetherProtocol's `TetherAPI`) as the core's policy and patch.
 
+extension TetherAPI.CreateProjectRequest {
+    /// The policy, absent fields taking the contract's defaults.
     var policy: Policy {
         let d = Policy()
         return Policy(
@@ -27,33 +16,23 @@ struct CreateProjectBody: Decodable, Sendable {
             reservationTtlMs: reservationTtlMs ?? d.reservationTtlMs,
             connectTimeoutMs: connectTimeoutMs ?? d.connectTimeoutMs,
             maxSuspendMs: maxSuspendMs ?? d.maxSuspendMs,
-            webhook: webhook)
+            webhook: webhook.map { Webhook(url: $0.url, secret: $0.secret) })
     }
 }
 
-/// The body of `PATCH /v1/projects/{projectId}`: absent fields stay, `"webhook": null` removes the webhook.
-struct UpdateProjectBody: Decodable, Sendable {
-    var patch: ProjectPatch
-
-    private enum Keys: String, CodingKey {
-        case name, capacity, heartbeat, reconnectGraceMs, reservationTtlMs, connectTimeoutMs, maxSuspendMs, webhook
-    }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
-        let heartbeat = try c.decodeIfPresent(CreateProjectBody.Heartbeat.self, forKey: .heartbeat)
-        var webhook: ProjectPatch.WebhookChange?
-        if c.contains(.webhook) {
-            webhook =
-                try c.decodeNil(forKey: .webhook) ? .remove : .set(c.decode(Webhook.self, forKey: .webhook))
+extension TetherAPI.UpdateProjectRequest {
+    /// The change to the project.
+    var patch: ProjectPatch {
+        var change: ProjectPatch.WebhookChange?
+        switch webhook {
+        case .set(let setting): change = .set(Webhook(url: setting.url, secret: setting.secret))
+        case .remove: change = .remove
+        case nil: change = nil
         }
-        patch = ProjectPatch(
-            name: try c.decodeIfPresent(String.self, forKey: .name),
-            capacity: try c.decodeIfPresent(Int.self, forKey: .capacity),
-            heartbeatIntervalMs: heartbeat?.intervalMs, heartbeatTimeoutMs: heartbeat?.timeoutMs,
-            reconnectGraceMs: try c.decodeIfPresent(Millis.self, forKey: .reconnectGraceMs),
-            reservationTtlMs: try c.decodeIfPresent(Millis.self, forKey: .reservationTtlMs),
-            connectTimeoutMs: try c.decodeIfPresent(Millis.self, forKey: .connectTimeoutMs),
-            maxSuspendMs: try c.decodeIfPresent(Millis.self, forKey: .maxSuspendMs), webhook: webhook)
+        return ProjectPatch(
+            name: name, capacity: capacity, heartbeatIntervalMs: heartbeat?.intervalMs,
+            heartbeatTimeoutMs: heartbeat?.timeoutMs, reconnectGraceMs: reconnectGraceMs,
+            reservationTtlMs: reservationTtlMs, connectTimeoutMs: connectTimeoutMs, maxSuspendMs: maxSuspendMs,
+            webhook: change)
     }
 }

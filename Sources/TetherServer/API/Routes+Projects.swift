@@ -5,7 +5,7 @@ import TetherProtocol
 extension BackendAPI {
     func addProjectRoutes(to router: RouterGroup<TetherRequestContext>) {
         router.post("/projects") { request, context -> EditedResponse<TetherAPI.Project> in
-            let body = try await request.decode(as: CreateProjectBody.self, context: context)
+            let body = try await request.decode(as: TetherAPI.CreateProjectRequest.self, context: context)
             let reply = try await service.execute(
                 .createProject(id: body.id, name: body.name ?? body.id, policy: body.policy))
             guard case .project(let p) = reply else { throw APIError.unexpected }
@@ -20,7 +20,7 @@ extension BackendAPI {
         }
         router.patch("/projects/:projectId") { request, context in
             let id = try context.path("projectId")
-            let body = try await request.decode(as: UpdateProjectBody.self, context: context)
+            let body = try await request.decode(as: TetherAPI.UpdateProjectRequest.self, context: context)
             let (hadWebhook, cursor) = service.read { broker in
                 ((try? broker.project(id))?.policy.webhook != nil, broker.cursor)
             }
