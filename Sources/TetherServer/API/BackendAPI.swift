@@ -101,7 +101,7 @@ struct BackendAPI: Sendable {
                 ).response()
             }
             let (events, _) = try await reader.read(after: after, projectId: projectId, limit: limit)
-            return TetherAPI.EventPage(
+            return try TetherAPI.EventPage(
                 events: events.map(TetherAPI.Event.init), nextCursor: events.last?.cursor ?? after
             ).response(from: request, context: context)
         }

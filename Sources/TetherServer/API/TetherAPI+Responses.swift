@@ -1,8 +1,8 @@
 import Hummingbird
 import TetherProtocol
 
-// The API's answers as Hummingbird responses: the busiest written with `JSONWriter` (TetherAPI+JSONWriter in
-// TetherProtocol), the rest encoded by the context's encoder.
+// The API's answers as Hummingbird responses, all through the request context's encoder
+// (``TetherResponseEncoder``: `JSONWriter` for the ``JSONWritable`` bodies, else `JSONEncoder`).
 
 extension JSONWriter {
     /// A JSON response with this body.
@@ -20,41 +20,7 @@ extension TetherAPI.Project: ResponseEncodable {}
 extension TetherAPI.ProjectList: ResponseEncodable {}
 extension TetherAPI.SessionList: ResponseEncodable {}
 extension TetherAPI.ConcurrencyCount: ResponseEncodable {}
-
-extension TetherAPI.Applied: ResponseGenerator {
-    /// ApplyConcurrent's answer.
-    public func response(from request: Request, context: some RequestContext) -> Response {
-        var w = JSONWriter(capacity: 96)
-        writeJSON(into: &w)
-        return w.response()
-    }
-}
-
-extension TetherAPI.CreatedSession: ResponseGenerator {
-    /// CreateSession's answer.
-    public func response(from request: Request, context: some RequestContext) -> Response {
-        var w = JSONWriter(capacity: 640)
-        writeJSON(into: &w)
-        return w.response()
-    }
-}
-
-extension TetherAPI.Session: ResponseGenerator {
-    /// A session: by hand unless it has `parameters` or measured stats.
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var w = JSONWriter(capacity: 768)
-        guard writeJSON(into: &w) else {
-            return try context.responseEncoder.encode(self, from: request, context: context)
-        }
-        return w.response()
-    }
-}
-
-extension TetherAPI.EventPage: ResponseGenerator {
-    /// A page of the feed.
-    public func response(from request: Request, context: some RequestContext) -> Response {
-        var w = JSONWriter(capacity: 64 + events.count * 320)
-        writeJSON(into: &w)
-        return w.response()
-    }
-}
+extension TetherAPI.Applied: ResponseEncodable {}
+extension TetherAPI.CreatedSession: ResponseEncodable {}
+extension TetherAPI.Session: ResponseEncodable {}
+extension TetherAPI.EventPage: ResponseEncodable {}

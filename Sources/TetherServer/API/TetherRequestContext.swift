@@ -23,6 +23,9 @@ public struct TetherRequestContext: RequestContext {
     /// Request bodies are RFC 8259 JSON read strictly (``StrictRequestDecoder``).
     public var requestDecoder: some RequestDecoder { StrictRequestDecoder() }
 
+    /// Response bodies are written by `JSONWriter` where they can be (``TetherResponseEncoder``).
+    public var responseEncoder: some ResponseEncoder { TetherResponseEncoder() }
+
     /// Bodies over 64 KiB are refused with `InvalidParameter.BodyTooLarge`.
     public var maxUploadSize: Int { APILimits.maxBodyBytes }
 
