@@ -3,7 +3,10 @@ import TetherCore
 
 /// What every client connection needs: the broker, token verification, the registry of live connections,
 /// per-session stats, time, and the limits.
-struct ClientPlaneContext: Sendable {
+///
+/// One instance is shared by reference by every connection's link and handler: as a struct it was copied into
+/// each (two copies per WebSocket connection: 264 B of an idle session's memory, docs/PERFORMANCE.md).
+final class ClientPlaneContext: Sendable {
     let service: BrokerService
     let signer: TokenSigner
     let registry: ConnectionRegistry
@@ -14,15 +17,36 @@ struct ClientPlaneContext: Sendable {
     let sweepers: PingSweepers
     /// The transports whose connections' heartbeats are recorded on their links, not sent to the broker (the
     /// broker's ``BrokerConfiguration/shellWatchedTransports``).
-    var watchedTransports: Set<Transport> = []
+    let watchedTransports: Set<Transport>
     /// A connection must say hello within this.
-    var helloTimeoutMs: Int64 = 10_000
+    let helloTimeoutMs: Int64
     /// Average inbound messages per second allowed per connection.
-    var messagesPerSecond: Double = 50
+    let messagesPerSecond: Double
     /// Burst of inbound messages allowed per connection.
-    var messageBurst: Double = 100
+    let messageBurst: Double
     /// The pace of hellos over the whole server (`--hello-rate`).
-    var hellos = HelloGate(ratePerSecond: 0, burst: 1)
+    let hellos: HelloGate
+
+    /// Creates the context the client plane's connections share.
+    init(
+        service: BrokerService, signer: TokenSigner, registry: ConnectionRegistry, stats: StatsRegistry,
+        time: any TimeSource, logger: Logger, sweepers: PingSweepers, watchedTransports: Set<Transport> = [],
+        helloTimeoutMs: Int64 = 10_000, messagesPerSecond: Double = 50, messageBurst: Double = 100,
+        hellos: HelloGate = HelloGate(ratePerSecond: 0, burst: 1)
+    ) {
+        self.service = service
+        self.signer = signer
+        self.registry = registry
+        self.stats = stats
+        self.time = time
+        self.logger = logger
+        self.sweepers = sweepers
+        self.watchedTransports = watchedTransports
+        self.helloTimeoutMs = helloTimeoutMs
+        self.messagesPerSecond = messagesPerSecond
+        self.messageBurst = messageBurst
+        self.hellos = hellos
+    }
 
     /// Reports a lost connection to the broker (a no-op when it is no longer the session's).
     func lost(_ sessionId: SessionID, connection: ConnectionID, cause: DisconnectCause) {
