@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import NIOHTTP1
 import Testing
 import TetherProtocol
@@ -123,13 +124,18 @@ import TetherTestKit
 
     @Test func destroyedAndExpiredSessionsAreToldSo() async throws {
         try await PlaneHarness.run { h in
-            try await h.project(intervalMs: 200, timeoutMs: 600, graceMs: 300)
-            let a = try await h.session("alice")
+            // Destroyed: in a project whose timeouts a stall of the loaded test machine cannot reach (with 600 ms
+            // the session once expired before the DELETE, and the heartbeat was rightly told `expired`).
+            try await h.project("calm", intervalMs: 1_000, timeoutMs: 30_000, graceMs: 60_000)
+            let a = try await h.session("alice", project: "calm")
             #expect(try await h.heartbeat(token: a.token, body: Self.body(.ping(seq: 1, t: 1))).status == 200)
-            _ = try await h.api.delete("/v1/sessions/\(a.sessionId)")
+            let deleted = try await h.api.delete("/v1/sessions/\(a.sessionId)")
+            #expect(deleted.status == .ok, "\(deleted.text)")
             let destroyed = try await h.heartbeat(token: a.token, body: Self.body(.ping(seq: 2, t: 2)))
             #expect(destroyed.status == 410 && destroyed["error"]["kick"].string == "destroyed", "\(destroyed.text)")
 
+            // Expired: short timeouts, so that the grace window ends within the test.
+            try await h.project(intervalMs: 200, timeoutMs: 600, graceMs: 300)
             let b = try await h.session("bob")
             #expect(try await h.heartbeat(token: b.token, body: Self.body(.ping(seq: 1, t: 1))).status == 200)
             let ended = try await h.wait(b.sessionId, state: "ended")

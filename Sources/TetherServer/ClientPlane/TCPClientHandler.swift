@@ -24,6 +24,7 @@ final class TCPClientHandler: ChannelInboundHandler, ClientSink {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }  // closing: the input is read and dropped (see `closeLingering`)
         let frame = unwrapInboundIn(data)
         let result = Result { () throws(ProtocolError) -> ClientMessage in
             let message = try ClientMessage(json: frame.payload.readableBytesView)
@@ -65,11 +66,6 @@ final class TCPClientHandler: ChannelInboundHandler, ClientSink {
     func close(code: CloseCode, reason: String) {
         guard let context, !closing else { return }
         closing = true
-        let channel = context.channel
-        if let lastWrite {
-            lastWrite.whenComplete { _ in channel.close(promise: nil) }
-        } else {
-            channel.close(promise: nil)
-        }
+        context.channel.closeLingering(after: lastWrite)
     }
 }

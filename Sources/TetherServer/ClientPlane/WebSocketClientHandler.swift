@@ -29,6 +29,7 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text, .binary:
+            guard !closing else { return }  // closing: the input is read and dropped (see `closeLingering`)
             link?.receive(Self.decode(frame))
         case .ping:
             let data = frame.unmaskedData
@@ -46,6 +47,8 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
                 let channel = context.channel
                 context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: code)))
                     .whenComplete { _ in channel.close(promise: nil) }
+            } else {
+                context.close(promise: nil)  // the answer to our close frame: the closing handshake is done
             }
             link?.peerClosed(cause: .closed)
         default:
@@ -141,8 +144,8 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
         var buffer = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
         buffer.writeInteger(code.rawValue)
         buffer.writeString(String(reason.prefix(120)))
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: buffer)))
-            .whenComplete { _ in channel.close(promise: nil) }
+        context.channel.closeLingering(
+            after: context.writeAndFlush(
+                wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: buffer))))
     }
 }

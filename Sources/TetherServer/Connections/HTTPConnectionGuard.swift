@@ -153,11 +153,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         closing = true
         timer?.cancel()
         timer = nil
-        let channel = context.channel
-        written.whenComplete { _ in
-            channel.close(mode: .output, promise: nil)
-            channel.eventLoop.scheduleTask(in: Self.linger) { channel.close(promise: nil) }
-        }
+        context.channel.closeLingering(after: written, linger: Self.linger)
     }
 
     /// How long a closing connection waits for its client to close first.
