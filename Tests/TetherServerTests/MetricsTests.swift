@@ -25,7 +25,7 @@ import TetherTestKit
         try await PlaneHarness.run { h in
             _ = try await h.api.post(
                 "/v1/projects",
-                #"{"id":"metrics-p","capacity":4,"heartbeat":{"intervalMs":200,"timeoutMs":1000},"reservationTtlMs":1000}"#
+                #"{"id":"metrics-p","capacity":4,"heartbeat":{"intervalMs":200,"timeoutMs":1000}}"#
             )
             let before = try await h.api.call(.get, "/metrics", key: nil)
             let heartbeatsBefore =
@@ -34,7 +34,12 @@ import TetherTestKit
             let client = try await h.websocket(answerPings: true)
             _ = try #require(try await client.hello(token: c.token))
             for seq in 1...5 { _ = try await client.ping(seq: UInt64(seq)) }
-            // A reservation left to expire: a deadline whose lateness is recorded.
+            // A reservation left to expire: a deadline whose lateness is recorded. The short TTL is set only now:
+            // with it from the start, a stall of the loaded test machine between alice's apply and her create
+            // once let her reservation lapse first (409).
+            let shortened = try await h.api.call(
+                .patch, "/v1/projects/metrics-p", json: #"{"reservationTtlMs":1000}"#)
+            #expect(shortened.status == .ok, "\(shortened.text)")
             _ = try await h.api.post("/v1/projects/metrics-p/concurrency/apply", #"{"userId":"bob"}"#)
             let expired = try await eventually(within: .seconds(5)) {
                 let count = try await h.api.get("/v1/projects/metrics-p/concurrency")

@@ -8,7 +8,7 @@ extension Channel {
     /// error answer.
     func closeLingering(after written: EventLoopFuture<Void>?, linger: TimeAmount = .seconds(1)) {
         let channel = self
-        let close = {
+        let close: @Sendable () -> Void = {
             channel.close(mode: .output, promise: nil)
             channel.eventLoop.scheduleTask(in: linger) { channel.close(promise: nil) }
         }
