@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // The rules: a pure, synchronous state machine. No I/O, no clock reads.
@@ -53,6 +55,8 @@ let package = Package(
             dependencies: [
                 "TetherCore", "TetherProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -119,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "tether",
             dependencies: [
-                "TetherServer", "TetherClient", "TetherProtocol", "TetherSim", "TetherBench",
+                "TetherServer", "TetherStore", "TetherClient", "TetherProtocol", "TetherSim", "TetherBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -142,6 +146,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -187,7 +192,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TetherStoreTests",
-            dependencies: ["TetherStore", "TetherCore", "TetherProtocol"],
+            dependencies: [
+                "TetherStore", "TetherCore", "TetherProtocol", "TetherTestKit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

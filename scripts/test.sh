@@ -11,6 +11,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+echo "==> PostgreSQL for the store and cluster tests (a throwaway server on 127.0.0.1, stopped at the end)"
+pgdir=$(mktemp -d /tmp/tether-pg.XXXXXX)
+trap 'bash scripts/postgres.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
+TETHER_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start "$pgdir")
+export TETHER_TEST_POSTGRES_URL
+echo "    $TETHER_TEST_POSTGRES_URL"
+
 echo "==> swift test (builds with code coverage, then runs every test)"
 set +e
 swift test --enable-code-coverage 2>&1 | tee .build-test-output.txt \

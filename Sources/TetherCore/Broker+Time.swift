@@ -17,7 +17,8 @@ extension Broker {
     /// A due heartbeat deadline of a connection the shell watches is checked against `heard` (when the shell
     /// last heard from it): heard from since, the deadline moves to that time + the timeout and nothing else
     /// happens (heartbeat deadlines are never persisted); otherwise it expires, as late as `now` is past the
-    /// real deadline. So a heartbeat costs the broker nothing, and the broker's timer, not a busy event loop,
+    /// real deadline. A time later than `now` (the shell's mark of a connection waiting on the server, whose
+    /// welcome is not yet durable) counts as heard now. So a heartbeat costs the broker nothing, and the broker's timer, not a busy event loop,
     /// decides when a silent connection is lost (the re-check of Netty's `IdleStateHandler`).
     mutating func advance(to now: Millis, heard: (ConnectionID) -> Millis? = { _ in nil }) {
         let t = max(now, clock)
@@ -50,6 +51,8 @@ extension Broker {
         if s.state == .connected, isWatchedByShell(s), let connection = s.connection, let last = heard(connection),
             let timeout = projects[s.projectId]?.project.policy.heartbeat.timeoutMs
         {
+            // A record later than now is the shell's "waiting on the server" (a welcome not yet durable): heard now.
+            let last = min(last, now)
             let real = max(last, s.lastHeartbeatAt ?? last) + timeout
             if real > now {
                 // Heard from since the deadline was armed: it moves; nothing is lost.

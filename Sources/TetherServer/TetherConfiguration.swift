@@ -1,5 +1,6 @@
 import Logging
 import TetherCore
+import TetherStore
 
 /// Everything `tether serve` can be told (API.md "Running it").
 public struct TetherConfiguration: Sendable {
@@ -14,8 +15,12 @@ public struct TetherConfiguration: Sendable {
     /// The host clients are told in `connect` (`ws://`, `tcp://`, `http://` URLs are built from it);
     /// defaults to `host`.
     public var publicURL: String?
-    /// The SQLite file.
+    /// The SQLite file (the embedded store), when ``store`` is not set.
     public var dataPath: String = "./tether.sqlite"
+    /// The store (`--store`): `nil` is the SQLite file at ``dataPath``.
+    public var store: StoreLocation?
+    /// The store the server opens.
+    public var storeLocation: StoreLocation { store ?? .sqlite(path: dataPath) }
     /// The API key; generated, stored hashed and printed once when absent.
     public var apiKey: String?
     /// The log level.

@@ -36,8 +36,14 @@ public struct TetherServer: Sendable {
         var logger = configuration.logHandler.map { Logger(label: "tether", factory: $0) } ?? Logger(label: "tether")
         logger.logLevel = configuration.logLevel
         TetherMetrics.bootstrap()
-        let store = try SQLiteStore(path: configuration.dataPath) { report in
+        let onCommit: GroupCommitWriter<StoreWrite>.Observer = { report in
             TetherMetrics.commit(batches: report.batches, duration: report.duration, failed: report.failed)
+        }
+        let store: any Store
+        switch configuration.storeLocation {
+        case .sqlite(let path): store = try SQLiteStore(path: path, onCommit: onCommit)
+        case .postgres(let url):
+            store = try await PostgresStore.open(url, exclusive: true, logger: logger, onCommit: onCommit)
         }
         try await store.migrate()  // migrations before settings
         let keyHashes = try await Self.apiKeyHashes(store: store, given: configuration.apiKey, logger: logger)

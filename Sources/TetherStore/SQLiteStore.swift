@@ -35,6 +35,7 @@ public final class SQLiteStore: Store {
         // GRDB sets `synchronous = NORMAL` on the writer when it enables WAL, after `prepareDatabase` ran,
         // so raise it here (the setting is per connection; only the writer commits).
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try Self.refuseNewerSchema(pool)
         try Self.migrator.migrate(pool)
         self.path = path
         self.pool = pool
@@ -72,9 +73,20 @@ public final class SQLiteStore: Store {
         return snapshot
     }
 
+    /// Throws ``StoreError/schemaTooNew(found:known:)`` when the file holds a migration this binary does not know
+    /// (a newer Tether migrated it): this one must not write to it.
+    static func refuseNewerSchema(_ pool: DatabasePool) throws {
+        let known = migrator.migrations
+        let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+        if let unknown = applied.subtracting(known).sorted().last {
+            throw StoreError.schemaTooNew(found: unknown, known: known.last ?? "none")
+        }
+    }
+
     /// Applies any migration not yet applied (``init(path:)`` already did).
     public func migrate() async throws {
         guard !writer.isClosed else { throw StoreError.closed }
+        try Self.refuseNewerSchema(pool)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             Self.migrator.asyncMigrate(pool) { result in continuation.resume(with: result.map { _ in () }) }
         }

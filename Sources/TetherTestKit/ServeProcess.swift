@@ -19,7 +19,8 @@ public final class ServeProcess: @unchecked Sendable {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tether")
     }
 
-    /// Starts `tether serve` (with `extraArguments`, and `environment` added to this process's) and waits
+    /// Starts `tether serve` on `dataPath` (a SQLite file, or a `postgres://` URL given as `--store`), with
+    /// `extraArguments` and with `environment` added to this process's, and waits
     /// until it prints where it listens. Ports 0 pick free ones (fixed ports let a restart come back where
     /// its clients look for it).
     public init(
@@ -29,8 +30,7 @@ public final class ServeProcess: @unchecked Sendable {
         process.executableURL = Self.binary
         var arguments = [
             "serve", "--host", "127.0.0.1", "--port", "\(apiPort)", "--client-port", "\(clientPort)", "--tcp-port",
-            "\(tcpPort)", "--data",
-            dataPath,
+            "\(tcpPort)", dataPath.hasPrefix("postgres://") ? "--store" : "--data", dataPath,
             "--log-level", "warning",
         ]
         if let apiKey { arguments += ["--api-key", apiKey] }

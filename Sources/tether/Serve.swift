@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import Logging
 import TetherServer
+import TetherStore
 
 /// `tether serve`: every flag can also come from `TETHER_<NAME>` in the environment.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run Tether: the backend API and the broker on the embedded SQLite store.")
+        abstract: "Run Tether: the backend API and the broker, on the embedded SQLite store or on PostgreSQL.")
 
     @Option(help: "Interface to bind (env TETHER_HOST).") var host: String?
     @Option(help: "Backend API port, 0 = any free port (env TETHER_PORT).") var port: Int?
@@ -16,7 +17,12 @@ struct Serve: AsyncParsableCommand {
         Int?
     @Option(name: .customLong("public-url"), help: "Host told to clients in `connect` (env TETHER_PUBLIC_URL).")
     var publicURL: String?
-    @Option(help: "SQLite file (env TETHER_DATA).") var data: String?
+    @Option(help: "SQLite file, shorthand of --store sqlite:PATH (env TETHER_DATA).") var data: String?
+    @Option(
+        help:
+            "Store: sqlite:PATH (the default, ./tether.sqlite) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…] shared by several nodes (env TETHER_STORE)."
+    )
+    var store: String?
     @Option(
         name: .customLong("api-key"),
         help: "Backend API key; generated and printed once when absent (env TETHER_API_KEY).")
@@ -113,6 +119,16 @@ struct Serve: AsyncParsableCommand {
         c.tcpPort = try number(tcpPort, "TCP_PORT") ?? c.tcpPort
         c.publicURL = value(publicURL, "PUBLIC_URL")
         c.dataPath = value(data, "DATA") ?? c.dataPath
+        if let text = value(store, "STORE") {
+            guard value(data, "DATA") == nil else {
+                throw ValidationError("--data is the shorthand of --store sqlite:PATH: give one of them")
+            }
+            do {
+                c.store = try StoreLocation(text)
+            } catch {
+                throw ValidationError("--store: \(error)")
+            }
+        }
         c.apiKey = value(apiKey, "API_KEY")
         if let level = value(logLevel, "LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level) else {

@@ -39,6 +39,28 @@ import TetherCore
         #expect(h.effects.contains(.deadlineExpired(.heartbeat, latenessMs: 0)))  // at its tick
     }
 
+    /// The shell marks a connection whose welcome is not yet durable as heard later than any time: the broker
+    /// counts it as heard at each check, so a commit slower than the timeout expires nobody; once the mark is
+    /// a real time again, silence expires it as usual.
+    @Test func aConnectionWaitingOnTheServerCountsAsHeardNow() throws {
+        var h = Self.harness()
+        try h.project(timeout: 15_000)
+        let (s, c) = try h.connected("alice")
+        let start = h.now
+        let heard = Heard()
+        heard.at[c] = .max
+        h.tick(to: start + 15_000, heard: heard)
+        #expect(h.state(s.id) == .connected)
+        #expect(h.broker.session(s.id)?.deadlineAt == start + 30_000)
+        h.tick(to: start + 30_000, heard: heard)
+        #expect(h.state(s.id) == .connected)
+        heard.at[c] = start + 31_000  // welcomed at 31 s, silent since: lost at 46 s
+        h.tick(to: start + 45_000, heard: heard)
+        #expect(h.state(s.id) == .connected)
+        h.tick(to: start + 46_000, heard: heard)
+        #expect(h.state(s.id) == .grace && h.broker.session(s.id)?.lastCause == .heartbeatTimeout)
+    }
+
     @Test func withoutARecordTheDeadlineExpiresAsTheBrokersOwn() throws {
         var h = Self.harness()
         try h.project(timeout: 15_000)

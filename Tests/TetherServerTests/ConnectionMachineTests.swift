@@ -267,9 +267,29 @@ import TetherProtocol
         _ = m.authenticated(.token(session: "s-1", epoch: 3), newResumeToken: "r", newResumeTokenHash: "h", at: t0)
         #expect(
             Array(m.helloAccepted(ConnectionMachineTests.session, policy: ConnectionMachineTests.policy, at: t0 + 1))
-                == [.watch(at: t0 + 1, until: t0 + 3_001)])
-        _ = m.durable(true, at: t0 + 2)
+                == [.awaitWelcome])
+        #expect(Array(m.durable(true, at: t0 + 2)).first == .watch(at: t0 + 2, until: t0 + 3_002))
         return m
+    }
+
+    /// Between the accepted hello and its durable welcome the connection waits on the server: it is marked
+    /// so (the broker counts it as heard), frames racing the welcome do not replace the mark, and the
+    /// heartbeat window starts when the welcome goes out, however slow the commit was.
+    @Test func theHeartbeatWindowStartsWithTheWelcome() {
+        let t0 = Self.t0
+        var m = ConnectionMachine(connection: 7, transport: .websocket, settings: .init(watchesLiveness: true), now: t0)
+        _ = m.received(.success(.hello(.token("t"))), at: t0)
+        _ = m.authenticated(.token(session: "s-1", epoch: 3), newResumeToken: "r", newResumeTokenHash: "h", at: t0)
+        #expect(
+            Array(m.helloAccepted(ConnectionMachineTests.session, policy: ConnectionMachineTests.policy, at: t0 + 1))
+                == [.awaitWelcome])
+        let racing = Array(m.received(.success(.ping(seq: 1, t: 5)), at: t0 + 2_000))
+        #expect(!racing.contains { if case .seen = $0 { true } else { false } })
+        #expect(!racing.contains { if case .pong = $0 { true } else { false } })
+        // A commit that took 5 s, past the 3 s timeout: the window starts now.
+        let welcome = Array(m.durable(true, at: t0 + 5_000))
+        #expect(welcome.first == .watch(at: t0 + 5_000, until: t0 + 8_000))
+        #expect(welcome.contains { if case .send(.welcome) = $0 { true } else { false } })
     }
 
     @Test func aHeartbeatTouchesOnlyTheLink() {

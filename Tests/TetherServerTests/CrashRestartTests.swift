@@ -16,8 +16,14 @@ import TetherTestKit
         FileManager.default.temporaryDirectory.appendingPathComponent("tether-crash-\(UUID().uuidString).sqlite").path
     }
 
-    @Test func aKilledServerComesBackWithEverythingItAcknowledged() async throws {
-        let data = tempFile()
+    /// A store for the server: a fresh SQLite file, or a fresh database on the tests' PostgreSQL server.
+    func freshStore(_ kind: String) async throws -> String {
+        kind == "postgres" ? try await TestPostgres.createDatabase() : tempFile()
+    }
+
+    @Test(arguments: ["sqlite", "postgres"])
+    func aKilledServerComesBackWithEverythingItAcknowledged(store kind: String) async throws {
+        let data = try await freshStore(kind)
         let first = try ServeProcess(dataPath: data, apiKey: Self.key, tcpPort: ServeProcess.freePort())
         let k = Self.key
         #expect(
@@ -113,6 +119,45 @@ import TetherTestKit
             ((tail as? [String: Any])?["events"] as? [[String: Any]])?.compactMap { $0["cursor"] as? Int } ?? []
         #expect(cursors == [lastBefore + 1])
         #expect(second.terminate() == 0)
+        await TestPostgres.dropDatabase(data)
+    }
+
+    /// Runs `tether serve` with `arguments` (free ports) until it exits: its status and its standard error.
+    static func serveUntilExit(_ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = ServeProcess.binary
+        process.arguments = ["serve", "--port", "0", "--client-port", "0", "--tcp-port", "0"] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    /// A PostgreSQL store that cannot be reached at start: one line that says so, and a non-zero exit status.
+    @Test func anUnreachableDatabaseStopsTheStartWithOneClearLine() throws {
+        let refusing = RefusingPort()
+        let (status, text) = try Self.serveUntilExit([
+            "--store", "postgres://tether:secret@127.0.0.1:\(refusing.port)/tether?sslmode=disable",
+        ])
+        #expect(status != 0)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 1, "\(text)")
+        #expect(text.contains("cannot reach the database") && text.contains("127.0.0.1:\(refusing.port)"))
+        #expect(!text.contains("secret"))
+    }
+
+    /// `--store` and `--data` together, or a `--store` that names no store, are refused before anything starts.
+    @Test(arguments: [
+        ["--store", "mysql://u@h/d"], ["--store", "sqlite:"], ["--store", "postgres://u@h/d?sslmode=sometimes"],
+        ["--store", "sqlite:/tmp/a.sqlite", "--data", "/tmp/b.sqlite"],
+    ])
+    func aBadStoreIsRefused(arguments: [String]) throws {
+        let (status, text) = try Self.serveUntilExit(arguments)
+        #expect(status != 0)
+        #expect(text.contains("--store") || text.contains("--data"), "\(text)")
     }
 
     @Test func aGeneratedKeyIsPrintedOnceAndStoredOnlyAsAHash() async throws {

@@ -5,7 +5,7 @@ import TetherStore
 /// `pruneEvents(keepLast:before:)`: retention by count and by age, the pruned-through mark, the cursor kept.
 @Suite struct EventRetentionTests {
     /// 2 projects × 5 users, opened 1 s apart: 20 events, two per second.
-    static func history(_ store: SQLiteStore) async throws -> [Event] {
+    static func history(_ store: any Store) async throws -> [Event] {
         var script = Script()
         try script.run(.createProject(id: "p", name: "p", policy: Policy()))
         for i in 0..<10 {
@@ -17,8 +17,9 @@ import TetherStore
         return events
     }
 
-    @Test func keepsTheNewestByCountAndRecordsWhatWasPruned() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func keepsTheNewestByCountAndRecordsWhatWasPruned(kind: StoreKind) async throws
+    {
+        try await withStore(kind) { store, _ in
             let all = try await Self.history(store)
             #expect(try await store.eventsPrunedThrough() == 0)
             #expect(try await store.pruneEvents(keepLast: 5, before: 0) == all.count - 5)
@@ -31,8 +32,8 @@ import TetherStore
         }
     }
 
-    @Test func deletesEventsOlderThanTheCutoff() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func deletesEventsOlderThanTheCutoff(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
             let all = try await Self.history(store)
             let cutoff = all[7].at  // events at the same instant as all[7] are kept
             let expected = all.filter { $0.at >= cutoff }
@@ -42,8 +43,8 @@ import TetherStore
         }
     }
 
-    @Test func largePrunesGoInSlices() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func largePrunesGoInSlices(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
             var script = Script()
             try script.run(.createProject(id: "p", name: "p", policy: Policy(capacity: 20_000)))
             for i in 0..<6_000 { try script.run(.apply("p", userId: "u\(i)", userIp: nil)) }

@@ -104,12 +104,12 @@ import TetherProtocol
     }
 
     /// Writes effects through the store's group-commit writer and waits until they are durable.
-    static func write(_ effects: [Effect], to store: SQLiteStore) async throws {
+    static func write(_ effects: [Effect], to store: any Store) async throws {
         try await store.enqueue(effects).durable()
     }
 
-    @Test func sessionsRoundTripThroughTheirColumns() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func sessionsRoundTripThroughTheirColumns(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
             var r = Random(state: 42)
             var sessions = (0..<500).map { _ in Self.session(&r) }
             for i in sessions.indices { sessions[i].id = "s\(i)-" + sessions[i].id }
@@ -128,8 +128,10 @@ import TetherProtocol
         }
     }
 
-    @Test func eventsProjectsAndReservationsRoundTripThroughTheirColumns() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func eventsProjectsAndReservationsRoundTripThroughTheirColumns(kind: StoreKind)
+        async throws
+    {
+        try await withStore(kind) { store, _ in
             var r = Random(state: 7)
             var events = (0..<500).map { _ in Self.event(&r) }
             for i in events.indices { events[i].cursor = UInt64(i + 1) }
@@ -193,8 +195,10 @@ import TetherProtocol
 
     /// A counter above `Int64.max` does not fit its column: the commit fails with `outOfRange` and writes
     /// nothing of its transaction.
-    @Test func aCounterAboveInt64MaxFailsItsCommitAndWritesNothing() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func aCounterAboveInt64MaxFailsItsCommitAndWritesNothing(kind: StoreKind)
+        async throws
+    {
+        try await withStore(kind) { store, _ in
             var r = Random(state: 5)
             var fine = Self.session(&r)
             fine.id = "fine"

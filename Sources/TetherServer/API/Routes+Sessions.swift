@@ -103,7 +103,7 @@ extension BackendAPI {
     /// the loop's (the broker holds no heartbeat deadline for it).
     func withLiveness(_ dto: TetherAPI.Session, of session: Session) -> TetherAPI.Session {
         guard session.state == .connected, let connection = session.connection,
-            let liveness = registry.liveness(of: connection)
+            let liveness = registry.liveness(of: connection), liveness.lastSeenAt != ClientLink.awaitingWelcome
         else { return dto }
         var dto = dto
         dto.lastHeartbeatAt = liveness.lastSeenAt

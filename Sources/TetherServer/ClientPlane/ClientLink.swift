@@ -148,6 +148,8 @@ final class ClientLink: Kickable, PingSweepable, LivenessReporting, @unchecked S
                 sweeper?.remove(self)
             case .watch(let at, let deadline), .seen(let at, let deadline):
                 heard(at: at, until: deadline)
+            case .awaitWelcome:
+                heard(at: ClientLink.awaitingWelcome, until: ClientLink.awaitingWelcome)
             case .unwatch:
                 heard(at: 0, until: 0)
             case .scheduleDrain(let ms):
@@ -175,6 +177,10 @@ final class ClientLink: Kickable, PingSweepable, LivenessReporting, @unchecked S
         heardAt.store(at, ordering: .relaxed)
         heardUntil.store(until, ordering: .relaxed)
     }
+
+    /// What ``liveness`` reports while the welcome is pending: later than any time, which the broker reads as
+    /// "heard from now" (`Broker.tick(at:heard:)`).
+    static let awaitingWelcome = Millis.max
 
     /// When the connection was last heard from and its heartbeat deadline, while recorded here.
     var liveness: (lastSeenAt: Millis, deadlineAt: Millis)? {

@@ -123,7 +123,7 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
             case .forget:
                 links.remove(link.session)
             case .rtt, .pace, .authenticate, .register, .send, .pong, .ping, .close, .lost, .startPinging, .stopPinging,
-                .watch, .seen, .unwatch,
+                .watch, .awaitWelcome, .seen, .unwatch,
                 .scheduleDrain, .cancelHelloTimer, .unregister, .logRefusal:
                 break  // WebSocket and TCP only
             }

@@ -39,6 +39,10 @@ enum ConnectionAction: Sendable, Hashable {
     /// Start recording the connection's heartbeats on its link: heard from `at`, silent past `until` means
     /// lost (the broker reads the record when its deadline for the connection falls due).
     case watch(at: Millis, until: Millis)
+    /// The connection waits on the server (its hello is accepted, its welcome not yet durable): until `watch`,
+    /// it counts as heard from whenever the broker asks (a commit slower than the heartbeat timeout must not
+    /// expire a client that could not know it was welcomed).
+    case awaitWelcome
     /// The connection was heard from `at`: its recorded deadline moves to `until` (no lock, no broker).
     case seen(at: Millis, until: Millis)
     /// Stop recording (a declared suspension is the broker's to time; a closed connection is gone).

@@ -166,7 +166,8 @@ struct ConnectionMachine: Sendable {
             return false
         }
         actions.append(.countInbound)
-        if settings.watchesLiveness, !suspended, case .attached = phase {
+        // Before the welcome the connection waits on the server (`awaitWelcome`): nothing it sends moves that.
+        if settings.watchesLiveness, !suspended, welcomed, case .attached = phase {
             actions.append(.seen(at: now, until: now + timeoutMs))
         }
         return true
@@ -268,8 +269,7 @@ struct ConnectionMachine: Sendable {
             heartbeat: .init(intervalMs: policy.heartbeat.intervalMs, timeoutMs: policy.heartbeat.timeoutMs),
             serverTime: now, resumeToken: nextResumeToken ?? "", reconnectGraceMs: policy.reconnectGraceMs)
         nextResumeToken = nil
-        return settings.watchesLiveness
-            ? ConnectionActions(.watch(at: now, until: now + timeoutMs)) : ConnectionActions()
+        return settings.watchesLiveness ? ConnectionActions(.awaitWelcome) : ConnectionActions()
     }
 
     /// The hello's transition was committed (`ok`) or the store failed.
@@ -278,6 +278,10 @@ struct ConnectionMachine: Sendable {
         pendingWelcome = nil
         guard ok else { return fail(CloseCode(rawValue: 1011), "store unavailable") }
         welcomed = true
+        // The heartbeat window starts with the welcome: a slow commit is the server's delay, not the client's.
+        if settings.watchesLiveness {
+            return ConnectionActions(.watch(at: now, until: now + timeoutMs), .send(.welcome(welcome)), .startPinging)
+        }
         return ConnectionActions(.send(.welcome(welcome)), .startPinging)
     }
 

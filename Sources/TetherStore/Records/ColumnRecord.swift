@@ -1,20 +1,25 @@
 import GRDB
 
 /// A record kept as one column per field, read by index in the order of ``columns`` and written from
-/// ``databaseValues()`` in the same order.
+/// ``columnValues()`` in the same order; the same for both stores (``ColumnRow``, ``ColumnValue``).
 ///
-/// The group-commit writer binds ``databaseValues()`` to one cached `INSERT … ON CONFLICT DO UPDATE`
-/// statement per table (``upsertSQL``), computed before its transaction starts; GRDB's own `upsert` (the
-/// `PersistableRecord` conformance, from the same values) builds a `PersistenceContainer` and a `RETURNING`
-/// clause per row, which cost the API benchmark ~40 % of its throughput (docs/PERFORMANCE.md).
+/// The group-commit writers bind ``columnValues()`` to one upsert statement per table (``upsertSQL(_:)``),
+/// computed before their transaction starts; GRDB's own `upsert` (the `PersistableRecord` conformance, from the
+/// same values) builds a `PersistenceContainer` and a `RETURNING` clause per row, which cost the API benchmark
+/// ~40 % of its throughput (docs/PERFORMANCE.md).
 protocol ColumnRecord: FetchableRecord, PersistableRecord, Sendable {
-    /// The columns, in the order `init(row:)` reads them and ``databaseValues()`` gives them.
+    /// The columns, in the order ``init(columns:)`` reads them and ``columnValues()`` gives them.
     static var columns: [String] { get }
     /// The primary key's columns.
     static var primaryKey: [String] { get }
+    /// Reads the record from a row of ``columns``.
+    init(columns row: some ColumnRow) throws
     /// The values of ``columns``, in order.
-    func databaseValues() throws -> [DatabaseValue]
+    func columnValues() throws -> [ColumnValue]
 }
+
+/// How a store writes the `n`th (1-based) parameter of a statement: `?` for SQLite, `$n` for PostgreSQL.
+typealias Placeholder = @Sendable (Int) -> String
 
 extension ColumnRecord {
     /// The `SELECT` list of ``columns``, for hand-written queries.
@@ -23,29 +28,35 @@ extension ColumnRecord {
     /// ``columns``, for GRDB's query interface.
     static var databaseSelection: [any SQLSelectable] { columns.map { Column($0) } }
 
-    /// `INSERT INTO table (columns) VALUES (?, …)`.
-    static var insertSQL: String {
-        "INSERT INTO \(databaseTableName) (\(selection)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+    /// `INSERT INTO table (columns) VALUES (…)`, with the store's placeholders.
+    static func insertSQL(_ placeholder: Placeholder) -> String {
+        let values = (1...columns.count).map(placeholder).joined(separator: ", ")
+        return "INSERT INTO \(databaseTableName) (\(selection)) VALUES (\(values))"
     }
 
-    /// ``insertSQL`` that replaces every other column of the row with the same ``primaryKey``.
-    static var upsertSQL: String {
+    /// ``insertSQL(_:)`` that replaces every other column of the row with the same ``primaryKey``.
+    static func upsertSQL(_ placeholder: Placeholder) -> String {
         let updates = columns.filter { !primaryKey.contains($0) }.map { "\($0) = excluded.\($0)" }
-        return insertSQL + " ON CONFLICT (\(primaryKey.joined(separator: ", "))) DO UPDATE SET "
+        return insertSQL(placeholder) + " ON CONFLICT (\(primaryKey.joined(separator: ", "))) DO UPDATE SET "
             + updates.joined(separator: ", ")
     }
 
-    /// The statement arguments of ``databaseValues()``.
+    /// ``insertSQL(_:)`` for SQLite.
+    static var insertSQL: String { insertSQL { _ in "?" } }
+
+    /// ``upsertSQL(_:)`` for SQLite.
+    static var upsertSQL: String { upsertSQL { _ in "?" } }
+
+    init(row: Row) throws {
+        try self.init(columns: row)
+    }
+
+    /// The statement arguments of ``columnValues()`` for SQLite.
     func arguments() throws -> StatementArguments {
-        StatementArguments(try databaseValues())
+        StatementArguments(try columnValues().map(\.databaseValue))
     }
 
     func encode(to container: inout PersistenceContainer) throws {
-        for (column, value) in zip(Self.columns, try databaseValues()) { container[column] = value }
+        for (column, value) in zip(Self.columns, try columnValues()) { container[column] = value.databaseValue }
     }
-}
-
-extension Optional where Wrapped: DatabaseValueConvertible {
-    /// The value, or SQL NULL.
-    var databaseValueOrNull: DatabaseValue { self?.databaseValue ?? .null }
 }

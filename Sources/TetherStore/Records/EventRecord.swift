@@ -21,42 +21,42 @@ struct EventRecord: ColumnRecord {
         self.event = event
     }
 
-    init(row: Row) throws {
+    init(columns row: some ColumnRow) throws {
         let data = EventData(
-            cause: try row.decodeRawIfPresent(DisconnectCause.self, atIndex: 9),
-            reason: try row.decodeRawIfPresent(EndReason.self, atIndex: 10),
-            deadlineAt: try row.decode(atIndex: 11), reused: try row.decode(atIndex: 12),
-            transport: try row.decodeRawIfPresent(Transport.self, atIndex: 13),
-            suspendReason: try row.decodeRawIfPresent(SuspendReason.self, atIndex: 14),
-            retired: try row.decode(atIndex: 15), from: try row.decodeRawIfPresent(SessionState.self, atIndex: 16))
+            cause: try row.rawIfPresent(DisconnectCause.self, at: 9),
+            reason: try row.rawIfPresent(EndReason.self, at: 10),
+            deadlineAt: try row.integer(at: 11), reused: try row.boolean(at: 12),
+            transport: try row.rawIfPresent(Transport.self, at: 13),
+            suspendReason: try row.rawIfPresent(SuspendReason.self, at: 14),
+            retired: try row.boolean(at: 15), from: try row.rawIfPresent(SessionState.self, at: 16))
         event = Event(
-            cursor: try row.decodeUnsigned(atIndex: 0), at: try row.decode(atIndex: 1),
-            type: try row.decodeRaw(EventType.self, atIndex: 2), projectId: try row.decode(atIndex: 3),
-            sessionId: try row.decode(atIndex: 4), userId: try row.decode(atIndex: 5),
-            concurrencyId: try row.decode(atIndex: 6), epoch: try row.decodeUnsignedIfPresent(atIndex: 7),
-            sessionSeq: try row.decodeUnsignedIfPresent(atIndex: 8), data: data)
+            cursor: try row.unsigned(at: 0), at: try row.requiredInteger(at: 1),
+            type: try row.raw(EventType.self, at: 2), projectId: try row.requiredText(at: 3),
+            sessionId: try row.text(at: 4), userId: try row.requiredText(at: 5),
+            concurrencyId: try row.requiredText(at: 6), epoch: try row.unsignedIfPresent(at: 7),
+            sessionSeq: try row.unsignedIfPresent(at: 8), data: data)
     }
 
-    func databaseValues() throws -> [DatabaseValue] {
+    func columnValues() throws -> [ColumnValue] {
         let e = event
         return [
-            try signedColumn(e.cursor, "event cursor").databaseValue,  // cursor
-            e.at.databaseValue,  // at
-            e.type.rawValue.databaseValue,  // type
-            e.projectId.databaseValue,  // project_id
-            e.sessionId.databaseValueOrNull,  // session_id
-            e.userId.databaseValue,  // user_id
-            e.concurrencyId.databaseValue,  // concurrency_id
-            try optionalSignedColumn(e.epoch, "epoch").databaseValueOrNull,  // epoch
-            try optionalSignedColumn(e.sessionSeq, "sessionSeq").databaseValueOrNull,  // session_seq
-            (e.data.cause?.rawValue).databaseValueOrNull,  // cause
-            (e.data.reason?.rawValue).databaseValueOrNull,  // reason
-            e.data.deadlineAt.databaseValueOrNull,  // deadline_at
-            e.data.reused.databaseValueOrNull,  // reused
-            (e.data.transport?.rawValue).databaseValueOrNull,  // transport
-            (e.data.suspendReason?.rawValue).databaseValueOrNull,  // suspend_reason
-            e.data.retired.databaseValueOrNull,  // retired
-            (e.data.from?.rawValue).databaseValueOrNull,  // from_state
+            .integer(try signedColumn(e.cursor, "event cursor")),  // cursor
+            .integer(e.at),  // at
+            .text(e.type.rawValue),  // type
+            .text(e.projectId),  // project_id
+            ColumnValue(e.sessionId),  // session_id
+            .text(e.userId),  // user_id
+            .text(e.concurrencyId),  // concurrency_id
+            ColumnValue(try optionalSignedColumn(e.epoch, "epoch")),  // epoch
+            ColumnValue(try optionalSignedColumn(e.sessionSeq, "sessionSeq")),  // session_seq
+            ColumnValue(raw: e.data.cause),  // cause
+            ColumnValue(raw: e.data.reason),  // reason
+            ColumnValue(e.data.deadlineAt),  // deadline_at
+            ColumnValue(e.data.reused),  // reused
+            ColumnValue(raw: e.data.transport),  // transport
+            ColumnValue(raw: e.data.suspendReason),  // suspend_reason
+            ColumnValue(e.data.retired),  // retired
+            ColumnValue(raw: e.data.from),  // from_state
         ]
     }
 }

@@ -22,41 +22,40 @@ struct ProjectRecord: ColumnRecord {
         self.project = project
     }
 
-    init(row: Row) throws {
-        let url: String? = try row.decode(atIndex: 9)
-        let secret: String? = try row.decode(atIndex: 10)
+    init(columns row: some ColumnRow) throws {
         var webhook: Webhook?
-        switch (url, secret) {
+        switch (try row.text(at: 9), try row.text(at: 10)) {
         case (let url?, let secret?): webhook = Webhook(url: url, secret: secret)
         case (nil, nil): webhook = nil
         default: throw StoreError.corruptRecord("project webhook: url and secret must both be set or both be NULL")
         }
         let policy = Policy(
-            capacity: try row.decode(atIndex: 2),
-            heartbeat: .init(intervalMs: try row.decode(atIndex: 3), timeoutMs: try row.decode(atIndex: 4)),
-            reconnectGraceMs: try row.decode(atIndex: 5), reservationTtlMs: try row.decode(atIndex: 6),
-            connectTimeoutMs: try row.decode(atIndex: 7), maxSuspendMs: try row.decode(atIndex: 8), webhook: webhook)
+            capacity: try row.int(at: 2),
+            heartbeat: .init(intervalMs: try row.requiredInteger(at: 3), timeoutMs: try row.requiredInteger(at: 4)),
+            reconnectGraceMs: try row.requiredInteger(at: 5), reservationTtlMs: try row.requiredInteger(at: 6),
+            connectTimeoutMs: try row.requiredInteger(at: 7), maxSuspendMs: try row.requiredInteger(at: 8),
+            webhook: webhook)
         project = Project(
-            id: try row.decode(atIndex: 0), name: try row.decode(atIndex: 1), policy: policy,
-            createdAt: try row.decode(atIndex: 11), updatedAt: try row.decode(atIndex: 12))
+            id: try row.requiredText(at: 0), name: try row.requiredText(at: 1), policy: policy,
+            createdAt: try row.requiredInteger(at: 11), updatedAt: try row.requiredInteger(at: 12))
     }
 
-    func databaseValues() throws -> [DatabaseValue] {
+    func columnValues() throws -> [ColumnValue] {
         let p = project
         return [
-            p.id.databaseValue,  // id
-            p.name.databaseValue,  // name
-            p.policy.capacity.databaseValue,  // capacity
-            p.policy.heartbeat.intervalMs.databaseValue,  // heartbeat_interval_ms
-            p.policy.heartbeat.timeoutMs.databaseValue,  // heartbeat_timeout_ms
-            p.policy.reconnectGraceMs.databaseValue,  // reconnect_grace_ms
-            p.policy.reservationTtlMs.databaseValue,  // reservation_ttl_ms
-            p.policy.connectTimeoutMs.databaseValue,  // connect_timeout_ms
-            p.policy.maxSuspendMs.databaseValue,  // max_suspend_ms
-            (p.policy.webhook?.url).databaseValueOrNull,  // webhook_url
-            (p.policy.webhook?.secret).databaseValueOrNull,  // webhook_secret
-            p.createdAt.databaseValue,  // created_at
-            p.updatedAt.databaseValue,  // updated_at
+            .text(p.id),  // id
+            .text(p.name),  // name
+            ColumnValue(p.policy.capacity),  // capacity
+            .integer(p.policy.heartbeat.intervalMs),  // heartbeat_interval_ms
+            .integer(p.policy.heartbeat.timeoutMs),  // heartbeat_timeout_ms
+            .integer(p.policy.reconnectGraceMs),  // reconnect_grace_ms
+            .integer(p.policy.reservationTtlMs),  // reservation_ttl_ms
+            .integer(p.policy.connectTimeoutMs),  // connect_timeout_ms
+            .integer(p.policy.maxSuspendMs),  // max_suspend_ms
+            ColumnValue(p.policy.webhook?.url),  // webhook_url
+            ColumnValue(p.policy.webhook?.secret),  // webhook_secret
+            .integer(p.createdAt),  // created_at
+            .integer(p.updatedAt),  // updated_at
         ]
     }
 }

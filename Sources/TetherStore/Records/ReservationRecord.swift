@@ -17,21 +17,21 @@ struct ReservationRecord: ColumnRecord {
         self.reservation = reservation
     }
 
-    init(row: Row) throws {
+    init(columns row: some ColumnRow) throws {
         reservation = Reservation(
-            projectId: try row.decode(atIndex: 0), userId: try row.decode(atIndex: 1),
-            concurrencyId: try row.decode(atIndex: 2), reservedUntil: try row.decode(atIndex: 3),
-            userIp: try row.decode(atIndex: 4))
+            projectId: try row.requiredText(at: 0), userId: try row.requiredText(at: 1),
+            concurrencyId: try row.requiredText(at: 2), reservedUntil: try row.requiredInteger(at: 3),
+            userIp: try row.text(at: 4))
     }
 
-    func databaseValues() throws -> [DatabaseValue] {
+    func columnValues() throws -> [ColumnValue] {
         let r = reservation
         return [
-            r.projectId.databaseValue,  // project_id
-            r.userId.databaseValue,  // user_id
-            r.concurrencyId.databaseValue,  // concurrency_id
-            r.reservedUntil.databaseValue,  // reserved_until
-            r.userIp.databaseValueOrNull,  // user_ip
+            .text(r.projectId),  // project_id
+            .text(r.userId),  // user_id
+            .text(r.concurrencyId),  // concurrency_id
+            .integer(r.reservedUntil),  // reserved_until
+            ColumnValue(r.userIp),  // user_ip
         ]
     }
 }

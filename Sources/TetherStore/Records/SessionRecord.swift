@@ -5,7 +5,7 @@ import TetherProtocol
 /// A session as a row of `sessions`: one column per field. Two columns hold JSON: `history`, the session's
 /// bounded list of recent transitions (an array, read back by ``HistoryEntry/readArray(_:)``), and
 /// `parameters`, the customer's JSON as given at CreateSession. A PostgreSQL store keeps the same columns
-/// (`jsonb` for those two).
+/// (`text` for those two: they come back byte for byte).
 struct SessionRecord: ColumnRecord {
     static let databaseTableName = "sessions"
 
@@ -26,59 +26,60 @@ struct SessionRecord: ColumnRecord {
         self.session = session
     }
 
-    init(row: Row) throws {
+    init(columns row: some ColumnRow) throws {
         var s = Session(
-            id: try row.decode(atIndex: 0), projectId: try row.decode(atIndex: 1), userId: try row.decode(atIndex: 2),
-            concurrencyId: try row.decode(atIndex: 3), epoch: try row.decodeUnsigned(atIndex: 4),
-            state: try row.decodeRaw(SessionState.self, atIndex: 5), createdAt: try row.decode(atIndex: 9))
-        s.endReason = try row.decodeRawIfPresent(EndReason.self, atIndex: 6)
-        s.lastCause = try row.decodeRawIfPresent(DisconnectCause.self, atIndex: 7)
-        s.deadlineAt = try row.decode(atIndex: 8)
-        s.updatedAt = try row.decode(atIndex: 10)
-        s.endedAt = try row.decode(atIndex: 11)
-        s.lastHeartbeatAt = try row.decode(atIndex: 12)
-        s.connection = try row.decodeUnsignedIfPresent(atIndex: 13)
-        s.transport = try row.decodeRawIfPresent(Transport.self, atIndex: 14)
-        s.everConnected = try row.decode(atIndex: 15)
-        s.resumeTokenHash = try row.decode(atIndex: 16)
-        s.previousResumeTokenHash = try row.decode(atIndex: 17)
-        s.previousResumeTokenUntil = try row.decode(atIndex: 18)
-        s.seq = try row.decodeUnsigned(atIndex: 19)
+            id: try row.requiredText(at: 0), projectId: try row.requiredText(at: 1),
+            userId: try row.requiredText(at: 2), concurrencyId: try row.requiredText(at: 3),
+            epoch: try row.unsigned(at: 4), state: try row.raw(SessionState.self, at: 5),
+            createdAt: try row.requiredInteger(at: 9))
+        s.endReason = try row.rawIfPresent(EndReason.self, at: 6)
+        s.lastCause = try row.rawIfPresent(DisconnectCause.self, at: 7)
+        s.deadlineAt = try row.integer(at: 8)
+        s.updatedAt = try row.requiredInteger(at: 10)
+        s.endedAt = try row.integer(at: 11)
+        s.lastHeartbeatAt = try row.integer(at: 12)
+        s.connection = try row.unsignedIfPresent(at: 13)
+        s.transport = try row.rawIfPresent(Transport.self, at: 14)
+        s.everConnected = try row.requiredBoolean(at: 15)
+        s.resumeTokenHash = try row.text(at: 16)
+        s.previousResumeTokenHash = try row.text(at: 17)
+        s.previousResumeTokenUntil = try row.integer(at: 18)
+        s.seq = try row.unsigned(at: 19)
         s.metadata = SessionMetadata(
-            userIp: try row.decode(atIndex: 20), clientSession: try row.decode(atIndex: 21),
-            runMode: try row.decode(atIndex: 22), parameters: try row.decode(atIndex: 23))
-        s.history = try Self.history(from: try row.decode(atIndex: 24))
+            userIp: try row.text(at: 20), clientSession: try row.text(at: 21), runMode: try row.text(at: 22),
+            parameters: try row.text(at: 23))
+        s.history = try Self.history(from: try row.requiredText(at: 24))
         session = s
     }
 
-    func databaseValues() throws -> [DatabaseValue] {
+    func columnValues() throws -> [ColumnValue] {
         let s = session
         return [
-            s.id.databaseValue,  // id
-            s.projectId.databaseValue,  // project_id
-            s.userId.databaseValue,  // user_id
-            s.concurrencyId.databaseValue,  // concurrency_id
-            try signedColumn(s.epoch, "epoch").databaseValue,  // epoch
-            s.state.rawValue.databaseValue,  // state
-            (s.endReason?.rawValue).databaseValueOrNull,  // end_reason
-            (s.lastCause?.rawValue).databaseValueOrNull,  // last_cause
-            s.deadlineAt.databaseValueOrNull,  // deadline_at
-            s.createdAt.databaseValue,  // created_at
-            s.updatedAt.databaseValue,  // updated_at
-            s.endedAt.databaseValueOrNull,  // ended_at
-            s.lastHeartbeatAt.databaseValueOrNull,  // last_heartbeat_at
-            try optionalSignedColumn(s.connection, "connection").databaseValueOrNull,  // connection
-            (s.transport?.rawValue).databaseValueOrNull,  // transport
-            s.everConnected.databaseValue,  // ever_connected
-            s.resumeTokenHash.databaseValueOrNull,  // resume_token_hash
-            s.previousResumeTokenHash.databaseValueOrNull,  // previous_resume_token_hash
-            s.previousResumeTokenUntil.databaseValueOrNull,  // previous_resume_token_until
-            try signedColumn(s.seq, "seq").databaseValue,  // seq
-            s.metadata.userIp.databaseValueOrNull,  // user_ip
-            s.metadata.clientSession.databaseValueOrNull,  // client_session
-            s.metadata.runMode.databaseValueOrNull,  // run_mode
-            s.metadata.parameters.databaseValueOrNull,  // parameters
-            Self.historyJSON(s.history).databaseValue,  // history
+            .text(s.id),  // id
+            .text(s.projectId),  // project_id
+            .text(s.userId),  // user_id
+            .text(s.concurrencyId),  // concurrency_id
+            .integer(try signedColumn(s.epoch, "epoch")),  // epoch
+            .text(s.state.rawValue),  // state
+            ColumnValue(raw: s.endReason),  // end_reason
+            ColumnValue(raw: s.lastCause),  // last_cause
+            ColumnValue(s.deadlineAt),  // deadline_at
+            .integer(s.createdAt),  // created_at
+            .integer(s.updatedAt),  // updated_at
+            ColumnValue(s.endedAt),  // ended_at
+            ColumnValue(s.lastHeartbeatAt),  // last_heartbeat_at
+            ColumnValue(try optionalSignedColumn(s.connection, "connection")),  // connection
+            ColumnValue(raw: s.transport),  // transport
+            .boolean(s.everConnected),  // ever_connected
+            ColumnValue(s.resumeTokenHash),  // resume_token_hash
+            ColumnValue(s.previousResumeTokenHash),  // previous_resume_token_hash
+            ColumnValue(s.previousResumeTokenUntil),  // previous_resume_token_until
+            .integer(try signedColumn(s.seq, "seq")),  // seq
+            ColumnValue(s.metadata.userIp),  // user_ip
+            ColumnValue(s.metadata.clientSession),  // client_session
+            ColumnValue(s.metadata.runMode),  // run_mode
+            ColumnValue(s.metadata.parameters),  // parameters
+            .text(Self.historyJSON(s.history)),  // history
         ]
     }
 

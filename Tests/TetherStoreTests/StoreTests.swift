@@ -2,7 +2,8 @@ import Testing
 import TetherCore
 import TetherStore
 
-@Suite struct SQLiteStoreTests {
+/// The store suite: every test runs against the embedded SQLite store and against PostgreSQL.
+@Suite struct StoreTests {
     /// A project with a reservation, a live connected session, a created session, an ended session and events.
     static func scenario() throws -> Script {
         var script = Script()
@@ -19,8 +20,8 @@ import TetherStore
         return script
     }
 
-    @Test func everyRecordTypeRoundTrips() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func everyRecordTypeRoundTrips(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
             var script = try Self.scenario()
             try await script.commit(to: store)
             let snapshot = try await store.load()
@@ -34,26 +35,26 @@ import TetherStore
         }
     }
 
-    @Test func reopeningTheFileGivesTheSameSnapshot() async throws {
-        let db = TempDatabase()
-        defer { db.remove() }
+    @Test(arguments: StoreKind.allCases) func reopeningGivesTheSameSnapshot(kind: StoreKind) async throws {
+        let db = try await TestDatabase.make(kind)
         var script = try Self.scenario()
-        let store = try SQLiteStore(path: db.path)
+        let store = try await db.open()
         try await script.commit(to: store)
         let before = try await store.load()
         try await store.close()
 
-        let reopened = try SQLiteStore(path: db.path)
+        let reopened = try await db.open()
         let after = try await reopened.load()
         #expect(after == before)
         #expect(after == script.broker.snapshot)
         #expect(try await reopened.session("s3")?.state == .ended)
         #expect(try await reopened.events(after: 0, projectId: nil, limit: 1_000).last?.cursor == after.cursor)
         try await reopened.close()
+        await db.remove()
     }
 
-    @Test func endedSessionsAreLeftOutOfLoadButFoundById() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func endedSessionsAreLeftOutOfLoadButFoundById(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
             var script = try Self.scenario()
             try await script.commit(to: store)
             let snapshot = try await store.load()
@@ -66,8 +67,10 @@ import TetherStore
         }
     }
 
-    @Test func deleteProjectRemovesItAndItsReservationsButKeepsSessionsAndEvents() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func deleteProjectRemovesItAndItsReservationsButKeepsSessionsAndEvents(
+        kind: StoreKind
+    ) async throws {
+        try await withStore(kind) { store, _ in
             var script = Script()
             try script.run(.createProject(id: "p", name: "p", policy: Policy()))
             try script.run(.createProject(id: "q", name: "q", policy: Policy()))
@@ -88,8 +91,10 @@ import TetherStore
         }
     }
 
-    @Test func deleteProjectAloneDeletesTheReservationsOfTheProject() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func deleteProjectAloneDeletesTheReservationsOfTheProject(kind: StoreKind)
+        async throws
+    {
+        try await withStore(kind) { store, _ in
             let policy = Policy()
             let p = Project(id: "p", name: "p", policy: policy, createdAt: 1, updatedAt: 1)
             let q = Project(id: "q", name: "q", policy: policy, createdAt: 1, updatedAt: 1)
@@ -107,8 +112,8 @@ import TetherStore
         }
     }
 
-    @Test func deleteReservationRemovesOnlyThatUser() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func deleteReservationRemovesOnlyThatUser(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
             let a = Reservation(projectId: "p", userId: "a", concurrencyId: "cc-p-1", reservedUntil: 10)
             let b = Reservation(projectId: "p", userId: "b", concurrencyId: "cc-p-2", reservedUntil: 10)
             try await store.enqueue([.saveReservation(a), .saveReservation(b)]).durable()
@@ -117,8 +122,8 @@ import TetherStore
         }
     }
 
-    @Test func eventsComeInCursorOrderFilteredAndLimited() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func eventsComeInCursorOrderFilteredAndLimited(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
             var script = Script()
             try script.run(.createProject(id: "p", name: "p", policy: Policy()))
             try script.run(.createProject(id: "q", name: "q", policy: Policy()))
@@ -144,8 +149,8 @@ import TetherStore
         }
     }
 
-    @Test func sessionsOfAProjectAreNewestFirst() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func sessionsOfAProjectAreNewestFirst(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
             var script = Script()
             try script.run(.createProject(id: "p", name: "p", policy: Policy()))
             try script.run(.createProject(id: "q", name: "q", policy: Policy()))
@@ -170,8 +175,8 @@ import TetherStore
 
     /// 200 batches enqueued in a row, before any ticket is awaited: the writer loop takes everything pending
     /// at the start of each transaction, so it needs far fewer transactions than batches.
-    @Test func batchesEnqueuedTogetherShareTransactions() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func batchesEnqueuedTogetherShareTransactions(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
             var script = Script()
             try script.run(.createProject(id: "p", name: "p", policy: Policy(capacity: 200)))
             for i in 0..<200 { try script.open("p", user: "u\(i)", session: "s\(i)") }
@@ -190,8 +195,8 @@ import TetherStore
     }
 
     /// Batches of distinct users enqueued from 200 concurrent tasks all become durable.
-    @Test func concurrentEnqueuesAllBecomeDurable() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func concurrentEnqueuesAllBecomeDurable(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
             var script = Script()
             try script.run(.createProject(id: "p", name: "p", policy: Policy(capacity: 200)))
             try await script.commit(to: store)
@@ -215,8 +220,10 @@ import TetherStore
 
     /// An event whose cursor is already written violates the primary key: the whole transaction rolls back
     /// and its ticket fails; the next transaction goes through.
-    @Test func aFailingTransactionFailsItsTicketsAndWritesNothing() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func aFailingTransactionFailsItsTicketsAndWritesNothing(kind: StoreKind)
+        async throws
+    {
+        try await withStore(kind) { store, _ in
             var script = Script()
             try script.run(.createProject(id: "p", name: "p", policy: Policy()))
             try script.open("p", user: "u", session: "s")
@@ -235,8 +242,8 @@ import TetherStore
         }
     }
 
-    @Test func effectsThatAreNotDurableCompleteAtOnce() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func effectsThatAreNotDurableCompleteAtOnce(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
             let kick = Kick(connection: 1, sessionId: "s", reason: .expired)
             let ticket = store.enqueue([
                 .kick(kick), .deadlineExpired(.heartbeat, latenessMs: 3), .deadlinesShifted(byMs: 9),
@@ -247,8 +254,10 @@ import TetherStore
         }
     }
 
-    @Test func theCursorIsKeptInSettingsAndLoadTakesTheHighest() async throws {
-        try await withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func theCursorIsKeptInSettingsAndLoadTakesTheHighest(kind: StoreKind)
+        async throws
+    {
+        try await withStore(kind) { store, _ in
             var script = Script()
             try script.run(.createProject(id: "p", name: "p", policy: Policy()))
             try script.open("p", user: "u", session: "s")
@@ -268,10 +277,9 @@ import TetherStore
         }
     }
 
-    @Test func settingsRoundTripAndSurviveAReopen() async throws {
-        let db = TempDatabase()
-        defer { db.remove() }
-        let store = try SQLiteStore(path: db.path)
+    @Test(arguments: StoreKind.allCases) func settingsRoundTripAndSurviveAReopen(kind: StoreKind) async throws {
+        let db = try await TestDatabase.make(kind)
+        let store = try await db.open()
         #expect(try await store.setting("token-secret") == nil)
         try await store.setSetting("token-secret", "one")
         try await store.setSetting("token-secret", "two")
@@ -279,19 +287,19 @@ import TetherStore
         #expect(try await store.setting("token-secret") == "two")
         try await store.close()
 
-        let reopened = try SQLiteStore(path: db.path)
+        let reopened = try await db.open()
         #expect(try await reopened.setting("token-secret") == "two")
         #expect(try await reopened.setting("api-key") == "hash")
         try await reopened.close()
+        await db.remove()
     }
 
-    @Test func closeWritesWhatIsQueuedThenRefusesWrites() async throws {
-        let db = TempDatabase()
-        defer { db.remove() }
+    @Test(arguments: StoreKind.allCases) func closeWritesWhatIsQueuedThenRefusesWrites(kind: StoreKind) async throws {
+        let db = try await TestDatabase.make(kind)
         var script = Script()
         try script.run(.createProject(id: "p", name: "p", policy: Policy(capacity: 50)))
         for i in 0..<50 { try script.open("p", user: "u\(i)", session: "s\(i)") }
-        let store = try SQLiteStore(path: db.path)
+        let store = try await db.open()
         let tickets = script.batches.map { store.enqueue($0) }
         try await store.close()
         #expect(store.stats.batches == tickets.count)
@@ -304,8 +312,9 @@ import TetherStore
         await #expect(throws: (any Error).self) { try await store.session("s1") }
         try await store.close()
 
-        let reopened = try SQLiteStore(path: db.path)
+        let reopened = try await db.open()
         #expect(try await reopened.load() == script.broker.snapshot)
         try await reopened.close()
+        await db.remove()
     }
 }

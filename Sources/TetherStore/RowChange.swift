@@ -1,0 +1,46 @@
+import TetherCore
+
+/// One row change of a store's transaction, its values already bound (`Values`: GRDB's `StatementArguments`
+/// or postgres-nio's `PostgresBindings`) so that the connection is held only for SQL.
+enum RowChange<Values: Sendable>: Sendable {
+    case upsertProject(Values)
+    case deleteProject(id: ProjectID)
+    case upsertReservation(Values)
+    case deleteReservation(projectId: ProjectID, userId: UserID)
+    case upsertSession(Values)
+    case insertEvent(Values, cursor: Int64)
+    case setting(key: String, value: String)
+
+    /// The row changes of a transaction's writes, in order (effects that are not durable give none), and the
+    /// highest event cursor among them. `bind` turns a record's column values into the store's bindings.
+    static func changes(_ writes: [StoreWrite], bind: ([ColumnValue]) -> Values) throws -> (
+        changes: [RowChange], cursor: Int64?
+    ) {
+        var changes: [RowChange] = []
+        var cursor: Int64?
+        for write in writes {
+            switch write {
+            case .setting(let key, let value):
+                changes.append(.setting(key: key, value: value))
+            case .effects(let effects):
+                for effect in effects {
+                    switch effect {
+                    case .saveProject(let p): changes.append(.upsertProject(bind(try ProjectRecord(p).columnValues())))
+                    case .deleteProject(let id): changes.append(.deleteProject(id: id))
+                    case .saveReservation(let r):
+                        changes.append(.upsertReservation(bind(try ReservationRecord(r).columnValues())))
+                    case .deleteReservation(let projectId, let userId):
+                        changes.append(.deleteReservation(projectId: projectId, userId: userId))
+                    case .saveSession(let s): changes.append(.upsertSession(bind(try SessionRecord(s).columnValues())))
+                    case .event(let e):
+                        let c = try signedColumn(e.cursor, "event cursor")
+                        changes.append(.insertEvent(bind(try EventRecord(e).columnValues()), cursor: c))
+                        cursor = max(cursor ?? c, c)
+                    case .kick, .deadlineExpired, .deadlinesShifted, .sessionEnded: break
+                    }
+                }
+            }
+        }
+        return (changes, cursor)
+    }
+}
