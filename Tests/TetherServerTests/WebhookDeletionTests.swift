@@ -31,7 +31,7 @@ import TetherTestKit
     @Test func aPOSTInFlightIsCancelledBeforeTheDeleteIsAnsweredAndTheIdStartsAfresh() async throws {
         let receiver = try await WebhookReceiver()
         defer { Task { await receiver.close() } }
-        let holding = Failing()  // true: hold every request open, never answering
+        let holding = SharedFlag()  // true: hold every request open, never answering
         receiver.respond { _, _ in holding.value ? WebhookReceiver.hold : 200 }
         // Without the cancellation the held POST would stay open for two minutes.
         try await WebhookTests.run(retry: WebhookDispatcher.Retry(baseMs: 20, timeoutMs: 120_000)) { api in
