@@ -30,7 +30,8 @@ extension Broker {
     /// Rebuilds a broker at `now` from what the store kept.
     ///
     /// Sessions whose connections were lost in the restart (connected or suspended) go to grace for a full
-    /// window from `now` (at least `restartGraceFloorMs`), with cause `shutdown`; sessions already in grace
+    /// window from `now` with cause ``BrokerConfiguration/restoredConnectionCause``: `shutdown` (a restart: at
+    /// least `restartGraceFloorMs`) or `nodeLost` (a takeover: the project's grace window); sessions already in grace
     /// keep their absolute deadline, created sessions their connect deadline, reservations theirs. Deadlines
     /// that passed while the server was down are processed by the first advance.
     public init(
@@ -59,7 +60,9 @@ extension Broker {
             sessions[s.id] = s
             if s.state == .connected || s.state == .suspended {
                 let grace = projects[s.projectId]?.project.policy.reconnectGraceMs ?? 0
-                lose(&s, cause: .shutdown, at: now, graceMs: max(grace, configuration.restartGraceFloorMs))
+                let cause = configuration.restoredConnectionCause
+                let floor = cause == .nodeLost ? 0 : configuration.restartGraceFloorMs
+                lose(&s, cause: cause, at: now, graceMs: max(grace, floor))
             } else if let deadline = s.deadlineAt {
                 wheel.arm(.session(s.id), at: deadline)
             } else {

@@ -22,6 +22,11 @@ public struct BrokerConfiguration: Sendable, Hashable {
     /// (the link broke between the server's acceptance and the client): its retry is answered with a new
     /// epoch instead of `badToken`.
     public var resumeRetryWindowMs: Millis
+    /// The cause given to sessions whose connections were lost with the process that held them, when a broker
+    /// is rebuilt from the store: `shutdown` for a restart of the one node (their grace at least
+    /// ``restartGraceFloorMs``), `nodeLost` for a takeover by another node of a cluster (their project's grace
+    /// window, from the takeover).
+    public var restoredConnectionCause: DisconnectCause = .shutdown
 
     /// Creates a configuration.
     public init(

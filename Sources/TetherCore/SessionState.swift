@@ -43,6 +43,9 @@ public enum DisconnectCause: String, Sendable, Hashable, Codable, CaseIterable {
     case replaced
     /// The server shut down or restarted.
     case shutdown
+    /// The cluster node that held the connection died, froze or was cut off from the database, and another
+    /// node took its sessions over.
+    case nodeLost
 }
 
 /// Why the server closes a client connection (`kick`'s `reason`).
@@ -62,6 +65,8 @@ public enum KickReason: String, Sendable, Hashable, Codable, CaseIterable {
     /// The server admits hellos at a bounded rate and this one came over it: try again after `retryAfterMs`
     /// (the session, if any, is untouched).
     case busy
+    /// This cluster node does not serve clients now: connect to the node in the kick's `connect`.
+    case moved
 }
 
 /// The transport a client connection uses.

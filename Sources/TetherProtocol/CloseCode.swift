@@ -24,6 +24,8 @@ public struct CloseCode: RawRepresentable, Sendable, Hashable {
     public static let destroyed = CloseCode(rawValue: 4003)
     /// 4004: the connection was declared lost, or the session ended by time.
     public static let expired = CloseCode(rawValue: 4004)
+    /// 4009: this cluster node does not serve clients now; the `kick` before it (`moved`) names the node to use.
+    public static let moved = CloseCode(rawValue: 4009)
     /// 4008: no hello within 10 s.
     public static let noHello = CloseCode(rawValue: 4008)
     /// 4029: too many messages per second.
@@ -38,6 +40,7 @@ public struct CloseCode: RawRepresentable, Sendable, Hashable {
         case "left": .normal
         case "shutdown": .goingAway
         case "busy": .tryAgainLater
+        case "moved": .moved
         default: .badToken
         }
     }

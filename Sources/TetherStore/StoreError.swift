@@ -12,8 +12,10 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case schemaTooNew(found: String, known: String)
     /// The database cannot be reached or refused the connection.
     case unreachable(String)
-    /// Another server holds the database.
+    /// Another server holds the database, or a live node has the same node id.
     case inUse(String)
+    /// This node lost the cluster's lease: its write was refused, nothing of it written.
+    case fenced(String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             "the database's schema (\(found)) is newer than this binary's (\(known)): run the newer Tether, or restore a backup"
         case .unreachable(let what): "cannot reach the database: \(what)"
         case .inUse(let what): what
+        case .fenced(let what): "fenced: \(what)"
         }
     }
 }

@@ -90,7 +90,31 @@ extension PostgresStore {
                 value text NOT NULL
             );
             """
-        )
+        ),
+        (
+            "v2-cluster",
+            """
+            CREATE TABLE tether_nodes (
+                node_id text COLLATE "C" PRIMARY KEY,
+                incarnation text NOT NULL,
+                public_host text NOT NULL,
+                api_port bigint NOT NULL,
+                client_port bigint NOT NULL,
+                tcp_port bigint NOT NULL,
+                started_at bigint NOT NULL,
+                last_seen_at bigint NOT NULL,
+                connections bigint NOT NULL
+            );
+            CREATE TABLE tether_lease (
+                scope text COLLATE "C" PRIMARY KEY,
+                owner text,
+                incarnation text,
+                fence bigint NOT NULL,
+                expires_at bigint NOT NULL
+            );
+            INSERT INTO tether_lease (scope, owner, incarnation, fence, expires_at) VALUES ('*', NULL, NULL, 0, 0)
+            """
+        ),
     ]
 
     /// The advisory lock that serialises migrations of nodes starting together.

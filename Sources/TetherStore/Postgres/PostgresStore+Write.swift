@@ -14,10 +14,16 @@ extension PostgresStore {
     /// Writes the batches in one transaction, in order, as ``SQLiteStore`` does: events appended (a cursor
     /// already written fails the transaction), records upserted whole or deleted whole, and the highest event
     /// cursor kept in `settings` so that pruning never loses it.
-    static func commit(_ writes: [StoreWrite], client: PostgresClient, logger: Logger) async throws {
+    ///
+    /// With a `fence` (the node owns the cluster's lease), the transaction first reads the lease row `FOR SHARE`
+    /// and writes nothing unless its fence is still `fence`: a node that lost the lease (paused, cut off) can
+    /// never write over its successor's rows, and a takeover (which updates the row) waits for a write in
+    /// flight to commit, so the successor loads it.
+    static func commit(_ writes: [StoreWrite], fence: Int64?, client: PostgresClient, logger: Logger) async throws {
         let (changes, cursor) = try RowChange.changes(writes) { PostgresBindings(values: $0) }
         guard !changes.isEmpty else { return }
         try await client.withTransaction(logger: logger) { connection in
+            if let fence { try await checkFence(fence, connection, logger) }
             for change in changes { try await apply(change, connection, logger) }
             if let cursor {
                 _ = try await connection.query(

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOSSL
 import PostgresNIO
 import TetherCore
@@ -27,6 +28,9 @@ public final class PostgresStore: Store {
     private let writer: GroupCommitWriter<StoreWrite>
     /// The connection that holds the single-node lock (``open(_:exclusive:logger:onCommit:)``), if taken.
     private let lockConnection: PostgresConnection?
+    /// The cluster lease's fence every write transaction must find unchanged, once the node owns the lease
+    /// (``fence(with:)``); nil: writes are not fenced (a lone server, the tools, the tests).
+    let writeFence: NIOLockedValueBox<Int64?>
 
     private init(
         url: PostgresURL, lockConnection: PostgresConnection?, logger: Logger,
@@ -43,8 +47,11 @@ public final class PostgresStore: Store {
         self.client = client
         self.logger = logger
         self.running = Task { await client.run() }
+        let writeFence = NIOLockedValueBox<Int64?>(nil)
+        self.writeFence = writeFence
         self.writer = GroupCommitWriter(observer: onCommit) { writes in
-            try await PostgresStore.commit(writes, client: client, logger: logger)
+            try await PostgresStore.commit(
+                writes, fence: writeFence.withLockedValue { $0 }, client: client, logger: logger)
         }
     }
 
