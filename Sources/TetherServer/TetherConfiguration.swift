@@ -65,6 +65,11 @@ public struct TetherConfiguration: Sendable {
     /// Open connections one source address may hold on each listener (backend, client, TCP); 0 for no cap.
     public var maxConnectionsPerAddress = 4_096
 
+    /// This node's id in a cluster on PostgreSQL (`--node-id`); nil: `HOST:PORT`.
+    public var nodeId: String?
+    /// A cluster node silent this long is dead, and its lease runs this long (`--node-timeout-ms`).
+    public var nodeTimeoutMs: Int64 = 5_000
+
     /// Creates the default configuration.
     public init() {}
 
@@ -74,6 +79,11 @@ public struct TetherConfiguration: Sendable {
         for scheme in ["http://", "https://", "ws://", "wss://", "tcp://"] where url.hasPrefix(scheme) {
             url.removeFirst(scheme.count)
         }
-        return url.split(separator: "/").first.map(String.init) ?? url
+        let authority = url.split(separator: "/").first.map(String.init) ?? url
+        // A port is ignored: the client ports are the node's own.
+        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") {
+            return String(authority[...end])
+        }
+        return authority.split(separator: ":").first.map(String.init) ?? authority
     }
 }

@@ -24,8 +24,24 @@ public struct TetherServer: Sendable {
     /// Opens the store, rebuilds the broker, serves until SIGTERM/SIGINT, then shuts down in order
     /// (HTTP first, then the broker, which kicks clients and commits, then the store).
     public func run() async throws {
+        if case .postgres(let url) = configuration.storeLocation {
+            try await ClusterRunner(server: self, url: url).run()
+            return
+        }
         let app = try await makeApplication()
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// The logger the configuration asks for.
+    var logger: Logger {
+        var logger = configuration.logHandler.map { Logger(label: "tether", factory: $0) } ?? Logger(label: "tether")
+        logger.logLevel = configuration.logLevel
+        return logger
+    }
+
+    /// The group-commit observer that feeds `/metrics`.
+    static let onCommit: GroupCommitWriter<StoreWrite>.Observer = { report in
+        TetherMetrics.commit(batches: report.batches, duration: report.duration, failed: report.failed)
     }
 
     /// Opens the store, rebuilds the broker and builds the application (not yet running).
@@ -33,18 +49,52 @@ public struct TetherServer: Sendable {
     public func makeApplication(
         onReady: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
-        var logger = configuration.logHandler.map { Logger(label: "tether", factory: $0) } ?? Logger(label: "tether")
-        logger.logLevel = configuration.logLevel
+        let logger = logger
         TetherMetrics.bootstrap()
-        let onCommit: GroupCommitWriter<StoreWrite>.Observer = { report in
-            TetherMetrics.commit(batches: report.batches, duration: report.duration, failed: report.failed)
-        }
         let store: any Store
         switch configuration.storeLocation {
-        case .sqlite(let path): store = try SQLiteStore(path: path, onCommit: onCommit)
+        case .sqlite(let path): store = try SQLiteStore(path: path, onCommit: Self.onCommit)
         case .postgres(let url):
-            store = try await PostgresStore.open(url, exclusive: true, logger: logger, onCommit: onCommit)
+            store = try await PostgresStore.open(url, exclusive: true, logger: logger, onCommit: Self.onCommit)
         }
+        return try await makeApplication(store: store, cluster: nil, onReady: onReady)
+    }
+
+    /// The application on an open store.
+    func makeApplication(
+        store: any Store, cluster: ClusterView?, onReady: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws -> some ApplicationProtocol {
+        let parts = try await makeParts(store: store, cluster: cluster)
+        let host = configuration.host
+        let demo = configuration.demo
+        return Application(
+            router: parts.router,
+            server: BackendHTTPServer.builder(limits: ConnectionLimits(configuration)),
+            configuration: .init(address: .hostname(host, port: configuration.port), serverName: "tether"),
+            services: parts.services,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                Console.line("tether: backend API listening on http://\(host):\(port)")
+                Console.line("tether: dashboard at http://\(host):\(port)/dashboard")
+                if demo {
+                    Console.line(
+                        "tether: demo at http://\(host):\(port)/demo (demo mode: POST /demo/session needs no key;"
+                            + " never expose this server)")
+                }
+                await onReady(port)
+            },
+            logger: logger)
+    }
+
+    /// What serves on an open store: the backend API's router, and the services that run behind it (client
+    /// plane, broker, event retention, webhooks; stopped in the reverse order). `cluster` (a node of a cluster
+    /// that owns the lease): its view of the cluster, and the broker restored as a takeover (connections lost
+    /// with cause `nodeLost`).
+    func makeParts(store: any Store, cluster: ClusterView?) async throws -> (
+        router: Router<TetherRequestContext>, services: [any Service]
+    ) {
+        let logger = logger
+        TetherMetrics.bootstrap()
         try await store.migrate()  // migrations before settings
         let keyHashes = try await Self.apiKeyHashes(store: store, given: configuration.apiKey, logger: logger)
         let signer = TokenSigner(secret: try await Self.tokenSecret(store: store))
@@ -57,6 +107,7 @@ public struct TetherServer: Sendable {
         // broker re-checks a due deadline against them; HTTP clients' heartbeats stay broker commands.
         var brokerConfiguration = configuration.broker
         if configuration.loopLiveness { brokerConfiguration.shellWatchedTransports = [.websocket, .tcp] }
+        if cluster != nil { brokerConfiguration.restoredConnectionCause = .nodeLost }
         let service = try await BrokerService(
             store: store, time: watch, configuration: brokerConfiguration,
             shutdownRetryAfterMs: configuration.shutdownRetryAfterMs,
@@ -81,33 +132,27 @@ public struct TetherServer: Sendable {
         var api = BackendAPI(
             service: service, store: store, signer: signer, configuration: configuration, apiKeyHashes: keyHashes,
             time: time, stats: planeContext.stats, webhooks: webhooks, assets: assets, clientPort: plane.clientPort,
-            tcpPort: plane.tcpPort)
+            tcpPort: plane.tcpPort,
+            cluster: cluster
+                ?? ClusterView(
+                    node: ClusterNode(
+                        nodeId: configuration.nodeId ?? "\(configuration.host):\(configuration.port)", incarnation: "",
+                        publicHost: configuration.publicHost, apiPort: configuration.port, clientPort: plane.clientPort,
+                        tcpPort: plane.tcpPort, startedAt: time.now(), lastSeenAt: time.now()),
+                    keeper: nil))
         api.registry = planeContext.registry
-        let host = configuration.host
-        let demo = configuration.demo
-        return Application(
-            router: api.router(),
-            server: BackendHTTPServer.builder(limits: limits),
-            configuration: .init(address: .hostname(host, port: configuration.port), serverName: "tether"),
-            services: [
+        let registry = planeContext.registry
+        cluster?.keeper?.countConnections { registry.count }
+        return (
+            api.router(),
+            [
                 plane, service,
                 EventRetention(
                     store: store, keep: configuration.eventsKeep, maxAgeMs: configuration.eventsMaxAgeMs, time: time,
                     logger: logger),
                 webhooks,
-            ],
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? 0
-                Console.line("tether: backend API listening on http://\(host):\(port)")
-                Console.line("tether: dashboard at http://\(host):\(port)/dashboard")
-                if demo {
-                    Console.line(
-                        "tether: demo at http://\(host):\(port)/demo (demo mode: POST /demo/session needs no key;"
-                            + " never expose this server)")
-                }
-                await onReady(port)
-            },
-            logger: logger)
+            ]
+        )
     }
 
     /// The accepted API key hashes. A key given on the command line is added; with none given and none

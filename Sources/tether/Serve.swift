@@ -17,6 +17,16 @@ struct Serve: AsyncParsableCommand {
         Int?
     @Option(name: .customLong("public-url"), help: "Host told to clients in `connect` (env TETHER_PUBLIC_URL).")
     var publicURL: String?
+    @Option(
+        name: .customLong("node-id"),
+        help: "This node's id in a cluster on PostgreSQL, default HOST:PORT (env TETHER_NODE_ID).")
+    var nodeId: String?
+    @Option(
+        name: .customLong("node-timeout-ms"),
+        help:
+            "A cluster node that has not renewed its membership for this long is dead, default 5000 (env TETHER_NODE_TIMEOUT_MS)."
+    )
+    var nodeTimeoutMs: Int?
     @Option(help: "SQLite file, shorthand of --store sqlite:PATH (env TETHER_DATA).") var data: String?
     @Option(
         help:
@@ -130,6 +140,13 @@ struct Serve: AsyncParsableCommand {
             }
         }
         c.apiKey = value(apiKey, "API_KEY")
+        if let id = value(nodeId, "NODE_ID") {
+            guard !id.isEmpty, id.utf8.count <= 128, !id.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+                throw ValidationError("--node-id must be 1 to 128 characters without control characters")
+            }
+            c.nodeId = id
+        }
+        if let ms = try count(nodeTimeoutMs, "NODE_TIMEOUT_MS", minimum: 200) { c.nodeTimeoutMs = Int64(ms) }
         if let level = value(logLevel, "LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level) else {
                 throw ValidationError("unknown log level '\(level)'")

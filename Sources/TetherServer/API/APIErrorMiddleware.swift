@@ -14,6 +14,13 @@ struct APIErrorMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        var context = context
+        // A call forwarded by another node of the cluster keeps the id that node gave it.
+        if request.headers[ForwardingMiddleware.forwardedBy] != nil, let id = request.headers[.requestId],
+            (1...64).contains(id.utf8.count), id.allSatisfy(\.isHexDigit)
+        {
+            context.requestId = id
+        }
         var response: Response
         do {
             if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > APILimits.maxBodyBytes {

@@ -24,6 +24,8 @@ struct BackendAPI: Sendable {
     /// The client plane's bound ports (they differ from the configuration when it asked for port 0).
     var clientPort: Int
     var tcpPort: Int
+    /// The cluster as this node sees it (`GET /v1/nodes`, `/readyz`); a node on the embedded store is alone.
+    var cluster: ClusterView
 
     /// The router with every route; unauthenticated routes first.
     func router() -> Router<TetherRequestContext> {
@@ -43,7 +45,6 @@ struct BackendAPI: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: TetherMetrics.render())))
         }
         router.get("/healthz") { _, _ in ["status": "ok"] }
-        router.get("/readyz") { _, _ in ["status": "ready"] }
         router.get("/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
@@ -52,6 +53,7 @@ struct BackendAPI: Sendable {
         addWebRoutes(to: router)
         if configuration.demo { addDemoRoutes(to: router) }
         let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(keyHashes: apiKeyHashes))
+        cluster.addRoutes(to: router, v1: v1)
         addProjectRoutes(to: v1)
         addSessionRoutes(to: v1)
         addEventRoutes(to: v1)

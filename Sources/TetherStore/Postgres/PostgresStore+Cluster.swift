@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import PostgresNIO
 
 /// A node of a cluster as its membership row says, with its liveness judged on the database's clock.
@@ -72,13 +73,11 @@ extension PostgresStore {
         }
     }
 
-    /// Registers this process as `node`: a new row, or the row of a node with the same id that is dead
-    /// (silent for `timeoutMs`) or is this same incarnation. A live node with the same id and another
-    /// incarnation: ``StoreError/inUse(_:)``.
-    public func register(_ node: ClusterNode, timeoutMs: Int64) async throws {
-        let taken = try await withConnection { connection, logger in
-            var taken = false
-            for try await _ in try await connection.query(
+    /// Registers this process as `node` (its row made or replaced). Only one live process holds a node id:
+    /// the store was opened with that id's lock (``open(_:exclusive:nodeId:logger:onCommit:)``).
+    public func register(_ node: ClusterNode) async throws {
+        try await withConnection { connection, logger in
+            _ = try await connection.query(
                 """
                 INSERT INTO tether_nodes AS n (node_id, incarnation, public_host, api_port, client_port, tcp_port,
                     started_at, last_seen_at, connections)
@@ -89,17 +88,7 @@ extension PostgresStore {
                     public_host = excluded.public_host, api_port = excluded.api_port,
                     client_port = excluded.client_port, tcp_port = excluded.tcp_port,
                     started_at = excluded.started_at, last_seen_at = excluded.last_seen_at, connections = 0
-                WHERE n.incarnation = excluded.incarnation OR n.last_seen_at < \(unescaped: Self.databaseNow) - \(timeoutMs)
-                RETURNING node_id
                 """, logger: logger)
-            {
-                taken = true
-            }
-            return taken
-        }
-        guard taken else {
-            throw StoreError.inUse(
-                "node id \(node.nodeId) is in use by a live node on this database: give each node its own --node-id")
         }
     }
 

@@ -22,6 +22,16 @@ extension PostgresStore {
     static func commit(_ writes: [StoreWrite], fence: Int64?, client: PostgresClient, logger: Logger) async throws {
         let (changes, cursor) = try RowChange.changes(writes) { PostgresBindings(values: $0) }
         guard !changes.isEmpty else { return }
+        do {
+            try await write(changes, cursor: cursor, fence: fence, client: client, logger: logger)
+        } catch {
+            throw storeError(error) ?? error
+        }
+    }
+
+    private static func write(
+        _ changes: [RowChange], cursor: Int64?, fence: Int64?, client: PostgresClient, logger: Logger
+    ) async throws {
         try await client.withTransaction(logger: logger) { connection in
             if let fence { try await checkFence(fence, connection, logger) }
             for change in changes { try await apply(change, connection, logger) }

@@ -60,15 +60,15 @@ public final class PostgresStore: Store {
     /// Throws ``StoreError/unreachable(_:)`` with the server's or the network's reason when no connection can be
     /// made, and ``StoreError/schemaTooNew(found:known:)`` when a newer Tether migrated the database.
     ///
-    /// `exclusive` (what `tether serve` asks) takes the database's single-node lock and keeps it while the store
-    /// is open: a second server on the same database is refused with ``StoreError/inUse(_:)`` until the first
-    /// is gone (the lock is a session-level advisory lock, released by PostgreSQL when the holder's connection
-    /// ends, a `kill -9` included). Several brokers on one database need the cluster's ownership of projects
-    /// (issue 14, item 2), which is not built yet; without it two servers would each lease the same slots.
+    /// `exclusive` takes the database's single-server lock and keeps it while the store is open: a second
+    /// exclusive open is refused with ``StoreError/inUse(_:)`` until the first is closed (or its process died).
+    /// `nodeId` (a node of a cluster) takes that id's lock instead: a second live process with the same id is
+    /// refused the same way.
     public static func open(
-        _ url: PostgresURL, exclusive: Bool = false, logger: Logger = Logger(label: "tether.postgres"),
-        onCommit: GroupCommitWriter<StoreWrite>.Observer? = nil
+        _ url: PostgresURL, exclusive: Bool = false, nodeId: String? = nil,
+        logger: Logger = Logger(label: "tether.postgres"), onCommit: GroupCommitWriter<StoreWrite>.Observer? = nil
     ) async throws -> PostgresStore {
+        let keepsLock = exclusive || nodeId != nil
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(
@@ -81,14 +81,15 @@ public final class PostgresStore: Store {
         do {
             try await migrate(connection, logger: logger)
             if exclusive { try await takeNodeLock(connection, url: url, logger: logger) }
+            if let nodeId { try await takeNodeIdLock(connection, nodeId: nodeId, logger: logger) }
         } catch {
             try? await connection.close()
             if let error = storeError(error) { throw error }
             throw StoreError.unreachable("\(url): migration failed: \(describePostgresError(error))")
         }
-        if !exclusive { try? await connection.close() }
+        if !keepsLock { try? await connection.close() }
         return try PostgresStore(
-            url: url, lockConnection: exclusive ? connection : nil, logger: logger, onCommit: onCommit)
+            url: url, lockConnection: keepsLock ? connection : nil, logger: logger, onCommit: onCommit)
     }
 
     /// The pool's TLS, as `sslmode` asks.

@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import TetherCore
+import TetherStore
+
+/// The executor of this node's membership and of the cluster's lease (``LeaseHolder``, the rule): one task
+/// that renews the node's row, takes or renews the lease as the rule says, and keeps what the rest of the node
+/// asks about: its role, the owner's address (where followers send calls and clients), and whether the
+/// database answers. It holds no rule of its own.
+final class ClusterKeeper: Sendable {
+    /// This node as registered.
+    let node: ClusterNode
+    let timeoutMs: Int64
+    private let store: PostgresStore
+    private let logger: Logger
+    private let state: NIOLockedValueBox<State>
+
+    private struct State {
+        var holder: LeaseHolder
+        /// The owner's row, as last read (nil: no owner known).
+        var owner: ClusterNode?
+        /// When the database last answered (monotonic ms).
+        var lastContact: Millis
+        var lastMembershipRenewal: Millis = .min / 2
+        /// Another process registered with this node's id after this one was declared dead.
+        var evicted = false
+    }
+
+    init(node: ClusterNode, timeoutMs: Int64, store: PostgresStore, logger: Logger) {
+        self.node = node
+        self.timeoutMs = timeoutMs
+        self.store = store
+        self.logger = logger
+        self.state = NIOLockedValueBox(
+            State(holder: LeaseHolder(ttlMs: timeoutMs), owner: nil, lastContact: Self.monotonicNow()))
+    }
+
+    /// Milliseconds of a clock that never jumps and keeps counting while the process is stopped.
+    static func monotonicNow() -> Millis { Millis(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
+
+    /// How often the loop looks: a follower tries to take an expired lease within this.
+    var pollMs: Int64 { max(20, min(250, timeoutMs / 10)) }
+
+    /// This node's part now (an owner whose lease ran out is a follower already).
+    var role: LeaseHolder.Role {
+        state.withLockedValue { s in
+            if case .owner = s.holder.role, !s.holder.owns(at: Self.monotonicNow()) { return .follower }
+            return s.holder.role
+        }
+    }
+
+    /// The owner's row, when another node owns the lease.
+    var owner: ClusterNode? { state.withLockedValue { $0.owner } }
+
+    /// Whether the database answered within the node timeout.
+    var reachable: Bool { state.withLockedValue { Self.monotonicNow() - $0.lastContact < timeoutMs } }
+
+    /// Whether another process took this node's id.
+    var evicted: Bool { state.withLockedValue { $0.evicted } }
+
+    private let connectionSource = NIOLockedValueBox<(@Sendable () -> Int)?>(nil)
+
+    /// Where the membership renewals read the node's open client connections (the owner's client plane).
+    func countConnections(with source: (@Sendable () -> Int)?) { connectionSource.withLockedValue { $0 = source } }
+
+    /// Every node, by id, as the database says.
+    func nodes() async throws -> [ClusterNode] { try await store.nodes(timeoutMs: timeoutMs) }
+
+    /// Runs until cancelled.
+    func run() async {
+        while !Task.isCancelled {
+            await tick()
+            try? await Task.sleep(for: .milliseconds(pollMs))
+        }
+    }
+
+    /// One look: membership when due, then the lease's step.
+    func tick() async {
+        let now = Self.monotonicNow()
+        let (step, renewMembership) = state.withLockedValue { s in
+            let due = now - s.lastMembershipRenewal >= s.holder.renewEveryMs
+            if due { s.lastMembershipRenewal = now }
+            return (s.holder.step(at: now), due)
+        }
+        let connections = connectionSource.withLockedValue { $0 }?() ?? 0
+        if renewMembership {
+            do {
+                let kept = try await store.renew(
+                    nodeId: node.nodeId, incarnation: node.incarnation, connections: connections)
+                contact(now)
+                if !kept { state.withLockedValue { $0.evicted = true } }
+            } catch {
+                logger.warning("cannot renew membership", metadata: ["error": "\(error)"])
+            }
+        }
+        switch step {
+        case .acquire:
+            do {
+                let fence = try await store.acquireLease(
+                    nodeId: node.nodeId, incarnation: node.incarnation, ttlMs: timeoutMs)
+                contact(now)
+                let took = state.withLockedValue { $0.holder.acquired(fence, startedAt: now) }
+                if took {
+                    state.withLockedValue { $0.owner = node }
+                    logger.notice("this node owns the cluster's lease", metadata: ["fence": "\(fence ?? 0)"])
+                } else {
+                    let lease = try await store.lease()
+                    let owner = try await lease.owner.asyncFlatMap { id in
+                        try await store.nodes(timeoutMs: timeoutMs).first { $0.nodeId == id }
+                    }
+                    state.withLockedValue { $0.owner = lease.remainingMs >= 0 ? owner : nil }
+                }
+            } catch {
+                logger.warning("cannot reach the lease", metadata: ["error": "\(error)"])
+            }
+        case .renew(let fence):
+            var renewed: Bool?
+            do {
+                renewed = try await store.renewLease(fence: fence, ttlMs: timeoutMs)
+                contact(now)
+            } catch {
+                logger.warning("cannot renew the lease", metadata: ["error": "\(error)"])
+            }
+            if case .fence = state.withLockedValue({ $0.holder.renewed(renewed, fence: fence, startedAt: now) }) {
+                logger.error("this node lost the cluster's lease: it stops serving", metadata: ["fence": "\(fence)"])
+            }
+        case .fence(let fence):
+            logger.error(
+                "this node could not renew the cluster's lease in time: it stops serving",
+                metadata: ["fence": "\(fence)"])
+        case .wait:
+            break
+        }
+    }
+
+    private func contact(_ at: Millis) {
+        state.withLockedValue { $0.lastContact = max($0.lastContact, at) }
+    }
+
+    /// Gives the lease up and marks the node gone (a clean stop), so that another node takes over at once.
+    func leave() async {
+        let role = state.withLockedValue { s in
+            defer { s.holder.released() }
+            return s.holder.role
+        }
+        if case .owner(let fence) = role { try? await store.releaseLease(fence: fence) }
+        try? await store.leave(nodeId: node.nodeId, incarnation: node.incarnation)
+    }
+}
+
+extension Optional {
+    /// `map` with an async throwing transform that may give nil.
+    fileprivate func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}

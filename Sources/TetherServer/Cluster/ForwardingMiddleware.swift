@@ -1,0 +1,83 @@
+import AsyncHTTPClient
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+
+/// A follower's backend API: every call it does not answer itself goes to the node that owns the cluster's
+/// lease, over HTTP (AsyncHTTPClient), and the owner's answer comes back as it is, status, headers and body
+/// (streamed: an SSE stream of events is forwarded as it goes). So any node answers any call with the owner's
+/// answer, and a change one node acknowledged is seen by the next call to any node.
+///
+/// A call is forwarded once: a call that arrives forwarded (`X-Tether-Forwarded-By`) at a node that does not own
+/// the lease (two nodes that disagree for a moment on who owns it) is answered 503 `InternalError.Store`
+/// instead of going round. With no owner known (a takeover under way, the database out of reach) the answer
+/// is the same 503 with a `Retry-After`.
+struct ForwardingMiddleware: RouterMiddleware {
+    typealias Context = TetherRequestContext
+
+    /// Where calls go: the owner's `host:port`, or nil when none is known.
+    let owner: @Sendable () -> (host: String, port: Int)?
+    /// This node's id, named in the forwarded request.
+    let nodeId: String
+    /// Paths this node answers itself.
+    let local: Set<String>
+    let http: HTTPClient
+
+    static let forwardedBy = HTTPField.Name("X-Tether-Forwarded-By")!
+    /// Headers that belong to one hop (RFC 9110 §7.6.1), not forwarded either way.
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host",
+        "content-length",
+    ]
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        if local.contains(request.uri.path) { return try await next(request, context) }
+        guard request.headers[Self.forwardedBy] == nil, let owner = owner() else {
+            throw APIError(
+                .serviceUnavailable, code: "InternalError.Store",
+                message: "no node owns the cluster now (a takeover, or the database out of reach): try again shortly",
+                retryAfterMs: 1_000)
+        }
+        var forwarded = HTTPClientRequest(url: "http://\(owner.host):\(owner.port)\(request.uri.string)")
+        forwarded.method = HTTPMethod(rawValue: request.method.rawValue)
+        for field in request.headers where !Self.hopByHop.contains(field.name.canonicalName) {
+            forwarded.headers.add(name: field.name.rawName, value: field.value)
+        }
+        forwarded.headers.add(name: Self.forwardedBy.rawName, value: nodeId)
+        forwarded.headers.replaceOrAdd(name: "X-Request-Id", value: context.requestId)
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        if body.readableBytes > 0 || request.method == .post || request.method == .put || request.method == .patch {
+            forwarded.body = .bytes(body)
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(forwarded, timeout: .seconds(30))
+        } catch {
+            throw APIError(
+                .serviceUnavailable, code: "InternalError.Store",
+                message: "the node that owns the cluster did not answer: try again shortly", retryAfterMs: 1_000)
+        }
+        var headers = HTTPFields()
+        for (name, value) in response.headers where !Self.hopByHop.contains(name.lowercased()) {
+            if let name = HTTPField.Name(name) { headers.append(HTTPField(name: name, value: value)) }
+        }
+        let status = HTTPResponse.Status(code: Int(response.status.code))
+        if let length = response.headers.first(name: "content-length").flatMap(Int.init), length <= 1 << 20 {
+            let bytes = try await response.body.collect(upTo: length)
+            return Response(status: status, headers: headers, body: .init(byteBuffer: bytes))
+        }
+        // A stream (events over SSE) is forwarded as it comes, and ends when this node shuts down or changes its
+        // part (a frozen owner would otherwise hold the stream, and the follower's shutdown, for ever).
+        let stream = response.body
+        return Response(
+            status: status, headers: headers,
+            body: ResponseBody { writer in
+                for try await chunk in stream.cancelOnGracefulShutdown() { try await writer.write(chunk) }
+                try await writer.finish(nil)
+            })
+    }
+}

@@ -1,0 +1,117 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import TetherCore
+import TetherStore
+
+/// The phases of a cluster node, one after the other, behind its one HTTP server (``SwitchingResponder``):
+///
+/// * **owner** (it holds the cluster's lease): everything a lone server runs (client plane, broker, event
+///   retention, webhooks) on a store of its own whose every write is fenced by the lease; the broker is
+///   restored from the database, the restart path, with the connections of the node that held the lease
+///   before lost with cause `nodeLost`;
+/// * **follower**: the backend API forwards every call to the owner (``ForwardingMiddleware``) and answers
+///   `GET /v1/nodes`, `/healthz` and `/readyz` itself.
+///
+/// A phase ends when the node's part changes (``RoleWatch``): a follower that takes the lease becomes the owner;
+/// an owner that cannot renew its lease in time stops its services (its broker kicks every client with
+/// `shutdown`) and becomes a follower. A graceful shutdown (a signal) ends the current phase and the loop.
+struct PhaseLoop: Service {
+    let server: TetherServer
+    let url: PostgresURL
+    let keeper: ClusterKeeper
+    let control: PostgresStore
+    let responder: SwitchingResponder
+    let logger: Logger
+
+    /// Another process took this node's id.
+    struct Evicted: Error, CustomStringConvertible {
+        let nodeId: String
+        var description: String { "another process registered as node \(nodeId): this one stops" }
+    }
+
+    func run() async throws {
+        var httpConfiguration = HTTPClient.Configuration(
+            timeout: .init(connect: .seconds(2), read: nil), decompression: .disabled)
+        httpConfiguration.redirectConfiguration = .disallow
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        let follower = try await followerRouter(http: http)
+        var failure: (any Error)?
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if keeper.evicted {
+                failure = Evicted(nodeId: keeper.node.nodeId)
+                break
+            }
+            let role = keeper.role
+            switch role {
+            case .owner(let fence):
+                if !(await runOwner(fence: fence)) { try? await Task.sleep(for: .milliseconds(keeper.pollMs)) }
+            case .follower:
+                responder.serve(follower)
+                await runPhase([], watching: role)
+            }
+            responder.serve(nil)
+        }
+        try? await http.shutdown()
+        if let failure { throw failure }
+    }
+
+    /// The owner's phase, until its part changes; false when it could not start.
+    private func runOwner(fence: Int64) async -> Bool {
+        let store: PostgresStore
+        let parts: (router: Router<TetherRequestContext>, services: [any Service])
+        do {
+            store = try await PostgresStore.open(url, logger: logger, onCommit: TetherServer.onCommit)
+            store.fence(with: fence)
+            do {
+                parts = try await server.makeParts(
+                    store: store, cluster: ClusterView(node: keeper.node, keeper: keeper))
+            } catch {
+                try? await store.close()
+                throw error
+            }
+        } catch {
+            logger.error("this node could not start as the owner", metadata: ["error": "\(error)"])
+            return false
+        }
+        Console.line("tether: node \(keeper.node.nodeId) owns the cluster (fence \(fence))")
+        responder.serve(parts.router)
+        await runPhase(parts.services, watching: .owner(fence: fence))
+        return true
+    }
+
+    /// Runs `services` with a ``RoleWatch`` until the role changes or the node shuts down.
+    private func runPhase(_ services: [any Service], watching role: LeaseHolder.Role) async {
+        let watch = RoleWatch(keeper: keeper, role: role)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) } + [
+                    .init(service: watch, successTerminationBehavior: .gracefullyShutdownGroup)
+                ], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("a phase of this node failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The follower's router: health, readiness and `GET /v1/nodes` here, everything else forwarded.
+    private func followerRouter(http: HTTPClient) async throws -> Router<TetherRequestContext> {
+        let configuration = server.configuration
+        let keyHashes = try await TetherServer.apiKeyHashes(store: control, given: configuration.apiKey, logger: logger)
+        let keeper = keeper
+        let router = Router(context: TetherRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        router.add(
+            middleware: ForwardingMiddleware(
+                owner: {
+                    guard let owner = keeper.owner, owner.nodeId != keeper.node.nodeId else { return nil }
+                    return (host: owner.publicHost, port: owner.apiPort)
+                }, nodeId: keeper.node.nodeId, local: ["/healthz", "/readyz", "/v1/nodes"], http: http))
+        router.get("/healthz") { _, _ in ["status": "ok"] }
+        let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(keyHashes: keyHashes))
+        ClusterView(node: keeper.node, keeper: keeper).addRoutes(to: router, v1: v1)
+        return router
+    }
+}
