@@ -41,6 +41,7 @@ public final class ServeProcess: @unchecked Sendable {
         }
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
+        self.tcpPort = tcpPort  // a fixed port is known before the server says it (a cluster node binds it later)
         try process.run()
         let deadline = Date().addingTimeInterval(30)
         while port == 0 && Date() < deadline {

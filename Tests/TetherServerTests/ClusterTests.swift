@@ -51,9 +51,15 @@ import TetherTestKit
 
         func index(of nodeId: String) -> Int { Int(nodeId.dropFirst()) ?? -1 }
 
-        func stop() async {
-            for node in nodes where node.process.isRunning { _ = node.terminate() }
-            await TestPostgres.dropDatabase(url)
+        /// Stops every node (SIGCONT first, for a frozen one) and waits for each to exit, then drops the database
+        /// in the background.
+        func stop() {
+            for node in nodes where node.process.isRunning {
+                kill(node.process.processIdentifier, SIGCONT)
+                _ = node.terminate()
+            }
+            let url = url
+            Task { await TestPostgres.dropDatabase(url) }
         }
     }
 
@@ -61,7 +67,7 @@ import TetherTestKit
 
     @Test func everyNodeAnswersEveryCallWithTheSameAnswer() async throws {
         let cluster = try await Nodes(count: 3)
-        defer { Task { await cluster.stop() } }
+        defer { cluster.stop() }
         let owner = try #require(try await cluster.owner(from: 2))
         #expect(owner == "n0")
         let list = try await cluster.nodeList(from: 1)
@@ -88,7 +94,7 @@ import TetherTestKit
 
     @Test func appliesRacedThroughThreeNodesNeverHoldAConcurrencyTwice() async throws {
         let cluster = try await Nodes(count: 3)
-        defer { Task { await cluster.stop() } }
+        defer { cluster.stop() }
         _ = try #require(try await cluster.owner(from: 0))
         #expect(
             try await cluster[0].call("POST", "/v1/projects", #"{"id":"race","capacity":5}"#, key: Self.key).0 == 201)
@@ -130,7 +136,7 @@ import TetherTestKit
     /// resumes on the new owner with its resume token: same session, same concurrency, epoch + 1.
     @Test func aKilledOwnersSessionsResumeOnTheNodeThatTookOver() async throws {
         let cluster = try await Nodes(count: 3)
-        defer { Task { await cluster.stop() } }
+        defer { cluster.stop() }
         let owner = try #require(try await cluster.owner(from: 1))
         let o = cluster.index(of: owner)
         let follower = (o + 1) % 3
@@ -202,7 +208,7 @@ import TetherTestKit
     /// lease gone, kicks its clients with `shutdown` and serves on as a follower (its calls forwarded).
     @Test func aFrozenOwnerFencesItselfWhenItWakes() async throws {
         let cluster = try await Nodes(count: 2)
-        defer { Task { await cluster.stop() } }
+        defer { cluster.stop() }
         let owner = try #require(try await cluster.owner(from: 1))
         let o = cluster.index(of: owner)
         let other = 1 - o
@@ -243,7 +249,7 @@ import TetherTestKit
 
     @Test func aSecondLiveNodeWithTheSameIdIsRefused() async throws {
         let cluster = try await Nodes(count: 1)
-        defer { Task { await cluster.stop() } }
+        defer { cluster.stop() }
         let (status, errors) = try CrashRestartTests.serveUntilExit([
             "--host", "127.0.0.1", "--store", cluster.url, "--node-id", "n0", "--api-key", Self.key,
         ])

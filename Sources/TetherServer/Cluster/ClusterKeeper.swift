@@ -86,8 +86,9 @@ final class ClusterKeeper: Sendable {
         let connections = connectionSource.withLockedValue { $0 }?() ?? 0
         if renewMembership {
             do {
-                let kept = try await store.renew(
-                    nodeId: node.nodeId, incarnation: node.incarnation, connections: connections)
+                let kept = try await bounded {
+                    try await $0.renew(nodeId: $1.nodeId, incarnation: $1.incarnation, connections: connections)
+                }
                 contact(now)
                 if !kept { state.withLockedValue { $0.evicted = true } }
             } catch {
@@ -97,18 +98,21 @@ final class ClusterKeeper: Sendable {
         switch step {
         case .acquire:
             do {
-                let fence = try await store.acquireLease(
-                    nodeId: node.nodeId, incarnation: node.incarnation, ttlMs: timeoutMs)
+                let ttl = timeoutMs
+                let fence = try await bounded {
+                    try await $0.acquireLease(nodeId: $1.nodeId, incarnation: $1.incarnation, ttlMs: ttl)
+                }
                 contact(now)
                 let took = state.withLockedValue { $0.holder.acquired(fence, startedAt: now) }
                 if took {
                     state.withLockedValue { $0.owner = node }
                     logger.notice("this node owns the cluster's lease", metadata: ["fence": "\(fence ?? 0)"])
                 } else {
-                    let lease = try await store.lease()
-                    let owner = try await lease.owner.asyncFlatMap { id in
-                        try await store.nodes(timeoutMs: timeoutMs).first { $0.nodeId == id }
+                    let ttl = timeoutMs
+                    let (lease, nodes) = try await bounded { store, _ in
+                        (try await store.lease(), try await store.nodes(timeoutMs: ttl))
                     }
+                    let owner = lease.owner.flatMap { id in nodes.first { $0.nodeId == id } }
                     state.withLockedValue { $0.owner = lease.remainingMs >= 0 ? owner : nil }
                 }
             } catch {
@@ -117,7 +121,8 @@ final class ClusterKeeper: Sendable {
         case .renew(let fence):
             var renewed: Bool?
             do {
-                renewed = try await store.renewLease(fence: fence, ttlMs: timeoutMs)
+                let ttl = timeoutMs
+                renewed = try await bounded { store, _ in try await store.renewLease(fence: fence, ttlMs: ttl) }
                 contact(now)
             } catch {
                 logger.warning("cannot renew the lease", metadata: ["error": "\(error)"])
@@ -134,6 +139,44 @@ final class ClusterKeeper: Sendable {
         }
     }
 
+    /// The database did not answer within the keeper's bound.
+    struct TimedOut: Error {}
+
+    /// Runs one call against the database, given up (and cancelled) after half the node timeout: a database
+    /// that does not answer must not stop the keeper from looking at the time, or an owner cut off from it
+    /// would never fence itself.
+    private func bounded<T: Sendable>(_ call: @escaping @Sendable (PostgresStore, ClusterNode) async throws -> T)
+        async throws -> T
+    {
+        let store = store
+        let node = node
+        let limit = max(timeoutMs / 2, 50)
+        // Unstructured: a call stuck in the driver (a pool waiting for a connection) must not hold the keeper
+        // even if it ignores cancellation.
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let resumed = NIOLockedValueBox(false)
+            let finish: @Sendable (Result<T, any Error>) -> Bool = { result in
+                let first = resumed.withLockedValue { done in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(with: result) }
+                return first
+            }
+            let work = Task {
+                do {
+                    _ = finish(.success(try await call(store, node)))
+                } catch {
+                    _ = finish(.failure(error))
+                }
+            }
+            Task {
+                try? await Task.sleep(for: .milliseconds(limit))
+                if finish(.failure(TimedOut())) { work.cancel() }
+            }
+        }
+    }
+
     private func contact(_ at: Millis) {
         state.withLockedValue { $0.lastContact = max($0.lastContact, at) }
     }
@@ -146,13 +189,5 @@ final class ClusterKeeper: Sendable {
         }
         if case .owner(let fence) = role { try? await store.releaseLease(fence: fence) }
         try? await store.leave(nodeId: node.nodeId, incarnation: node.incarnation)
-    }
-}
-
-extension Optional {
-    /// `map` with an async throwing transform that may give nil.
-    fileprivate func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }
