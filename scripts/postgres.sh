@@ -4,10 +4,11 @@
 #                                   as an unprivileged user (initdb refuses root), starts it on 127.0.0.1 on a
 #                                   free port and prints its URL (postgres://tether@127.0.0.1:PORT/postgres)
 #   scripts/postgres.sh stop DIR    stops it (DIR can then be removed)
+#   scripts/postgres.sh resume DIR  starts a stopped one again, on the same port (a database that comes back)
 # Only the URL goes to standard output. The cluster trusts local connections: it is for tests, never for data.
 set -euo pipefail
-cmd=${1:?usage: postgres.sh start|stop DIR}
-dir=${2:?usage: postgres.sh start|stop DIR}
+cmd=${1:?usage: postgres.sh start|stop|resume DIR}
+dir=${2:?usage: postgres.sh start|stop|resume DIR}
 
 bindir() {
     local d
@@ -38,6 +39,14 @@ start)
     as_owner "$bin/initdb" -D "$dir/data" -U tether --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off" start >/dev/null
+    echo "$port" >"$dir/port"
+    echo "postgres://tether@127.0.0.1:$port/postgres"
+    ;;
+resume)
+    bin=$(bindir)
+    port=$(cat "$dir/port")
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off" start >/dev/null
     echo "postgres://tether@127.0.0.1:$port/postgres"
     ;;
 stop)
@@ -45,7 +54,7 @@ stop)
     [ -d "$dir/data" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
     ;;
 *)
-    echo "usage: postgres.sh start|stop DIR" >&2
+    echo "usage: postgres.sh start|stop|resume DIR" >&2
     exit 2
     ;;
 esac

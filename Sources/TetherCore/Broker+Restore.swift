@@ -39,8 +39,8 @@ extension Broker {
     ) {
         self.init(configuration: configuration, now: now, cursor: snapshot.cursor)
         for project in snapshot.projects {
-            projects[project.id] = ProjectState(
-                project: project, pool: SlotPool(projectId: project.id, capacity: project.policy.capacity))
+            // An empty pool: the held slots are restored first, then the capacity adds idle slots around them.
+            projects[project.id] = ProjectState(project: project, pool: SlotPool(projectId: project.id, capacity: 0))
         }
         for r in snapshot.reservations where projects[r.projectId] != nil {
             projects[r.projectId]?.reservations[r.userId] = r

@@ -61,6 +61,8 @@ struct SlotPool: Sendable {
     }
 
     /// Marks a slot held while rebuilding from the store; call ``setCapacity(_:)`` once afterwards.
+    /// (Only on a pool made with capacity 0, before ``setCapacity(_:)``: the slot is not taken out of the idle
+    /// ones.)
     mutating func restore(_ holder: Holder, of id: ConcurrencyID) {
         guard let n = Self.number(of: id), holders[n] == nil else { return }
         holders[n] = holder

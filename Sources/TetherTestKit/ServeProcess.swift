@@ -31,7 +31,7 @@ public final class ServeProcess: @unchecked Sendable {
         var arguments = [
             "serve", "--host", "127.0.0.1", "--port", "\(apiPort)", "--client-port", "\(clientPort)", "--tcp-port",
             "\(tcpPort)", dataPath.hasPrefix("postgres://") ? "--store" : "--data", dataPath,
-            "--log-level", "warning",
+            "--log-level", ProcessInfo.processInfo.environment["TETHER_TEST_SERVE_LOG_LEVEL"] ?? "warning",
         ]
         if let apiKey { arguments += ["--api-key", apiKey] }
         arguments += extraArguments
@@ -40,7 +40,17 @@ public final class ServeProcess: @unchecked Sendable {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        // TETHER_TEST_SERVE_STDERR=FILE keeps the servers' standard error, for a look at a failing test.
+        if let path = ProcessInfo.processInfo.environment["TETHER_TEST_SERVE_STDERR"] {
+            if !FileManager.default.fileExists(atPath: path) {
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
+            }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            handle.seekToEndOfFile()
+            process.standardError = handle
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         self.tcpPort = tcpPort  // a fixed port is known before the server says it (a cluster node binds it later)
         try process.run()
         let deadline = Date().addingTimeInterval(30)

@@ -65,3 +65,58 @@ public enum TestPostgres {
         try? await execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 }
+
+/// A PostgreSQL server of a test's own (scripts/postgres.sh in a temporary folder), for the faults a shared
+/// server cannot take: a database that goes away while nodes run, and comes back on the same port.
+public final class OwnPostgres: @unchecked Sendable {
+    /// Its folder.
+    public let directory: String
+    /// Its URL (`postgres://tether@127.0.0.1:PORT/postgres`).
+    public private(set) var url = ""
+
+    /// The package's scripts/postgres.sh.
+    static var script: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/postgres.sh").path
+    }
+
+    /// Starts a new server.
+    public init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tether-own-pg-\(UUID())").path
+        url = try Self.run("start", directory)
+    }
+
+    /// Stops the server (a database gone away).
+    public func stop() throws { _ = try Self.run("stop", directory) }
+
+    /// Starts it again on the same port.
+    public func resume() throws { url = try Self.run("resume", directory) }
+
+    /// Stops it and removes its folder.
+    public func remove() {
+        _ = try? Self.run("stop", directory)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Runs the script through posix_spawn and waitpid: Foundation's `Process.waitUntilExit` never returns when
+    /// a grandchild (the PostgreSQL server the script starts) outlives the child.
+    static func run(_ command: String, _ directory: String) throws -> String {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tether-pg-out-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let line = "bash '\(script)' \(command) '\(directory)' > '\(out)' 2>/dev/null < /dev/null"
+        var pid: pid_t = 0
+        let arguments = ["/bin/bash", "-c", line]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        guard posix_spawn(&pid, "/bin/bash", nil, nil, &argv, environ) == 0 else {
+            throw TestPostgres.Missing(description: "cannot run scripts/postgres.sh")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            throw TestPostgres.Missing(description: "scripts/postgres.sh \(command) failed (\(status))")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

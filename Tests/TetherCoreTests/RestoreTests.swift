@@ -64,6 +64,23 @@ import TetherCore
         }
     }
 
+    /// The slots the store says are held are not idle after the restart: a new user gets a free one, never a
+    /// live session's (the pool once kept every restored slot idle too, and handed slot 1 out twice).
+    @Test func aRestoredPoolHandsOutOnlyFreeSlots() throws {
+        let h = try populated()
+        let before = h.broker.snapshot
+        var restored = Broker(restoring: before, at: h.now + 1_000)
+        let held = Set(before.sessions.map(\.concurrencyId) + before.reservations.map(\.concurrencyId))
+        #expect(held.count == 5)
+        let reply = try restored.handle(.apply("p", userId: "new", userIp: nil)).reply
+        guard case .applied(let applied) = reply else {
+            Issue.record("\(reply)")
+            return
+        }
+        #expect(!held.contains(applied.concurrencyId))
+        #expect(applied.concurrencyId == "cc-p-6")
+    }
+
     @Test func deadlinesThatPassedWhileDownExpireOnTheFirstAdvance() throws {
         let h = try populated()
         let before = h.broker.snapshot

@@ -187,7 +187,11 @@ final class ClusterKeeper: Sendable {
             defer { s.holder.released() }
             return s.holder.role
         }
-        if case .owner(let fence) = role { try? await store.releaseLease(fence: fence) }
-        try? await store.leave(nodeId: node.nodeId, incarnation: node.incarnation)
+        if case .owner(let fence) = role {
+            _ = try? await bounded { store, _ in try await store.releaseLease(fence: fence) }
+        }
+        _ = try? await bounded { store, node in
+            try await store.leave(nodeId: node.nodeId, incarnation: node.incarnation)
+        }
     }
 }

@@ -66,6 +66,7 @@ struct ClusterRunner {
         loop.cancel()
         await loop.value
         await keeper.leave()
+        control.abandon()  // a database that is gone must not hold the exit
         try? await control.close()
         if let failure { throw failure }
     }

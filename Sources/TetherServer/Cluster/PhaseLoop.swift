@@ -77,13 +77,15 @@ struct PhaseLoop: Service {
         }
         Console.line("tether: node \(keeper.node.nodeId) owns the cluster (fence \(fence))")
         responder.serve(parts.router)
-        await runPhase(parts.services, watching: .owner(fence: fence))
+        await runPhase(parts.services, watching: .owner(fence: fence)) { store.abandon() }
         return true
     }
 
     /// Runs `services` with a ``RoleWatch`` until the role changes or the node shuts down.
-    private func runPhase(_ services: [any Service], watching role: LeaseHolder.Role) async {
-        let watch = RoleWatch(keeper: keeper, role: role)
+    private func runPhase(
+        _ services: [any Service], watching role: LeaseHolder.Role, onChange: @escaping @Sendable () -> Void = {}
+    ) async {
+        let watch = RoleWatch(keeper: keeper, role: role, onChange: onChange)
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) } + [

@@ -9,10 +9,14 @@ final class RoleWatch: Service, Sendable {
     private let keeper: ClusterKeeper
     private let role: LeaseHolder.Role
     private let changedBox = NIOLockedValueBox(false)
+    private let onChange: @Sendable () -> Void
 
-    init(keeper: ClusterKeeper, role: LeaseHolder.Role) {
+    /// `onChange` runs when the role changes, before the phase's services are stopped (the owner abandons its
+    /// store, so that its broker's last commits fail at once instead of waiting for a database that is gone).
+    init(keeper: ClusterKeeper, role: LeaseHolder.Role, onChange: @escaping @Sendable () -> Void = {}) {
         self.keeper = keeper
         self.role = role
+        self.onChange = onChange
     }
 
     /// Whether the watch ended because the role changed (rather than on a signal).
@@ -22,6 +26,7 @@ final class RoleWatch: Service, Sendable {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if keeper.role != role || keeper.evicted {
                 changedBox.withLockedValue { $0 = true }
+                onChange()
                 return
             }
             try? await Task.sleep(for: .milliseconds(20))

@@ -46,7 +46,10 @@ public final class PostgresStore: Store {
         self.lockConnection = lockConnection
         self.client = client
         self.logger = logger
-        self.running = Task { await client.run() }
+        // Detached: the pool is the store's, closed by ``close()`` or ``abandon()``. A task made inside a service
+        // would inherit its graceful shutdown (PostgresClient.run() honours it) and stop the pool before the
+        // broker's last commit, which would then wait for a connection for ever.
+        self.running = Task.detached { await client.run() }
         let writeFence = NIOLockedValueBox<Int64?>(nil)
         self.writeFence = writeFence
         self.writer = GroupCommitWriter(observer: onCommit) { writes in
@@ -284,6 +287,13 @@ public final class PostgresStore: Store {
     /// Sets a server setting and returns once it is committed, after the batches already queued.
     public func setSetting(_ key: String, _ value: String) async throws {
         try await writer.enqueue(.setting(key: key, value: value)).durable()
+    }
+
+    /// Gives up at once, for a node that lost the cluster's lease: the pool stops, so a transaction waiting for a
+    /// connection to a database that is gone fails instead of waiting for ever, and nothing more is written.
+    /// ``close()`` still has to be called.
+    public func abandon() {
+        running.cancel()
     }
 
     /// Refuses further writes, waits until every queued batch is written, then closes the pool.
