@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Testing
 import TetherTestKit
 
@@ -256,5 +257,22 @@ import TetherTestKit
         #expect(status != 0)
         #expect(errors.contains("node id n0 is in use"), "\(errors)")
         #expect(errors.split(separator: "\n").count == 1, "one line: \(errors)")
+    }
+}
+
+/// A server on the embedded store is a cluster of one: `GET /v1/nodes` lists it, alive and the owner.
+@Suite struct SingleNodeTests {
+    @Test func aLoneServerListsItselfAsTheOwner() async throws {
+        try await TestServer().run { api in
+            let answer = try await api.call(.get, "/v1/nodes")
+            #expect(answer.status == .ok)
+            let nodes = answer.json["nodes"].array
+            #expect(nodes.count == 1)
+            #expect(nodes.first?["state"].string == "alive")
+            #expect(nodes.first?["owner"].bool == true)
+            #expect(nodes.first?["connect"]["websocket"].string?.hasSuffix("/v1/connect") == true)
+            #expect(try await api.call(.get, "/v1/nodes", key: "wrong").status == .unauthorized)
+            #expect(try await api.call(.get, "/readyz", key: nil).json["status"].string == "ready")
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TetherCore
 import TetherStore
+import TetherTestKit
 
 /// The cluster's rows in PostgreSQL: membership (a live node's id cannot be taken, a dead one's can), the
 /// lease (one owner at a time, a fence raised at each takeover) and fenced writes (a node that lost the lease
@@ -39,16 +40,23 @@ import TetherStore
         let db = try await TestDatabase.make(.postgres)
         let url = try PostgresURL(db.location)
         let holder = try await PostgresStore.open(url, nodeId: "n1")
+        let other = try await PostgresStore.open(url, nodeId: "n2")
         await #expect {
-            _ = try await PostgresStore.open(url, nodeId: "n1")
+            let second = try await PostgresStore.open(url, nodeId: "n1")
+            try await second.close()
         } throws: { error in
             guard case StoreError.inUse(let why) = error else { return false }
             return why.contains("n1") && why.contains("--node-id")
         }
-        let other = try await PostgresStore.open(url, nodeId: "n2")
         try await holder.close()
-        let again = try await PostgresStore.open(url, nodeId: "n1")
-        try await again.close()
+        // PostgreSQL frees the lock when the holder's backend has gone, a moment after the connection closed.
+        var again: PostgresStore?
+        _ = await eventually(within: .seconds(10)) {
+            again = try? await PostgresStore.open(url, nodeId: "n1")
+            return again != nil
+        }
+        #expect(again != nil)
+        try await again?.close()
         try await other.close()
         await db.remove()
     }

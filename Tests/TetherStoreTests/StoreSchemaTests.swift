@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TetherCore
 import TetherStore
+import TetherTestKit
 
 /// The schema's version, for both stores: a database a newer Tether migrated is refused with a clear error and
 /// left as it is; nodes starting together on one PostgreSQL database migrate it once; a database that cannot
@@ -64,14 +65,21 @@ import TetherStore
         let url = try PostgresURL(db.location)
         let first = try await PostgresStore.open(url, exclusive: true)
         await #expect {
-            _ = try await PostgresStore.open(url, exclusive: true)
+            let refused = try await PostgresStore.open(url, exclusive: true)
+            try await refused.close()
         } throws: { error in
             guard case StoreError.inUse(let why) = error else { return false }
             return why.contains("another Tether server")
         }
         try await first.close()
-        let second = try await PostgresStore.open(url, exclusive: true)
-        try await second.close()
+        // PostgreSQL frees the lock when the first's backend has gone, a moment after its connection closed.
+        var second: PostgresStore?
+        _ = await eventually(within: .seconds(10)) {
+            second = try? await PostgresStore.open(url, exclusive: true)
+            return second != nil
+        }
+        #expect(second != nil)
+        try await second?.close()
         await db.remove()
     }
 

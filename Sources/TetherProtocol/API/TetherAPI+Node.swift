@@ -43,3 +43,32 @@ extension TetherAPI {
         public init(nodes: [Node]) { self.nodes = nodes }
     }
 }
+
+extension TetherAPI.NodeList: JSONWritable {
+    /// Writes the list with each node's members in their declared order (what `GET /v1/nodes` answers).
+    public func writeJSON(to w: inout JSONWriter) -> Bool {
+        w.beginObject()
+        w.key("nodes")
+        w.beginArray()
+        for node in nodes {
+            w.beginObject()
+            w.field("nodeId", node.nodeId)
+            w.field("publicUrl", node.publicUrl)
+            w.field("startedAt", node.startedAt)
+            w.field("lastSeenAt", node.lastSeenAt)
+            w.field("state", node.state)
+            w.field("connections", node.connections)
+            w.field("owner", node.owner)
+            w.key("connect")
+            w.beginObject()
+            w.field("websocket", node.connect.websocket)
+            w.field("tcp", node.connect.tcp)
+            w.field("http", node.connect.http)
+            w.endObject()
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        return true
+    }
+}

@@ -1,8 +1,10 @@
 import AsyncHTTPClient
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import ServiceLifecycle
 
 /// A follower's backend API: every call it does not answer itself goes to the node that owns the cluster's
@@ -24,8 +26,41 @@ struct ForwardingMiddleware: RouterMiddleware {
     /// Paths this node answers itself.
     let local: Set<String>
     let http: HTTPClient
+    /// How long a call waits for an owner to be known and to answer the connection (a takeover under way).
+    let waitMs: Int64
 
     static let forwardedBy = HTTPField.Name("X-Tether-Forwarded-By")!
+
+    static let noOwner = APIError(
+        .serviceUnavailable, code: "InternalError.Store",
+        message: "no node owns the cluster now (a takeover, or the database out of reach): try again shortly",
+        retryAfterMs: 1_000)
+
+    /// The request to the owner: method, path and query, headers but the hop-by-hop ones, the body.
+    func forwarding(
+        _ request: Request, _ body: ByteBuffer, to owner: (host: String, port: Int), _ context: Context
+    ) -> HTTPClientRequest {
+        var forwarded = HTTPClientRequest(url: "http://\(owner.host):\(owner.port)\(request.uri.string)")
+        forwarded.method = HTTPMethod(rawValue: request.method.rawValue)
+        for field in request.headers where !Self.hopByHop.contains(field.name.canonicalName) {
+            forwarded.headers.add(name: field.name.rawName, value: field.value)
+        }
+        forwarded.headers.add(name: Self.forwardedBy.rawName, value: nodeId)
+        forwarded.headers.replaceOrAdd(name: "X-Request-Id", value: context.requestId)
+        if body.readableBytes > 0 || request.method == .post || request.method == .put || request.method == .patch {
+            forwarded.body = .bytes(body)
+        }
+        return forwarded
+    }
+
+    /// Whether the call certainly never reached the owner: its connection could not be made.
+    static func neverSent(_ error: any Error) -> Bool {
+        if let error = error as? IOError { return error.errnoCode == ECONNREFUSED }
+        if error is NIOConnectionError { return true }
+        if let error = error as? HTTPClientError { return error == .connectTimeout }
+        if let error = error as? ChannelError, case .connectTimeout = error { return true }
+        return false
+    }
     /// Headers that belong to one hop (RFC 9110 §7.6.1), not forwarded either way.
     static let hopByHop: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host",
@@ -36,31 +71,29 @@ struct ForwardingMiddleware: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         if local.contains(request.uri.path) { return try await next(request, context) }
-        guard request.headers[Self.forwardedBy] == nil, let owner = owner() else {
-            throw APIError(
-                .serviceUnavailable, code: "InternalError.Store",
-                message: "no node owns the cluster now (a takeover, or the database out of reach): try again shortly",
-                retryAfterMs: 1_000)
-        }
-        var forwarded = HTTPClientRequest(url: "http://\(owner.host):\(owner.port)\(request.uri.string)")
-        forwarded.method = HTTPMethod(rawValue: request.method.rawValue)
-        for field in request.headers where !Self.hopByHop.contains(field.name.canonicalName) {
-            forwarded.headers.add(name: field.name.rawName, value: field.value)
-        }
-        forwarded.headers.add(name: Self.forwardedBy.rawName, value: nodeId)
-        forwarded.headers.replaceOrAdd(name: "X-Request-Id", value: context.requestId)
+        guard request.headers[Self.forwardedBy] == nil else { throw Self.noOwner }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
-        if body.readableBytes > 0 || request.method == .post || request.method == .put || request.method == .patch {
-            forwarded.body = .bytes(body)
+        // A takeover under way: wait for the next owner, and retry a call whose connection the owner refused
+        // (it was never sent). A call that may have reached the owner is never sent twice.
+        let deadline = ContinuousClock.now + .milliseconds(waitMs)
+        var response: HTTPClientResponse?
+        while response == nil {
+            guard let owner = owner() else {
+                guard ContinuousClock.now < deadline else { throw Self.noOwner }
+                try await Task.sleep(for: .milliseconds(50))
+                continue
+            }
+            do {
+                response = try await http.execute(forwarding(request, body, to: owner, context), timeout: .seconds(30))
+            } catch  where Self.neverSent(error) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            } catch {
+                throw APIError(
+                    .serviceUnavailable, code: "InternalError.Store",
+                    message: "the node that owns the cluster did not answer: try again shortly", retryAfterMs: 1_000)
+            }
         }
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(forwarded, timeout: .seconds(30))
-        } catch {
-            throw APIError(
-                .serviceUnavailable, code: "InternalError.Store",
-                message: "the node that owns the cluster did not answer: try again shortly", retryAfterMs: 1_000)
-        }
+        guard let response else { throw Self.noOwner }
         var headers = HTTPFields()
         for (name, value) in response.headers where !Self.hopByHop.contains(name.lowercased()) {
             if let name = HTTPField.Name(name) { headers.append(HTTPField(name: name, value: value)) }

@@ -110,7 +110,8 @@ struct PhaseLoop: Service {
                 owner: {
                     guard let owner = keeper.owner, owner.nodeId != keeper.node.nodeId else { return nil }
                     return (host: owner.publicHost, port: owner.apiPort)
-                }, nodeId: keeper.node.nodeId, local: ["/healthz", "/readyz", "/v1/nodes"], http: http))
+                }, nodeId: keeper.node.nodeId, local: ["/healthz", "/readyz", "/v1/nodes"], http: http,
+                waitMs: keeper.timeoutMs + 2_000))
         router.get("/healthz") { _, _ in ["status": "ok"] }
         let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(keyHashes: keyHashes))
         ClusterView(node: keeper.node, keeper: keeper).addRoutes(to: router, v1: v1)
