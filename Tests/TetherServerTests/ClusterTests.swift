@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Testing
+import TetherProtocol
 import TetherTestKit
 
 /// Several `tether serve` processes on one PostgreSQL database, end to end: any node answers any call with the
@@ -91,6 +92,54 @@ import TetherTestKit
             #expect(try await cluster[i].call("GET", "/v1/projects", key: "wrong-key-0123456789").0 == 401)
             #expect(try await cluster[i].call("GET", "/v1/nodes", key: "wrong-key-0123456789").0 == 401)
         }
+    }
+
+    /// A client that says hello to a follower (WebSocket, TCP, HTTP) is told `moved` with the owner's
+    /// `connect` (close 4009 on WebSocket) and follows it to a welcome.
+    @Test func aClientOnAFollowerIsToldWhereToGo() async throws {
+        let cluster = try await Nodes(count: 2)
+        defer { cluster.stop() }
+        let owner = try #require(try await cluster.owner(from: 1))
+        let follower = 1 - cluster.index(of: owner)
+        let list = try await cluster.nodeList(from: follower)
+        let ownerConnect = try #require(list.first { $0["nodeId"] as? String == owner }?["connect"] as? [String: Any])
+        let mine = try #require(list.first { $0["nodeId"] as? String == "n\(follower)" }?["connect"] as? [String: Any])
+        let followerPort = try #require((mine["websocket"] as? String).flatMap { URL(string: $0)?.port })
+        let followerTCP = try #require((mine["tcp"] as? String).flatMap { URL(string: $0)?.port })
+        #expect(
+            try await cluster[follower].call("POST", "/v1/projects", #"{"id":"p","capacity":2}"#, key: Self.key).0
+                == 201)
+        _ = try await cluster[follower].call(
+            "POST", "/v1/projects/p/concurrency/apply", #"{"userId":"a"}"#, key: Self.key)
+        let (_, body) = try await cluster[follower].call(
+            "POST", "/v1/projects/p/sessions", #"{"userId":"a"}"#, key: Self.key)
+        let token = try #require(Self.json(body)["clientToken"] as? String)
+
+        let ws = try await WebSocketTestClient.connect(port: followerPort)
+        try await ws.send(.hello(.token(token)))
+        let kick = try #require(await ws.inbox.wait(for: "kick"))
+        #expect(kick.json["reason"].string == "moved")
+        #expect(kick.json["connect"]["websocket"].string == ownerConnect["websocket"] as? String)
+        #expect(await ws.inbox.waitClosed())
+        #expect(ws.inbox.closeCode == 4009)
+        // Following it: a welcome on the owner, and the session is untouched by the detour.
+        let port = try #require(kick.json["connect"]["websocket"].string.flatMap { URL(string: $0)?.port })
+        let there = try await WebSocketTestClient.connect(port: port)
+        #expect(try await there.hello(token: token)?["concurrencyId"].string == "cc-p-1")
+        await there.abort()
+
+        let tcp = try await TCPTestClient.connect(port: followerTCP)
+        try await tcp.send(.hello(.token(token)))
+        let tcpKick = try #require(await tcp.inbox.wait(for: "kick"))
+        #expect(
+            tcpKick.json["reason"].string == "moved"
+                && tcpKick.json["connect"]["tcp"].string == ownerConnect["tcp"] as? String)
+        #expect(await tcp.inbox.waitClosed())
+
+        let http = try await HeartbeatHTTP.ping(port: followerPort, token: token, seq: 1)
+        #expect(http.status == 421)
+        #expect(http["error"]["code"].string == "FailedOperation.Moved")
+        #expect(http["connect"]["http"].string == ownerConnect["http"] as? String)
     }
 
     @Test func appliesRacedThroughThreeNodesNeverHoldAConcurrencyTwice() async throws {

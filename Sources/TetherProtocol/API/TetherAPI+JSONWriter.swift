@@ -25,14 +25,21 @@ extension TetherAPI.CreatedSession {
         w.field("state", state)
         w.field("clientToken", clientToken)
         w.key("connect")
-        w.beginObject()
-        w.field("websocket", connect.websocket)
-        w.field("tcp", connect.tcp)
-        w.field("http", connect.http)
-        w.endObject()
+        connect.writeJSON(into: &w)
         w.key("heartbeat")
         heartbeat.writeJSON(into: &w)
         w.field("reconnectGraceMs", reconnectGraceMs)
+        w.endObject()
+    }
+}
+
+extension TetherAPI.CreatedSession.Connect {
+    /// Writes the addresses as a JSON object.
+    public func writeJSON(into w: inout JSONWriter) {
+        w.beginObject()
+        w.field("websocket", websocket)
+        w.field("tcp", tcp)
+        w.field("http", http)
         w.endObject()
     }
 }

@@ -60,11 +60,7 @@ extension TetherAPI.NodeList: JSONWritable {
             w.field("connections", node.connections)
             w.field("owner", node.owner)
             w.key("connect")
-            w.beginObject()
-            w.field("websocket", node.connect.websocket)
-            w.field("tcp", node.connect.tcp)
-            w.field("http", node.connect.http)
-            w.endObject()
+            node.connect.writeJSON(into: &w)
             w.endObject()
         }
         w.endArray()

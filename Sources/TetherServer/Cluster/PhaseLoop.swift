@@ -49,7 +49,7 @@ struct PhaseLoop: Service {
                 if !(await runOwner(fence: fence)) { try? await Task.sleep(for: .milliseconds(keeper.pollMs)) }
             case .follower:
                 responder.serve(follower)
-                await runPhase([], watching: role)
+                await runPhase(await redirectPlane(), watching: role)
             }
             responder.serve(nil)
         }
@@ -95,6 +95,26 @@ struct PhaseLoop: Service {
             try await group.run()
         } catch {
             logger.error("a phase of this node failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The follower's client ports, which send every client to the owner (`moved`); none if they cannot be
+    /// bound (the client then finds the port closed, and tries its alternates).
+    private func redirectPlane() async -> [any Service] {
+        let configuration = server.configuration
+        let keeper = keeper
+        do {
+            return [
+                try await RedirectPlane(
+                    host: configuration.host, clientPort: configuration.clientPort, tcpPort: configuration.tcpPort,
+                    target: {
+                        guard let owner = keeper.owner, owner.nodeId != keeper.node.nodeId else { return nil }
+                        return ClusterView.connect(of: owner)
+                    }, limits: ConnectionLimits(configuration))
+            ]
+        } catch {
+            logger.warning("cannot bind the client ports of a follower", metadata: ["error": "\(error)"])
+            return []
         }
     }
 
