@@ -5,7 +5,8 @@ Usage: browser-test.py --binary PATH_TO_TETHER [--artifacts DIR]
 
 Starts `tether serve --demo` on free ports with a temporary data file and API key, then:
 
-sdk rules  imports /sdk/tether.js in the page and checks its reconnect rules (loss table, backoff, window);
+sdk rules  imports /sdk/tether.js in the page and checks its reconnect rules (loss table, backoff, window,
+           following `moved` kicks) and its EndpointRoster (welcome alternates, moves, unreachable nodes);
 demo       loads /demo, asks for a session as a user, waits until heartbeats are counted and an RTT shows,
            hides the page (another tab in front: visibilitychange) and checks through the backend API that the session is
            `suspended`, shows it again and checks `connected`, reloads the page within the grace window and
@@ -185,7 +186,7 @@ def show_page(driver, page):
 
 SDK_RULES = """
 const done = arguments[arguments.length - 1];
-import("/sdk/tether.js").then(({ classifyLoss, ReconnectPlanner }) => {
+import("/sdk/tether.js").then(({ classifyLoss, ReconnectPlanner, EndpointRoster }) => {
   const failures = [];
   const check = (name, got, want) => {
     if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${name}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
@@ -214,6 +215,48 @@ import("/sdk/tether.js").then(({ classifyLoss, ReconnectPlanner }) => {
   const q = new ReconnectPlanner({ graceMs: 5000 });
   check("never before retryAfterMs", q.lost({ notBefore: 1000, graceFloor: 30000 }, 0, 0), { reconnect: { attempt: 1, delayMs: 1000 } });
   check("retryAfterMs past the window", q.lost({ notBefore: 40000, graceFloor: 30000 }, 0, 0), { end: "graceExpired" });
+  const to = { websocket: "ws://b:1/v1/connect", tcp: "tcp://b:2", http: "http://b:1/v1/heartbeat" };
+  check("kick moved follows its connect", classifyLoss({ kick: { reason: "moved", connect: to }, code: 4009 }, false, 30000),
+        { moved: "ws://b:1/v1/connect" });
+  check("kick moved without connect reconnects", classifyLoss({ kick: { reason: "moved" }, code: 4009 }, false, 30000), {});
+  check("kick moved with a bad connect reconnects", classifyLoss({ kick: { reason: "moved", connect: { websocket: 7 } } }, false, 30000), {});
+  check("close 4009 alone reconnects", classifyLoss({ code: 4009 }, true, 30000), {});
+  const m = new ReconnectPlanner({ baseMs: 250, capMs: 30000, graceMs: 10000 });
+  check("moved: followed at once", m.lost({ moved: "ws://b" }, 0, 0.5), { follow: { url: "ws://b", delayMs: 0 } });
+  check("moved: no attempt counted", m.attempt, 0);
+  check("moved: no window opened", m.windowEnd, null);
+  check("a loss after a move: attempt 1, full window", m.lost({}, 5000, 0.999999), { reconnect: { attempt: 1, delayMs: 249 } });
+  check("the window is the loss's", m.windowEnd, 15000);
+  const r = new ReconnectPlanner({ baseMs: 250, capMs: 30000, graceMs: 10000 });
+  check("move 1", r.lost({ moved: "ws://a" }, 0, 0), { follow: { url: "ws://a", delayMs: 0 } });
+  check("move 2", r.lost({ moved: "ws://b" }, 0, 0), { follow: { url: "ws://b", delayMs: 0 } });
+  check("move 3", r.lost({ moved: "ws://a" }, 0, 0), { follow: { url: "ws://a", delayMs: 0 } });
+  check("move 4 waits like a loss", r.lost({ moved: "ws://b" }, 100, 0.999999), { reconnect: { attempt: 1, delayMs: 249 } });
+  check("move 4 opens the window", r.windowEnd, 10100);
+  check("move 5 waits too", r.lost({ moved: "ws://a" }, 200, 0.5), { reconnect: { attempt: 2, delayMs: 250 } });
+  r.welcomed();
+  check("a welcome resets the moves", r.lost({ moved: "ws://b" }, 300, 0), { follow: { url: "ws://b", delayMs: 0 } });
+  check("a move after a welcome: no window", r.windowEnd, null);
+  const e = new EndpointRoster("ws://a/v1/connect");
+  check("roster starts with its url", [e.current, e.urls], ["ws://a/v1/connect", ["ws://a/v1/connect"]]);
+  e.unreachable();
+  check("one url: unreachable keeps it", e.current, "ws://a/v1/connect");
+  e.welcomed([{ websocket: "ws://b/v1/connect" }, { websocket: "ws://a/v1/connect" }, { websocket: 3 }, {},
+              { websocket: "ws://c/v1/connect", tcp: "tcp://c:2" }, { websocket: "ws://b/v1/connect" }]);
+  check("welcomed: current, then alternates without repeats", e.urls, ["ws://a/v1/connect", "ws://b/v1/connect", "ws://c/v1/connect"]);
+  e.unreachable();
+  check("unreachable: the next node", e.current, "ws://b/v1/connect");
+  e.unreachable();
+  e.unreachable();
+  check("unreachable wraps around", e.current, "ws://a/v1/connect");
+  e.unreachable();
+  e.moved("ws://c/v1/connect");
+  check("moved: the named node first", [e.current, e.urls], ["ws://c/v1/connect", ["ws://c/v1/connect", "ws://a/v1/connect", "ws://b/v1/connect"]]);
+  e.moved("ws://d/v1/connect");
+  check("moved to a new node", e.urls, ["ws://d/v1/connect", "ws://c/v1/connect", "ws://a/v1/connect", "ws://b/v1/connect"]);
+  e.unreachable();
+  e.welcomed([]);
+  check("welcomed with no alternates: the welcoming node alone", e.urls, ["ws://c/v1/connect"]);
   done(failures);
 }, (error) => done([`import failed: ${error}`]));
 """
@@ -226,7 +269,7 @@ def test_sdk_rules(driver, server, artifacts):
     failures = driver.execute_async_script(SDK_RULES)
     if failures:
         raise Failure("SDK rules:\n  " + "\n  ".join(failures))
-    print("   classifyLoss and ReconnectPlanner follow the Swift SDK's table")
+    print("   classifyLoss, ReconnectPlanner and EndpointRoster follow the Swift SDK's rules")
 
 
 def test_demo(driver, server, artifacts):

@@ -6,9 +6,14 @@ public enum LinkLoss: Sendable, Hashable {
     case kicked(reason: String, retryAfterMs: Int64?)
     /// A WebSocket close frame with no `kick` before it.
     case closed(code: UInt16, reason: String)
-    /// No goodbye: the connection could not be opened, reached EOF, reset or failed; or this client's own
-    /// watchdog gave up (no welcome in time, no inbound frame for `heartbeat.timeoutMs`).
+    /// No goodbye: the connection reached EOF, was reset or failed.
     case transport(String)
+    /// The node could not be reached: the connection could not be opened, or this client's own watchdog gave
+    /// up on it (no welcome in time, no inbound frame for `heartbeat.timeoutMs`). The next attempt tries the
+    /// next of the cluster's nodes (``EndpointRoster``).
+    case unreachable(String)
+    /// The node does not serve clients and named the one that does (kick `moved`, close 4009): not a loss.
+    case moved(ServerMessage.Connect)
 }
 
 /// What a loss means: the end, or a reconnect after a delay.
@@ -17,6 +22,8 @@ enum LossKind: Sendable, Hashable {
     case terminal(TetherClientEndReason)
     /// The session is probably still held: come back, no sooner than `notBefore`, within `graceFloor` at least.
     case transient(notBefore: Duration?, graceFloor: Duration?)
+    /// Go at once to the node the server named.
+    case moved
 }
 
 extension LinkLoss {
@@ -42,6 +49,9 @@ extension LinkLoss {
             case "shutdown":
                 return .transient(
                     notBefore: retryAfterMs.map { .milliseconds($0) }, graceFloor: Self.shutdownGraceFloor)
+            case "moved":
+                // Without a `connect` to follow (a `.moved` loss carries one): come back as after any loss.
+                return .transient(notBefore: nil, graceFloor: nil)
             case "busy":
                 // Over the server's hello rate: come back when it says; the session was not touched.
                 return .transient(notBefore: retryAfterMs.map { .milliseconds($0) }, graceFloor: nil)
@@ -57,13 +67,15 @@ extension LinkLoss {
             case .expired: return Self.expired(welcomed: welcomed, grace: grace)
             case .normal: return .terminal(.left)
             case .goingAway: return .transient(notBefore: nil, graceFloor: Self.shutdownGraceFloor)
-            case .tryAgainLater: return .transient(notBefore: nil, graceFloor: nil)
+            case .tryAgainLater, .moved: return .transient(notBefore: nil, graceFloor: nil)
             case .protocolError, .noHello, .rateLimited, .messageTooBig:
                 return .terminal(.protocolError(code: code, reason: reason))
             default: return .transient(notBefore: nil, graceFloor: nil)
             }
-        case .transport:
+        case .transport, .unreachable:
             return .transient(notBefore: nil, graceFloor: nil)
+        case .moved:
+            return .moved
         }
     }
 

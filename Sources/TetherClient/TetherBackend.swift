@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TetherProtocol
 
 #if canImport(FoundationNetworking)
@@ -14,18 +15,36 @@ import TetherProtocol
 /// _ = try await backend.apply(project: "demo", userId: "alice")
 /// let created = try await backend.createSession(project: "demo", userId: "alice")
 /// ```
+///
+/// Given several URLs (the nodes of a cluster), a call goes to the node that last answered; when a node cannot
+/// be reached the call moves on to the next, in order. Only a call that certainly never reached a node (its
+/// connection could not be made), or a `GET`, is sent again.
 public struct TetherBackend: Sendable {
-    /// The backend API's base URL (`http://host:port`).
-    public var url: URL
+    /// The backend API's base URLs (`http://host:port`), in the order to try them; never empty.
+    public var urls: [URL]
+    /// The first of ``urls``.
+    public var url: URL {
+        get { urls[0] }
+        set { urls[0] = newValue }
+    }
     /// The API key (`Authorization: Bearer`).
     public var apiKey: String?
     /// The longest one request may take, connecting included; past it the call throws
     /// ``TetherTransportError``.
     public var timeout: Duration
 
-    /// Creates a client.
+    /// Which of ``urls`` answered last (shared by copies).
+    private let preferred = Preferred()
+
+    /// Creates a client of one node.
     public init(url: URL, apiKey: String?, timeout: Duration = .seconds(30)) {
-        self.url = url
+        self.init(urls: [url], apiKey: apiKey, timeout: timeout)
+    }
+
+    /// Creates a client of several nodes (tried in order when one cannot be reached); `urls` must not be empty.
+    public init(urls: [URL], apiKey: String?, timeout: Duration = .seconds(30)) {
+        precondition(!urls.isEmpty, "TetherBackend needs a URL")
+        self.urls = urls
         self.apiKey = apiKey
         self.timeout = timeout
     }
@@ -48,6 +67,29 @@ public struct TetherBackend: Sendable {
     }
 
     private func exchange<R>(_ request: BackendRequest<R>) async throws -> (Int, Data) {
+        let first = preferred.index % urls.count
+        var failure: TetherTransportError?
+        for step in 0..<urls.count {
+            let index = (first + step) % urls.count
+            do {
+                let answer = try await exchange(request, with: urls[index])
+                preferred.index = index
+                return answer
+            } catch let error as Unreached {
+                failure = error.error
+                if !(error.neverSent || request.method == "GET") { break }
+            }
+        }
+        throw failure ?? TetherTransportError("no URL")
+    }
+
+    /// A call one node did not answer; `neverSent`: its connection could not even be made.
+    struct Unreached: Error {
+        var error: TetherTransportError
+        var neverSent: Bool
+    }
+
+    private func exchange<R>(_ request: BackendRequest<R>, with url: URL) async throws -> (Int, Data) {
         guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else {
             throw TetherTransportError("bad URL \(url)")
         }
@@ -74,9 +116,13 @@ public struct TetherBackend: Sendable {
                 return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
             }
         } catch let error as TetherTransportError {
-            throw error
+            throw Unreached(error: error, neverSent: false)
         } catch {
-            throw TetherTransportError("cannot reach \(url.absoluteString): \(error.localizedDescription)")
+            let neverSent = [.cannotConnectToHost, .cannotFindHost, .dnsLookupFailed].contains(
+                (error as? URLError)?.code)
+            throw Unreached(
+                error: TetherTransportError("cannot reach \(url.absoluteString): \(error.localizedDescription)"),
+                neverSent: neverSent)
         }
     }
 
@@ -143,5 +189,14 @@ extension TetherBackend {
     /// Lifecycle events after a cursor.
     public func events(after: UInt64? = nil, project: String? = nil, limit: Int? = nil) async throws -> EventPage {
         try await send(.events(after: after, project: project, limit: limit))
+    }
+}
+
+/// The index of the URL that answered last, shared by every copy of a ``TetherBackend``.
+private final class Preferred: Sendable {
+    private let value = Mutex(0)
+    var index: Int {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
     }
 }

@@ -29,8 +29,15 @@ public actor TetherClient {
     /// Round trip, jitter and loss measured from this client's pings.
     public var stats: ConnectionStats { meter.stats }
 
+    /// The node this client connects to now (``EndpointRoster``: CreateSession's, then where `moved` sent it,
+    /// or the next of a welcome's `alternates` when it could not be reached).
+    public var endpoint: TetherEndpoint { roster.current }
+    /// Every node this client would try, the one in use first after a welcome: that node, then the welcome's
+    /// `alternates`.
+    public var endpoints: [TetherEndpoint] { roster.endpoints }
+
     private let token: String
-    private let endpoint: TetherEndpoint
+    private var roster: EndpointRoster
     private let configuration: TetherClientConfiguration
     private var planner: ReconnectPlanner
     private var meter = HeartbeatMeter()
@@ -54,7 +61,7 @@ public actor TetherClient {
     ///   - configuration: timing, backoff, clock, randomness.
     public init(token: String, endpoint: TetherEndpoint, configuration: TetherClientConfiguration = .init()) {
         self.token = token
-        self.endpoint = endpoint
+        self.roster = EndpointRoster(endpoint)
         self.configuration = configuration
         self.planner = ReconnectPlanner(backoff: configuration.backoff, grace: configuration.reconnectGrace)
         (states, stateSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
@@ -162,14 +169,24 @@ public actor TetherClient {
     private func run() async {
         var credential = ClientMessage.Credential.token(token)
         while true {
-            let loss = await runConnection(credential)
+            var loss = await runConnection(credential)
             if closing { return finish(.left) }
             configuration.logger.debug("tether client: connection lost", metadata: ["loss": "\(loss)"])
+            switch loss {
+            case .moved(let connect):
+                if !roster.moved(to: connect) { loss = .transport("moved to a node without this transport") }
+            case .unreachable:
+                roster.unreachable()
+            default:
+                break
+            }
             let decision = planner.lost(
                 loss, welcomed: welcomed, now: configuration.now(), unit: configuration.random())
             switch decision {
             case .end(let reason):
                 return finish(reason)
+            case .follow:
+                if let resumeToken { credential = .resumeToken(resumeToken) }
             case .reconnect(let attempt, let delay):
                 emit(.reconnecting(attempt: attempt, delay: delay))
                 try? await configuration.sleep(delay)
@@ -187,10 +204,10 @@ public actor TetherClient {
         let link: Link
         do {
             link = try await Link.open(
-                endpoint, group: configuration.eventLoopGroup, connectTimeout: configuration.connectTimeout,
+                roster.current, group: configuration.eventLoopGroup, connectTimeout: configuration.connectTimeout,
                 localAddress: configuration.localAddress, events: sink)
         } catch {
-            return .transport("\(error)")
+            return .unreachable("\(error)")
         }
         if closing {
             link.close()
@@ -215,7 +232,7 @@ public actor TetherClient {
         }
         try? await link.send(.hello(credential))
         var lastInbound = configuration.now()
-        var kick: (reason: String, retryAfterMs: Int64?)?
+        var kick: (reason: String, retryAfterMs: Int64?, connect: ServerMessage.Connect?)?
         for await event in events {
             switch event {
             case .message(let message):
@@ -231,16 +248,17 @@ public actor TetherClient {
                     meter.answered(seq: seq, at: configuration.now())
                 case .ping:
                     break
-                case .kick(let reason, let retryAfterMs):
-                    kick = (reason, retryAfterMs)
+                case .kick(let reason, let retryAfterMs, let connect):
+                    kick = (reason, retryAfterMs, connect)
                 }
             case .activity:
                 lastInbound = configuration.now()
             case .tick:
                 if let lost = await heartbeat(link, lastInbound: lastInbound) { return lost }
             case .helloTimeout:
-                if !welcomed { return .transport("no welcome within \(helloTimeout)") }
+                if !welcomed { return .unreachable("no welcome within \(helloTimeout)") }
             case .closed(let code, let reason):
+                if let kick, kick.reason == "moved", let connect = kick.connect { return .moved(connect) }
                 if let kick { return .kicked(reason: kick.reason, retryAfterMs: kick.retryAfterMs) }
                 if let code { return .closed(code: code, reason: reason) }
                 return .transport(reason)
@@ -254,6 +272,7 @@ public actor TetherClient {
         welcomed = true
         suspension = nil
         resumeToken = welcome.resumeToken
+        roster.welcomed(alternates: welcome.alternates ?? [])
         let info = SessionInfo(welcome)
         session = info
         planner.welcomed(grace: info.reconnectGrace)
@@ -267,7 +286,7 @@ public actor TetherClient {
         let now = configuration.now()
         let allowed = max(session.heartbeatTimeout, suspension ?? .zero)
         if now - lastInbound > allowed {
-            return .transport("no inbound frame for \(allowed)")
+            return .unreachable("no inbound frame for \(allowed)")
         }
         meter.expire(sentBefore: now - session.heartbeatTimeout)
         guard suspension == nil, !silenced else { return nil }

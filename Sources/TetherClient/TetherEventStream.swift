@@ -17,6 +17,9 @@ import NIOPosix
 public struct TetherEventStream: Sendable {
     /// The backend API's base URL (`http://host:port`).
     public var url: URL
+    /// Other nodes of the cluster: ``follow(after:)`` moves on to the next of `[url] + alternates`, in order,
+    /// after each failed connection.
+    public var alternates: [URL] = []
     /// The API key (`Authorization: Bearer`).
     public var apiKey: String?
     /// Only this project's events (`?projectId=`), or every project's.
@@ -87,10 +90,14 @@ public struct TetherEventStream: Sendable {
         let task = Task {
             var cursor = after
             var attempt = 0
+            let nodes = [url] + alternates
+            var node = 0
             while !Task.isCancelled {
                 var failure: any Error = TetherTransportError("the server ended the stream")
+                var stream = self
+                stream.url = nodes[node % nodes.count]
                 do {
-                    for try await event in try await open(after: cursor) {
+                    for try await event in try await stream.open(after: cursor) {
                         attempt = 0
                         if let c = event.cursor {
                             guard c > cursor else { continue }
@@ -105,6 +112,7 @@ public struct TetherEventStream: Sendable {
                     failure = error
                 }
                 if Task.isCancelled { break }
+                node += 1
                 attempt += 1
                 let delay = backoff.delay(attempt: attempt, unit: Double.random(in: 0..<1))
                 onRetry?(failure, delay)

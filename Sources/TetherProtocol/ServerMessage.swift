@@ -8,8 +8,12 @@ public enum ServerMessage: Sendable, Hashable, Codable {
     case pong(seq: UInt64, t: Int64, st: Int64)
     /// A server ping (TCP only; WebSocket uses ping frames): the client answers `pong` with the same `seq`, `t`.
     case ping(seq: UInt64, t: Int64)
-    /// Why the server is about to close the connection.
-    case kick(reason: String, retryAfterMs: Int64?)
+    /// Why the server is about to close the connection; `connect`: where to go instead (reason `moved`).
+    case kick(reason: String, retryAfterMs: Int64?, connect: Connect? = nil)
+
+    /// Where a client connects to one node: CreateSession's `connect`, a `moved` kick's, `welcome`'s
+    /// `alternates`.
+    public typealias Connect = TetherAPI.CreatedSession.Connect
 
     /// The accepted hello's answer.
     public struct Welcome: Sendable, Hashable, Codable {
@@ -39,11 +43,14 @@ public enum ServerMessage: Sendable, Hashable, Codable {
         public var resumeToken: String
         /// The grace window after a loss.
         public var reconnectGraceMs: Int64?
+        /// The `connect` blocks of the cluster's other live nodes, to try in order when this node cannot be
+        /// reached (empty on a lone node).
+        public var alternates: [Connect]?
 
         /// Creates a welcome.
         public init(
             sessionId: String, epoch: UInt64, concurrencyId: String, heartbeat: Heartbeat, serverTime: Int64,
-            resumeToken: String, reconnectGraceMs: Int64? = nil
+            resumeToken: String, reconnectGraceMs: Int64? = nil, alternates: [Connect]? = nil
         ) {
             self.sessionId = sessionId
             self.epoch = epoch
@@ -52,11 +59,12 @@ public enum ServerMessage: Sendable, Hashable, Codable {
             self.serverTime = serverTime
             self.resumeToken = resumeToken
             self.reconnectGraceMs = reconnectGraceMs
+            self.alternates = alternates
         }
     }
 
     private enum Keys: String, CodingKey {
-        case type, seq, t, st, reason, retryAfterMs
+        case type, seq, t, st, reason, retryAfterMs, connect
     }
 
     /// Decodes a server message (used by the SDK).
@@ -72,7 +80,8 @@ public enum ServerMessage: Sendable, Hashable, Codable {
         case "kick":
             self = .kick(
                 reason: try c.decode(String.self, forKey: .reason),
-                retryAfterMs: try c.decodeIfPresent(Int64.self, forKey: .retryAfterMs))
+                retryAfterMs: try c.decodeIfPresent(Int64.self, forKey: .retryAfterMs),
+                connect: try c.decodeIfPresent(Connect.self, forKey: .connect))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown type \(other)")
         }
@@ -94,10 +103,11 @@ public enum ServerMessage: Sendable, Hashable, Codable {
             try c.encode("ping", forKey: .type)
             try c.encode(seq, forKey: .seq)
             try c.encode(t, forKey: .t)
-        case .kick(let reason, let retryAfterMs):
+        case .kick(let reason, let retryAfterMs, let connect):
             try c.encode("kick", forKey: .type)
             try c.encode(reason, forKey: .reason)
             try c.encodeIfPresent(retryAfterMs, forKey: .retryAfterMs)
+            try c.encodeIfPresent(connect, forKey: .connect)
         }
     }
 

@@ -119,7 +119,8 @@ public struct TetherServer: Sendable {
             service: service, signer: signer, registry: ConnectionRegistry(), stats: StatsRegistry(), time: time,
             logger: logger, sweepers: PingSweepers(time: time),
             watchedTransports: brokerConfiguration.shellWatchedTransports,
-            hellos: HelloGate(ratePerSecond: configuration.helloRatePerSecond, burst: configuration.helloRatePerSecond))
+            hellos: HelloGate(ratePerSecond: configuration.helloRatePerSecond, burst: configuration.helloRatePerSecond),
+            alternates: { cluster?.keeper?.peers.map(ClusterView.connect(of:)) ?? [] })
         let limits = ConnectionLimits(configuration)
         let plane = try await ClientPlane(
             host: configuration.host, clientPort: configuration.clientPort, tcpPort: configuration.tcpPort,

@@ -87,7 +87,8 @@ public enum SimRunner {
             ? options.processes
             : (options.clients + SimLimits.clientsPerProcess() - 1) / SimLimits.clientsPerProcess()
         let specs = split(
-            options, into: max(1, min(count, options.clients)), url: backend.url.absoluteString, runId: runId,
+            options, into: max(1, min(count, options.clients)),
+            url: backend.urls.map(\.absoluteString).joined(separator: ","), runId: runId,
             after: after)
         let live = SimLiveLine(enabled: showing)
         let report: SimReport

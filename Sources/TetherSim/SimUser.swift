@@ -45,6 +45,15 @@ struct SimUser: Sendable {
         return (try? JSONDecoder().decode(Answer.self, from: Data(body.utf8)))?.error.retryAfterMs
     }
 
+    /// The `connect.http` of a 421 `FailedOperation.Moved` answer (a cluster node that does not serve clients).
+    static func movedURL(_ body: String) -> String? {
+        struct Answer: Decodable {
+            struct Connect: Decodable { var http: String }
+            var connect: Connect
+        }
+        return (try? JSONDecoder().decode(Answer.self, from: Data(body.utf8)))?.connect.http
+    }
+
     var id: String
     var index: Int
     var transport: SimTransport
@@ -183,10 +192,11 @@ struct SimUser: Sendable {
 
     private func runHTTP(_ session: TetherBackend.CreatedSession) async {
         let ledger = context.ledger
+        let requestTimeout = Duration.milliseconds(max(2_000, context.timeoutMs))
         guard
-            let link = SimHTTPLink(
+            var link = SimHTTPLink(
                 url: session.connect.http, token: session.clientToken, localAddress: context.source(index),
-                group: context.client.eventLoopGroup, requestTimeout: .milliseconds(max(2_000, context.timeoutMs)))
+                group: context.client.eventLoopGroup, requestTimeout: requestTimeout)
         else {
             ledger.error("\(id): no usable http URL \(session.connect.http)")
             return
@@ -206,7 +216,20 @@ struct SimUser: Sendable {
         var transientFailure = false
         func send(_ message: ClientMessage) async -> Bool {
             do {
-                let answer = try await link.post(message.json)
+                var answer = try await link.post(message.json)
+                // A cluster node that does not serve clients names the one that does: go there at once (as the
+                // SDKs follow `moved`), at most a few times in a row.
+                var moves = 0
+                while answer.status == 421, moves < 3, let url = SimUser.movedURL(answer.body),
+                    let moved = SimHTTPLink(
+                        url: url, token: session.clientToken, localAddress: context.source(index),
+                        group: context.client.eventLoopGroup, requestTimeout: requestTimeout)
+                {
+                    moves += 1
+                    await link.close()
+                    link = moved
+                    answer = try await link.post(message.json)
+                }
                 if lastSent > 0 && answer.sentMs - lastSent > Double(context.timeoutMs) {
                     // The sim itself (starved of CPU) let the heartbeat timeout pass: not the server's fault.
                     ledger.count { $0.lateHeartbeats += 1 }

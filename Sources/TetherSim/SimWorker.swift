@@ -6,6 +6,7 @@ import TetherProtocol
 
 /// Everything one sim process needs to run its share of clients (the API key travels in the environment).
 struct SimSpec: Codable, Sendable {
+    /// The backend API's URLs, separated by commas (the nodes of a cluster).
     var url: String
     var project: String
     /// Clients of this process, and the number of its first one (user ids are `<runId>-<n>`).
@@ -42,8 +43,9 @@ enum SimWorker {
         SimLimits.raiseFileLimit()
         let wallStart = ContinuousClock.now
         let ledger = SimLedger()
-        guard let url = URL(string: spec.url) else { return SimReport() }
-        let backend = TetherBackend(url: url, apiKey: apiKey)
+        let urls = spec.url.split(separator: ",").compactMap { URL(string: String($0)) }
+        guard let url = urls.first else { return SimReport() }
+        let backend = TetherBackend(urls: urls, apiKey: apiKey)
         let duration = Duration.milliseconds(spec.durationMs)
         let plan = SimPlan(
             count: spec.clients, transport: spec.transport,
@@ -58,7 +60,8 @@ enum SimWorker {
         }
 
         // The server's view, judged as it comes.
-        let feed = TetherEventStream(url: url, apiKey: apiKey, project: spec.project)
+        var feed = TetherEventStream(url: url, apiKey: apiKey, project: spec.project)
+        feed.alternates = Array(urls.dropFirst())
         let reader = Task {
             let decoder = JSONDecoder()
             do {

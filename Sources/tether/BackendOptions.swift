@@ -4,7 +4,10 @@ import TetherClient
 
 /// The options every backend command takes: where the API is, the key, and the output format.
 struct BackendOptions: ParsableArguments {
-    @Option(help: "Backend API URL (env TETHER_URL; default http://127.0.0.1:8080).")
+    @Option(
+        help:
+            "Backend API URL, or several separated by commas (the nodes of a cluster, tried in order when one cannot be reached; env TETHER_URL; default http://127.0.0.1:8080)."
+    )
     var url: String?
 
     @Option(name: .customLong("api-key"), help: "Backend API key (env TETHER_API_KEY).")
@@ -20,11 +23,7 @@ struct BackendOptions: ParsableArguments {
     func backend() throws -> TetherBackend {
         let env = ProcessInfo.processInfo.environment
         let raw = url ?? env["TETHER_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080"
-        guard let parsed = URL(string: raw), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
-            parsed.host != nil
-        else {
-            throw ValidationError("--url must be an http:// URL, got '\(raw)'")
-        }
+        let parsed = try Self.urls(raw)
         let key = apiKey ?? env["TETHER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let seconds =
             try timeout ?? env["TETHER_TIMEOUT"].map { raw in
@@ -36,7 +35,20 @@ struct BackendOptions: ParsableArguments {
         guard seconds > 0, seconds <= 86_400 else {
             throw ValidationError("--timeout must be between 0 and 86400 seconds")
         }
-        return TetherBackend(url: parsed, apiKey: key, timeout: .milliseconds(Int64(seconds * 1_000)))
+        return TetherBackend(urls: parsed, apiKey: key, timeout: .milliseconds(Int64(seconds * 1_000)))
+    }
+
+    /// The URLs of `--url`: one, or several separated by commas, each `http://` or `https://` with a host.
+    static func urls(_ raw: String) throws -> [URL] {
+        try raw.split(separator: ",", omittingEmptySubsequences: false).map { part in
+            let text = part.trimmingCharacters(in: .whitespaces)
+            guard let parsed = URL(string: text), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+                parsed.host != nil
+            else {
+                throw ValidationError("--url must be http:// URLs separated by commas, got '\(raw)'")
+            }
+            return parsed
+        }
     }
 }
 

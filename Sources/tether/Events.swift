@@ -49,7 +49,8 @@ struct Events: AsyncParsableCommand {
     /// Reads the SSE stream from `after`: JSON mode prints each event's JSON as the server sent it, one per
     /// line (NDJSON); table mode one row per event. Reconnects are noted on stderr.
     private func streamEvents(_ backend: TetherBackend) async throws {
-        let feed = TetherEventStream(url: backend.url, apiKey: backend.apiKey, project: project)
+        var feed = TetherEventStream(url: backend.url, apiKey: backend.apiKey, project: project)
+        feed.alternates = Array(backend.urls.dropFirst())
         let decoder = JSONDecoder()
         let events = feed.follow(after: after ?? 0) { error, delay in
             Output.error("events: \(error); reconnecting in \(Output.duration(delay.wholeMilliseconds))")

@@ -1,4 +1,5 @@
 import Testing
+import TetherProtocol
 
 @testable import TetherClient
 
@@ -167,5 +168,58 @@ import Testing
         #expect(
             p.lost(.closed(code: 1011, reason: "store"), welcomed: false, now: .zero, unit: 0)
                 == .reconnect(attempt: 1, delay: .zero))
+    }
+}
+
+/// `moved` (a cluster node that does not serve clients names the one that does) is followed at once and is
+/// not a loss, up to a few in a row.
+@Suite struct ReconnectPlannerMovedTests {
+    static let connect = ServerMessage.Connect(
+        websocket: "ws://b:1/v1/connect", tcp: nil, http: "http://b:1/v1/heartbeat")
+
+    func planner() -> ReconnectPlanner {
+        ReconnectPlanner(backoff: Backoff(base: .milliseconds(100), cap: .seconds(1)), grace: .seconds(10))
+    }
+
+    @Test func movedIsFollowedAtOnceWithoutAnAttemptOrAWindow() {
+        var p = planner()
+        #expect(p.lost(.moved(Self.connect), welcomed: false, now: .seconds(1), unit: 0.5) == .follow)
+        #expect(p.attempt == 0)
+        #expect(p.windowEnd == nil)
+        // The next real loss is the first attempt, with the whole window from its own time.
+        #expect(
+            p.lost(.transport("eof"), welcomed: false, now: .seconds(5), unit: 0.999)
+                == .reconnect(attempt: 1, delay: .milliseconds(99)))
+        #expect(p.windowEnd == .seconds(15))
+    }
+
+    @Test func moreThanThreeMovesInARowWaitLikeALossUntilAWelcome() {
+        var p = planner()
+        for _ in 0..<ReconnectPlanner.maxImmediateMoves {
+            #expect(p.lost(.moved(Self.connect), welcomed: false, now: .seconds(1), unit: 0.5) == .follow)
+        }
+        #expect(
+            p.lost(.moved(Self.connect), welcomed: false, now: .seconds(1), unit: 0.5)
+                == .reconnect(attempt: 1, delay: .milliseconds(50)))
+        p.welcomed(grace: nil)
+        #expect(p.moves == 0)
+        #expect(p.lost(.moved(Self.connect), welcomed: false, now: .seconds(2), unit: 0.5) == .follow)
+    }
+
+    @Test func aMovedKickOrCloseWithoutAConnectIsAPlainLoss() {
+        var p = planner()
+        #expect(
+            p.lost(.kicked(reason: "moved", retryAfterMs: nil), welcomed: false, now: .zero, unit: 0)
+                == .reconnect(attempt: 1, delay: .zero))
+        #expect(
+            p.lost(.closed(code: 4009, reason: "moved"), welcomed: false, now: .zero, unit: 0)
+                == .reconnect(attempt: 2, delay: .zero))
+    }
+
+    @Test func anUnreachableNodeIsATransientLoss() {
+        var p = planner()
+        #expect(
+            p.lost(.unreachable("refused"), welcomed: true, now: .zero, unit: 0) == .reconnect(attempt: 1, delay: .zero)
+        )
     }
 }

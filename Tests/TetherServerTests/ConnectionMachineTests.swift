@@ -47,11 +47,18 @@ import TetherProtocol
                     .register,
                     .submit(.hello("s-1", epoch: 3, connection: 7, transport: .websocket, resumeTokenHash: "h1")),
                 ])
-        #expect(Self.actions(m.helloAccepted(Self.session, policy: Self.policy, at: Self.t0 + 8)).isEmpty)
+        // The cluster's other live nodes go into the welcome, for the client to try when this one is gone.
+        let others = [
+            ServerMessage.Connect(websocket: "ws://b:2/v1/connect", tcp: nil, http: "http://b:2/v1/heartbeat")
+        ]
+        #expect(
+            Self.actions(m.helloAccepted(Self.session, policy: Self.policy, alternates: others, at: Self.t0 + 8))
+                .isEmpty)
         #expect(m.attachedSession == "s-1" && !m.welcomed)
         let welcome = ServerMessage.Welcome(
             sessionId: "s-1", epoch: 3, concurrencyId: "cc-p-1", heartbeat: .init(intervalMs: 1_000, timeoutMs: 3_000),
-            serverTime: Self.t0 + 8, resumeToken: "r1", reconnectGraceMs: Self.policy.reconnectGraceMs)
+            serverTime: Self.t0 + 8, resumeToken: "r1", reconnectGraceMs: Self.policy.reconnectGraceMs,
+            alternates: others)
         #expect(Self.actions(m.durable(true, at: Self.t0 + 9)) == [.send(.welcome(welcome)), .startPinging])
         #expect(m.welcomed)
     }

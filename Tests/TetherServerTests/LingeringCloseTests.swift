@@ -23,7 +23,7 @@ import TetherTestKit
             var kick: (reason: String, retryAfterMs: Int64?)?
             var pongs = 0
             while let message = socket.receive() {
-                if case .kick(let reason, let retryAfterMs) = message {
+                if case .kick(let reason, let retryAfterMs, _) = message {
                     kick = (reason, retryAfterMs)
                     break
                 }

@@ -72,7 +72,7 @@ import TetherTestKit
         }
         let w = try #require(welcome)
         #expect(w.sessionId == sessionId && w.epoch == 1 && !w.resumeToken.isEmpty)
-        guard case .kick(let reason, let retryAfterMs) = try #require(later.first) else {
+        guard case .kick(let reason, let retryAfterMs, _) = try #require(later.first) else {
             Issue.record("no kick: \(later)")
             return
         }

@@ -227,7 +227,7 @@ final class ClientLink: Kickable, PingSweepable, LivenessReporting, @unchecked S
     private func attached(_ session: Session, ticket: CommitTicketBox) {
         stats = plane.stats.stats(for: session.id)
         let policy = plane.service.read { try? $0.project(session.projectId) }?.policy ?? Policy()
-        execute(machine.helloAccepted(session, policy: policy, at: plane.time.now()))
+        execute(machine.helloAccepted(session, policy: policy, alternates: plane.alternates(), at: plane.time.now()))
         ticket.ticket.whenDurable { [self] error in
             eventLoop.execute { [self] in execute(machine.durable(error == nil, at: plane.time.now())) }
         }

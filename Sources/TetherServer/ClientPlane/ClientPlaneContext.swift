@@ -1,5 +1,6 @@
 import Logging
 import TetherCore
+import TetherProtocol
 
 /// What every client connection needs: the broker, token verification, the registry of live connections,
 /// per-session stats, time, and the limits.
@@ -26,13 +27,16 @@ final class ClientPlaneContext: Sendable {
     let messageBurst: Double
     /// The pace of hellos over the whole server (`--hello-rate`).
     let hellos: HelloGate
+    /// The `connect` blocks of the cluster's other live nodes, told in each `welcome` (none on a lone node).
+    let alternates: @Sendable () -> [ServerMessage.Connect]
 
     /// Creates the context the client plane's connections share.
     init(
         service: BrokerService, signer: TokenSigner, registry: ConnectionRegistry, stats: StatsRegistry,
         time: any TimeSource, logger: Logger, sweepers: PingSweepers, watchedTransports: Set<Transport> = [],
         helloTimeoutMs: Int64 = 10_000, messagesPerSecond: Double = 50, messageBurst: Double = 100,
-        hellos: HelloGate = HelloGate(ratePerSecond: 0, burst: 1)
+        hellos: HelloGate = HelloGate(ratePerSecond: 0, burst: 1),
+        alternates: @escaping @Sendable () -> [ServerMessage.Connect] = { [] }
     ) {
         self.service = service
         self.signer = signer
@@ -46,6 +50,7 @@ final class ClientPlaneContext: Sendable {
         self.messagesPerSecond = messagesPerSecond
         self.messageBurst = messageBurst
         self.hellos = hellos
+        self.alternates = alternates
     }
 
     /// Reports a lost connection to the broker (a no-op when it is no longer the session's).

@@ -25,6 +25,8 @@ final class ClusterKeeper: Sendable {
         var lastMembershipRenewal: Millis = .min / 2
         /// Another process registered with this node's id after this one was declared dead.
         var evicted = false
+        /// The other live nodes, by id, as of the last membership renewal.
+        var peers: [ClusterNode] = []
     }
 
     init(node: ClusterNode, timeoutMs: Int64, store: PostgresStore, logger: Logger) {
@@ -59,6 +61,9 @@ final class ClusterKeeper: Sendable {
     /// Whether another process took this node's id.
     var evicted: Bool { state.withLockedValue { $0.evicted } }
 
+    /// The other live nodes, by id (the `alternates` of a welcome), as of the last membership renewal.
+    var peers: [ClusterNode] { state.withLockedValue { $0.peers } }
+
     private let connectionSource = NIOLockedValueBox<(@Sendable () -> Int)?>(nil)
 
     /// Where the membership renewals read the node's open client connections (the owner's client plane).
@@ -91,6 +96,10 @@ final class ClusterKeeper: Sendable {
                 }
                 contact(now)
                 if !kept { state.withLockedValue { $0.evicted = true } }
+                let ttl = timeoutMs
+                let nodes = try await bounded { store, _ in try await store.nodes(timeoutMs: ttl) }
+                let peers = nodes.filter { $0.alive && $0.nodeId != node.nodeId }
+                state.withLockedValue { $0.peers = peers }
             } catch {
                 logger.warning("cannot renew membership", metadata: ["error": "\(error)"])
             }

@@ -256,8 +256,10 @@ struct ConnectionMachine: Sendable {
 
     /// The broker accepted the hello: the connection carries `session` under `policy`. The welcome waits
     /// until the transition is durable (``durable(_:at:)``), since it acknowledges the connection (HTTP has
-    /// no welcome: the heartbeat's own answer follows).
-    mutating func helloAccepted(_ session: Session, policy: Policy, at now: Millis) -> ConnectionActions {
+    /// no welcome: the heartbeat's own answer follows); it names the cluster's other live nodes, `alternates`.
+    mutating func helloAccepted(
+        _ session: Session, policy: Policy, alternates: [ServerMessage.Connect] = [], at now: Millis
+    ) -> ConnectionActions {
         guard phase == .helloPending else { return ConnectionActions() }
         phase = .attached(session.id)
         if transport == .http { return ConnectionActions() }
@@ -267,7 +269,8 @@ struct ConnectionMachine: Sendable {
         pendingWelcome = ServerMessage.Welcome(
             sessionId: session.id, epoch: session.epoch, concurrencyId: session.concurrencyId,
             heartbeat: .init(intervalMs: policy.heartbeat.intervalMs, timeoutMs: policy.heartbeat.timeoutMs),
-            serverTime: now, resumeToken: nextResumeToken ?? "", reconnectGraceMs: policy.reconnectGraceMs)
+            serverTime: now, resumeToken: nextResumeToken ?? "", reconnectGraceMs: policy.reconnectGraceMs,
+            alternates: alternates)
         nextResumeToken = nil
         return settings.watchesLiveness ? ConnectionActions(.awaitWelcome) : ConnectionActions()
     }

@@ -9,7 +9,9 @@
 // (docs/BEHAVIOUR.md "Swift SDK", "Browser SDK"): hello with the client token (or a resume token), a ping
 // every heartbeat interval, RTT / jitter / loss from the pongs, `suspend` when the page is hidden or left and
 // a ping at once when it is visible again, resume after a loss with exponential backoff and full jitter
-// inside the grace window, and the resume token kept in sessionStorage so that a reload resumes.
+// inside the grace window, and the resume token kept in sessionStorage so that a reload resumes. With
+// several nodes it goes at once where a `moved` kick sends it (a node that does not serve clients), and tries
+// the welcome's `alternates` in turn when its node cannot be reached.
 
 /** Client states. `detail.reason` of the `ended` state says why it ended. */
 export const States = Object.freeze({
@@ -33,6 +35,7 @@ const CLOSE_REASONS = {
   4003: "destroyed",
   4004: "expired",
   4008: "noHello",
+  4009: "moved",
   4029: "rateLimited",
 };
 
@@ -50,6 +53,9 @@ const DEFAULTS = Object.freeze({
 /** The server holds sessions at least this long over a restart (a `shutdown` kick). */
 const SHUTDOWN_GRACE_FLOOR_MS = 30000;
 
+/** `moved` kicks followed at once in a row since the last welcome; later ones wait like a loss. */
+const MAX_IMMEDIATE_MOVES = 3;
+
 const now = () => Date.now();
 
 function defaultStorage() {
@@ -61,9 +67,9 @@ function defaultStorage() {
 }
 
 /**
- * What a lost connection means (the Swift SDK's LinkLoss rules): `{terminal: reason}` or
- * `{notBefore?, graceFloor?}` for a loss worth a reconnect.
- * @param {{kick?: {reason: string, retryAfterMs?: number}, code?: number}} loss
+ * What a lost connection means (the Swift SDK's LinkLoss rules): `{terminal: reason}`, `{moved: url}` for a
+ * `moved` kick naming the node to use (not a loss), or `{notBefore?, graceFloor?}` for a loss worth a reconnect.
+ * @param {{kick?: {reason: string, retryAfterMs?: number, connect?: {websocket: string}}, code?: number}} loss
  */
 export function classifyLoss(loss, welcomed, graceMs) {
   const reason = loss.kick?.reason ?? CLOSE_REASONS[loss.code] ?? null;
@@ -77,6 +83,11 @@ export function classifyLoss(loss, welcomed, graceMs) {
       return !welcomed || graceMs === 0 ? { terminal: "expired" } : {};
     case "shutdown":
       return { notBefore: loss.kick?.retryAfterMs ?? null, graceFloor: SHUTDOWN_GRACE_FLOOR_MS };
+    case "moved": {
+      // Without a node to follow (close 4009 alone, a kick without `connect`): come back as after any loss.
+      const url = loss.kick?.connect?.websocket;
+      return typeof url === "string" && url !== "" ? { moved: url } : {};
+    }
     case "busy":
       // over the server's hello rate: come back when it says; the session was not touched
       return { notBefore: loss.kick?.retryAfterMs ?? null };
@@ -93,7 +104,9 @@ export function classifyLoss(loss, welcomed, graceMs) {
 /**
  * Decides after each loss whether and when to reconnect: a window of the session's grace (at least 30 s after
  * a shutdown kick, plus a declared absence) opened at the first loss since the last welcome; attempt n waits
- * uniform(0, min(cap, base·2^(n-1))), cut to the window's end, never less than a `retryAfterMs`.
+ * uniform(0, min(cap, base·2^(n-1))), cut to the window's end, never less than a `retryAfterMs`. A `moved`
+ * kick is followed at once and is not a loss (no attempt, no window), unless more than 3 came since the last
+ * welcome: two nodes pointing at each other (a takeover under way) then get the backoff instead of a tight loop.
  */
 export class ReconnectPlanner {
   constructor({ baseMs = DEFAULTS.backoffBaseMs, capMs = DEFAULTS.backoffCapMs, graceMs = DEFAULTS.reconnectGraceMs } = {}) {
@@ -102,21 +115,32 @@ export class ReconnectPlanner {
     this.graceMs = graceMs;
     this.attempt = 0;
     this.windowEnd = null;
+    /** `moved` kicks since the last welcome. */
+    this.moves = 0;
   }
 
   welcomed(graceMs) {
     if (graceMs != null) this.graceMs = graceMs;
     this.attempt = 0;
     this.windowEnd = null;
+    this.moves = 0;
   }
 
   ceiling(attempt) {
     return Math.min(this.capMs, this.baseMs * 2 ** Math.max(0, attempt - 1));
   }
 
-  /** `{reconnect: {attempt, delayMs}}` or `{end: reason}` for a loss of kind `kind` (classifyLoss) at `at`. */
+  /**
+   * `{reconnect: {attempt, delayMs}}`, `{follow: {url, delayMs: 0}}` or `{end: reason}` for a loss of kind
+   * `kind` (classifyLoss) at `at`.
+   */
   lost(kind, at, unit = Math.random(), awayMs = 0) {
     if (kind.terminal) return { end: kind.terminal };
+    if (kind.moved) {
+      this.moves += 1;
+      if (this.moves <= MAX_IMMEDIATE_MOVES) return { follow: { url: kind.moved, delayMs: 0 } };
+      kind = {}; // moved back and forth: wait like any other loss
+    }
     const window = Math.max(this.graceMs, kind.graceFloor ?? 0) + awayMs;
     let end = this.windowEnd ?? at + window;
     if (kind.graceFloor) end = Math.max(end, at + window);
@@ -133,18 +157,67 @@ export class ReconnectPlanner {
 }
 
 /**
+ * Where a client connects, among the cluster's nodes (the Swift SDK's EndpointRoster). Pure: the client says
+ * what happened, the roster says where to go. The first node is CreateSession's `connect.websocket`; a welcome
+ * makes the list the welcoming node followed by its `alternates`, in order; a `moved` kick puts the named node
+ * first; when the node in use cannot be reached (the socket closed before it opened, no welcome in time, or it
+ * went silent) the next attempt goes to the next node, wrapping around. Any other loss retries the same node.
+ */
+export class EndpointRoster {
+  /** @param {string} url the first node's WebSocket address */
+  constructor(url) {
+    this._urls = [url];
+    this._index = 0;
+  }
+
+  /** The WebSocket address to connect to now. */
+  get current() {
+    return this._urls[this._index];
+  }
+
+  /** The nodes to try, the one in use first after each welcome or move. */
+  get urls() {
+    return [...this._urls];
+  }
+
+  /** A welcome from `current`: it, then the `websocket` of each of `alternates` (no repeats). */
+  welcomed(alternates) {
+    const home = this.current;
+    this._urls = [home];
+    for (const connect of Array.isArray(alternates) ? alternates : []) {
+      const url = connect?.websocket;
+      if (typeof url === "string" && url !== "" && !this._urls.includes(url)) this._urls.push(url);
+    }
+    this._index = 0;
+  }
+
+  /** A `moved` kick: `url` goes first, the others keep their order. */
+  moved(url) {
+    this._urls = [url, ...this._urls.filter((u) => u !== url)];
+    this._index = 0;
+  }
+
+  /** `current` could not be reached: the next node (the same one when there is no other). */
+  unreachable() {
+    this._index = (this._index + 1) % this._urls.length;
+  }
+}
+
+/**
  * A session's client: one WebSocket at a time, resumed with the resume token while the session is held.
  *
  * Events (an EventTarget; `event.detail` carries the data):
  * - `state`   `{state, previous, reason?, attempt?, delayMs?}` on every change of `client.state`;
  * - `welcome` the server's welcome (sessionId, epoch, concurrencyId, heartbeat, resumeToken, ...);
  * - `pong`    `{seq, rttMs}` for every answered heartbeat;
- * - `kick`    `{reason, retryAfterMs?}` as the server sent it.
+ * - `kick`    `{reason, retryAfterMs, connect}` as the server sent it (`connect`: a `moved` kick's node, else null);
+ * - `moved`   `{url}` when the client follows a `moved` kick to another node (no `reconnecting` attempt).
  */
 export class TetherClient extends EventTarget {
   /**
    * @param {object} options
    * @param {string} options.url            the `connect.websocket` address of CreateSession's answer
+   * @param {string[]} [options.alternates] other nodes' WebSocket addresses to try (a welcome replaces them)
    * @param {string} [options.token]        the client token (a new session or epoch)
    * @param {string} [options.resumeToken]  a resume token from a welcome (to resume instead)
    * @param {number} [options.reconnectGraceMs] the grace window until a welcome says it (90000)
@@ -161,7 +234,8 @@ export class TetherClient extends EventTarget {
     if (!options || typeof options.url !== "string") throw new TypeError("TetherClient: options.url is required");
     if (!options.token && !options.resumeToken) throw new TypeError("TetherClient: a token or resumeToken is required");
     this.options = { ...DEFAULTS, ...options };
-    this.url = options.url;
+    this._roster = new EndpointRoster(options.url);
+    if (Array.isArray(options.alternates)) this._roster.welcomed(options.alternates.map((websocket) => ({ websocket })));
     this.storage = options.storage === undefined ? defaultStorage() : options.storage;
     this._token = options.token ?? null;
     this._resumeToken = options.resumeToken ?? null;
@@ -208,7 +282,12 @@ export class TetherClient extends EventTarget {
     this._listeners = null;
   }
 
-  /** A client for CreateSession's answer (`{clientToken, connect: {websocket}, ...}`). */
+  /** The WebSocket address the client connects to now (the roster's current node). */
+  get url() {
+    return this._roster.current;
+  }
+
+  /** A client for CreateSession's answer (`{clientToken, connect: {websocket}, ...}`): its node first. */
   static fromSession(session, options = {}) {
     return new TetherClient({
       ...options,
@@ -248,6 +327,7 @@ export class TetherClient extends EventTarget {
     return new TetherClient({
       ...options,
       url: record.url,
+      alternates: Array.isArray(record.alternates) ? record.alternates.filter((url) => typeof url === "string") : [],
       resumeToken: record.resumeToken,
       sessionId: record.sessionId,
       epoch: record.epoch,
@@ -344,21 +424,26 @@ export class TetherClient extends EventTarget {
 
   // ---- the socket
 
+  /** Connects to the roster's current node; `state` null keeps the state (following a `moved` kick). */
   _open(state, detail = {}) {
-    this._setState(state, detail);
+    if (state !== null) this._setState(state, detail);
     this._kick = null;
     this._welcomedOnSocket = false;
     let ws;
     try {
       ws = new WebSocket(this.url);
     } catch (error) {
-      this._end("badUrl", { error: String(error) });
+      // A malformed address: fatal when it is the only one; an alternate's is a node that cannot be reached.
+      if (this._roster.urls.length === 1) this._end("badUrl", { error: String(error) });
+      else this._lost({ why: "badUrl", unreachable: true }, false);
       return;
     }
     this._ws = ws;
     this._openedAt = now();
     this._lastInboundAt = now();
+    let opened = false; // per socket: closed before it opened = the node could not be reached
     ws.onopen = () => {
+      opened = true;
       const hello = this._resumeToken ? { type: "hello", resumeToken: this._resumeToken } : { type: "hello", token: this._token };
       ws.send(JSON.stringify(hello));
     };
@@ -367,7 +452,7 @@ export class TetherClient extends EventTarget {
       if (ws !== this._ws) return;
       this._detach(ws);
       this._ws = null;
-      this._lost({ kick: this._kick, code: event.code }, this._welcomedOnSocket);
+      this._lost({ kick: this._kick, code: event.code, unreachable: !opened }, this._welcomedOnSocket);
     };
     ws.onerror = () => {}; // a close event follows
     this._startWatch();
@@ -408,7 +493,7 @@ export class TetherClient extends EventTarget {
         this._send({ type: "pong", seq: message.seq, t: message.t });
         break;
       case "kick":
-        this._kick = { reason: message.reason, retryAfterMs: message.retryAfterMs ?? null };
+        this._kick = { reason: message.reason, retryAfterMs: message.retryAfterMs ?? null, connect: message.connect ?? null };
         this._emit("kick", this._kick);
         break;
     }
@@ -424,6 +509,7 @@ export class TetherClient extends EventTarget {
     this.heartbeat = w.heartbeat;
     if (w.reconnectGraceMs != null) this.reconnectGraceMs = w.reconnectGraceMs;
     this._planner.welcomed(w.reconnectGraceMs);
+    this._roster.welcomed(w.alternates ?? []);
     this._resumeToken = w.resumeToken; // every welcome brings the next one (the spent one lapses)
     this._token = null;
     this._emit("welcome", w);
@@ -460,15 +546,28 @@ export class TetherClient extends EventTarget {
     this._emit("pong", { seq: p.seq, rttMs: rtt });
   }
 
-  /** After any loss: end, wait for the page, or reconnect after the planner's delay. */
+  /**
+   * After any loss: end, follow a `moved` kick at once, wait for the page, or reconnect after the planner's
+   * delay (to the next node when this one could not be reached: `loss.unreachable`).
+   */
   _lost(loss, welcomed) {
     if (this.state === States.ended) return;
     const kind = classifyLoss(loss, welcomed, this.reconnectGraceMs ?? this.options.reconnectGraceMs);
     const why = loss.kick?.reason ?? CLOSE_REASONS[loss.code] ?? loss.why ?? "closed";
+    // Where the next attempt goes; a 4th move in a row still goes there, after the backoff.
+    if (kind.moved) this._roster.moved(kind.moved);
+    else if (loss.unreachable) this._roster.unreachable();
     const away = this._suspended ? Math.max(this._expectedMs, this.heartbeat?.timeoutMs ?? 0) : 0;
     const decision = this._planner.lost(kind, now(), Math.random(), away);
     if (decision.end) {
       this._end(decision.end, { lastReason: why, code: loss.code ?? null });
+      return;
+    }
+    if (decision.follow) {
+      // Not a loss: the node answered the hello, and the session was not touched. Connecting or reconnecting
+      // stays as it was (no attempt is counted); only a welcomed connection that is moved shows reconnecting.
+      this._emit("moved", { url: decision.follow.url });
+      this._open(this.state === States.connected ? States.reconnecting : null, { reason: "moved" });
       return;
     }
     if (this._suspended && this._byPage) {
@@ -557,7 +656,7 @@ export class TetherClient extends EventTarget {
       this._detach(ws);
       this._ws = null;
       ws.close(4000, why);
-      this._lost({ why }, welcomed);
+      this._lost({ why, unreachable: true }, welcomed); // the next attempt tries the next node
     }, 1000);
   }
 
@@ -615,8 +714,12 @@ export class TetherClient extends EventTarget {
     if (!this.storage || this.options.storageKey === null || !this._resumeToken || this.state === States.ended) return;
     const grace = this.reconnectGraceMs ?? this.options.reconnectGraceMs;
     const away = Math.max(this.heartbeat?.timeoutMs ?? 0, this._suspended ? this._expectedMs : 0);
+    // The nodes in the order they would be tried from the current one, for a reload after it died.
+    const urls = this._roster.urls;
+    const at = urls.indexOf(this.url);
     const record = {
       url: this.url,
+      alternates: [...urls.slice(at + 1), ...urls.slice(0, at)],
       resumeToken: this._resumeToken,
       sessionId: this.sessionId,
       epoch: this.epoch,
