@@ -218,3 +218,32 @@ extension CLITests {
         #expect(cursors() == all, "every event once, in order")
     }
 }
+
+/// `--url` and `TETHER_URL` with several nodes: a node that cannot be reached gives way to the next.
+@Suite struct CLISeveralURLsTests {
+    @Test func aDeadFirstURLGivesWayToTheNextForReadsAndWrites() async throws {
+        let server = try SDKServer()
+        defer { server.stop() }
+        let dead = "http://127.0.0.1:\(ServeProcess.freePort())"
+        let live = "http://127.0.0.1:\(server.apiPort)"
+        let cli = CLI(url: "\(dead),\(live)", apiKey: SDKServer.key)
+        let created = try await cli.run("projects", "create", "p", "--capacity", "2", "--json")
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(try await cli.run("apply", "p", "alice", "--json").json()["concurrencyId"] as? String == "cc-p-1")
+        // The flag wins over the environment, spaces around the commas are allowed.
+        let listed = try await CLI(apiKey: SDKServer.key).run(
+            "projects", "list", "--json", "--url", "\(dead) , \(live)")
+        #expect((try listed.json()["projects"] as? [[String: Any]])?.count == 1, "\(listed.stderr)")
+        // Only dead nodes: exit 2, unreachable.
+        let none = try await CLI(url: "\(dead),\(dead)", apiKey: SDKServer.key).run("projects", "list")
+        #expect(none.status == 2)
+        #expect(none.stderr.hasPrefix("Error: Unreachable: "), "\(none.stderr)")
+    }
+
+    @Test(arguments: ["http://a:1,", "http://a:1,ftp://b:2", ",http://a:1", "http://a:1,,http://b:2"])
+    func aListWithAnythingButHTTPURLsIsAUsageError(url: String) async throws {
+        let result = try await CLI(url: url, apiKey: "k").run("projects", "list")
+        #expect(result.status == 64, "\(url): \(result.stderr)")
+        #expect(result.stderr.contains("--url must be http:// URLs"), "\(result.stderr)")
+    }
+}
