@@ -183,7 +183,12 @@ let package = Package(
         ),
         .testTarget(
             name: "TetherClientTests",
-            dependencies: ["TetherClient", "TetherProtocol"],
+            dependencies: [
+                "TetherClient", "TetherProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

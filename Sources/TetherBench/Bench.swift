@@ -12,6 +12,7 @@ public enum BenchScenario: String, CaseIterable, Sendable {
     case restart
     case storm
     case stormTerm = "storm-term"
+    case cluster
 
     func run(_ context: BenchContext, _ options: BenchOptions) async throws -> ScenarioResult {
         switch self {
@@ -29,6 +30,7 @@ public enum BenchScenario: String, CaseIterable, Sendable {
         case .restart: try await BenchScenarios.restart(context, options)
         case .storm: try await BenchScenarios.storm(context, options, graceful: false)
         case .stormTerm: try await BenchScenarios.storm(context, options, graceful: true)
+        case .cluster: try await BenchScenarios.cluster(context, options)
         }
     }
 }
@@ -63,6 +65,13 @@ public struct BenchOptions: Sendable {
     public var stormIntervalMs: Int64 = 5_000
     public var stormSeconds = 40.0
     public var stormLoadNice: Int32 = 19
+    /// cluster: the PostgreSQL database the nodes share (nil: `TETHER_BENCH_POSTGRES_URL`, else one started
+    /// with scripts/postgres.sh from the working directory).
+    public var postgresURL: String?
+    public var clusterNodeTimeoutMs: Int64 = 2_000
+    public var clusterClients = 300
+    public var clusterKicks = 50
+    public var clusterHeartbeatConnections = 10_000
 
     /// The defaults of `tether bench`.
     public init() {}
@@ -91,5 +100,8 @@ public struct BenchOptions: Sendable {
         stormProcesses = 2
         stormIntervalMs = 1_000
         stormSeconds = 12
+        clusterClients = 20
+        clusterKicks = 5
+        clusterHeartbeatConnections = 100
     }
 }

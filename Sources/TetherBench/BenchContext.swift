@@ -24,8 +24,27 @@ final class BenchContext {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
+    /// A PostgreSQL server this run started (scripts/postgres.sh), stopped at the end.
+    private var ownPostgres: String?
+
+    /// The PostgreSQL URL of the `cluster` scenario: `given`, else `TETHER_BENCH_POSTGRES_URL`, else a server
+    /// started here with scripts/postgres.sh (from the working directory: the repository), once per run.
+    func postgres(_ given: String?) throws -> String {
+        if let given, !given.isEmpty { return given }
+        if let url = ProcessInfo.processInfo.environment["TETHER_BENCH_POSTGRES_URL"], !url.isEmpty { return url }
+        guard FileManager.default.fileExists(atPath: "scripts/postgres.sh") else {
+            throw BenchError(
+                "cluster needs PostgreSQL: --postgres URL, TETHER_BENCH_POSTGRES_URL, or run from the repository")
+        }
+        let folder = "\(directory)/postgres"
+        let url = try BenchProc.script("bash scripts/postgres.sh start '\(folder)'")
+        ownPostgres = folder
+        return url
+    }
+
     /// Removes the temporary directory and stops the client threads.
     func cleanUp(keepFiles: Bool = false) async {
+        if let ownPostgres { _ = try? BenchProc.script("bash scripts/postgres.sh stop '\(ownPostgres)'") }
         if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
         try? await group.shutdownGracefully()
     }

@@ -11,49 +11,68 @@ extension BenchScenarios {
                     "perConnectionRate": options.perConnectionRate, "workers": Double(options.heartbeatWorkers),
                 ])
             let server = tracker.track(try await context.startServer())
-            try await context.createProject(
-                server, id: "bench", capacity: n + 10, intervalMs: 10_000, timeoutMs: 30_000)
-            var config = context.workerConfig(
-                .hammer, projectId: "bench", userPrefix: "u-", transport: options.transport, intervalMs: 5_000,
-                timeoutMs: 30_000)
-            config.perConnectionRate = options.perConnectionRate
-            config.warmupMs = options.heartbeatWarmupMs
-            config.windowMs = Int64(options.heartbeatSeconds * 1_000)
-            let perWorker = (n + options.heartbeatWorkers - 1) / max(1, options.heartbeatWorkers)
-            let workers = tracker.track(
-                try await context.spawnWorkers(
-                    server, config, total: n, perWorker: min(perWorker, context.clientsPerWorker)))
-            let startMs = BenchProc.wallMs() + 1_000
-            let windowStart = startMs + Double(config.warmupMs)
-            let windowEnd = windowStart + Double(config.windowMs)
-            context.start(workers, at: startMs)
-            await context.sleep(until: windowStart)
-            let cpu0 = server.cpu
-            await context.sleep(until: windowEnd)
-            let cpu1 = server.cpu
-            let results = try await context.results(workers)
-            let pongs = results.reduce(0) { $0 + $1.windowCount }
-            let seconds = Double(config.windowMs) / 1_000
-            result.serverCPU = cpu1 - cpu0
-            result.loadCPU = loadCPU(results)
-            result.windowSeconds = seconds
-            result.figures["ackedPerSecond"] = Double(pongs) / seconds
-            if pongs > 0 { result.figures["serverCpuUsPerHeartbeat"] = result.serverCPU.total / Double(pongs) * 1e6 }
-            result.figures["serverCpuCores"] = result.serverCPU.total / seconds
-            result.figures["loadCpuCores"] = result.loadCPU.total / seconds
-            result.figures["connections"] = Double(results.reduce(0) { $0 + $1.welcomed })
-            let rtts = results.compactMap(\.latencyMs)
-            if !rtts.isEmpty {
-                result.figures["rttP50Ms"] = rtts.map(\.p50).reduce(0, +) / Double(rtts.count)
-                result.figures["rttP99Ms"] = rtts.map(\.p99).max()
-            }
-            let kicks = results.reduce(0) { $0 + $1.kicks.values.reduce(0, +) }
-            result.figures["kicks"] = Double(kicks)
+            let measured = try await hammer(context, tracker, server, options, connections: n, projectId: "bench")
+            result.serverCPU = measured.serverCPU
+            result.loadCPU = measured.loadCPU
+            result.windowSeconds = measured.seconds
+            result.figures.merge(measured.figures) { $1 }
             result.goal("ackedPerSecond", ">=", 50_000)
             result.goal("serverCpuUsPerHeartbeat", "<=", 12)
             result.notes.append("rttP50Ms is the mean of the load processes' medians, rttP99Ms the worst of their p99s")
             return result
         }
+    }
+
+    /// What ``hammer(_:_:_:_:connections:projectId:)`` measured.
+    struct HammerFigures {
+        var figures: [String: Double]
+        var serverCPU: CPUTime
+        var loadCPU: CPUTime
+        var seconds: Double
+    }
+
+    /// `connections` clients of project `projectId` (made here) pinging `server` at `perConnectionRate` for
+    /// `heartbeatSeconds` after a warm-up: heartbeats answered per second, the server's CPU per heartbeat,
+    /// round trips, and kicks (a healthy client is never kicked: each is a false expiry).
+    static func hammer(
+        _ context: BenchContext, _ tracker: Tracker, _ server: BenchServer, _ options: BenchOptions, connections n: Int,
+        projectId: String
+    ) async throws -> HammerFigures {
+        try await context.createProject(server, id: projectId, capacity: n + 10, intervalMs: 10_000, timeoutMs: 30_000)
+        var config = context.workerConfig(
+            .hammer, projectId: projectId, userPrefix: "u-", transport: options.transport, intervalMs: 5_000,
+            timeoutMs: 30_000)
+        config.perConnectionRate = options.perConnectionRate
+        config.warmupMs = options.heartbeatWarmupMs
+        config.windowMs = Int64(options.heartbeatSeconds * 1_000)
+        let perWorker = (n + options.heartbeatWorkers - 1) / max(1, options.heartbeatWorkers)
+        let workers = tracker.track(
+            try await context.spawnWorkers(
+                server, config, total: n, perWorker: min(perWorker, context.clientsPerWorker)))
+        let startMs = BenchProc.wallMs() + 1_000
+        let windowStart = startMs + Double(config.warmupMs)
+        let windowEnd = windowStart + Double(config.windowMs)
+        context.start(workers, at: startMs)
+        await context.sleep(until: windowStart)
+        let cpu0 = server.cpu
+        await context.sleep(until: windowEnd)
+        let cpu1 = server.cpu
+        let results = try await context.results(workers)
+        let pongs = results.reduce(0) { $0 + $1.windowCount }
+        let seconds = Double(config.windowMs) / 1_000
+        var out = HammerFigures(figures: [:], serverCPU: cpu1 - cpu0, loadCPU: loadCPU(results), seconds: seconds)
+        out.figures["ackedPerSecond"] = Double(pongs) / seconds
+        if pongs > 0 { out.figures["serverCpuUsPerHeartbeat"] = out.serverCPU.total / Double(pongs) * 1e6 }
+        out.figures["serverCpuCores"] = out.serverCPU.total / seconds
+        out.figures["loadCpuCores"] = out.loadCPU.total / seconds
+        out.figures["connections"] = Double(results.reduce(0) { $0 + $1.welcomed })
+        let rtts = results.compactMap(\.latencyMs)
+        if !rtts.isEmpty {
+            out.figures["rttP50Ms"] = rtts.map(\.p50).reduce(0, +) / Double(rtts.count)
+            out.figures["rttP99Ms"] = rtts.map(\.p99).max()
+        }
+        out.figures["kicks"] = Double(results.reduce(0) { $0 + $1.kicks.values.reduce(0, +) })
+        return out
     }
 
     /// `hold`: `holdSessions` WebSocket clients heartbeating every 5 s (timeout 15 s) for `holdSeconds`;

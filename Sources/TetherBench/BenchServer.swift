@@ -25,21 +25,26 @@ final class BenchServer: Sendable {
     }
 
     /// Starts `tether serve` (this executable) and waits until it prints where it listens. Ports of 0 pick
-    /// free ports (the TCP port gets a free port here, since 0 turns TCP off).
+    /// free ports (the TCP port gets a free port here, since 0 turns TCP off). `dataPath` is a SQLite file, or
+    /// a `postgres://` URL (`--store`); `extraArguments` go to `serve` as they are.
     static func start(
         executable: String, directory: String, dataPath: String, apiKey: String, apiPort: Int = 0,
-        clientPort: Int = 0, tcpPort: Int? = nil, environment: [String: String] = [:], waitForListening: Bool = true
+        clientPort: Int = 0, tcpPort: Int? = nil, environment: [String: String] = [:], waitForListening: Bool = true,
+        extraArguments: [String] = []
     ) async throws -> BenchServer {
         let tcp = tcpPort ?? freePort()
-        let stderrPath = "\(directory)/server-\(Int(BenchProc.wallMs())).log"
+        let stderrPath = "\(directory)/server-\(Int(BenchProc.wallMs()))-\(UInt16.random(in: 0...UInt16.max)).log"
         let spawned = BenchProc.monotonicNs()
-        var command = [
-            executable, "serve", "--host", "127.0.0.1", "--port", "\(apiPort)", "--client-port", "\(clientPort)",
-            "--tcp-port", "\(tcp)", "--data", dataPath, "--api-key", apiKey, "--log-level",
-            ProcessInfo.processInfo.environment["TETHER_BENCH_SERVER_LOG_LEVEL"] ?? "warning",
-            // The load holds ~30 k connections over a few loopback addresses; the cap is counted but never reached.
-            "--max-connections-per-address", "1000000",
-        ]
+        var command =
+            [
+                executable, "serve", "--host", "127.0.0.1", "--port", "\(apiPort)", "--client-port", "\(clientPort)",
+                "--tcp-port", "\(tcp)", dataPath.hasPrefix("postgres") ? "--store" : "--data", dataPath, "--api-key",
+                apiKey,
+                "--log-level",
+                ProcessInfo.processInfo.environment["TETHER_BENCH_SERVER_LOG_LEVEL"] ?? "warning",
+                // The load holds ~30 k connections over a few loopback addresses; the cap is counted but never reached.
+                "--max-connections-per-address", "1000000",
+            ] + extraArguments
         // A profiler to run the server under, e.g. "valgrind --tool=callgrind" (docs/PERFORMANCE.md).
         if let prefix = ProcessInfo.processInfo.environment["TETHER_BENCH_SERVER_PREFIX"], !prefix.isEmpty {
             command = prefix.split(separator: " ").map(String.init) + command

@@ -81,8 +81,8 @@ public struct TetherEventStream: Sendable {
     }
 
     /// Follows the feed from cursor `after` until cancelled: each event once, in cursor order, across dropped
-    /// connections and server restarts. `onRetry` hears each transport failure and the delay before the next
-    /// attempt. The sequence throws only ``TetherAPIError``.
+    /// connections and server restarts. `onRetry` hears each transport failure or 5xx answer and the delay
+    /// before the next attempt. The sequence throws only ``TetherAPIError`` (a 4xx).
     public func follow(
         after: UInt64, onRetry: (@Sendable (_ error: any Error, _ delay: Duration) -> Void)? = nil
     ) -> AsyncThrowingStream<ServerSentEvent, any Error> {
@@ -105,7 +105,9 @@ public struct TetherEventStream: Sendable {
                         }
                         sink.yield(event)
                     }
-                } catch let error as TetherAPIError {
+                } catch let error as TetherAPIError where error.status < 500 {
+                    // A refusal (a wrong key, a pruned cursor) ends the stream; a 5xx (a node between owners in
+                    // a cluster, a server shutting down) is retried like a dropped connection.
                     sink.finish(throwing: error)
                     return
                 } catch {

@@ -56,6 +56,20 @@ struct Bench: AsyncParsableCommand {
     var stormSeconds = 40.0
     @Option(name: .customLong("storm-load-nice"), help: "storm, storm-term: niceness of the load processes.")
     var stormLoadNice: Int32 = 19
+    @Option(
+        help:
+            "cluster: the PostgreSQL URL the three nodes share (default: TETHER_BENCH_POSTGRES_URL, else a server started with scripts/postgres.sh)."
+    )
+    var postgres: String?
+    @Option(name: .customLong("cluster-node-timeout-ms"), help: "cluster: the nodes' --node-timeout-ms.")
+    var clusterNodeTimeoutMs: Int64 = 2_000
+    @Option(name: .customLong("cluster-clients"), help: "cluster: SDK clients on the owner when it is killed.")
+    var clusterClients = 300
+    @Option(name: .customLong("cluster-kicks"), help: "cluster: kicks across nodes timed.") var clusterKicks = 50
+    @Option(
+        name: .customLong("cluster-heartbeat-connections"),
+        help: "cluster: connections of the heartbeat figures on PostgreSQL and SQLite.")
+    var clusterHeartbeatConnections = 10_000
 
     func run() async throws {
         var options = BenchOptions()
@@ -85,6 +99,11 @@ struct Bench: AsyncParsableCommand {
         options.stormIntervalMs = stormIntervalMs
         options.stormSeconds = stormSeconds
         options.stormLoadNice = stormLoadNice
+        options.postgresURL = postgres
+        options.clusterNodeTimeoutMs = clusterNodeTimeoutMs
+        options.clusterClients = clusterClients
+        options.clusterKicks = clusterKicks
+        options.clusterHeartbeatConnections = clusterHeartbeatConnections
         try await BenchRunner.run(
             scenarios + scenarioOptions, options: options, smoke: smoke, jsonOut: jsonOut, keepFiles: keepFiles)
     }

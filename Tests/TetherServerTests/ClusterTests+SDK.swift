@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TetherClient
 import TetherProtocol
@@ -81,6 +82,16 @@ extension ClusterTests {
             clients.append((client, try await client.connect(), log))
             #expect(await client.endpoints.count == 3, "the welcome names both other nodes")
         }
+        // An SSE reader on a follower (the owner's stream forwarded), the other follower its alternate: the
+        // owner's death breaks its stream and a node between owners may answer 503; it reads on.
+        var feed = TetherEventStream(url: api(cluster, others[0]), apiKey: Self.key, project: "p")
+        feed.alternates = [api(cluster, others[1])]
+        feed.backoff = Backoff(base: .milliseconds(50), cap: .milliseconds(500))
+        let seen = SeenEvents()
+        let reader = Task {
+            for try await message in feed.follow(after: 0) { seen.add(message.data) }
+        }
+        defer { reader.cancel() }
         cluster[owner].kill9()
         let next = try #require(try await cluster.owner(from: others[0], excluding: "n\(owner)"))
         for (client, info, log) in clients {
@@ -107,6 +118,10 @@ extension ClusterTests {
         let events = try await backend.events(project: "p", limit: 1_000).events
         let lost = Set(events.filter { $0.data.cause == "nodeLost" }.compactMap(\.sessionId))
         #expect(lost == Set(clients.map(\.info.sessionId)))
+        let streamed = await eventually(within: .seconds(30)) { seen.count(of: "nodeLost") == clients.count }
+        #expect(streamed, "the SSE reader saw \(seen.count(of: "nodeLost")) nodeLost events")
+        reader.cancel()
+        if case .failure(let error) = await reader.result { Issue.record("the stream ended: \(error)") }
         let count = try await backend.count(project: "p")
         #expect(count.connected == 6 && count.total == 8)
         for (client, _, _) in clients { await client.close() }
@@ -129,4 +144,12 @@ extension ClusterTests {
         _ = try await backend.apply(project: "p", userId: user)
         return try await backend.createSession(project: "p", userId: user)
     }
+}
+
+/// The data of the events an SSE reader saw.
+final class SeenEvents: Sendable {
+    private let events = Mutex<[String]>([])
+    func add(_ data: String) { events.withLock { $0.append(data) } }
+    /// Events whose JSON mentions `text`.
+    func count(of text: String) -> Int { events.withLock { $0.filter { $0.contains(text) }.count } }
 }

@@ -20,6 +20,10 @@ final class ClusterKeeper: Sendable {
         var holder: LeaseHolder
         /// The owner's row, as last read (nil: no owner known).
         var owner: ClusterNode?
+        /// The owner renewed its lease on time as of the last read (no more than a renewal period and two looks
+        /// ago): a dead owner's lease runs down for a whole node timeout, during which clients are better kept
+        /// waiting than sent to it.
+        var ownerRenewing = false
         /// When the database last answered (monotonic ms).
         var lastContact: Millis
         var lastMembershipRenewal: Millis = .min / 2
@@ -54,6 +58,9 @@ final class ClusterKeeper: Sendable {
 
     /// The owner's row, when another node owns the lease.
     var owner: ClusterNode? { state.withLockedValue { $0.owner } }
+
+    /// The owner, when its lease is being renewed (not running down): where clients are sent.
+    var renewingOwner: ClusterNode? { state.withLockedValue { $0.ownerRenewing ? $0.owner : nil } }
 
     /// Whether the database answered within the node timeout.
     var reachable: Bool { state.withLockedValue { Self.monotonicNow() - $0.lastContact < timeoutMs } }
@@ -114,7 +121,10 @@ final class ClusterKeeper: Sendable {
                 contact(now)
                 let took = state.withLockedValue { $0.holder.acquired(fence, startedAt: now) }
                 if took {
-                    state.withLockedValue { $0.owner = node }
+                    state.withLockedValue {
+                        $0.owner = node
+                        $0.ownerRenewing = true
+                    }
                     logger.notice("this node owns the cluster's lease", metadata: ["fence": "\(fence ?? 0)"])
                 } else {
                     let ttl = timeoutMs
@@ -122,7 +132,10 @@ final class ClusterKeeper: Sendable {
                         (try await store.lease(), try await store.nodes(timeoutMs: ttl))
                     }
                     let owner = lease.owner.flatMap { id in nodes.first { $0.nodeId == id } }
-                    state.withLockedValue { $0.owner = lease.remainingMs >= 0 ? owner : nil }
+                    state.withLockedValue {
+                        $0.owner = lease.remainingMs >= 0 ? owner : nil
+                        $0.ownerRenewing = lease.remainingMs >= ttl - $0.holder.renewEveryMs - 2 * pollMs
+                    }
                 }
             } catch {
                 logger.warning("cannot reach the lease", metadata: ["error": "\(error)"])

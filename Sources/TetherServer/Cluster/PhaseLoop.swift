@@ -76,7 +76,7 @@ struct PhaseLoop: Service {
             return false
         }
         Console.line("tether: node \(keeper.node.nodeId) owns the cluster (fence \(fence))")
-        responder.serve(parts.router)
+        responder.serve(parts.router, owner: true)
         await runPhase(parts.services, watching: .owner(fence: fence)) { store.abandon() }
         return true
     }
@@ -107,10 +107,11 @@ struct PhaseLoop: Service {
             return [
                 try await RedirectPlane(
                     host: configuration.host, clientPort: configuration.clientPort, tcpPort: configuration.tcpPort,
-                    target: {
-                        guard let owner = keeper.owner, owner.nodeId != keeper.node.nodeId else { return nil }
-                        return ClusterView.connect(of: owner)
-                    }, limits: ConnectionLimits(configuration))
+                    // This node itself, once it has taken the lease (its own client plane is about to serve).
+                    target: { keeper.renewingOwner.map(ClusterView.connect(of:)) },
+                    // A hello in a takeover waits for the next owner: the node timeout and a margin, within the
+                    // SDKs' 10 s for a welcome.
+                    waitMs: min(keeper.timeoutMs + 2_000, 8_000), limits: ConnectionLimits(configuration))
             ]
         } catch {
             logger.warning("cannot bind the client ports of a follower", metadata: ["error": "\(error)"])
@@ -123,12 +124,16 @@ struct PhaseLoop: Service {
         let configuration = server.configuration
         let keyHashes = try await TetherServer.apiKeyHashes(store: control, given: configuration.apiKey, logger: logger)
         let keeper = keeper
+        let responder = responder
         let router = Router(context: TetherRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         router.add(
             middleware: ForwardingMiddleware(
                 owner: {
-                    guard let owner = keeper.owner, owner.nodeId != keeper.node.nodeId else { return nil }
+                    guard let owner = keeper.owner else { return nil }
+                    // This node took the lease while the call waited: once its owner's phase serves, the call
+                    // goes to its own API port (it would otherwise wait for an owner that is itself).
+                    if owner.nodeId == keeper.node.nodeId && !responder.servesOwner { return nil }
                     return (host: owner.publicHost, port: owner.apiPort)
                 }, nodeId: keeper.node.nodeId, local: ["/healthz", "/readyz", "/v1/nodes"], http: http,
                 waitMs: keeper.timeoutMs + 2_000))

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -8,7 +9,8 @@ import TetherProtocol
 /// A follower's client ports: the clients are served by the node that owns the cluster, so a client that says
 /// `hello` here is told where to go (the contract's `moved`): `kick {reason: "moved", connect}` and close code
 /// 4009 on WebSocket, the same kick as a frame on TCP, and a 421 with `connect` for an HTTP heartbeat. With no
-/// owner known (a takeover under way), the kick is `shutdown` with `retryAfterMs`, close 1001 (a 503 over HTTP).
+/// owner known (a takeover under way), a WebSocket or TCP hello waits for one (up to `waitMs`); then, or at
+/// once over HTTP, it is `shutdown` with `retryAfterMs`, close 1001 (a 503 over HTTP).
 /// No session is touched: the hello is not even read beyond its frame.
 final class RedirectPlane: Service, Sendable {
     /// Where clients are sent: the owner's `connect`, or nil when none is known.
@@ -16,7 +18,15 @@ final class RedirectPlane: Service, Sendable {
 
     private let channels: [any Channel]
 
-    init(host: String, clientPort: Int, tcpPort: Int, target: @escaping Target, limits: ConnectionLimits) async throws {
+    /// How often a hello waiting for an owner looks again.
+    static let pollMs: Int64 = 20
+    /// How long the probe of the owner's client port may take.
+    static let probeTimeoutMs: Int64 = 500
+
+    /// `waitMs`: how long a WebSocket or TCP hello waits for an owner to be known before it is told `shutdown`.
+    init(
+        host: String, clientPort: Int, tcpPort: Int, target: @escaping Target, waitMs: Int64, limits: ConnectionLimits
+    ) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let http = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -34,7 +44,8 @@ final class RedirectPlane: Service, Sendable {
                                 NIOWebSocketFrameAggregator(
                                     minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64,
                                     maxAccumulatedFrameSize: FrameLimits.maxPayload))
-                            try channel.pipeline.syncOperations.addHandler(RedirectWebSocketHandler(target: target))
+                            try channel.pipeline.syncOperations.addHandler(
+                                RedirectSocketHandler(target: target, framing: .websocket, waitMs: waitMs))
                         }
                     })
                 return channel.eventLoop.makeCompletedFuture {
@@ -67,7 +78,7 @@ final class RedirectPlane: Service, Sendable {
                         let sync = channel.pipeline.syncOperations
                         try sync.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
                         try sync.addHandler(MessageToByteHandler(TCPFrameEncoder()))
-                        try sync.addHandler(RedirectTCPHandler(target: target))
+                        try sync.addHandler(RedirectSocketHandler(target: target, framing: .tcp, waitMs: waitMs))
                     }
                 }
                 .bind(host: host, port: tcpPort).get()
@@ -105,49 +116,91 @@ final class RedirectPlane: Service, Sendable {
     }
 }
 
-/// Answers the first WebSocket message (the hello) with the redirect kick and a close frame, then closes.
-private final class RedirectWebSocketHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+/// Answers the first WebSocket message or TCP frame (the hello) with the redirect kick (and, on WebSocket, a
+/// close frame), then closes. With no owner known yet (a takeover under way) the hello waits, up to `waitMs`,
+/// for one to be known, so that the client follows it at once instead of backing off for a retry.
+private final class RedirectSocketHandler: ChannelInboundHandler {
+    typealias InboundIn = Any
+    typealias OutboundOut = Any
+    enum Framing { case websocket, tcp }
+
     private let target: RedirectPlane.Target
+    private let framing: Framing
+    private let waitMs: Int64
     private var answered = false
+    private var check: Scheduled<Void>?
 
-    init(target: @escaping RedirectPlane.Target) { self.target = target }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !answered else { return }
-        answered = true
-        let connect = target()
-        let kick = context.channel.allocator.buffer(bytes: RedirectPlane.kick(connect))
-        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: kick)), promise: nil)
-        let code = RedirectPlane.closeCode(connect)
-        let channel = context.channel
-        var close = context.channel.allocator.buffer(capacity: 16)
-        close.writeInteger(code.rawValue)
-        close.writeString(connect == nil ? "shutdown" : "moved")
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: close)))
-            .whenComplete { _ in channel.close(promise: nil) }
+    init(target: @escaping RedirectPlane.Target, framing: Framing, waitMs: Int64) {
+        self.target = target
+        self.framing = framing
+        self.waitMs = waitMs
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
-}
-
-/// Answers the first TCP frame (the hello) with the redirect kick frame, then closes.
-private final class RedirectTCPHandler: ChannelInboundHandler {
-    typealias InboundIn = TCPFrame
-    typealias OutboundOut = TCPFrame
-    private let target: RedirectPlane.Target
-    private var answered = false
-
-    init(target: @escaping RedirectPlane.Target) { self.target = target }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !answered else { return }
         answered = true
-        let kick = context.channel.allocator.buffer(bytes: RedirectPlane.kick(target()))
+        answer(context: context, deadline: .now() + .milliseconds(waitMs))
+    }
+
+    /// Sends the client to the owner once its client port accepts connections: a takeover's new owner binds it
+    /// only once its broker is restored, and an owner that died a moment ago is still named until its lease
+    /// runs down; sent there, the client would find it closed and back off.
+    private func answer(context: ChannelHandlerContext, deadline: NIODeadline) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        guard let connect = target(), let (host, port) = address(in: connect) else {
+            return retry(context: context, deadline: deadline)
+        }
+        ClientBootstrap(group: context.eventLoop).connectTimeout(.milliseconds(RedirectPlane.probeTimeoutMs))
+            .connect(host: host, port: port)
+            .whenComplete { result in
+                switch result {
+                case .success(let probe):
+                    probe.close(promise: nil)
+                    bound.value.0.send(connect, context: bound.value.1)
+                case .failure:
+                    bound.value.0.retry(context: bound.value.1, deadline: deadline)
+                }
+            }
+    }
+
+    /// Looks again shortly, or, past the deadline, tells the client `shutdown`.
+    private func retry(context: ChannelHandlerContext, deadline: NIODeadline) {
+        guard NIODeadline.now() < deadline else { return send(nil, context: context) }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        check = context.eventLoop.scheduleTask(in: .milliseconds(RedirectPlane.pollMs)) {
+            bound.value.0.answer(context: bound.value.1, deadline: deadline)
+        }
+    }
+
+    /// The host and port of the client's transport in `connect`.
+    private func address(in connect: TetherAPI.CreatedSession.Connect) -> (String, Int)? {
+        guard let url = framing == .websocket ? connect.websocket : connect.tcp,
+            let parsed = URLComponents(string: url), let host = parsed.host, let port = parsed.port
+        else { return nil }
+        return (host, port)
+    }
+
+    private func send(_ connect: TetherAPI.CreatedSession.Connect?, context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        let kick = context.channel.allocator.buffer(bytes: RedirectPlane.kick(connect))
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(TCPFrame(type: FrameType.kick.rawValue, payload: kick)))
-            .whenComplete { _ in channel.close(promise: nil) }
+        let sent: EventLoopFuture<Void>
+        switch framing {
+        case .websocket:
+            context.write(NIOAny(WebSocketFrame(fin: true, opcode: .text, data: kick)), promise: nil)
+            var close = context.channel.allocator.buffer(capacity: 16)
+            close.writeInteger(RedirectPlane.closeCode(connect).rawValue)
+            close.writeString(connect == nil ? "shutdown" : "moved")
+            sent = context.writeAndFlush(NIOAny(WebSocketFrame(fin: true, opcode: .connectionClose, data: close)))
+        case .tcp:
+            sent = context.writeAndFlush(NIOAny(TCPFrame(type: FrameType.kick.rawValue, payload: kick)))
+        }
+        sent.whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        check?.cancel()
+        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }

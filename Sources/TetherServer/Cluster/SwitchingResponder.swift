@@ -8,25 +8,29 @@ final class SwitchingResponder: HTTPResponder, Sendable {
     typealias Context = TetherRequestContext
     typealias Respond = @Sendable (Request, TetherRequestContext) async throws -> Response
 
-    private let current = NIOLockedValueBox<Respond?>(nil)
+    private let current = NIOLockedValueBox<(respond: Respond?, owner: Bool)>((nil, false))
     /// How long a request waits for a phase.
     let waitMs: Int
 
     init(waitMs: Int = 10_000) { self.waitMs = waitMs }
 
-    /// Routes requests to `router` from now on (nil: between phases).
-    func serve(_ router: Router<TetherRequestContext>?) {
+    /// Routes requests to `router` from now on (nil: between phases); `owner`: it is the owner's (the broker's).
+    func serve(_ router: Router<TetherRequestContext>?, owner: Bool = false) {
         var respond: Respond?
         if let responder = router?.buildResponder() {
             respond = { request, context in try await responder.respond(to: request, context: context) }
         }
-        current.withLockedValue { $0 = respond }
+        current.withLockedValue { $0 = (respond, owner && respond != nil) }
     }
+
+    /// Whether requests go to the owner's router now (a follower's call waiting for an owner may then be sent
+    /// to this very node).
+    var servesOwner: Bool { current.withLockedValue { $0.owner } }
 
     func respond(to request: Request, context: TetherRequestContext) async throws -> Response {
         var waited = 0
         while true {
-            if let respond = current.withLockedValue({ $0 }) { return try await respond(request, context) }
+            if let respond = current.withLockedValue({ $0.respond }) { return try await respond(request, context) }
             guard waited < waitMs else { break }
             try await Task.sleep(for: .milliseconds(10))
             waited += 10
