@@ -25,18 +25,22 @@ extension BenchScenarios {
             let postgres = try context.postgres(options.postgresURL)
             let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
             let key = "tk_bench_cluster_\(run)"
-            var nodes: [BenchServer] = []
-            for i in 0..<3 {
+            func node(_ id: String) async throws -> BenchServer {
                 let node = tracker.track(
                     try await BenchServer.start(
                         executable: context.executable, directory: context.directory, dataPath: postgres, apiKey: key,
                         apiPort: BenchServer.freePort(), clientPort: BenchServer.freePort(), waitForListening: false,
-                        extraArguments: ["--node-id", "b\(run)-\(i)", "--node-timeout-ms", "\(timeoutMs)"]))
+                        extraArguments: ["--node-id", "b\(run)-\(id)", "--node-timeout-ms", "\(timeoutMs)"]))
                 _ = try await waitUntilReady(context, port: node.apiPort, timeout: 60)
-                nodes.append(node)
+                return node
             }
+            var nodes: [BenchServer] = []
+            for i in 0..<3 { nodes.append(try await node("\(i)")) }
             let urls = nodes.map { URL(string: "http://127.0.0.1:\($0.apiPort)")! }
-            let owner = try await ownerIndex(urls, key: key, run: run)
+            let ownerId = try await Self.owner(urls, key: key)
+            guard let owner = (0..<3).first(where: { ownerId == "b\(run)-\($0)" }) else {
+                throw BenchError("the owner \(ownerId) is none of this run's nodes")
+            }
             let followers = (0..<3).filter { $0 != owner }
 
             // 1. API cycles spread over the three nodes (two of them forward to the owner).
@@ -62,12 +66,11 @@ extension BenchScenarios {
 
             // 4. Heartbeats of one node on PostgreSQL beside one on SQLite (the cluster stopped first).
             for node in nodes where node.child.process.isRunning { await node.stop() }
-            let onPostgres = tracker.track(
-                try await BenchServer.start(
-                    executable: context.executable, directory: context.directory, dataPath: postgres, apiKey: key,
-                    apiPort: BenchServer.freePort(), clientPort: BenchServer.freePort(), waitForListening: false,
-                    extraArguments: ["--node-id", "b\(run)-hb", "--node-timeout-ms", "\(timeoutMs)"]))
-            _ = try await waitUntilReady(context, port: onPostgres.apiPort, timeout: 60)
+            let onPostgres = try await node("hb")
+            // Ready answers as soon as it serves as a follower: wait until it owns the cluster (its clients would
+            // be sent away otherwise).
+            _ = try await Self.owner(
+                [URL(string: "http://127.0.0.1:\(onPostgres.apiPort)")!], key: key, being: "b\(run)-hb")
             let n = options.clusterHeartbeatConnections
             let pg = try await hammer(context, tracker, onPostgres, options, connections: n, projectId: "hb-\(run)")
             await onPostgres.stop()
@@ -92,8 +95,8 @@ extension BenchScenarios {
         }
     }
 
-    /// The index (in `urls`' order) of the node that owns the cluster, once one does.
-    static func ownerIndex(_ urls: [URL], key: String, run: String) async throws -> Int {
+    /// The id of the node that owns the cluster (`expected`, when given), once one does.
+    static func owner(_ urls: [URL], key: String, being expected: String? = nil) async throws -> String {
         struct Nodes: Decodable {
             struct Node: Decodable {
                 var nodeId: String
@@ -108,9 +111,9 @@ extension BenchScenarios {
             if let data = try? await backend.data(for: BackendRequest<Nodes>(method: "GET", path: "/v1/nodes")),
                 let list = try? JSONDecoder().decode(Nodes.self, from: data),
                 let owner = list.nodes.first(where: { $0.owner && $0.state == "alive" }),
-                let index = Int(owner.nodeId.split(separator: "-").last ?? "")
+                expected == nil || owner.nodeId == expected
             {
-                return index
+                return owner.nodeId
             }
             try await Task.sleep(for: .milliseconds(50))
         }

@@ -3,11 +3,11 @@ import TetherCore
 /// One row change of a store's transaction, its values already bound (`Values`: GRDB's `StatementArguments`
 /// or postgres-nio's `PostgresBindings`) so that the connection is held only for SQL.
 enum RowChange<Values: Sendable>: Sendable {
-    case upsertProject(Values)
+    case upsertProject(Values, id: ProjectID)
     case deleteProject(id: ProjectID)
-    case upsertReservation(Values)
+    case upsertReservation(Values, projectId: ProjectID, userId: UserID)
     case deleteReservation(projectId: ProjectID, userId: UserID)
-    case upsertSession(Values)
+    case upsertSession(Values, id: SessionID)
     case insertEvent(Values, cursor: Int64)
     case setting(key: String, value: String)
 
@@ -25,13 +25,18 @@ enum RowChange<Values: Sendable>: Sendable {
             case .effects(let effects):
                 for effect in effects {
                     switch effect {
-                    case .saveProject(let p): changes.append(.upsertProject(bind(try ProjectRecord(p).columnValues())))
+                    case .saveProject(let p):
+                        changes.append(.upsertProject(bind(try ProjectRecord(p).columnValues()), id: p.id))
                     case .deleteProject(let id): changes.append(.deleteProject(id: id))
                     case .saveReservation(let r):
-                        changes.append(.upsertReservation(bind(try ReservationRecord(r).columnValues())))
+                        changes.append(
+                            .upsertReservation(
+                                bind(try ReservationRecord(r).columnValues()), projectId: r.projectId, userId: r.userId)
+                        )
                     case .deleteReservation(let projectId, let userId):
                         changes.append(.deleteReservation(projectId: projectId, userId: userId))
-                    case .saveSession(let s): changes.append(.upsertSession(bind(try SessionRecord(s).columnValues())))
+                    case .saveSession(let s):
+                        changes.append(.upsertSession(bind(try SessionRecord(s).columnValues()), id: s.id))
                     case .event(let e):
                         let c = try signedColumn(e.cursor, "event cursor")
                         changes.append(.insertEvent(bind(try EventRecord(e).columnValues()), cursor: c))

@@ -38,17 +38,17 @@ extension SQLiteStore {
     /// Runs the SQL of one row change.
     private static func apply(_ change: RowChange, _ db: Database) throws {
         switch change {
-        case .upsertProject(let arguments):
+        case .upsertProject(let arguments, _):
             try db.cachedStatement(sql: projectUpsert).execute(arguments: arguments)
         case .deleteProject(let id):
             try db.cachedStatement(sql: "DELETE FROM projects WHERE id = ?").execute(arguments: [id])
             try db.cachedStatement(sql: "DELETE FROM reservations WHERE project_id = ?").execute(arguments: [id])
-        case .upsertReservation(let arguments):
+        case .upsertReservation(let arguments, _, _):
             try db.cachedStatement(sql: reservationUpsert).execute(arguments: arguments)
         case .deleteReservation(let projectId, let userId):
             try db.cachedStatement(sql: "DELETE FROM reservations WHERE project_id = ? AND user_id = ?")
                 .execute(arguments: [projectId, userId])
-        case .upsertSession(let arguments):
+        case .upsertSession(let arguments, _):
             try db.cachedStatement(sql: sessionUpsert).execute(arguments: arguments)
         case .insertEvent(let arguments, _):
             try db.cachedStatement(sql: eventInsert).execute(arguments: arguments)

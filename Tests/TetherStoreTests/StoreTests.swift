@@ -112,6 +112,44 @@ import TetherStore
         }
     }
 
+    /// One transaction that writes the same keys several times, deletes a project between two reservations of
+    /// it, deletes one and recreates another: what is left is what the changes, in order, leave (PostgreSQL
+    /// writes each table in multi-row statements, which refuse a key twice).
+    @Test(arguments: StoreKind.allCases) func oneTransactionLeavesWhatItsChangesInOrderLeave(kind: StoreKind)
+        async throws
+    {
+        try await withStore(kind) { store, _ in
+            let policy = Policy()
+            let p = Project(id: "p", name: "p", policy: policy, createdAt: 1, updatedAt: 1)
+            let q = Project(id: "q", name: "q", policy: policy, createdAt: 1, updatedAt: 1)
+            var q2 = q
+            q2.name = "q again"
+            let before = Reservation(projectId: "p", userId: "a", concurrencyId: "cc-p-1", reservedUntil: 10)
+            let after = Reservation(projectId: "p", userId: "b", concurrencyId: "cc-p-1", reservedUntil: 20)
+            let kept = Reservation(projectId: "q", userId: "a", concurrencyId: "cc-q-1", reservedUntil: 10)
+            var renewed = kept
+            renewed.reservedUntil = 30
+            var s1 = Session(
+                id: "s1", projectId: "q", userId: "a", concurrencyId: "cc-q-1", epoch: 1, state: .created, createdAt: 1)
+            try await store.enqueue([
+                .saveProject(p), .saveProject(q), .saveReservation(before), .saveReservation(kept),
+                .saveSession(s1), .deleteProject("p"), .saveProject(p), .saveReservation(after),
+                .saveReservation(renewed), .deleteProject("q"), .saveProject(q2), .saveReservation(renewed),
+                .saveSession(
+                    {
+                        s1.epoch = 2
+                        s1.state = .connected
+                        return s1
+                    }()),
+            ]).durable()
+            let snapshot = try await store.load()
+            #expect(snapshot.projects.sorted { $0.id < $1.id } == [p, q2])
+            #expect(snapshot.reservations.sorted { $0.projectId < $1.projectId } == [after, renewed])
+            #expect(snapshot.sessions.map(\.epoch) == [2])
+            #expect(snapshot.sessions.map(\.state) == [.connected])
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func deleteReservationRemovesOnlyThatUser(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
             let a = Reservation(projectId: "p", userId: "a", concurrencyId: "cc-p-1", reservedUntil: 10)

@@ -28,16 +28,22 @@ extension ColumnRecord {
     /// ``columns``, for GRDB's query interface.
     static var databaseSelection: [any SQLSelectable] { columns.map { Column($0) } }
 
-    /// `INSERT INTO table (columns) VALUES (…)`, with the store's placeholders.
-    static func insertSQL(_ placeholder: Placeholder) -> String {
-        let values = (1...columns.count).map(placeholder).joined(separator: ", ")
-        return "INSERT INTO \(databaseTableName) (\(selection)) VALUES (\(values))"
+    /// `INSERT INTO table (columns) VALUES (…), (…)` for `rows` rows, with the store's placeholders (the
+    /// values of row after row, in the order of ``columns``).
+    static func insertSQL(rows: Int = 1, _ placeholder: Placeholder) -> String {
+        let n = columns.count
+        let tuples = (0..<rows).map { row in
+            "(" + (1...n).map { placeholder(row * n + $0) }.joined(separator: ", ") + ")"
+        }
+        return "INSERT INTO \(databaseTableName) (\(selection)) VALUES " + tuples.joined(separator: ", ")
     }
 
-    /// ``insertSQL(_:)`` that replaces every other column of the row with the same ``primaryKey``.
-    static func upsertSQL(_ placeholder: Placeholder) -> String {
+    /// ``insertSQL(rows:_:)`` that replaces every other column of a row with the same ``primaryKey`` (no two
+    /// of the rows may have the same key).
+    static func upsertSQL(rows: Int = 1, _ placeholder: Placeholder) -> String {
         let updates = columns.filter { !primaryKey.contains($0) }.map { "\($0) = excluded.\($0)" }
-        return insertSQL(placeholder) + " ON CONFLICT (\(primaryKey.joined(separator: ", "))) DO UPDATE SET "
+        return insertSQL(rows: rows, placeholder)
+            + " ON CONFLICT (\(primaryKey.joined(separator: ", "))) DO UPDATE SET "
             + updates.joined(separator: ", ")
     }
 

@@ -1,0 +1,102 @@
+import TetherCore
+
+/// A transaction's row changes reduced to what they leave behind, so that a store can write each table with
+/// a few multi-row statements instead of one statement per change (docs/PERFORMANCE.md, "API on
+/// PostgreSQL"). Records are written whole, so the last change of a key is its final state; the order of
+/// different keys does not matter. The one change that reaches other rows, a project's deletion, also deletes
+/// the project's reservations: those written before it in the transaction are dropped here, and the stores
+/// delete the project's reservations before they write the ones written after it.
+struct RowBatch<Values: Sendable>: Sendable {
+    /// A key's final state.
+    enum Final: Sendable {
+        case upsert(Values)
+        case delete
+    }
+
+    /// Reservation keys.
+    struct ReservationKey: Hashable, Sendable {
+        var projectId: ProjectID
+        var userId: UserID
+    }
+
+    /// Projects whose reservations are all deleted first (the projects deleted in the transaction).
+    private(set) var cascades: [ProjectID] = []
+    /// Each project's final state, in the order first changed.
+    private(set) var projects: [(ProjectID, Final)] = []
+    /// Each reservation's final state, in the order first changed.
+    private(set) var reservations: [(ReservationKey, Final)] = []
+    /// Each session's last values, in the order first changed.
+    private(set) var sessions: [(SessionID, Values)] = []
+    /// Events, in order.
+    private(set) var events: [Values] = []
+    /// Settings' last values, in the order first changed.
+    private(set) var settings: [(String, String)] = []
+
+    private var projectIndex: [ProjectID: Int] = [:]
+    private var reservationIndex: [ReservationKey: Int] = [:]
+    private var sessionIndex: [SessionID: Int] = [:]
+    private var settingIndex: [String: Int] = [:]
+
+    /// The batch of `changes`, in their order.
+    init(_ changes: [RowChange<Values>]) {
+        for change in changes {
+            switch change {
+            case .upsertProject(let values, let id): setProject(id, .upsert(values))
+            case .deleteProject(let id):
+                setProject(id, .delete)
+                if !cascades.contains(id) { cascades.append(id) }
+                // The deletion takes the project's reservations with it, whatever was written before.
+                for (i, entry) in reservations.enumerated() where entry.0.projectId == id {
+                    reservations[i].1 = .delete
+                }
+            case .upsertReservation(let values, let projectId, let userId):
+                setReservation(ReservationKey(projectId: projectId, userId: userId), .upsert(values))
+            case .deleteReservation(let projectId, let userId):
+                setReservation(ReservationKey(projectId: projectId, userId: userId), .delete)
+            case .upsertSession(let values, let id):
+                if let i = sessionIndex[id] {
+                    sessions[i].1 = values
+                } else {
+                    sessionIndex[id] = sessions.count
+                    sessions.append((id, values))
+                }
+            case .insertEvent(let values, _): events.append(values)
+            case .setting(let key, let value):
+                if let i = settingIndex[key] {
+                    settings[i].1 = value
+                } else {
+                    settingIndex[key] = settings.count
+                    settings.append((key, value))
+                }
+            }
+        }
+    }
+
+    private mutating func setProject(_ id: ProjectID, _ final: Final) {
+        if let i = projectIndex[id] {
+            projects[i].1 = final
+        } else {
+            projectIndex[id] = projects.count
+            projects.append((id, final))
+        }
+    }
+
+    private mutating func setReservation(_ key: ReservationKey, _ final: Final) {
+        if let i = reservationIndex[key] {
+            reservations[i].1 = final
+        } else {
+            reservationIndex[key] = reservations.count
+            reservations.append((key, final))
+        }
+    }
+
+    /// The values of the keys whose final state is an upsert.
+    static func upserts<Key>(_ entries: [(Key, Final)]) -> [Values] {
+        entries.compactMap { if case .upsert(let values) = $0.1 { values } else { nil } }
+    }
+
+    /// The keys whose final state is a deletion.
+    static func deletions<Key>(_ entries: [(Key, Final)]) -> [Key] {
+        entries.compactMap { if case .delete = $0.1 { $0.0 } else { nil } }
+    }
+}
