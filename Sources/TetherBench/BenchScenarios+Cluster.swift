@@ -73,13 +73,31 @@ extension BenchScenarios {
                 [URL(string: "http://127.0.0.1:\(onPostgres.apiPort)")!], key: key, being: "b\(run)-hb")
             let n = options.clusterHeartbeatConnections
             let pg = try await hammer(context, tracker, onPostgres, options, connections: n, projectId: "hb-\(run)")
+            // What bounds the API: the same cycles on this one node (no forwarding), then on SQLite.
+            let commits0 = try await commitTotals(context, onPostgres)
+            let alone = try await clusterAPI(context, tracker, [onPostgres], options, project: "api1-\(run)")
+            let commits1 = try await commitTotals(context, onPostgres)
+            result.figures["oneNodeOpsPerSecond"] = alone.figures["opsPerSecond"] ?? 0
+            result.figures["oneNodeP99Ms"] = alone.figures["p99Ms"] ?? 0
+            let transactions = max(1, commits1.count - commits0.count)
+            result.figures["oneNodeCommitMs"] = (commits1.seconds - commits0.seconds) / transactions * 1_000
+            result.figures["oneNodeBatchesPerCommit"] = (commits1.batches - commits0.batches) / transactions
+            if let ops = alone.figures["opsPerSecond"], ops > 0 {
+                result.figures["oneNodeServerCpuUsPerOp"] = alone.serverCPU.total / (ops * alone.seconds) * 1e6
+            }
             await onPostgres.stop()
             let onSQLite = tracker.track(try await context.startServer())
             let lite = try await hammer(context, tracker, onSQLite, options, connections: n, projectId: "hb-\(run)")
+            let liteAPI = try await clusterAPI(context, tracker, [onSQLite], options, project: "api1-\(run)")
+            result.figures["sqliteOpsPerSecond"] = liteAPI.figures["opsPerSecond"] ?? 0
+            result.figures["sqliteP99Ms"] = liteAPI.figures["p99Ms"] ?? 0
             result.figures["postgresHeartbeatsPerSecond"] = pg.figures["ackedPerSecond"] ?? 0
             result.figures["postgresFalseExpiries"] = pg.figures["kicks"] ?? 0
             result.figures["sqliteHeartbeatsPerSecond"] = lite.figures["ackedPerSecond"] ?? 0
             result.figures["sqliteFalseExpiries"] = lite.figures["kicks"] ?? 0
+            for (store, kicks) in [("PostgreSQL", pg.kicks), ("SQLite", lite.kicks)] where !kicks.isEmpty {
+                result.notes.append("kicks of the heartbeat clients on \(store): \(kicks.sorted { $0.key < $1.key })")
+            }
 
             result.goal("disconnectedP99Ms", "<=", Double(timeoutMs + 1_000))
             result.goal("reconnectedP99Ms", "<=", Double(timeoutMs + 3_000))
@@ -253,6 +271,17 @@ extension BenchScenarios {
             "sameConcurrencyPercent": Double(same) / Double(max(count, 1)) * 100,
             "readerEvents": Double(clock.eventsRead),
         ]
+    }
+
+    /// The group commit's totals from `/metrics`: transactions, their seconds, and the batches they carried.
+    static func commitTotals(_ context: BenchContext, _ server: BenchServer) async throws -> (
+        count: Double, seconds: Double, batches: Double
+    ) {
+        (
+            try await metric(context, server, "tether_store_commit_seconds_count") ?? 0,
+            try await metric(context, server, "tether_store_commit_seconds_sum") ?? 0,
+            try await metric(context, server, "tether_store_commit_batch_size_sum") ?? 0
+        )
     }
 
     /// The `q` quantile of `values` (nearest rank); 0 when there is none.

@@ -29,6 +29,8 @@ extension BenchScenarios {
         var serverCPU: CPUTime
         var loadCPU: CPUTime
         var seconds: Double
+        /// Kicks by reason.
+        var kicks: [String: Int] = [:]
     }
 
     /// `connections` clients of project `projectId` (made here) pinging `server` at `perConnectionRate` for
@@ -72,6 +74,7 @@ extension BenchScenarios {
             out.figures["rttP99Ms"] = rtts.map(\.p99).max()
         }
         out.figures["kicks"] = Double(results.reduce(0) { $0 + $1.kicks.values.reduce(0, +) })
+        for result in results { out.kicks.merge(result.kicks, uniquingKeysWith: +) }
         return out
     }
 

@@ -144,6 +144,10 @@ public struct TetherServer: Sendable {
         api.registry = planeContext.registry
         let registry = planeContext.registry
         cluster?.keeper?.countConnections { registry.count }
+        if cluster == nil {
+            TetherMetrics.node(owner: true, reachable: true)
+            TetherMetrics.clusterNodes(alive: 1, dead: 0)
+        }
         return (
             api.router(),
             [

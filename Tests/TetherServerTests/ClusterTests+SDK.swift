@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 import Synchronization
 import Testing
 import TetherClient
@@ -152,4 +155,39 @@ final class SeenEvents: Sendable {
     func add(_ data: String) { events.withLock { $0.append(data) } }
     /// Events whose JSON mentions `text`.
     func count(of text: String) -> Int { events.withLock { $0.filter { $0.contains(text) }.count } }
+}
+
+extension ClusterTests {
+    /// `GET /metrics` of node `i` (its own text, never forwarded).
+    func metrics(_ cluster: Nodes, _ i: Int) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(
+            from: URL(string: "http://127.0.0.1:\(cluster[i].port)/metrics")!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Each node's `/metrics` is its own: whether it owns the cluster, the nodes it sees, the calls it
+    /// forwarded; the pools are the owner's.
+    @Test func eachNodeServesItsOwnMetrics() async throws {
+        let cluster = try await Nodes(count: 2)
+        defer { cluster.stop() }
+        let owner = cluster.index(of: try #require(try await cluster.owner(from: 1)))
+        let follower = 1 - owner
+        #expect(
+            try await cluster[follower].call("POST", "/v1/projects", #"{"id":"p","capacity":2}"#, key: Self.key).0
+                == 201)
+        let seen = await eventually(within: .seconds(10)) {
+            let f = (try? await metrics(cluster, follower)) ?? ""
+            let o = (try? await metrics(cluster, owner)) ?? ""
+            return f.contains("\ntether_node_owner 0") && o.contains("\ntether_node_owner 1")
+                && f.contains(#"tether_cluster_nodes{state="alive"} 2"#)
+                && o.contains(#"tether_cluster_nodes{state="alive"} 2"#)
+        }
+        #expect(seen)
+        let f = try await metrics(cluster, follower)
+        let o = try await metrics(cluster, owner)
+        #expect(f.contains("\ntether_node_forwarded_requests_total 1\n"), "the one call it forwarded: \(f)")
+        #expect(f.contains("\ntether_node_store_reachable 1") && o.contains("\ntether_node_store_reachable 1"))
+        #expect(o.contains(#"tether_slots{project="p",state="total"} 2"#))
+        #expect(!f.contains(#"tether_slots{project="p""#))
+    }
 }

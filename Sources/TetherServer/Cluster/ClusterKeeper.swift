@@ -107,6 +107,8 @@ final class ClusterKeeper: Sendable {
                 let nodes = try await bounded { store, _ in try await store.nodes(timeoutMs: ttl) }
                 let peers = nodes.filter { $0.alive && $0.nodeId != node.nodeId }
                 state.withLockedValue { $0.peers = peers }
+                let alive = nodes.filter(\.alive).count
+                TetherMetrics.clusterNodes(alive: alive, dead: nodes.count - alive)
             } catch {
                 logger.warning("cannot renew membership", metadata: ["error": "\(error)"])
             }
@@ -158,6 +160,11 @@ final class ClusterKeeper: Sendable {
                 metadata: ["fence": "\(fence)"])
         case .wait:
             break
+        }
+        if case .owner = role {
+            TetherMetrics.node(owner: true, reachable: reachable)
+        } else {
+            TetherMetrics.node(owner: false, reachable: reachable)
         }
     }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import TetherCore
 import TetherStore
@@ -26,8 +27,12 @@ struct ClusterRunner {
         }
         let nodeId = configuration.nodeId ?? "\(configuration.host):\(configuration.port)"
         // The control store holds the node id's lock for the node's life (a second live process with the same
-        // id is refused here); membership and the lease go through it.
-        let control = try await PostgresStore.open(url, nodeId: nodeId, logger: logger)
+        // id is refused here); membership and the lease go through it, on an event loop of their own: on the
+        // shared loops, 10 000 clients hammering heartbeats delayed the lease's renewals past the node timeout
+        // and the owner fenced itself (tether bench cluster, docs/PERFORMANCE.md).
+        let controlLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { Task.detached { try? await controlLoops.shutdownGracefully() } }
+        let control = try await PostgresStore.open(url, nodeId: nodeId, logger: logger, eventLoopGroup: controlLoops)
         let node = ClusterNode(
             nodeId: nodeId, incarnation: UUID().uuidString, publicHost: configuration.publicHost,
             apiPort: configuration.port, clientPort: configuration.clientPort, tcpPort: configuration.tcpPort)

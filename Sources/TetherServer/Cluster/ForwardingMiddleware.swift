@@ -75,6 +75,7 @@ struct ForwardingMiddleware: RouterMiddleware {
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         // A takeover under way: wait for the next owner, and retry a call whose connection the owner refused
         // (it was never sent). A call that may have reached the owner is never sent twice.
+        TetherMetrics.forwarded()
         let deadline = ContinuousClock.now + .milliseconds(waitMs)
         var response: HTTPClientResponse?
         while response == nil {

@@ -135,9 +135,16 @@ struct PhaseLoop: Service {
                     // goes to its own API port (it would otherwise wait for an owner that is itself).
                     if owner.nodeId == keeper.node.nodeId && !responder.servesOwner { return nil }
                     return (host: owner.publicHost, port: owner.apiPort)
-                }, nodeId: keeper.node.nodeId, local: ["/healthz", "/readyz", "/v1/nodes"], http: http,
+                }, nodeId: keeper.node.nodeId, local: ["/healthz", "/readyz", "/v1/nodes", "/metrics"], http: http,
                 waitMs: keeper.timeoutMs + 2_000))
         router.get("/healthz") { _, _ in ["status": "ok"] }
+        // This node's own figures; a follower holds no pools (series of projects it reported as owner go to 0).
+        router.get("/metrics") { _, _ in
+            TetherMetrics.updatePools([:])
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: TetherMetrics.render())))
+        }
         let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(keyHashes: keyHashes))
         ClusterView(node: keeper.node, keeper: keeper).addRoutes(to: router, v1: v1)
         return router

@@ -49,15 +49,16 @@ enum TetherMetrics {
     /// Every family `/metrics` shows, with its Prometheus type. A family with no series yet (one labelled
     /// by project on a server without projects, the API's before the first request) is still listed, as a
     /// `# TYPE` line with no samples.
-    static let families: [(name: String, type: String)] = [
-        ("tether_slots", "gauge"), ("tether_sessions", "gauge"), ("tether_heartbeats_received_total", "counter"),
-        ("tether_detection_lateness_seconds", "histogram"), ("tether_rtt_seconds", "histogram"),
-        ("tether_store_commit_seconds", "histogram"), ("tether_store_commit_batch_size", "histogram"),
-        ("tether_store_commit_failures_total", "counter"), ("tether_webhook_deliveries_total", "counter"),
-        ("tether_hellos_deferred_total", "counter"),
-        ("http_server_request_duration", "histogram"), ("hb_requests", "counter"),
-        ("http_server_active_requests", "gauge"), ("hb_request_errors", "counter"),
-    ]
+    static let families: [(name: String, type: String)] =
+        [
+            ("tether_slots", "gauge"), ("tether_sessions", "gauge"), ("tether_heartbeats_received_total", "counter"),
+            ("tether_detection_lateness_seconds", "histogram"), ("tether_rtt_seconds", "histogram"),
+            ("tether_store_commit_seconds", "histogram"), ("tether_store_commit_batch_size", "histogram"),
+            ("tether_store_commit_failures_total", "counter"), ("tether_webhook_deliveries_total", "counter"),
+            ("tether_hellos_deferred_total", "counter"),
+            ("http_server_request_duration", "histogram"), ("hb_requests", "counter"),
+            ("http_server_active_requests", "gauge"), ("hb_request_errors", "counter"),
+        ] + nodeFamilies
 
     /// Registers at start what depends on the broker's projects: the pool gauges of every project and
     /// both delivery results of every project with a webhook, at their current values or zero.

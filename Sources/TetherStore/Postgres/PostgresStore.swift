@@ -1,5 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import NIOSSL
 import PostgresNIO
 import TetherCore
@@ -34,14 +35,15 @@ public final class PostgresStore: Store {
 
     private init(
         url: PostgresURL, lockConnection: PostgresConnection?, logger: Logger,
-        onCommit: GroupCommitWriter<StoreWrite>.Observer?
+        onCommit: GroupCommitWriter<StoreWrite>.Observer?, eventLoopGroup: any EventLoopGroup
     ) throws {
         var configuration = PostgresClient.Configuration(
             host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
             tls: try Self.clientTLS(url))
         configuration.options.maximumConnections = 8
         configuration.options.connectTimeout = .seconds(5)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let client = PostgresClient(
+            configuration: configuration, eventLoopGroup: eventLoopGroup, backgroundLogger: logger)
         self.url = url
         self.lockConnection = lockConnection
         self.client = client
@@ -66,16 +68,18 @@ public final class PostgresStore: Store {
     /// `exclusive` takes the database's single-server lock and keeps it while the store is open: a second
     /// exclusive open is refused with ``StoreError/inUse(_:)`` until the first is closed (or its process died).
     /// `nodeId` (a node of a cluster) takes that id's lock instead: a second live process with the same id is
-    /// refused the same way.
+    /// refused the same way. `eventLoopGroup` runs its connections (a node's keeper gives its store loops of
+    /// its own, so that client traffic on the shared loops cannot delay its lease's renewals).
     public static func open(
         _ url: PostgresURL, exclusive: Bool = false, nodeId: String? = nil,
-        logger: Logger = Logger(label: "tether.postgres"), onCommit: GroupCommitWriter<StoreWrite>.Observer? = nil
+        logger: Logger = Logger(label: "tether.postgres"), onCommit: GroupCommitWriter<StoreWrite>.Observer? = nil,
+        eventLoopGroup: any EventLoopGroup = PostgresClient.defaultEventLoopGroup
     ) async throws -> PostgresStore {
         let keepsLock = exclusive || nodeId != nil
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(
-                configuration: try connectionConfiguration(url), id: 0, logger: logger)
+                on: eventLoopGroup.any(), configuration: try connectionConfiguration(url), id: 0, logger: logger)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -92,7 +96,8 @@ public final class PostgresStore: Store {
         }
         if !keepsLock { try? await connection.close() }
         return try PostgresStore(
-            url: url, lockConnection: keepsLock ? connection : nil, logger: logger, onCommit: onCommit)
+            url: url, lockConnection: keepsLock ? connection : nil, logger: logger, onCommit: onCommit,
+            eventLoopGroup: eventLoopGroup)
     }
 
     /// The pool's TLS, as `sslmode` asks.
