@@ -36,7 +36,8 @@ echo "==> browser test (headless Chromium: the demo and the dashboard)"
 LLVM_PROFILE_FILE=/dev/null bash scripts/browser-test.sh "$(swift build --show-bin-path)/tether"
 
 echo "==> tether bench --smoke (checks that the benchmark runs; no figure is checked)"
-LLVM_PROFILE_FILE=/dev/null "$(swift build --show-bin-path)/tether" bench --smoke --json-out .build/bench-smoke.json
+LLVM_PROFILE_FILE=/dev/null "$(swift build --show-bin-path)/tether" bench --smoke --json-out .build/bench-smoke.json \
+    --postgres "$TETHER_TEST_POSTGRES_URL"
 
 echo "==> TetherCore line coverage"
 python3 scripts/coverage.py TetherCore 90

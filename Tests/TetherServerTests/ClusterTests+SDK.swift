@@ -1,12 +1,13 @@
 import Foundation
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 import Synchronization
 import Testing
 import TetherClient
 import TetherProtocol
 import TetherTestKit
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The SDK in a cluster (issue 14, items 3 and 6): a client pointed at a follower follows `moved` without a
 /// loss; the welcome names the other live nodes; clients of a killed owner come back on the others by
