@@ -154,6 +154,8 @@ extension ClusterTests {
 final class SeenEvents: Sendable {
     private let events = Mutex<[String]>([])
     func add(_ data: String) { events.withLock { $0.append(data) } }
+    /// Everything added, in order.
+    var all: [String] { events.withLock { $0 } }
     /// Events whose JSON mentions `text`.
     func count(of text: String) -> Int { events.withLock { $0.filter { $0.contains(text) }.count } }
 }

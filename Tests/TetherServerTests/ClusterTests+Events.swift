@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+import TetherClient
+import TetherProtocol
+import TetherTestKit
+
+/// The event feed and kicks across nodes (issue 14, item 6): one order for the whole cluster, each event once,
+/// on every node; a DestroySession or a new epoch decided through one node reaches the client on another.
+extension ClusterTests {
+    /// Three writers race apply, create and destroy through three nodes while a reader on a fourth follows
+    /// the SSE stream: it sees exactly the feed `GET /v1/events` gives, every event once, in cursor order. (One
+    /// node, the owner, numbers and commits every event, in order, so a cursor taken early cannot commit late;
+    /// the race is the writers', through three nodes and the group commit's batches.)
+    @Test func aReaderOnAFourthNodeSeesEveryWritersEventsOnceInOrder() async throws {
+        let cluster = try await Nodes(count: 4)
+        defer { cluster.stop() }
+        _ = try #require(try await cluster.owner(from: 3))
+        let backends = (0..<4).map { TetherBackend(url: api(cluster, $0), apiKey: Self.key) }
+        _ = try await backends[0].createProject(id: "p", policy: .init(capacity: 30))
+        let seen = SeenEvents()
+        let reader = Task {
+            for try await message in TetherEventStream(url: api(cluster, 3), apiKey: Self.key).follow(after: 0) {
+                seen.add(message.id ?? "")
+            }
+        }
+        defer { reader.cancel() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<3 {
+                group.addTask {
+                    for i in 0..<10 {
+                        let user = "w\(writer)-\(i)"
+                        _ = try await backends[writer].apply(project: "p", userId: user)
+                        let created = try await backends[(writer + 1) % 3].createSession(project: "p", userId: user)
+                        if i % 2 == 0 { _ = try await backends[(writer + 2) % 3].destroySession(created.sessionId) }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        // The feed as any node serves it, page by page.
+        var truth: [String] = []
+        var after: UInt64 = 0
+        while true {
+            let page = try await backends[Int.random(in: 0..<4)].events(after: after, limit: 1_000)
+            if page.events.isEmpty { break }
+            truth += page.events.map { String($0.cursor) }
+            after = page.nextCursor
+        }
+        #expect(truth.count >= 3 * 10 * 3, "apply, create and some destroys of 30 users")
+        let caughtUp = await eventually(within: .seconds(15)) { seen.all.last == truth.last }
+        #expect(caughtUp, "the reader saw \(seen.all.count) of \(truth.count) events")
+        #expect(seen.all == truth, "the reader's cursors, in order, are the feed's")
+        let numbers = truth.compactMap { UInt64($0) }
+        #expect(zip(numbers, numbers.dropFirst()).allSatisfy { $0 < $1 }, "cursors grow strictly")
+    }
+
+    /// A client on the owner is told `replaced` when its user's new epoch is created through a follower, and
+    /// `destroyed` when DestroySession goes through the other follower.
+    @Test func destroyAndReplaceThroughFollowersReachTheClientOnTheOwner() async throws {
+        let cluster = try await Nodes(count: 3)
+        defer { cluster.stop() }
+        let owner = cluster.index(of: try #require(try await cluster.owner(from: 1)))
+        let followers = (0..<3).filter { $0 != owner }
+        let viaFirst = TetherBackend(url: api(cluster, followers[0]), apiKey: Self.key)
+        let viaSecond = TetherBackend(url: api(cluster, followers[1]), apiKey: Self.key)
+        _ = try await viaFirst.createProject(id: "p", policy: .init(capacity: 2))
+
+        let first = try await session(viaFirst, "a")
+        let replacedClient = try TetherClient(session: first, configuration: Self.clientConfiguration)
+        _ = try await replacedClient.connect()
+        // A new epoch, through the other follower: apply again (the user's concurrency, reused), then create.
+        #expect(try await viaSecond.apply(project: "p", userId: "a").reused)
+        let again = try await viaSecond.createSession(project: "p", userId: "a")
+        #expect(again.epoch == first.epoch + 1)
+        #expect(await replacedClient.ended() == .replaced)
+
+        let second = try await session(viaSecond, "b")
+        let destroyedClient = try TetherClient(session: second, configuration: Self.clientConfiguration)
+        _ = try await destroyedClient.connect()
+        _ = try await viaFirst.destroySession(second.sessionId)
+        #expect(await destroyedClient.ended() == .destroyed)
+        #expect(try await viaSecond.session(second.sessionId).endReason == "destroyed")
+    }
+}
