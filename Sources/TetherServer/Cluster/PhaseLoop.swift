@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 import TetherCore
 import TetherStore
@@ -103,15 +104,23 @@ struct PhaseLoop: Service {
     private func redirectPlane() async -> [any Service] {
         let configuration = server.configuration
         let keeper = keeper
+        let released = NIOLockedValueBox(false)
         do {
             return [
                 try await RedirectPlane(
                     host: configuration.host, clientPort: configuration.clientPort, tcpPort: configuration.tcpPort,
-                    // This node itself, once it has taken the lease (its own client plane is about to serve).
-                    target: { keeper.renewingOwner.map(ClusterView.connect(of:)) },
+                    // This node itself once it has taken the lease, but only after this plane has let go of the
+                    // ports: until its own client plane binds them, a held hello's probe finds them closed and
+                    // waits (sent there earlier, the client would find this plane, or nothing, and back off).
+                    target: {
+                        guard let owner = keeper.renewingOwner else { return nil }
+                        if owner.nodeId == keeper.node.nodeId && !released.withLockedValue({ $0 }) { return nil }
+                        return ClusterView.connect(of: owner)
+                    },
                     // A hello in a takeover waits for the next owner: the node timeout and a margin, within the
                     // SDKs' 10 s for a welcome.
-                    waitMs: min(keeper.timeoutMs + 2_000, 8_000), limits: ConnectionLimits(configuration))
+                    waitMs: min(keeper.timeoutMs + 2_000, 8_000), released: released,
+                    limits: ConnectionLimits(configuration))
             ]
         } catch {
             logger.warning("cannot bind the client ports of a follower", metadata: ["error": "\(error)"])

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -17,16 +18,22 @@ final class RedirectPlane: Service, Sendable {
     typealias Target = @Sendable () -> TetherAPI.CreatedSession.Connect?
 
     private let channels: [any Channel]
+    /// Set once the ports are let go of (the end of the follower's phase).
+    private let released: NIOLockedValueBox<Bool>
 
     /// How often a hello waiting for an owner looks again.
     static let pollMs: Int64 = 20
     /// How long the probe of the owner's client port may take.
     static let probeTimeoutMs: Int64 = 500
 
-    /// `waitMs`: how long a WebSocket or TCP hello waits for an owner to be known before it is told `shutdown`.
+    /// `waitMs`: how long a WebSocket or TCP hello waits for an owner to be known before it is told `shutdown`;
+    /// `released` is set once this plane has closed its ports (so that a node that took the lease sends held
+    /// clients to itself only once its own client plane can bind them).
     init(
-        host: String, clientPort: Int, tcpPort: Int, target: @escaping Target, waitMs: Int64, limits: ConnectionLimits
+        host: String, clientPort: Int, tcpPort: Int, target: @escaping Target, waitMs: Int64,
+        released: NIOLockedValueBox<Bool>, limits: ConnectionLimits
     ) async throws {
+        self.released = released
         let group = MultiThreadedEventLoopGroup.singleton
         let http = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -91,6 +98,7 @@ final class RedirectPlane: Service, Sendable {
     func run() async throws {
         try? await gracefulShutdown()
         for channel in channels { try? await channel.close() }
+        released.withLockedValue { $0 = true }
     }
 
     /// The kick that sends a client away, as JSON.
