@@ -131,9 +131,18 @@ public final class ClientPlane: Service, Sendable {
         }
     }
 
-    /// Waits for graceful shutdown, then stops accepting and closes what is left.
+    /// Waits for graceful shutdown, then for the WebSocket and TCP connections to close (up to 2 s), then
+    /// stops accepting.
+    ///
+    /// The broker, stopped before this plane, has kicked every client with `shutdown`: each link writes its kick
+    /// and closes. A process that exits before they have was seen to cut a kick off under load (a TCP client got
+    /// a bare EOF and came back at once instead of after `retryAfterMs`: SDKRestartTests in CI).
     public func run() async throws {
         try? await gracefulShutdown()
+        let deadline = ContinuousClock.now + .seconds(2)
+        while context.registry.socketCount > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         for channel in channels { try? await channel.close() }
         watch?.stop()
     }

@@ -41,4 +41,8 @@ final class ConnectionRegistry: Sendable {
 
     /// How many connections are registered.
     var count: Int { table.withLock { $0.count } }
+
+    /// How many of them are WebSocket or TCP connections (an HTTP client's link is virtual: its socket is the
+    /// HTTP connection, which the kick does not close).
+    var socketCount: Int { table.withLock { $0.values.reduce(0) { $0 + ($1 is HTTPLink ? 0 : 1) } } }
 }
