@@ -11,7 +11,10 @@ import TetherTestKit
     func aGracefulRestartIsResumedAfterRetryAfter(transport: TetherClient.Transport) async throws {
         let server = try SDKServer()
         defer { server.stop() }
-        try await server.project("p", graceMs: 20_000)
+        // A heartbeat timeout far above the stop's duration: with 2 s, a client on a machine loaded by the whole
+        // suite could give up on a silent connection itself (no kick, so no retryAfterMs) while the server was
+        // still stopping (CI, twice, on TCP: a first delay of 1 and 35 ms).
+        try await server.project("p", intervalMs: 1_000, timeoutMs: 10_000, graceMs: 20_000)
         let created = try await server.session("p", user: "u")
         let client = try TetherClient(session: created, transport: transport, configuration: .fast)
         let log = StateLog(client)
@@ -21,7 +24,7 @@ import TetherTestKit
         let reconnecting = await log.wait { if case .reconnecting = $0 { true } else { false } }
         let delay = try #require(log.reconnects.first?.delay, "no reconnecting state: \(log.all)")
         #expect(reconnecting != nil)
-        #expect(delay >= .seconds(1), "reconnecting before retryAfterMs: \(delay)")
+        #expect(delay >= .seconds(1), "reconnecting before retryAfterMs: \(delay); \(log.all)")
         try server.restart()
         let second = try #require(await log.connected(2, within: .seconds(20)), "no reconnect: \(log.all)")
         #expect(second.sessionId == first.sessionId)
