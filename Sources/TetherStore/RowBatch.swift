@@ -41,52 +41,36 @@ struct RowBatch<Values: Sendable>: Sendable {
     init(_ changes: [RowChange<Values>]) {
         for change in changes {
             switch change {
-            case .upsertProject(let values, let id): setProject(id, .upsert(values))
+            case .upsertProject(let values, let id): Self.set(id, .upsert(values), in: &projects, &projectIndex)
             case .deleteProject(let id):
-                setProject(id, .delete)
+                Self.set(id, .delete, in: &projects, &projectIndex)
                 if !cascades.contains(id) { cascades.append(id) }
                 // The deletion takes the project's reservations with it, whatever was written before.
                 for (i, entry) in reservations.enumerated() where entry.0.projectId == id {
                     reservations[i].1 = .delete
                 }
             case .upsertReservation(let values, let projectId, let userId):
-                setReservation(ReservationKey(projectId: projectId, userId: userId), .upsert(values))
+                let key = ReservationKey(projectId: projectId, userId: userId)
+                Self.set(key, .upsert(values), in: &reservations, &reservationIndex)
             case .deleteReservation(let projectId, let userId):
-                setReservation(ReservationKey(projectId: projectId, userId: userId), .delete)
-            case .upsertSession(let values, let id):
-                if let i = sessionIndex[id] {
-                    sessions[i].1 = values
-                } else {
-                    sessionIndex[id] = sessions.count
-                    sessions.append((id, values))
-                }
+                let key = ReservationKey(projectId: projectId, userId: userId)
+                Self.set(key, .delete, in: &reservations, &reservationIndex)
+            case .upsertSession(let values, let id): Self.set(id, values, in: &sessions, &sessionIndex)
             case .insertEvent(let values, _): events.append(values)
-            case .setting(let key, let value):
-                if let i = settingIndex[key] {
-                    settings[i].1 = value
-                } else {
-                    settingIndex[key] = settings.count
-                    settings.append((key, value))
-                }
+            case .setting(let key, let value): Self.set(key, value, in: &settings, &settingIndex)
             }
         }
     }
 
-    private mutating func setProject(_ id: ProjectID, _ final: Final) {
-        if let i = projectIndex[id] {
-            projects[i].1 = final
+    /// Sets `key`'s last value, in the order keys were first set.
+    private static func set<Key: Hashable, Value>(
+        _ key: Key, _ value: Value, in entries: inout [(Key, Value)], _ index: inout [Key: Int]
+    ) {
+        if let i = index[key] {
+            entries[i].1 = value
         } else {
-            projectIndex[id] = projects.count
-            projects.append((id, final))
-        }
-    }
-
-    private mutating func setReservation(_ key: ReservationKey, _ final: Final) {
-        if let i = reservationIndex[key] {
-            reservations[i].1 = final
-        } else {
-            reservationIndex[key] = reservations.count
-            reservations.append((key, final))
+            index[key] = entries.count
+            entries.append((key, value))
         }
     }
 

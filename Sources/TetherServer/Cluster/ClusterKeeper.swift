@@ -161,11 +161,8 @@ final class ClusterKeeper: Sendable {
         case .wait:
             break
         }
-        if case .owner = role {
-            TetherMetrics.node(owner: true, reachable: reachable)
-        } else {
-            TetherMetrics.node(owner: false, reachable: reachable)
-        }
+        let owns = if case .owner = role { true } else { false }
+        TetherMetrics.node(owner: owns, reachable: reachable)
     }
 
     /// The database did not answer within the keeper's bound.
