@@ -54,6 +54,52 @@ extension ClusterTests {
         #expect(zip(numbers, numbers.dropFirst()).allSatisfy { $0 < $1 }, "cursors grow strictly")
     }
 
+    /// Every node serves the event log itself (its ``EventMirror``, fed by the owner's `NOTIFY`), so an SSE stream
+    /// on a follower does not end when the owner is killed: on the same connection, the reader sees the session
+    /// the dead owner held go to grace with cause `nodeLost`, committed by the node that took over. (While a
+    /// follower forwarded the stream to the owner, the kill ended it.)
+    @Test func aFollowersEventStreamOutlivesTheOwner() async throws {
+        let cluster = try await Nodes(count: 3)
+        defer { cluster.stop() }
+        let owner = try #require(try await cluster.owner(from: 1))
+        let o = cluster.index(of: owner)
+        let follower = (o + 1) % 3
+        #expect(try await cluster.createProject(through: follower, capacity: 2))
+        let created = try await cluster.openSession(through: follower, user: "a")
+        let connect = try #require(created["connect"] as? [String: Any])
+        let port = try #require((connect["websocket"] as? String).flatMap { URL(string: $0)?.port })
+        let client = try await WebSocketTestClient.connect(port: port)
+        let token = try #require(created["clientToken"] as? String)
+        let welcome = try #require(try await client.hello(token: token))
+        let sessionId = try #require(welcome["sessionId"].string)
+
+        let reader = try SSEReader(
+            port: cluster[follower].port, key: Self.key, query: "?projectId=p", timeoutSeconds: 2)
+        #expect(reader.status == 200)
+        var connectedSeen = false
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !connectedSeen, ContinuousClock.now < deadline, !reader.ended {
+            if let message = reader.next(), message.event == "session.connected", message.data.contains(sessionId) {
+                connectedSeen = true
+            }
+        }
+        #expect(connectedSeen, "the follower's stream carries the owner's events")
+
+        cluster[o].kill9()
+        var lostSeen = false
+        while !lostSeen, ContinuousClock.now < deadline + .seconds(10), !reader.ended {
+            if let message = reader.next(), message.event == "session.disconnected",
+                message.data.contains(sessionId), message.data.contains("nodeLost")
+            {
+                lostSeen = true
+            }
+        }
+        #expect(!reader.ended, "the follower's stream did not end with the owner")
+        #expect(lostSeen, "on the same stream: the session went to grace with cause nodeLost")
+        reader.close()
+        await client.abort()
+    }
+
     /// A client on the owner is told `replaced` when its user's new epoch is created through a follower, and
     /// `destroyed` when DestroySession goes through the other follower.
     @Test func destroyAndReplaceThroughFollowersReachTheClientOnTheOwner() async throws {

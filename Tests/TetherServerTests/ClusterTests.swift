@@ -53,6 +53,24 @@ import TetherTestKit
 
         func index(of nodeId: String) -> Int { Int(nodeId.dropFirst()) ?? -1 }
 
+        /// Creates project `p` (60 s of grace) through node `i`; whether it was created.
+        func createProject(through i: Int, capacity: Int) async throws -> Bool {
+            try await nodes[i].call(
+                "POST", "/v1/projects", #"{"id":"p","capacity":\#(capacity),"reconnectGraceMs":60000}"#,
+                key: ClusterTests.key
+            ).0 == 201
+        }
+
+        /// Apply, then CreateSession, for `user` of project `p` through node `i`: the created session's JSON.
+        func openSession(through i: Int, user: String) async throws -> [String: Any] {
+            _ = try await nodes[i].call(
+                "POST", "/v1/projects/p/concurrency/apply", #"{"userId":"\#(user)"}"#, key: ClusterTests.key)
+            let (status, body) = try await nodes[i].call(
+                "POST", "/v1/projects/p/sessions", #"{"userId":"\#(user)"}"#, key: ClusterTests.key)
+            #expect(status == 201)
+            return ClusterTests.json(body)
+        }
+
         /// Stops every node (SIGCONT first, for a frozen one) and waits for each to exit, then drops the database
         /// in the background.
         func stop() {
@@ -190,10 +208,7 @@ import TetherTestKit
         let owner = try #require(try await cluster.owner(from: 1))
         let o = cluster.index(of: owner)
         let follower = (o + 1) % 3
-        #expect(
-            try await cluster[follower].call(
-                "POST", "/v1/projects", #"{"id":"p","capacity":4,"reconnectGraceMs":60000}"#, key: Self.key
-            ).0 == 201)
+        #expect(try await cluster.createProject(through: follower, capacity: 4))
         var held: [(session: String, concurrency: String, epoch: Int, resume: String)] = []
         var clients: [WebSocketTestClient] = []
         let clientPort = try #require(
@@ -201,12 +216,7 @@ import TetherTestKit
                 (($0["connect"] as? [String: Any])?["websocket"] as? String).flatMap { URL(string: $0)?.port }
             })
         for user in ["a", "b", "c"] {
-            _ = try await cluster[follower].call(
-                "POST", "/v1/projects/p/concurrency/apply", #"{"userId":"\#(user)"}"#, key: Self.key)
-            let (status, body) = try await cluster[follower].call(
-                "POST", "/v1/projects/p/sessions", #"{"userId":"\#(user)"}"#, key: Self.key)
-            #expect(status == 201)
-            let created = Self.json(body)
+            let created = try await cluster.openSession(through: follower, user: user)
             let connect = try #require(created["connect"] as? [String: Any])
             #expect((connect["websocket"] as? String).flatMap { URL(string: $0)?.port } == clientPort)
             let client = try await WebSocketTestClient.connect(port: clientPort)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TetherCore
 import TetherStore
@@ -132,4 +133,37 @@ import TetherTestKit
             #expect(try await b.session("s") != nil)
         }
     }
+
+    /// A commit with events tells the other nodes (`NOTIFY tether_events`) after it: a listener on another store
+    /// hears a cursor no lower than the last event written, and reads every event up to it.
+    @Test func aCommitWithEventsIsToldToListeners() async throws {
+        try await Self.withPostgres { writer, reader, _ in
+            let heard = Heard()
+            let listening = Task { try await reader.listenForEvents { heard.add($0) } }
+            defer { listening.cancel() }
+            var script = Script()
+            try script.run(.createProject(id: "p", name: "p", policy: Policy()))
+            try await script.commit(to: writer)
+            // The listener may not be listening yet: commit again until it hears one.
+            var last: UInt64 = 0
+            let told = try await eventually(within: .seconds(20)) {
+                try script.open("p", user: "u\(last)", session: "s\(last)")
+                last = script.events.last?.cursor ?? 0
+                try await script.commit(to: writer)
+                return await eventually(within: .seconds(1)) { heard.max >= last }
+            }
+            #expect(told, "a notice named cursor \(last) (heard \(heard.max))")
+            #expect(try await reader.lastEventCursor() == last)
+            let events = try await reader.events(after: 0, projectId: nil, limit: 1_000)
+            #expect(events.last?.cursor == last)
+        }
+    }
+}
+
+/// The cursors a listener heard.
+final class Heard: Sendable {
+    private let state = Mutex<[UInt64]>([])
+    func add(_ cursor: UInt64) { state.withLock { $0.append(cursor) } }
+    var max: UInt64 { state.withLock { $0.max() ?? 0 } }
+    var count: Int { state.withLock { $0.count } }
 }

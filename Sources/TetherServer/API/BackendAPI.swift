@@ -56,56 +56,9 @@ struct BackendAPI: Sendable {
         cluster.addRoutes(to: router, v1: v1)
         addProjectRoutes(to: v1)
         addSessionRoutes(to: v1)
-        addEventRoutes(to: v1)
+        EventRoutes(feed: service.feed, store: store, keepAliveMs: configuration.eventStreamKeepAliveMs).add(to: v1)
         addWebhookRoutes(to: v1)
         router.answerUnservedMethods()
         return router
-    }
-
-    func addEventRoutes(to router: RouterGroup<TetherRequestContext>) {
-        router.get("/events") { request, context -> Response in
-            let query = request.uri.queryParameters
-            var after: UInt64 = 0
-            if let raw = query["after"] {
-                guard let value = UInt64(raw) else {
-                    throw APIError.invalidValue("after", "must be a cursor (an unsigned integer)")
-                }
-                after = value
-            }
-            let stream = request.headers[.accept]?.contains("text/event-stream") ?? false
-            if stream, let raw = request.headers[HTTPField.Name("Last-Event-ID")!] {
-                guard let value = UInt64(raw.trimmingCharacters(in: .whitespaces)) else {
-                    throw APIError.invalidValue("Last-Event-ID", "must be a cursor (an unsigned integer)")
-                }
-                after = value
-            }
-            var limit = 100
-            if let raw = query["limit"] {
-                guard let value = Int(raw), (1...1_000).contains(value) else {
-                    throw APIError.invalidValue("limit", "must be an integer between 1 and 1000")
-                }
-                limit = value
-            }
-            let projectId = query["projectId"].map(String.init)
-            let prunedThrough = try await store.eventsPrunedThrough()
-            if after > 0 && after < prunedThrough {
-                throw APIError(
-                    .gone, code: "FailedOperation.EventsPruned",
-                    message:
-                        "after: events up to cursor \(prunedThrough) were removed by retention; resume from 0 (the oldest kept) or from \(prunedThrough)"
-                )
-            }
-            let reader = EventReader(feed: service.feed, store: store)
-            if stream {
-                return EventStream(
-                    reader: reader, after: after, projectId: projectId,
-                    keepAlive: .milliseconds(configuration.eventStreamKeepAliveMs)
-                ).response()
-            }
-            let (events, _) = try await reader.read(after: after, projectId: projectId, limit: limit)
-            return try TetherAPI.EventPage(
-                events: events.map(TetherAPI.Event.init), nextCursor: events.last?.cursor ?? after
-            ).response(from: request, context: context)
-        }
     }
 }

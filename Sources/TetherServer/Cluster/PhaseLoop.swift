@@ -37,7 +37,18 @@ struct PhaseLoop: Service {
             timeout: .init(connect: .seconds(2), read: nil), decompression: .disabled)
         httpConfiguration.redirectConfiguration = .disallow
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
-        let follower = try await followerRouter(http: http)
+        // Every node serves the event log itself, from its own mirror of it (LISTEN/NOTIFY).
+        let mirror = try await EventMirror.open(url, logger: logger)
+        let mirroring = Task { await mirror.run() }
+        let follower: Router<TetherRequestContext>
+        do {
+            follower = try await followerRouter(http: http, events: mirror)
+        } catch {
+            mirroring.cancel()
+            await mirroring.value
+            try? await http.shutdown()
+            throw error
+        }
         var failure: (any Error)?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if keeper.evicted {
@@ -54,6 +65,8 @@ struct PhaseLoop: Service {
             }
             responder.serve(nil)
         }
+        mirroring.cancel()
+        await mirroring.value
         try? await http.shutdown()
         if let failure { throw failure }
     }
@@ -128,8 +141,9 @@ struct PhaseLoop: Service {
         }
     }
 
-    /// The follower's router: health, readiness and `GET /v1/nodes` here, everything else forwarded.
-    private func followerRouter(http: HTTPClient) async throws -> Router<TetherRequestContext> {
+    /// The follower's router: health, readiness, `/metrics`, `GET /v1/nodes` and the event log (from `events`)
+    /// here, everything else forwarded.
+    private func followerRouter(http: HTTPClient, events: EventMirror) async throws -> Router<TetherRequestContext> {
         let configuration = server.configuration
         let keyHashes = try await TetherServer.apiKeyHashes(store: control, given: configuration.apiKey, logger: logger)
         let keeper = keeper
@@ -144,7 +158,8 @@ struct PhaseLoop: Service {
                     // goes to its own API port (it would otherwise wait for an owner that is itself).
                     if owner.nodeId == keeper.node.nodeId && !responder.servesOwner { return nil }
                     return (host: owner.publicHost, port: owner.apiPort)
-                }, nodeId: keeper.node.nodeId, local: ["/healthz", "/readyz", "/v1/nodes", "/metrics"], http: http,
+                }, nodeId: keeper.node.nodeId, local: ["/healthz", "/readyz", "/v1/nodes", "/metrics", "/v1/events"],
+                http: http,
                 waitMs: keeper.timeoutMs + 2_000))
         router.get("/healthz") { _, _ in ["status": "ok"] }
         // This node's own figures; a follower holds no pools (series of projects it reported as owner go to 0).
@@ -156,6 +171,8 @@ struct PhaseLoop: Service {
         }
         let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(keyHashes: keyHashes))
         ClusterView(node: keeper.node, keeper: keeper).addRoutes(to: router, v1: v1)
+        EventRoutes(feed: events.feed, store: events.store, keepAliveMs: configuration.eventStreamKeepAliveMs)
+            .add(to: v1)
         return router
     }
 }

@@ -17,14 +17,20 @@ extension PostgresStore {
     /// and writes nothing unless its fence is still `fence`: a node that lost the lease (paused, cut off) can
     /// never write over its successor's rows, and a takeover (which updates the row) waits for a write in
     /// flight to commit, so the successor loads it.
-    static func commit(_ writes: [StoreWrite], fence: Int64?, client: PostgresClient, logger: Logger) async throws {
+    ///
+    /// Returns the highest event cursor it committed, if it wrote events.
+    @discardableResult
+    static func commit(_ writes: [StoreWrite], fence: Int64?, client: PostgresClient, logger: Logger) async throws
+        -> Int64?
+    {
         let (changes, cursor) = try RowChange.changes(writes) { $0 }
-        guard !changes.isEmpty else { return }
+        guard !changes.isEmpty else { return nil }
         do {
             try await write(RowBatch(changes), cursor: cursor, fence: fence, client: client, logger: logger)
         } catch {
             throw storeError(error) ?? error
         }
+        return cursor
     }
 
     private static func write(

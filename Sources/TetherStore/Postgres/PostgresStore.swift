@@ -54,9 +54,14 @@ public final class PostgresStore: Store {
         self.running = Task.detached { await client.run() }
         let writeFence = NIOLockedValueBox<Int64?>(nil)
         self.writeFence = writeFence
+        // Other nodes' event readers hear of each commit with events (LISTEN/NOTIFY), after it.
+        let notifier = EventNotifier(client: client, logger: logger)
         self.writer = GroupCommitWriter(observer: onCommit) { writes in
-            try await PostgresStore.commit(
+            if let cursor = try await PostgresStore.commit(
                 writes, fence: writeFence.withLockedValue { $0 }, client: client, logger: logger)
+            {
+                notifier.committed(through: cursor)
+            }
         }
     }
 

@@ -1,0 +1,63 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TetherCore
+import TetherProtocol
+import TetherStore
+
+/// `GET /v1/events`: the event log, as pages of JSON or as Server-Sent Events (``EventStream``), read from a feed
+/// of committed events and the store. The owner's feed is its broker's; a follower's is its ``EventMirror``, so
+/// every node serves the log itself, with the same answer.
+struct EventRoutes: Sendable {
+    let feed: EventFeed
+    let store: any Store
+    /// How often an SSE stream says it is alive.
+    let keepAliveMs: Int64
+
+    func add(to router: RouterGroup<TetherRequestContext>) {
+        router.get("/events") { request, context -> Response in
+            let query = request.uri.queryParameters
+            var after: UInt64 = 0
+            if let raw = query["after"] {
+                guard let value = UInt64(raw) else {
+                    throw APIError.invalidValue("after", "must be a cursor (an unsigned integer)")
+                }
+                after = value
+            }
+            let stream = request.headers[.accept]?.contains("text/event-stream") ?? false
+            if stream, let raw = request.headers[HTTPField.Name("Last-Event-ID")!] {
+                guard let value = UInt64(raw.trimmingCharacters(in: .whitespaces)) else {
+                    throw APIError.invalidValue("Last-Event-ID", "must be a cursor (an unsigned integer)")
+                }
+                after = value
+            }
+            var limit = 100
+            if let raw = query["limit"] {
+                guard let value = Int(raw), (1...1_000).contains(value) else {
+                    throw APIError.invalidValue("limit", "must be an integer between 1 and 1000")
+                }
+                limit = value
+            }
+            let projectId = query["projectId"].map(String.init)
+            let prunedThrough = try await store.eventsPrunedThrough()
+            if after > 0 && after < prunedThrough {
+                throw APIError(
+                    .gone, code: "FailedOperation.EventsPruned",
+                    message:
+                        "after: events up to cursor \(prunedThrough) were removed by retention; resume from 0 (the oldest kept) or from \(prunedThrough)"
+                )
+            }
+            let reader = EventReader(feed: feed, store: store)
+            if stream {
+                return EventStream(
+                    reader: reader, after: after, projectId: projectId,
+                    keepAlive: .milliseconds(keepAliveMs)
+                ).response()
+            }
+            let (events, _) = try await reader.read(after: after, projectId: projectId, limit: limit)
+            return try TetherAPI.EventPage(
+                events: events.map(TetherAPI.Event.init), nextCursor: events.last?.cursor ?? after
+            ).response(from: request, context: context)
+        }
+    }
+}
