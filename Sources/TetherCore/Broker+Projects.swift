@@ -20,6 +20,7 @@ extension Broker {
         projects[id]?.project = project
         if project.policy.capacity != old.policy.capacity {
             projects[id]?.pool.setCapacity(project.policy.capacity)
+            queueDirty.insert(id)
         }
         effects.append(.saveProject(project))
         return project
@@ -27,12 +28,14 @@ extension Broker {
 
     mutating func deleteProject(_ id: ProjectID) throws(BrokerError) -> Project {
         guard let ps = projects[id] else { throw .projectNotFound(id) }
+        for ticket in ps.queue.ordered { leaveQueue(ticket, .projectDeleted) }
         for userId in ps.reservations.keys.sorted() { dropReservation(id, userId, at: clock) }
         for sessionId in ps.liveSessionByUser.values.sorted() {
             guard var s = sessions[sessionId] else { continue }
             end(&s, .projectDeleted, at: clock)
         }
         projects.removeValue(forKey: id)
+        queueDirty.remove(id)
         effects.append(.deleteProject(id))
         return ps.project
     }

@@ -6,14 +6,20 @@ public struct BrokerSnapshot: Sendable, Hashable {
     public var sessions: [Session]
     /// Every reservation.
     public var reservations: [Reservation]
+    /// Every waiting-queue ticket.
+    public var tickets: [QueueTicket]
     /// The cursor of the last event written.
     public var cursor: UInt64
 
     /// Creates a snapshot.
-    public init(projects: [Project], sessions: [Session], reservations: [Reservation], cursor: UInt64) {
+    public init(
+        projects: [Project], sessions: [Session], reservations: [Reservation], tickets: [QueueTicket] = [],
+        cursor: UInt64
+    ) {
         self.projects = projects
         self.sessions = sessions
         self.reservations = reservations
+        self.tickets = tickets
         self.cursor = cursor
     }
 }
@@ -24,7 +30,7 @@ extension Broker {
         BrokerSnapshot(
             projects: allProjects, sessions: sessions.values.sorted { $0.id < $1.id },
             reservations: allReservations.sorted { ($0.projectId, $0.userId) < ($1.projectId, $1.userId) },
-            cursor: cursor)
+            tickets: allTickets, cursor: cursor)
     }
 
     /// Rebuilds a broker at `now` from what the store kept.
@@ -75,5 +81,18 @@ extension Broker {
         for (id, state) in projects {
             projects[id]?.pool.setCapacity(state.project.policy.capacity)
         }
+        // Tickets keep their order (priority, then arrival) and their offers (whose deadlines are their
+        // reservations'); an offer whose reservation is gone waits again. Any idle concurrency then goes to the
+        // head tickets, with the restart's other transitions.
+        for var ticket in snapshot.tickets.sorted(by: { $0.seq < $1.seq }) where projects[ticket.projectId] != nil {
+            if let offered = ticket.offeredConcurrency,
+                projects[ticket.projectId]?.reservations[ticket.userId]?.concurrencyId != offered
+            {
+                ticket.offeredConcurrency = nil
+            }
+            projects[ticket.projectId]?.queue.add(ticket)
+            queueDirty.insert(ticket.projectId)
+        }
+        serveQueues()
     }
 }

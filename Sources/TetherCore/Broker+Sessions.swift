@@ -114,6 +114,8 @@ extension Broker {
         guard projects[projectId]?.reservations.removeValue(forKey: userId) != nil else { return }
         wheel.cancel(.reservation(projectId, userId))
         effects.append(.deleteReservation(projectId, userId))
+        // An offer taken: the ticket leaves the queue.
+        if let ticket = projects[projectId]?.queue.ticket(of: userId), ticket.isOffered { leaveQueue(ticket, .taken) }
     }
 
     mutating func destroy(_ id: SessionID) throws(BrokerError) -> Session {

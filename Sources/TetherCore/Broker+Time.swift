@@ -36,9 +36,11 @@ extension Broker {
                 expireSession(id, at: expiry.deadline, lateness: expiry.lateness, heard: heard)
             case .reservation(let projectId, let userId):
                 effects.append(.deadlineExpired(.reservation, latenessMs: expiry.lateness))
+                offerLapsed(projectId, userId)
                 dropReservation(projectId, userId, at: t)
             }
         }
+        serveQueues()
         flushKicks()
     }
 

@@ -120,12 +120,14 @@ extension Broker {
         guard var ps = projects[s.projectId] else { return }
         projects[s.projectId] = nil  // keep the state uniquely referenced while it changes
         ps.liveSessionByUser.removeValue(forKey: s.userId)
+        ps.lengths.add(now - s.createdAt)
         if let reservation = ps.reservations[s.userId], reservation.concurrencyId == s.concurrencyId {
             ps.pool.setHolder(.reservation(s.userId), of: s.concurrencyId)
             projects[s.projectId] = ps
         } else {
             let retired = ps.pool.release(s.concurrencyId)
             projects[s.projectId] = ps
+            queueDirty.insert(s.projectId)
             emitConcurrency(.concurrencyReleased, of: &s, at: now, data: EventData(retired: retired ? true : nil))
         }
     }
@@ -141,6 +143,7 @@ extension Broker {
         if case .reservation = ps.pool.holder(of: reservation.concurrencyId) {
             let retired = ps.pool.release(reservation.concurrencyId)
             projects[projectId] = ps
+            queueDirty.insert(projectId)
             emitConcurrency(
                 .concurrencyReleased, projectId: projectId, userId: userId, concurrencyId: reservation.concurrencyId,
                 sessionId: nil, at: now, data: EventData(retired: retired ? true : nil))

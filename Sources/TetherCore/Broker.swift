@@ -22,6 +22,10 @@ public struct Broker: Sendable {
         var reservations: [UserID: Reservation] = [:]
         var liveSessionByUser: [UserID: SessionID] = [:]
         var stateCounts: [SessionState: Int] = [:]
+        /// The waiting queue.
+        var queue = WaitingQueue()
+        /// The lengths of the last ended sessions (for the queue's estimates).
+        var lengths = SessionLengths()
     }
 
     /// The broker's own settings.
@@ -32,6 +36,8 @@ public struct Broker: Sendable {
     var wheel: DeadlineWheel<DeadlineKey>
     var effects: [Effect] = []
     var pendingKicks: [Kick] = []
+    /// Projects where a concurrency was freed (or added) since the queue was last served.
+    var queueDirty: Set<ProjectID> = []
     /// The cursor of the last event emitted.
     public internal(set) var cursor: UInt64
     /// The latest time seen.
@@ -62,7 +68,10 @@ public struct Broker: Sendable {
     }
 
     private mutating func run(_ command: Command) throws(BrokerError) -> Reply {
-        defer { flushKicks() }
+        defer {
+            serveQueues()
+            flushKicks()
+        }
         switch command {
         case .createProject(let id, let name, let policy):
             return .project(try createProject(id: id, name: name, policy: policy))
@@ -72,6 +81,10 @@ public struct Broker: Sendable {
             return .project(try deleteProject(id))
         case .apply(let projectId, let userId, let userIp):
             return .applied(try apply(projectId, userId: userId, userIp: userIp))
+        case .applyQueued(let projectId, let userId, let userIp, let priority, let ticketId):
+            return try applyQueued(projectId, userId: userId, userIp: userIp, priority: priority, ticketId: ticketId)
+        case .cancelTicket(let projectId, let userId):
+            return .ticket(try cancelTicket(projectId, userId))
         case .createSession(let projectId, let userId, let sessionId, let metadata):
             return .session(try createSession(projectId, userId: userId, sessionId: sessionId, metadata: metadata))
         case .destroySession(let id):

@@ -16,6 +16,10 @@ public enum BrokerError: Error, Sendable, Hashable {
     case fenced(SessionID)
     /// A resume token that is unknown or already used.
     case badToken
+    /// The project's waiting queue holds `maxLength` tickets.
+    case queueFull(maxLength: Int)
+    /// The user has no ticket in the project's queue.
+    case ticketNotFound(ProjectID, UserID)
 
     /// The contract's error code (CAR's where CAR has one).
     public var code: String {
@@ -28,6 +32,8 @@ public enum BrokerError: Error, Sendable, Hashable {
         case .lockTimeout: "FailedOperation.LockTimeout"
         case .fenced: "FailedOperation.Fenced"
         case .badToken: "AuthFailure.BadToken"
+        case .queueFull: "LimitExceeded.Queue"
+        case .ticketNotFound: "ResourceNotFound.Ticket"
         }
     }
 
@@ -42,6 +48,8 @@ public enum BrokerError: Error, Sendable, Hashable {
         case .lockTimeout(let user): "user '\(user)' has no live reservation; call ApplyConcurrent first"
         case .fenced(let id): "connection is not the current one of session '\(id)'"
         case .badToken: "unknown or used token"
+        case .queueFull(let max): "the project's waiting queue is full (\(max) tickets)"
+        case .ticketNotFound(let project, let user): "user '\(user)' has no ticket in the queue of project '\(project)'"
         }
     }
 }

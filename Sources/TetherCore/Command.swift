@@ -8,6 +8,12 @@ public enum Command: Sendable, Hashable {
     case deleteProject(ProjectID)
     /// ApplyConcurrent.
     case apply(ProjectID, userId: UserID, userIp: String?)
+    /// ApplyConcurrent with `queue: true`: a reservation as ``apply(_:userId:userIp:)`` gives when a concurrency
+    /// is idle (or the user holds one), else a place in the queue (``Reply/queued(_:)``) when the project's queue
+    /// is enabled. `ticketId` is used only when a new ticket is made (the shell mints it).
+    case applyQueued(ProjectID, userId: UserID, userIp: String?, priority: Int, ticketId: TicketID)
+    /// Leaves the queue (`DELETE /v1/projects/{id}/queue/{userId}`): an offered concurrency goes to the next.
+    case cancelTicket(ProjectID, UserID)
     /// CreateSession. `sessionId` is used only when a new session is made (the shell mints it).
     case createSession(ProjectID, userId: UserID, sessionId: SessionID, metadata: SessionMetadata)
     /// DestroySession by session id.
@@ -46,4 +52,8 @@ public enum Reply: Sendable, Hashable {
     case applied(Applied)
     /// A session (created, destroyed, or the one a client connected to).
     case session(Session)
+    /// A queued apply's place, or a ticket's.
+    case queued(QueuePlace)
+    /// A ticket that left the queue.
+    case ticket(QueueTicket)
 }

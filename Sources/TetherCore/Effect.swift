@@ -50,6 +50,10 @@ public enum Effect: Sendable, Hashable {
     case deleteReservation(ProjectID, UserID)
     /// Upsert a session (an ended one is final).
     case saveSession(Session)
+    /// Upsert a waiting-queue ticket.
+    case saveTicket(QueueTicket)
+    /// Delete the ticket of a user in a project.
+    case deleteTicket(ProjectID, UserID)
     /// Tell a client why, then close its connection.
     case kick(Kick)
     /// A deadline was processed `latenessMs` after it passed (for metrics).

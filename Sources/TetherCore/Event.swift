@@ -16,6 +16,12 @@ public enum EventType: String, Sendable, Hashable, Codable, CaseIterable {
     case concurrencyReserved = "concurrency.reserved"
     /// A concurrency became idle (or retired, `data.retired`).
     case concurrencyReleased = "concurrency.released"
+    /// A user joined the project's waiting queue (`data.ticketId`, `data.position`).
+    case queueJoined = "queue.joined"
+    /// A freed concurrency was offered to the head ticket (`data.ticketId`, `data.deadlineAt`: the offer's end).
+    case queueOffered = "queue.offered"
+    /// A ticket left the queue (`data.ticketId`, `data.reason`: a ``QueueLeaveReason``).
+    case queueLeft = "queue.left"
 }
 
 /// The type-specific fields of an event (`data` in JSON). Unused fields are `nil`.
@@ -36,12 +42,19 @@ public struct EventData: Sendable, Hashable, Codable {
     public var retired: Bool?
     /// The state the session left.
     public var from: SessionState?
+    /// `queue.*`: the ticket.
+    public var ticketId: TicketID?
+    /// `queue.joined`: the ticket's position when it joined.
+    public var position: Int?
+    /// `queue.left`: why the ticket left (written as `reason`).
+    public var queueReason: QueueLeaveReason?
 
     /// Creates event data.
     public init(
         cause: DisconnectCause? = nil, reason: EndReason? = nil, deadlineAt: Millis? = nil, reused: Bool? = nil,
         transport: Transport? = nil, suspendReason: SuspendReason? = nil, retired: Bool? = nil,
-        from: SessionState? = nil
+        from: SessionState? = nil, ticketId: TicketID? = nil, position: Int? = nil,
+        queueReason: QueueLeaveReason? = nil
     ) {
         self.cause = cause
         self.reason = reason
@@ -51,6 +64,9 @@ public struct EventData: Sendable, Hashable, Codable {
         self.suspendReason = suspendReason
         self.retired = retired
         self.from = from
+        self.ticketId = ticketId
+        self.position = position
+        self.queueReason = queueReason
     }
 }
 

@@ -26,6 +26,14 @@ public enum Limits {
     public static let webhookURLLength: ClosedRange<Int> = 8...2_048
     /// Length of a webhook secret.
     public static let webhookSecretLength: ClosedRange<Int> = 1...256
+    /// A queued apply's `priority` (higher first).
+    public static let queuePriority: ClosedRange<Int> = 0...9
+    /// `queue.offerTtlMs`.
+    public static let queueOfferTtlMs: ClosedRange<Millis> = 100...86_400_000
+    /// `queue.maxLength`.
+    public static let queueMaxLength: ClosedRange<Int> = 1...1_000_000
+    /// `queue.clientTimeoutMs`.
+    public static let queueClientTimeoutMs: ClosedRange<Millis> = 200...86_400_000
     /// Length of the free-form session fields (`userIp`, `clientSession`, `runMode`, `parameters`).
     public static let metadataLength: ClosedRange<Int> = 0...16_384
 }

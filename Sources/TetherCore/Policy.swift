@@ -28,6 +28,8 @@ public struct Policy: Sendable, Hashable, Codable {
     public var maxSuspendMs: Millis
     /// Where events are POSTed, if anywhere.
     public var webhook: Webhook?
+    /// The waiting queue for a full pool (off by default).
+    public var queue: QueuePolicy
 
     /// Creates a policy; every argument defaults to the value API.md gives.
     public init(
@@ -37,7 +39,8 @@ public struct Policy: Sendable, Hashable, Codable {
         reservationTtlMs: Millis = 30_000,
         connectTimeoutMs: Millis = 60_000,
         maxSuspendMs: Millis = 300_000,
-        webhook: Webhook? = nil
+        webhook: Webhook? = nil,
+        queue: QueuePolicy = QueuePolicy()
     ) {
         self.capacity = capacity
         self.heartbeat = heartbeat
@@ -46,5 +49,6 @@ public struct Policy: Sendable, Hashable, Codable {
         self.connectTimeoutMs = connectTimeoutMs
         self.maxSuspendMs = maxSuspendMs
         self.webhook = webhook
+        self.queue = queue
     }
 }

@@ -49,12 +49,15 @@ public struct ProjectPatch: Sendable, Hashable {
     public var maxSuspendMs: Millis?
     /// Webhook change.
     public var webhook: WebhookChange?
+    /// New queue settings (each field `nil`: unchanged).
+    public var queue: QueuePatch?
 
     /// Creates a patch; every field defaults to "unchanged".
     public init(
         name: String? = nil, capacity: Int? = nil, heartbeatIntervalMs: Millis? = nil,
         heartbeatTimeoutMs: Millis? = nil, reconnectGraceMs: Millis? = nil, reservationTtlMs: Millis? = nil,
-        connectTimeoutMs: Millis? = nil, maxSuspendMs: Millis? = nil, webhook: WebhookChange? = nil
+        connectTimeoutMs: Millis? = nil, maxSuspendMs: Millis? = nil, webhook: WebhookChange? = nil,
+        queue: QueuePatch? = nil
     ) {
         self.name = name
         self.capacity = capacity
@@ -65,6 +68,7 @@ public struct ProjectPatch: Sendable, Hashable {
         self.connectTimeoutMs = connectTimeoutMs
         self.maxSuspendMs = maxSuspendMs
         self.webhook = webhook
+        self.queue = queue
     }
 
     /// Applies the patch to a project and its policy, without validating.
@@ -78,11 +82,38 @@ public struct ProjectPatch: Sendable, Hashable {
         if let reservationTtlMs { p.policy.reservationTtlMs = reservationTtlMs }
         if let connectTimeoutMs { p.policy.connectTimeoutMs = connectTimeoutMs }
         if let maxSuspendMs { p.policy.maxSuspendMs = maxSuspendMs }
+        if let queue {
+            if let enabled = queue.enabled { p.policy.queue.enabled = enabled }
+            if let offerTtlMs = queue.offerTtlMs { p.policy.queue.offerTtlMs = offerTtlMs }
+            if let maxLength = queue.maxLength { p.policy.queue.maxLength = maxLength }
+            if let clientTimeoutMs = queue.clientTimeoutMs { p.policy.queue.clientTimeoutMs = clientTimeoutMs }
+        }
         switch webhook {
         case .set(let hook): p.policy.webhook = hook
         case .remove: p.policy.webhook = nil
         case nil: break
         }
         return p
+    }
+}
+
+/// A change to a project's queue settings: `nil` fields stay as they are.
+public struct QueuePatch: Sendable, Hashable {
+    /// Turns the queue on or off (tickets already waiting stay and still get offers).
+    public var enabled: Bool?
+    /// New offer time to live.
+    public var offerTtlMs: Millis?
+    /// New longest queue.
+    public var maxLength: Int?
+    /// New silence allowed to a queued client.
+    public var clientTimeoutMs: Millis?
+
+    /// Creates a patch.
+    public init(enabled: Bool? = nil, offerTtlMs: Millis? = nil, maxLength: Int? = nil, clientTimeoutMs: Millis? = nil)
+    {
+        self.enabled = enabled
+        self.offerTtlMs = offerTtlMs
+        self.maxLength = maxLength
+        self.clientTimeoutMs = clientTimeoutMs
     }
 }

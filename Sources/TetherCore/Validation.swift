@@ -32,6 +32,9 @@ public enum Validation {
         try range(p.reservationTtlMs, Limits.reservationTtlMs, "reservationTtlMs")
         try range(p.connectTimeoutMs, Limits.connectTimeoutMs, "connectTimeoutMs")
         try range(p.maxSuspendMs, Limits.maxSuspendMs, "maxSuspendMs")
+        try range(p.queue.offerTtlMs, Limits.queueOfferTtlMs, "queue.offerTtlMs")
+        try range(p.queue.maxLength, Limits.queueMaxLength, "queue.maxLength")
+        try range(p.queue.clientTimeoutMs, Limits.queueClientTimeoutMs, "queue.clientTimeoutMs")
         if let hook = p.webhook {
             let url = hook.url
             guard Limits.webhookURLLength.contains(url.utf8.count), WebhookURL.isValid(url) else {

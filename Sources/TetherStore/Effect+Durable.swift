@@ -5,7 +5,9 @@ extension Effect {
     /// sessions. Kicks and metrics are carried out by the shell only.
     var isDurable: Bool {
         switch self {
-        case .event, .saveProject, .deleteProject, .saveReservation, .deleteReservation, .saveSession: true
+        case .event, .saveProject, .deleteProject, .saveReservation, .deleteReservation, .saveSession, .saveTicket,
+            .deleteTicket:
+            true
         case .kick, .deadlineExpired, .deadlinesShifted, .sessionEnded: false
         }
     }

@@ -4,7 +4,7 @@ import TetherCore
 /// a few multi-row statements instead of one statement per change (docs/PERFORMANCE.md, "API on
 /// PostgreSQL"). Records are written whole, so the last change of a key is its final state; the order of
 /// different keys does not matter. The one change that reaches other rows, a project's deletion, also deletes
-/// the project's reservations: those written before it in the transaction are dropped here, and the stores
+/// the project's reservations and tickets: those written before it in the transaction are dropped here, and the stores
 /// delete the project's reservations before they write the ones written after it.
 struct RowBatch<Values: Sendable>: Sendable {
     /// A key's final state.
@@ -25,6 +25,8 @@ struct RowBatch<Values: Sendable>: Sendable {
     private(set) var projects: [(ProjectID, Final)] = []
     /// Each reservation's final state, in the order first changed.
     private(set) var reservations: [(ReservationKey, Final)] = []
+    /// Each ticket's final state, in the order first changed.
+    private(set) var tickets: [(ReservationKey, Final)] = []
     /// Each session's last values, in the order first changed.
     private(set) var sessions: [(SessionID, Values)] = []
     /// Events, in order.
@@ -34,6 +36,7 @@ struct RowBatch<Values: Sendable>: Sendable {
 
     private var projectIndex: [ProjectID: Int] = [:]
     private var reservationIndex: [ReservationKey: Int] = [:]
+    private var ticketIndex: [ReservationKey: Int] = [:]
     private var sessionIndex: [SessionID: Int] = [:]
     private var settingIndex: [String: Int] = [:]
 
@@ -49,12 +52,19 @@ struct RowBatch<Values: Sendable>: Sendable {
                 for (i, entry) in reservations.enumerated() where entry.0.projectId == id {
                     reservations[i].1 = .delete
                 }
+                for (i, entry) in tickets.enumerated() where entry.0.projectId == id { tickets[i].1 = .delete }
             case .upsertReservation(let values, let projectId, let userId):
                 let key = ReservationKey(projectId: projectId, userId: userId)
                 Self.set(key, .upsert(values), in: &reservations, &reservationIndex)
             case .deleteReservation(let projectId, let userId):
                 let key = ReservationKey(projectId: projectId, userId: userId)
                 Self.set(key, .delete, in: &reservations, &reservationIndex)
+            case .upsertTicket(let values, let projectId, let userId):
+                let key = ReservationKey(projectId: projectId, userId: userId)
+                Self.set(key, .upsert(values), in: &tickets, &ticketIndex)
+            case .deleteTicket(let projectId, let userId):
+                let key = ReservationKey(projectId: projectId, userId: userId)
+                Self.set(key, .delete, in: &tickets, &ticketIndex)
             case .upsertSession(let values, let id): Self.set(id, values, in: &sessions, &sessionIndex)
             case .insertEvent(let values, _): events.append(values)
             case .setting(let key, let value): Self.set(key, value, in: &settings, &settingIndex)

@@ -8,6 +8,8 @@ enum RowChange<Values: Sendable>: Sendable {
     case upsertReservation(Values, projectId: ProjectID, userId: UserID)
     case deleteReservation(projectId: ProjectID, userId: UserID)
     case upsertSession(Values, id: SessionID)
+    case upsertTicket(Values, projectId: ProjectID, userId: UserID)
+    case deleteTicket(projectId: ProjectID, userId: UserID)
     case insertEvent(Values, cursor: Int64)
     case setting(key: String, value: String)
 
@@ -37,6 +39,13 @@ enum RowChange<Values: Sendable>: Sendable {
                         changes.append(.deleteReservation(projectId: projectId, userId: userId))
                     case .saveSession(let s):
                         changes.append(.upsertSession(bind(try SessionRecord(s).columnValues()), id: s.id))
+                    case .saveTicket(let t):
+                        changes.append(
+                            .upsertTicket(
+                                bind(try QueueTicketRecord(t).columnValues()), projectId: t.projectId, userId: t.userId)
+                        )
+                    case .deleteTicket(let projectId, let userId):
+                        changes.append(.deleteTicket(projectId: projectId, userId: userId))
                     case .event(let e):
                         let c = try signedColumn(e.cursor, "event cursor")
                         changes.append(.insertEvent(bind(try EventRecord(e).columnValues()), cursor: c))

@@ -60,7 +60,35 @@ extension SQLiteStore {
         migrator.registerMigration("v3-columns") { db in
             try db.execute(sql: columnsSchema)
         }
+        // The waiting queue (issue 15): its settings in `projects`, its tickets, and the queue events' fields.
+        migrator.registerMigration("v4-queue") { db in
+            try db.execute(sql: queueSchema(integer: "INTEGER", boolean: "INTEGER", strict: " STRICT"))
+        }
         return migrator
+    }
+
+    /// The waiting queue's schema, in either store's types (SQLite's v4, PostgreSQL's v3): the queue settings
+    /// with the contract's defaults, the tickets (one per user of a project), and the queue events' fields.
+    static func queueSchema(integer: String, boolean: String, strict: String = "", collate: String = "") -> String {
+        """
+        ALTER TABLE projects ADD COLUMN queue_enabled \(boolean) NOT NULL DEFAULT \(boolean == "boolean" ? "false" : "0");
+        ALTER TABLE projects ADD COLUMN queue_offer_ttl_ms \(integer) NOT NULL DEFAULT 30000;
+        ALTER TABLE projects ADD COLUMN queue_max_length \(integer) NOT NULL DEFAULT 10000;
+        ALTER TABLE projects ADD COLUMN queue_client_timeout_ms \(integer) NOT NULL DEFAULT 30000;
+        CREATE TABLE queue_tickets (
+            project_id TEXT\(collate) NOT NULL,
+            user_id TEXT\(collate) NOT NULL,
+            ticket_id TEXT NOT NULL,
+            priority \(integer) NOT NULL,
+            seq \(integer) NOT NULL,
+            enqueued_at \(integer) NOT NULL,
+            user_ip TEXT,
+            offered_concurrency TEXT,
+            PRIMARY KEY (project_id, user_id)
+        )\(strict);
+        ALTER TABLE events ADD COLUMN ticket_id TEXT;
+        ALTER TABLE events ADD COLUMN position \(integer)
+        """
     }
 
     /// Creates the v3 tables beside the JSON ones, copies every row across, and replaces them.

@@ -12,6 +12,7 @@ extension SQLiteStore {
     private static let projectUpsert = ProjectRecord.upsertSQL
     private static let reservationUpsert = ReservationRecord.upsertSQL
     private static let sessionUpsert = SessionRecord.upsertSQL
+    private static let ticketUpsert = QueueTicketRecord.upsertSQL
     private static let eventInsert = EventRecord.insertSQL
 
     /// Writes the batches in one transaction, in order. Events are appended (a cursor already written is an
@@ -43,10 +44,16 @@ extension SQLiteStore {
         case .deleteProject(let id):
             try db.cachedStatement(sql: "DELETE FROM projects WHERE id = ?").execute(arguments: [id])
             try db.cachedStatement(sql: "DELETE FROM reservations WHERE project_id = ?").execute(arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM queue_tickets WHERE project_id = ?").execute(arguments: [id])
         case .upsertReservation(let arguments, _, _):
             try db.cachedStatement(sql: reservationUpsert).execute(arguments: arguments)
         case .deleteReservation(let projectId, let userId):
             try db.cachedStatement(sql: "DELETE FROM reservations WHERE project_id = ? AND user_id = ?")
+                .execute(arguments: [projectId, userId])
+        case .upsertTicket(let arguments, _, _):
+            try db.cachedStatement(sql: ticketUpsert).execute(arguments: arguments)
+        case .deleteTicket(let projectId, let userId):
+            try db.cachedStatement(sql: "DELETE FROM queue_tickets WHERE project_id = ? AND user_id = ?")
                 .execute(arguments: [projectId, userId])
         case .upsertSession(let arguments, _):
             try db.cachedStatement(sql: sessionUpsert).execute(arguments: arguments)

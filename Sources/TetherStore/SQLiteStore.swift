@@ -60,6 +60,8 @@ public final class SQLiteStore: Store {
                 db, sql: "SELECT \(SessionRecord.selection) FROM sessions WHERE state != 'ended' ORDER BY id")
             let reservations = try ReservationRecord.fetchAll(
                 db, sql: "SELECT \(ReservationRecord.selection) FROM reservations")
+            let tickets = try QueueTicketRecord.fetchAll(
+                db, sql: "SELECT \(QueueTicketRecord.selection) FROM queue_tickets ORDER BY project_id, seq")
             let eventCursor = try Int64.fetchOne(db, sql: "SELECT MAX(cursor) FROM events") ?? 0
             let keptCursor = try String.fetchOne(
                 db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [Self.cursorSettingKey])
@@ -68,6 +70,7 @@ public final class SQLiteStore: Store {
                 sessions: Self.sortedByID(sessions.map(\.session)),
                 reservations: reservations.map(\.reservation)
                     .sorted { ($0.projectId, $0.userId) < ($1.projectId, $1.userId) },
+                tickets: tickets.map(\.ticket),
                 cursor: UInt64(max(eventCursor, keptCursor.flatMap { Int64($0) } ?? 0, 0)))
         }
         return snapshot

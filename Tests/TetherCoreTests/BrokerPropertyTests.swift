@@ -7,7 +7,7 @@ import TetherCore
     /// One random step: a command kind, a user, a number for whatever else the kind needs.
     typealias Step = (kind: Int, user: Int, n: Int)
 
-    static let steps = PropertyBased.zip(Gen.int(in: 0...15), Gen.int(in: 0...5), Gen.int(in: 0...40_000))
+    static let steps = PropertyBased.zip(Gen.int(in: 0...18), Gen.int(in: 0...5), Gen.int(in: 0...40_000))
         .array(of: 1...250)
 
     @Test func randomCommandSequencesKeepTheInvariants() async {
@@ -34,6 +34,9 @@ struct InvariantChecker {
         _ = try? h.project(
             "q", capacity: 2, grace: 0, interval: 1_000, timeout: 3_000, reservationTtl: 4_000,
             connectTimeout: 6_000, maxSuspend: 10_000)
+        // p queues users when full (issue 15): offers for 3 s, at most 4 tickets.
+        _ = try? h.run(
+            .updateProject("p", ProjectPatch(queue: QueuePatch(enabled: true, offerTtlMs: 3_000, maxLength: 4))))
     }
 
     mutating func run(_ steps: [(Int, Int, Int)]) {
@@ -75,6 +78,10 @@ struct InvariantChecker {
                 }
             }
         case 13: h.jump(Millis(n % 2_500))  // sometimes a stall
+        case 16, 17:
+            _ = try? h.run(
+                .applyQueued(project, userId: user, userIp: nil, priority: n % 3, ticketId: "qt-\(user)-\(n)"))
+        case 18: _ = try? h.run(.cancelTicket(project, user))
         default: h.pass(Millis(n / 4))
         }
     }
@@ -130,8 +137,34 @@ struct InvariantChecker {
             }
             #expect(holders.count == count.running)
             deadlines += sessions.count
+            checkQueue(project.id, count: count)
         }
         // Every live session and reservation has exactly one armed deadline.
         #expect(b.armedDeadlines == deadlines)
+    }
+
+    /// The queue's invariants: a freed concurrency is never idle while a ticket waits; the waiting tickets'
+    /// positions are 1…n in queue order (priority, then arrival); an offered ticket's user holds a reservation
+    /// of the offered concurrency; a user has one ticket at most and never a ticket beside a session.
+    mutating func checkQueue(_ projectId: ProjectID, count: ConcurrencyCount) {
+        let b = h.broker
+        let places = try! b.queue(projectId)
+        let waiting = places.filter { $0.position > 0 }
+        if !waiting.isEmpty { #expect(count.idle == 0, "an idle concurrency while \(waiting.count) tickets wait") }
+        #expect(waiting.map(\.position) == Array(stride(from: 1, through: waiting.count, by: 1)))
+        let keys = waiting.map { (-$0.ticket.priority, $0.ticket.seq) }
+        #expect(zip(keys, keys.dropFirst()).allSatisfy { $0 < $1 }, "queue order is priority, then arrival")
+        #expect(Set(places.map(\.ticket.userId)).count == places.count)
+        for place in places {
+            let user = place.ticket.userId
+            #expect(b.session(of: user, in: projectId) == nil, "a queued user with a session")
+            if let offered = place.ticket.offeredConcurrency {
+                #expect(b.reservation(of: user, in: projectId)?.concurrencyId == offered)
+                #expect(b.slotHolders(projectId)[offered] == "reservation:\(user)")
+            }
+            #expect((try? b.queuePlace(projectId, userId: user)) == place)
+        }
+        let maxLength = (try? b.project(projectId))?.policy.queue.maxLength ?? 0
+        #expect(places.count <= maxLength)
     }
 }

@@ -81,16 +81,23 @@ import TetherProtocol
         return s
     }
 
+    /// A random event; `queue.left` carries a ticket's leave reason where other events carry a session's end
+    /// reason (one column holds either).
     static func event(_ r: inout Random) -> Event {
-        Event(
-            cursor: r.counter(), at: r.int64(), type: r.pick(EventType.self), projectId: r.string(),
+        let type = r.pick(EventType.self)
+        let queueLeft = type == .queueLeft
+        return Event(
+            cursor: r.counter(), at: r.int64(), type: type, projectId: r.string(),
             sessionId: r.maybe { $0.string() }, userId: r.string(), concurrencyId: r.string(),
             epoch: r.maybe { $0.counter() }, sessionSeq: r.maybe { $0.counter() },
             data: EventData(
-                cause: r.maybe { $0.pick(DisconnectCause.self) }, reason: r.maybe { $0.pick(EndReason.self) },
+                cause: r.maybe { $0.pick(DisconnectCause.self) },
+                reason: queueLeft ? nil : r.maybe { $0.pick(EndReason.self) },
                 deadlineAt: r.maybe { $0.int64() }, reused: r.maybe { $0.chance() },
                 transport: r.maybe { $0.pick(Transport.self) }, suspendReason: r.maybe { $0.pick(SuspendReason.self) },
-                retired: r.maybe { $0.chance() }, from: r.maybe { $0.pick(SessionState.self) }))
+                retired: r.maybe { $0.chance() }, from: r.maybe { $0.pick(SessionState.self) },
+                ticketId: r.maybe { $0.string() }, position: r.maybe { Int($0.counter() % 100_000) },
+                queueReason: queueLeft ? r.maybe { $0.pick(QueueLeaveReason.self) } : nil))
     }
 
     static func project(_ r: inout Random, id: String) -> Project {
@@ -99,7 +106,9 @@ import TetherProtocol
             policy: Policy(
                 capacity: Int(r.int64()), heartbeat: .init(intervalMs: r.int64(), timeoutMs: r.int64()),
                 reconnectGraceMs: r.int64(), reservationTtlMs: r.int64(), connectTimeoutMs: r.int64(),
-                maxSuspendMs: r.int64(), webhook: r.maybe { Webhook(url: $0.string(), secret: $0.string()) }),
+                maxSuspendMs: r.int64(), webhook: r.maybe { Webhook(url: $0.string(), secret: $0.string()) },
+                queue: QueuePolicy(
+                    enabled: r.chance(), offerTtlMs: r.int64(), maxLength: Int(r.int64()), clientTimeoutMs: r.int64())),
             createdAt: r.int64(), updatedAt: r.int64())
     }
 
@@ -142,9 +151,15 @@ import TetherProtocol
                     projectId: "p\(i % 7)", userId: "u\(i)-" + r.string(), concurrencyId: r.string(),
                     reservedUntil: r.int64(), userIp: r.maybe { $0.string() })
             }
+            let tickets = (0..<50).map { i in
+                QueueTicket(
+                    ticketId: "qt-\(i)-" + r.string(), projectId: "p\(i % 5)", userId: "u\(i)-" + r.string(),
+                    priority: Int(r.counter() % 10), seq: UInt64(i + 1), enqueuedAt: r.int64(),
+                    userIp: r.maybe { $0.string() }, offeredConcurrency: r.maybe { $0.string() })
+            }
             try await Self.write(
                 events.map { .event($0) } + projects.map { .saveProject($0) }
-                    + reservations.map { .saveReservation($0) }, to: store)
+                    + reservations.map { .saveReservation($0) } + tickets.map { .saveTicket($0) }, to: store)
             #expect(try await store.events(after: 0, projectId: nil, limit: 1_000) == events)
             let one = events[3].projectId
             #expect(
@@ -154,6 +169,12 @@ import TetherProtocol
             #expect(
                 snapshot.reservations == reservations.sorted { ($0.projectId, $0.userId) < ($1.projectId, $1.userId) })
             #expect(snapshot.cursor == UInt64(Int64.max))
+            #expect(snapshot.tickets == tickets.sorted { ($0.projectId, $0.seq) < ($1.projectId, $1.seq) })
+            // A ticket deleted, and a project deleted with its tickets.
+            try await Self.write(
+                [.deleteTicket(tickets[0].projectId, tickets[0].userId), .deleteProject("p1")], to: store)
+            let after = try await store.load().tickets
+            #expect(after == snapshot.tickets.filter { $0 != tickets[0] && $0.projectId != "p1" })
         }
     }
 
@@ -277,14 +298,23 @@ import TetherProtocol
         let db = TempDatabase()
         defer { db.remove() }
         var r = Random(state: 21)
-        let projects = (0..<5).map { Self.project(&r, id: "p\($0)") }
+        // What the JSON schema could hold: no queue settings, no queue events (v4 adds them with defaults).
+        let projects = (0..<5).map {
+            var p = Self.project(&r, id: "p\($0)")
+            p.policy.queue = QueuePolicy()
+            return p
+        }
         var sessions = (0..<300).map { _ in Self.session(&r) }
         for i in sessions.indices {
             sessions[i].id = "s\(i)-" + sessions[i].id
             sessions[i].projectId = "p\(i % 5)"
         }
         var events = (0..<300).map { _ in Self.event(&r) }
-        for i in events.indices { events[i].cursor = UInt64(i + 1) }
+        for i in events.indices {
+            events[i].cursor = UInt64(i + 1)
+            if events[i].type.rawValue.hasPrefix("queue.") { events[i].type = .sessionCreated }
+            (events[i].data.ticketId, events[i].data.position, events[i].data.queueReason) = (nil, nil, nil)
+        }
         let reservations = (0..<20).map { i in
             Reservation(
                 projectId: "p\(i % 5)", userId: "u\(i)", concurrencyId: r.string(), reservedUntil: r.int64(),

@@ -17,11 +17,20 @@ extension TetherAPI {
         public var retired: Bool?
         /// The state the session left.
         public var from: String?
+        /// `queue.*`: the ticket.
+        public var ticketId: String?
+        /// `queue.joined`: the ticket's position.
+        public var position: Int?
+        /// `queue.offered`: the concurrency offered.
+        public var concurrencyId: String?
+        /// `queue.offered`: when the offer lapses (Unix ms).
+        public var reservedUntil: Int64?
 
         /// Creates the fields.
         public init(
             cause: String? = nil, reason: String? = nil, deadlineAt: Int64? = nil, reused: Bool? = nil,
-            transport: String? = nil, suspendReason: String? = nil, retired: Bool? = nil, from: String? = nil
+            transport: String? = nil, suspendReason: String? = nil, retired: Bool? = nil, from: String? = nil,
+            ticketId: String? = nil, position: Int? = nil, concurrencyId: String? = nil, reservedUntil: Int64? = nil
         ) {
             self.cause = cause
             self.reason = reason
@@ -31,6 +40,10 @@ extension TetherAPI {
             self.suspendReason = suspendReason
             self.retired = retired
             self.from = from
+            self.ticketId = ticketId
+            self.position = position
+            self.concurrencyId = concurrencyId
+            self.reservedUntil = reservedUntil
         }
     }
 

@@ -139,6 +139,10 @@ extension TetherAPI.Event {
         w.field("suspendReason", data.suspendReason)
         w.field("retired", data.retired)
         w.field("from", data.from)
+        w.field("ticketId", data.ticketId)
+        w.field("position", data.position.map { Int64($0) })
+        w.field("concurrencyId", data.concurrencyId)
+        w.field("reservedUntil", data.reservedUntil)
         w.endObject()
         w.endObject()
     }

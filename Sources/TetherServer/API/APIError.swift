@@ -46,9 +46,9 @@ public struct APIError: Error, Sendable {
         let status: HTTPResponse.Status =
             switch error {
             case .invalidParameter: .badRequest
-            case .projectNotFound, .sessionNotFound: .notFound
+            case .projectNotFound, .sessionNotFound, .ticketNotFound: .notFound
             case .projectExists, .lockTimeout, .fenced: .conflict
-            case .noIdle: .tooManyRequests
+            case .noIdle, .queueFull: .tooManyRequests
             case .badToken: .unauthorized
             }
         var retry: Millis? = nil

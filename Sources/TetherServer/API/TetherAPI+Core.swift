@@ -65,12 +65,16 @@ extension TetherAPI.Session {
 extension TetherAPI.Event {
     /// An event as the feed, SSE and webhooks show it.
     init(_ e: Event) {
+        let offered = e.type == .queueOffered
         self.init(
             cursor: e.cursor, at: e.at, type: e.type.rawValue, projectId: e.projectId, sessionId: e.sessionId,
             userId: e.userId, concurrencyId: e.concurrencyId, epoch: e.epoch, sessionSeq: e.sessionSeq,
             data: TetherAPI.EventData(
-                cause: e.data.cause?.rawValue, reason: e.data.reason?.rawValue, deadlineAt: e.data.deadlineAt,
-                reused: e.data.reused, transport: e.data.transport?.rawValue,
-                suspendReason: e.data.suspendReason?.rawValue, retired: e.data.retired, from: e.data.from?.rawValue))
+                cause: e.data.cause?.rawValue, reason: e.data.reason?.rawValue ?? e.data.queueReason?.rawValue,
+                deadlineAt: offered ? nil : e.data.deadlineAt, reused: e.data.reused,
+                transport: e.data.transport?.rawValue, suspendReason: e.data.suspendReason?.rawValue,
+                retired: e.data.retired, from: e.data.from?.rawValue, ticketId: e.data.ticketId,
+                position: e.data.position, concurrencyId: offered ? e.concurrencyId : nil,
+                reservedUntil: offered ? e.data.deadlineAt : nil))
     }
 }

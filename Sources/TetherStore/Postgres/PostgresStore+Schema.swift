@@ -115,6 +115,7 @@ extension PostgresStore {
             INSERT INTO tether_lease (scope, owner, incarnation, fence, expires_at) VALUES ('*', NULL, NULL, 0, 0)
             """
         ),
+        ("v3-queue", SQLiteStore.queueSchema(integer: "bigint", boolean: "boolean", collate: #" COLLATE "C""#)),
     ]
 
     /// The advisory lock that serialises migrations of nodes starting together.

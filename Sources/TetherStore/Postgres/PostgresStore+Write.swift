@@ -42,6 +42,8 @@ extension PostgresStore {
             if !batch.cascades.isEmpty {
                 _ = try await connection.query(
                     "DELETE FROM reservations WHERE project_id = ANY(\(batch.cascades))", logger: logger)
+                _ = try await connection.query(
+                    "DELETE FROM queue_tickets WHERE project_id = ANY(\(batch.cascades))", logger: logger)
             }
             let deletedProjects = Batch.deletions(batch.projects)
             if !deletedProjects.isEmpty {
@@ -57,8 +59,18 @@ extension PostgresStore {
                     \(deletedReservations.map(\.userId))::text[]))
                     """, logger: logger)
             }
+            let deletedTickets = Batch.deletions(batch.tickets)
+            if !deletedTickets.isEmpty {
+                _ = try await connection.query(
+                    """
+                    DELETE FROM queue_tickets WHERE (project_id, user_id) IN
+                    (SELECT * FROM UNNEST(\(deletedTickets.map(\.projectId))::text[], \
+                    \(deletedTickets.map(\.userId))::text[]))
+                    """, logger: logger)
+            }
             try await insert(ProjectRecord.self, Batch.upserts(batch.projects), connection, logger)
             try await insert(ReservationRecord.self, Batch.upserts(batch.reservations), connection, logger)
+            try await insert(QueueTicketRecord.self, Batch.upserts(batch.tickets), connection, logger)
             try await insert(SessionRecord.self, batch.sessions.map(\.1), connection, logger)
             try await insert(EventRecord.self, batch.events, upsert: false, connection, logger)
             for (key, value) in batch.settings {

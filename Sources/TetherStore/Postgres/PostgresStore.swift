@@ -179,6 +179,10 @@ public final class PostgresStore: Store {
                 ReservationRecord.self,
                 "SELECT \(ReservationRecord.selection) FROM reservations ORDER BY project_id, user_id", connection,
                 logger)
+            let tickets = try await Self.records(
+                QueueTicketRecord.self,
+                "SELECT \(QueueTicketRecord.selection) FROM queue_tickets ORDER BY project_id, seq", connection,
+                logger)
             var eventCursor: Int64 = 0
             for try await value in try await connection.query("SELECT MAX(cursor) FROM events", logger: logger)
                 .decode(Int64?.self)
@@ -196,7 +200,7 @@ public final class PostgresStore: Store {
                 sessions: SQLiteStore.sortedByID(sessions.map(\.session)),
                 reservations: reservations.map(\.reservation)
                     .sorted { ($0.projectId, $0.userId) < ($1.projectId, $1.userId) },
-                cursor: UInt64(max(eventCursor, keptCursor, 0)))
+                tickets: tickets.map(\.ticket), cursor: UInt64(max(eventCursor, keptCursor, 0)))
         }
     }
 

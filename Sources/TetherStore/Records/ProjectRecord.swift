@@ -10,7 +10,7 @@ struct ProjectRecord: ColumnRecord {
     static let columns = [
         "id", "name", "capacity", "heartbeat_interval_ms", "heartbeat_timeout_ms", "reconnect_grace_ms",
         "reservation_ttl_ms", "connect_timeout_ms", "max_suspend_ms", "webhook_url", "webhook_secret", "created_at",
-        "updated_at",
+        "updated_at", "queue_enabled", "queue_offer_ttl_ms", "queue_max_length", "queue_client_timeout_ms",
     ]
 
     static let primaryKey = ["id"]
@@ -34,7 +34,10 @@ struct ProjectRecord: ColumnRecord {
             heartbeat: .init(intervalMs: try row.requiredInteger(at: 3), timeoutMs: try row.requiredInteger(at: 4)),
             reconnectGraceMs: try row.requiredInteger(at: 5), reservationTtlMs: try row.requiredInteger(at: 6),
             connectTimeoutMs: try row.requiredInteger(at: 7), maxSuspendMs: try row.requiredInteger(at: 8),
-            webhook: webhook)
+            webhook: webhook,
+            queue: QueuePolicy(
+                enabled: try row.boolean(at: 13) ?? false, offerTtlMs: try row.requiredInteger(at: 14),
+                maxLength: try row.int(at: 15), clientTimeoutMs: try row.requiredInteger(at: 16)))
         project = Project(
             id: try row.requiredText(at: 0), name: try row.requiredText(at: 1), policy: policy,
             createdAt: try row.requiredInteger(at: 11), updatedAt: try row.requiredInteger(at: 12))
@@ -56,6 +59,10 @@ struct ProjectRecord: ColumnRecord {
             ColumnValue(p.policy.webhook?.secret),  // webhook_secret
             .integer(p.createdAt),  // created_at
             .integer(p.updatedAt),  // updated_at
+            .boolean(p.policy.queue.enabled),  // queue_enabled
+            .integer(p.policy.queue.offerTtlMs),  // queue_offer_ttl_ms
+            ColumnValue(p.policy.queue.maxLength),  // queue_max_length
+            .integer(p.policy.queue.clientTimeoutMs),  // queue_client_timeout_ms
         ]
     }
 }

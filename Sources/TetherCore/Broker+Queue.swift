@@ -1,0 +1,147 @@
+// The waiting queue (API.md "Waiting queue"): queued applies, offers, leaving.
+//
+// The rule that holds after every command and every tick: a project with a waiting ticket has no idle
+// concurrency. A concurrency freed (a session ended, a reservation or an offer lapsed, capacity raised) is
+// offered to the head ticket (priority, then arrival) as a reservation for `queue.offerTtlMs` before the
+// command or tick returns, so a plain apply can never take it while a ticket waits.
+extension Broker {
+    mutating func applyQueued(
+        _ projectId: ProjectID, userId: UserID, userIp: String?, priority: Int, ticketId: TicketID
+    ) throws(BrokerError) -> Reply {
+        guard let ps = projects[projectId] else { throw .projectNotFound(projectId) }
+        try Validation.userID(userId)
+        try Validation.metadata(userIp, field: "userIp")
+        try Validation.range(priority, Limits.queuePriority, "priority")
+        if let ticket = ps.queue.ticket(of: userId) {
+            // Applying again while queued: the same ticket, its place now. An offered user gets the offer
+            // as a plain apply would answer it, without extending it.
+            if ticket.isOffered, let reservation = ps.reservations[userId] {
+                return .applied(
+                    Applied(
+                        concurrencyId: reservation.concurrencyId, reused: true,
+                        reservedUntil: reservation.reservedUntil))
+            }
+            return .queued(place(ticket, ps))
+        }
+        let holds = ps.reservations[userId] != nil || ps.liveSessionByUser[userId] != nil
+        if holds || ps.pool.idleCount > 0 || !ps.project.policy.queue.enabled {
+            return .applied(try apply(projectId, userId: userId, userIp: userIp))
+        }
+        guard ps.queue.count < ps.project.policy.queue.maxLength else {
+            throw .queueFull(maxLength: ps.project.policy.queue.maxLength)
+        }
+        guard !ticketId.isEmpty, ps.queue.ticket(id: ticketId) == nil else {
+            throw .invalidParameter(field: "ticketId", message: "is taken")
+        }
+        let ticket = QueueTicket(
+            ticketId: ticketId, projectId: projectId, userId: userId, priority: priority, seq: ps.queue.nextSeq,
+            enqueuedAt: clock, userIp: userIp)
+        projects[projectId]?.queue.add(ticket)
+        effects.append(.saveTicket(ticket))
+        let joined = place(ticket, projects[projectId] ?? ps)
+        emitQueue(.queueJoined, ticket, data: EventData(ticketId: ticket.ticketId, position: joined.position))
+        return .queued(joined)
+    }
+
+    mutating func cancelTicket(_ projectId: ProjectID, _ userId: UserID) throws(BrokerError) -> QueueTicket {
+        guard let ps = projects[projectId] else { throw .projectNotFound(projectId) }
+        guard let ticket = ps.queue.ticket(of: userId) else { throw .ticketNotFound(projectId, userId) }
+        leaveQueue(ticket, .cancelled)
+        // An offered concurrency goes back to the pool, hence to the next ticket.
+        if ticket.isOffered { dropReservation(projectId, userId, at: clock) }
+        return ticket
+    }
+
+    /// The reservation of a user lapsed: if it was an offer, the ticket leaves (the slot is released after).
+    mutating func offerLapsed(_ projectId: ProjectID, _ userId: UserID) {
+        guard let ticket = projects[projectId]?.queue.ticket(of: userId), ticket.isOffered else { return }
+        leaveQueue(ticket, .offerExpired)
+    }
+
+    /// Removes a ticket and says why.
+    mutating func leaveQueue(_ ticket: QueueTicket, _ reason: QueueLeaveReason) {
+        guard projects[ticket.projectId]?.queue.remove(ticket.userId) != nil else { return }
+        effects.append(.deleteTicket(ticket.projectId, ticket.userId))
+        emitQueue(.queueLeft, ticket, data: EventData(ticketId: ticket.ticketId, queueReason: reason))
+    }
+
+    /// Offers every idle concurrency of the projects where one was freed to their head tickets.
+    mutating func serveQueues() {
+        guard !queueDirty.isEmpty else { return }
+        for projectId in queueDirty.sorted() { serveQueue(projectId) }
+        queueDirty.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func serveQueue(_ projectId: ProjectID) {
+        while let ps = projects[projectId], ps.pool.idleCount > 0, let head = ps.queue.head {
+            let until = clock + ps.project.policy.queue.offerTtlMs
+            guard let concurrencyId = projects[projectId]?.pool.acquire(for: .reservation(head.userId)) else { return }
+            let reservation = Reservation(
+                projectId: projectId, userId: head.userId, concurrencyId: concurrencyId, reservedUntil: until,
+                userIp: head.userIp)
+            projects[projectId]?.reservations[head.userId] = reservation
+            wheel.arm(.reservation(projectId, head.userId), at: until)
+            effects.append(.saveReservation(reservation))
+            guard let offered = projects[projectId]?.queue.offer(head.userId, concurrencyId) else { return }
+            effects.append(.saveTicket(offered))
+            emitConcurrency(
+                .concurrencyReserved, projectId: projectId, userId: head.userId, concurrencyId: concurrencyId,
+                sessionId: nil, at: clock, data: EventData(deadlineAt: until, reused: false))
+            emitQueue(.queueOffered, offered, data: EventData(deadlineAt: until, ticketId: offered.ticketId))
+        }
+    }
+
+    private mutating func emitQueue(_ type: EventType, _ ticket: QueueTicket, data: EventData) {
+        emitConcurrency(
+            type, projectId: ticket.projectId, userId: ticket.userId,
+            concurrencyId: ticket.offeredConcurrency ?? "", sessionId: nil, at: clock, data: data)
+    }
+
+    // MARK: - Queries
+
+    /// A ticket's place: its position and estimated wait (or its offer).
+    func place(_ ticket: QueueTicket, _ ps: ProjectState, eta: QueueETA? = nil) -> QueuePlace {
+        if ticket.isOffered {
+            return QueuePlace(
+                ticket: ticket, position: 0, etaMs: 0, reservedUntil: ps.reservations[ticket.userId]?.reservedUntil)
+        }
+        let position = ps.queue.position(of: ticket.userId)
+        return QueuePlace(ticket: ticket, position: position, etaMs: (eta ?? queueETA(ps)).etaMs(position: position))
+    }
+
+    /// What the project's pool says of the waits now.
+    func queueETA(_ ps: ProjectState) -> QueueETA {
+        var graceDeadlines: [Millis] = []
+        for id in ps.liveSessionByUser.values {
+            if let s = sessions[id], s.state == .grace, let deadline = s.deadlineAt { graceDeadlines.append(deadline) }
+        }
+        let busy =
+            ps.stateCounts[.created, default: 0] + ps.stateCounts[.connected, default: 0]
+            + ps.stateCounts[.suspended, default: 0]
+        return QueueETA(now: clock, graceDeadlines: graceDeadlines, busy: busy, meanSessionMs: ps.lengths.mean)
+    }
+
+    /// The project's queue, in order: offered tickets first, then the waiting ones by position.
+    public func queue(_ projectId: ProjectID) throws(BrokerError) -> [QueuePlace] {
+        guard let ps = projects[projectId] else { throw .projectNotFound(projectId) }
+        let eta = queueETA(ps)
+        return ps.queue.ordered.map { place($0, ps, eta: eta) }
+    }
+
+    /// One user's place in the project's queue.
+    public func queuePlace(_ projectId: ProjectID, userId: UserID) throws(BrokerError) -> QueuePlace {
+        guard let ps = projects[projectId] else { throw .projectNotFound(projectId) }
+        guard let ticket = ps.queue.ticket(of: userId) else { throw .ticketNotFound(projectId, userId) }
+        return place(ticket, ps)
+    }
+
+    /// The ticket with this id, in any project.
+    public func ticket(_ projectId: ProjectID, id: TicketID) -> QueueTicket? {
+        projects[projectId]?.queue.ticket(id: id)
+    }
+
+    /// Every ticket (for the snapshot and invariant checks).
+    public var allTickets: [QueueTicket] {
+        projects.values.flatMap { $0.queue.tickets.values }.sorted { ($0.projectId, $0.seq) < ($1.projectId, $1.seq) }
+    }
+}

@@ -1,0 +1,213 @@
+import Testing
+import TetherCore
+
+/// The waiting queue's rules (issue 15, item 1): priority then arrival, offers as reservations for
+/// `offerTtlMs`, a freed concurrency to the head ticket before any plain apply, an offer not taken passes on,
+/// re-applying keeps the ticket, `maxLength`, and the ways a ticket leaves.
+@Suite struct QueueTests {
+    /// A project of `capacity` with the queue on (offers for 10 s), every concurrency held by a connected session.
+    static func full(capacity: Int = 2, maxLength: Int = 100) throws -> (Harness, [Session]) {
+        var h = Harness()
+        try h.project(capacity: capacity)
+        _ = try h.run(
+            .updateProject(
+                "p", ProjectPatch(queue: QueuePatch(enabled: true, offerTtlMs: 10_000, maxLength: maxLength))))
+        var held: [Session] = []
+        for i in 0..<capacity { held.append(try h.connected("holder\(i)").0) }
+        return (h, held)
+    }
+
+    static func queue(_ h: inout Harness, _ user: UserID, priority: Int = 0) throws -> Reply {
+        try h.run(.applyQueued("p", userId: user, userIp: nil, priority: priority, ticketId: "qt-\(user)"))
+    }
+
+    static func place(_ reply: Reply) -> QueuePlace? {
+        if case .queued(let place) = reply { place } else { nil }
+    }
+
+    @Test func aFullPoolQueuesOnlyWhenTheQueueIsOn() throws {
+        var h = Harness()
+        try h.project(capacity: 1)
+        _ = try h.connected("a")
+        #expect { try Self.queue(&h, "b") } throws: { ($0 as? BrokerError)?.code == "ResourceNotFound.NoIdle" }
+        _ = try h.run(.updateProject("p", ProjectPatch(queue: QueuePatch(enabled: true))))
+        let place = try #require(Self.place(try Self.queue(&h, "b")))
+        #expect(place.position == 1)
+        #expect(place.ticket.ticketId == "qt-b")
+        #expect(h.events.last?.type == .queueJoined)
+        #expect(h.events.last?.data.position == 1)
+        // With an idle concurrency, a queued apply is a plain apply.
+        var free = Harness()
+        try free.project(capacity: 1)
+        _ = try free.run(.updateProject("p", ProjectPatch(queue: QueuePatch(enabled: true))))
+        guard case .applied = try Self.queue(&free, "x") else {
+            Issue.record("an idle concurrency must be reserved, not queued")
+            return
+        }
+    }
+
+    @Test func applyingAgainKeepsTheSameTicketAndPlace() throws {
+        var (h, _) = try Self.full()
+        _ = try Self.queue(&h, "a")
+        _ = try Self.queue(&h, "b")
+        let again = try #require(
+            Self.place(try h.run(.applyQueued("p", userId: "a", userIp: nil, priority: 9, ticketId: "qt-other"))))
+        #expect(again.ticket.ticketId == "qt-a")
+        #expect(again.position == 1)
+        #expect(again.ticket.priority == 0, "re-applying does not change the priority")
+        #expect(try h.broker.queue("p").count == 2)
+    }
+
+    @Test func priorityThenArrivalOrdersTheQueue() throws {
+        var (h, _) = try Self.full()
+        _ = try Self.queue(&h, "low1", priority: 0)
+        _ = try Self.queue(&h, "high", priority: 5)
+        _ = try Self.queue(&h, "low2", priority: 0)
+        _ = try Self.queue(&h, "mid", priority: 3)
+        let order = try h.broker.queue("p").map { ($0.ticket.userId, $0.position) }
+        #expect(order.map(\.0) == ["high", "mid", "low1", "low2"])
+        #expect(order.map(\.1) == [1, 2, 3, 4])
+    }
+
+    @Test func aFreedConcurrencyGoesToTheHeadTicketNotToAPlainApply() throws {
+        var (h, held) = try Self.full()
+        _ = try Self.queue(&h, "a")
+        _ = try Self.queue(&h, "b")
+        h.clearEffects()
+        _ = try h.run(.destroySession(held[0].id))
+        let offer = try #require(h.broker.reservation(of: "a", in: "p"))
+        #expect(offer.concurrencyId == held[0].concurrencyId)
+        #expect(offer.reservedUntil == h.now + 10_000)
+        let offered = try #require(h.events.first { $0.type == .queueOffered })
+        #expect(
+            offered.userId == "a" && offered.data.ticketId == "qt-a" && offered.data.deadlineAt == offer.reservedUntil)
+        #expect(try h.broker.queuePlace("p", userId: "a").position == 0)
+        #expect(try h.broker.queuePlace("p", userId: "b").position == 1)
+        // The pool has no idle concurrency for a plain apply while b waits.
+        #expect(throws: BrokerError.self) { try h.apply("walk-in") }
+        // The offered user's CreateSession takes it: the ticket leaves with reason `taken`.
+        h.clearEffects()
+        let s = try h.create("a")
+        #expect(s.concurrencyId == held[0].concurrencyId)
+        #expect(h.events.contains { $0.type == .queueLeft && $0.userId == "a" && $0.data.queueReason == .taken })
+        #expect(throws: BrokerError.ticketNotFound("p", "a")) { try h.broker.queuePlace("p", userId: "a") }
+    }
+
+    @Test func anOfferNotTakenPassesToTheNextTicket() throws {
+        var (h, held) = try Self.full(capacity: 1)
+        _ = try Self.queue(&h, "a")
+        _ = try Self.queue(&h, "b")
+        _ = try h.run(.destroySession(held[0].id))
+        #expect(h.broker.reservation(of: "a", in: "p") != nil)
+        h.clearEffects()
+        h.pass(10_001)
+        #expect(h.broker.reservation(of: "a", in: "p") == nil)
+        #expect(h.events.contains { $0.type == .queueLeft && $0.userId == "a" && $0.data.queueReason == .offerExpired })
+        let b = try #require(h.broker.reservation(of: "b", in: "p"))
+        #expect(b.concurrencyId == held[0].concurrencyId)
+        #expect(try h.broker.queue("p").map(\.ticket.userId) == ["b"])
+    }
+
+    @Test func cancellingAnOfferedTicketOffersTheConcurrencyToTheNext() throws {
+        var (h, held) = try Self.full(capacity: 1)
+        _ = try Self.queue(&h, "a")
+        _ = try Self.queue(&h, "b")
+        _ = try Self.queue(&h, "c")
+        guard case .ticket(let cancelledWaiting) = try h.run(.cancelTicket("p", "b")) else {
+            Issue.record("cancel answers the ticket")
+            return
+        }
+        #expect(cancelledWaiting.userId == "b")
+        #expect(try h.broker.queuePlace("p", userId: "c").position == 2)
+        _ = try h.run(.destroySession(held[0].id))
+        h.clearEffects()
+        _ = try h.run(.cancelTicket("p", "a"))
+        #expect(h.events.contains { $0.type == .queueLeft && $0.userId == "a" && $0.data.queueReason == .cancelled })
+        #expect(h.broker.reservation(of: "a", in: "p") == nil)
+        #expect(h.broker.reservation(of: "c", in: "p")?.concurrencyId == held[0].concurrencyId)
+        #expect(throws: BrokerError.ticketNotFound("p", "nobody")) { try h.run(.cancelTicket("p", "nobody")) }
+    }
+
+    @Test func aFullQueueAndABadPriorityAreRefusedAndChangeNothing() throws {
+        var (h, _) = try Self.full(maxLength: 2)
+        _ = try Self.queue(&h, "a")
+        _ = try Self.queue(&h, "b")
+        let before = h.broker.snapshot
+        #expect(throws: BrokerError.queueFull(maxLength: 2)) { try Self.queue(&h, "c") }
+        #expect(throws: BrokerError.self) { try Self.queue(&h, "d", priority: 10) }
+        #expect(throws: BrokerError.self) { try Self.queue(&h, "e", priority: -1) }
+        #expect(h.broker.snapshot == before)
+        #expect(
+            throws: BrokerError.invalidParameter(
+                field: "queue.maxLength", message: "must be between 1 and 1000000, got 0")
+        ) {
+            try h.run(.updateProject("p", ProjectPatch(queue: QueuePatch(maxLength: 0))))
+        }
+    }
+
+    @Test func raisingTheCapacityOffersTheNewConcurrenciesInOrder() throws {
+        var (h, _) = try Self.full(capacity: 1)
+        _ = try Self.queue(&h, "a")
+        _ = try Self.queue(&h, "b", priority: 1)
+        _ = try Self.queue(&h, "c")
+        _ = try h.run(.updateProject("p", ProjectPatch(capacity: 3)))
+        #expect(h.broker.reservation(of: "b", in: "p") != nil)
+        #expect(h.broker.reservation(of: "a", in: "p") != nil)
+        #expect(h.broker.reservation(of: "c", in: "p") == nil)
+        #expect(try h.broker.queuePlace("p", userId: "c").position == 1)
+        #expect(try h.broker.count("p").idle == 0)
+    }
+
+    @Test func deletingTheProjectEndsItsTickets() throws {
+        var (h, _) = try Self.full(capacity: 1)
+        _ = try Self.queue(&h, "a")
+        _ = try Self.queue(&h, "b")
+        h.clearEffects()
+        _ = try h.run(.deleteProject("p"))
+        let left = h.events.filter { $0.type == .queueLeft }
+        #expect(left.map(\.userId) == ["a", "b"])
+        #expect(left.allSatisfy { $0.data.queueReason == .projectDeleted })
+        #expect(h.broker.allTickets.isEmpty)
+    }
+
+    @Test func aRestartKeepsEveryTicketItsOrderAndItsOffer() throws {
+        var (h, held) = try Self.full(capacity: 1)
+        _ = try Self.queue(&h, "a")
+        _ = try Self.queue(&h, "b", priority: 2)
+        _ = try Self.queue(&h, "c")
+        _ = try h.run(.destroySession(held[0].id))
+        let snapshot = h.broker.snapshot
+        #expect(snapshot.tickets.count == 3)
+        var restored = Broker(restoring: snapshot, at: h.now + 1_000)
+        _ = restored.takeEffects()
+        #expect(try restored.queue("p").map(\.ticket.userId) == ["b", "a", "c"])
+        #expect(try restored.queuePlace("p", userId: "b").position == 0, "b's offer survives")
+        #expect(try restored.queuePlace("p", userId: "c").position == 2)
+        // The offer's deadline is its reservation's: it lapses on time and passes on to a.
+        var effects: [Effect] = []
+        var t = h.now + 1_000
+        while t <= snapshot.reservations[0].reservedUntil {  // in ticks: one jump would be a stall, shifted
+            t += restored.configuration.tickMs
+            effects += restored.tick(at: t)
+        }
+        #expect(
+            effects.contains {
+                if case .event(let e) = $0 { e.type == .queueOffered && e.userId == "a" } else { false }
+            })
+    }
+
+    @Test func theEstimateCountsGraceDeadlinesAndTheMeanSessionLength() throws {
+        var (h, held) = try Self.full(capacity: 2)
+        _ = try Self.queue(&h, "a")
+        _ = try Self.queue(&h, "b")
+        // No session ended yet: 60 s per session, two held: one frees every 30 s.
+        #expect(try h.broker.queuePlace("p", userId: "a").etaMs == 30_000)
+        #expect(try h.broker.queuePlace("p", userId: "b").etaMs == 60_000)
+        // One holder's connection is lost: it frees at its grace deadline (90 s) at the latest, and the other
+        // one every 60 s.
+        _ = try h.run(
+            .connectionLost(held[0].id, connection: h.broker.session(held[0].id)!.connection!, cause: .closed))
+        #expect(try h.broker.queuePlace("p", userId: "a").etaMs == 60_000)
+        #expect(try h.broker.queuePlace("p", userId: "b").etaMs == 90_000)
+    }
+}
