@@ -135,3 +135,32 @@ extension BackendRequest where Response == TetherBackend.EventPage {
         return Self(method: "GET", path: "/v1/events", query: query)
     }
 }
+
+extension BackendRequest where Response == TetherBackend.ApplyOutcome {
+    /// ApplyConcurrent with `queue: true`: a reservation, or a place in the project's waiting queue.
+    public static func applyQueued(project: String, userId: String, userIp: String? = nil, priority: Int? = nil) -> Self
+    {
+        Self(
+            method: "POST", path: "/v1/projects/\(segment(project))/concurrency/apply",
+            body: jsonBody(TetherAPI.ApplyRequest(userId: userId, userIp: userIp, queue: true, priority: priority)))
+    }
+}
+
+extension BackendRequest where Response == TetherBackend.QueueList {
+    /// A project's waiting queue: `GET /v1/projects/{id}/queue`.
+    public static func queue(project: String) -> Self {
+        Self(method: "GET", path: "/v1/projects/\(segment(project))/queue")
+    }
+}
+
+extension BackendRequest where Response == TetherBackend.QueueTicket {
+    /// One user's ticket: `GET /v1/projects/{id}/queue/{userId}`.
+    public static func queueTicket(project: String, userId: String) -> Self {
+        Self(method: "GET", path: "/v1/projects/\(segment(project))/queue/\(segment(userId))")
+    }
+
+    /// Leaves the queue: `DELETE /v1/projects/{id}/queue/{userId}`.
+    public static func cancelQueueTicket(project: String, userId: String) -> Self {
+        Self(method: "DELETE", path: "/v1/projects/\(segment(project))/queue/\(segment(userId))")
+    }
+}

@@ -33,6 +33,31 @@ extension TetherBackend {
 
     /// A webhook to set: URL and signing secret.
     public typealias Webhook = TetherAPI.WebhookSetting
+    /// Waiting queue settings to set.
+    public typealias QueueSetting = TetherAPI.QueueSetting
+    /// ApplyConcurrent's answer when the user was queued.
+    public typealias Queued = TetherAPI.Queued
+    /// One ticket of a project's waiting queue.
+    public typealias QueueTicket = TetherAPI.QueueTicket
+    /// `GET /v1/projects/{id}/queue`.
+    public typealias QueueList = TetherAPI.QueueList
+
+    /// ApplyConcurrent with `queue: true`: a reservation (200), or a place in the queue (202).
+    public enum ApplyOutcome: Decodable, Sendable, Hashable {
+        /// A concurrency is reserved (idle, held already, or offered to this user).
+        case applied(Applied)
+        /// The pool is full: the user's place in the queue.
+        case queued(Queued)
+
+        /// Decodes either answer (a queued one says `"queued": true`).
+        public init(from decoder: any Decoder) throws {
+            if let queued = try? Queued(from: decoder), queued.queued {
+                self = .queued(queued)
+            } else {
+                self = .applied(try Applied(from: decoder))
+            }
+        }
+    }
 
     /// Policy fields for create and update; `nil` fields are not sent (defaults on create, unchanged on update).
     public struct Policy: Sendable, Hashable {
@@ -56,13 +81,15 @@ extension TetherBackend {
         public var webhook: Webhook?
         /// Update only: remove the webhook (`"webhook": null`).
         public var removeWebhook = false
+        /// The waiting queue's settings to set.
+        public var queue: QueueSetting?
 
         /// Creates a policy change.
         public init(
             name: String? = nil, capacity: Int? = nil, heartbeatIntervalMs: Int64? = nil,
             heartbeatTimeoutMs: Int64? = nil, reconnectGraceMs: Int64? = nil, reservationTtlMs: Int64? = nil,
             connectTimeoutMs: Int64? = nil, maxSuspendMs: Int64? = nil, webhook: Webhook? = nil,
-            removeWebhook: Bool = false
+            removeWebhook: Bool = false, queue: QueueSetting? = nil
         ) {
             self.name = name
             self.capacity = capacity
@@ -74,6 +101,7 @@ extension TetherBackend {
             self.maxSuspendMs = maxSuspendMs
             self.webhook = webhook
             self.removeWebhook = removeWebhook
+            self.queue = queue
         }
 
         /// The body of CreateApplicationProject with this policy.
@@ -81,7 +109,7 @@ extension TetherBackend {
             TetherAPI.CreateProjectRequest(
                 id: id, name: name, capacity: capacity, heartbeat: heartbeatSetting, reconnectGraceMs: reconnectGraceMs,
                 reservationTtlMs: reservationTtlMs, connectTimeoutMs: connectTimeoutMs, maxSuspendMs: maxSuspendMs,
-                webhook: webhook)
+                webhook: webhook, queue: queue)
         }
 
         /// The body of ModifyApplicationProject with this change.
@@ -89,7 +117,7 @@ extension TetherBackend {
             TetherAPI.UpdateProjectRequest(
                 name: name, capacity: capacity, heartbeat: heartbeatSetting, reconnectGraceMs: reconnectGraceMs,
                 reservationTtlMs: reservationTtlMs, connectTimeoutMs: connectTimeoutMs, maxSuspendMs: maxSuspendMs,
-                webhook: removeWebhook ? .remove : webhook.map { .set($0) })
+                webhook: removeWebhook ? .remove : webhook.map { .set($0) }, queue: queue)
         }
 
         private var heartbeatSetting: TetherAPI.HeartbeatSetting? {

@@ -158,6 +158,23 @@ extension TetherBackend {
     public func apply(project: String, userId: String, userIp: String? = nil) async throws -> Applied {
         try await send(.apply(project: project, userId: userId, userIp: userIp))
     }
+    /// ApplyConcurrent with `queue: true`: a reservation, or the user's place in the waiting queue.
+    public func applyQueued(project: String, userId: String, userIp: String? = nil, priority: Int? = nil)
+        async throws -> ApplyOutcome
+    {
+        try await send(.applyQueued(project: project, userId: userId, userIp: userIp, priority: priority))
+    }
+    /// A project's waiting queue.
+    public func queue(project: String) async throws -> QueueList { try await send(.queue(project: project)) }
+    /// One user's ticket in a project's queue.
+    public func queueTicket(project: String, userId: String) async throws -> QueueTicket {
+        try await send(.queueTicket(project: project, userId: userId))
+    }
+    /// Leaves the queue (the ticket, `left`).
+    @discardableResult
+    public func cancelQueueTicket(project: String, userId: String) async throws -> QueueTicket {
+        try await send(.cancelQueueTicket(project: project, userId: userId))
+    }
     /// CreateSession.
     public func createSession(
         project: String, userId: String, userIp: String? = nil, clientSession: String? = nil,

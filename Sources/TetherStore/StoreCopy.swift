@@ -6,6 +6,7 @@ import TetherCore
 /// `tether store copy sqlite:PATH postgres://…`: an embedded deployment moved into PostgreSQL whole. Every row
 /// of every table is written as it is (the records' own columns, through the same upserts the stores use):
 /// projects, sessions live and ended with their epochs, deadlines and resume-token hashes, reservations, the
+/// waiting queues' tickets with their order and offers, the
 /// event log with its cursors, and the settings (API key hashes, the client-token secret, webhook cursors, the
 /// last event cursor). So a node started on the database afterwards restores exactly what the embedded server
 /// had, and event readers and webhooks resume from the cursors they had.
@@ -15,11 +16,12 @@ public enum StoreCopy {
         public var projects = 0
         public var sessions = 0
         public var reservations = 0
+        public var tickets = 0
         public var events = 0
         public var settings = 0
 
         public var description: String {
-            "\(projects) projects, \(sessions) sessions, \(reservations) reservations, \(events) events, \(settings) settings"
+            "\(projects) projects, \(sessions) sessions, \(reservations) reservations, \(tickets) queue tickets, \(events) events, \(settings) settings"
         }
     }
 
@@ -35,7 +37,7 @@ public enum StoreCopy {
         let logger = destination.logger
         do {
             return try await destination.client.withTransaction(logger: logger) { connection in
-                for table in ["projects", "sessions", "reservations", "events"] {
+                for table in ["projects", "sessions", "reservations", "queue_tickets", "events"] {
                     for try await exists in try await connection.query(
                         PostgresQuery(unsafeSQL: "SELECT EXISTS (SELECT 1 FROM \(table))"), logger: logger
                     ).decode(Bool.self) where exists {
@@ -57,6 +59,12 @@ public enum StoreCopy {
                 }
                 try await write(reservations, ReservationRecord.postgresUpsertSQL, connection, logger)
                 counts.reservations = reservations.count
+                let tickets = try await pool.read { db in
+                    try QueueTicketRecord.fetchAll(
+                        db, sql: "SELECT \(QueueTicketRecord.selection) FROM queue_tickets ORDER BY project_id, seq")
+                }
+                try await write(tickets, QueueTicketRecord.postgresUpsertSQL, connection, logger)
+                counts.tickets = tickets.count
                 var lastSession = ""
                 while true {
                     let after = lastSession

@@ -127,6 +127,21 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("webhook-url"), help: "Where lifecycle events are POSTed.") var webhookURL: String?
     @Option(name: .customLong("webhook-secret"), help: "HMAC-SHA256 secret of X-Tether-Signature.")
     var webhookSecret: String?
+    @Option(name: .customLong("queue"), help: "on or off: queue users who apply with --queue when the pool is full.")
+    var queue: QueueSwitch?
+    @Option(
+        name: .customLong("queue-offer-ttl-ms"),
+        help: "How long a freed concurrency is held for the head ticket (default 30000).")
+    var queueOfferTtlMs: Int64?
+    @Option(name: .customLong("queue-max-length"), help: "The most tickets the queue holds (default 10000).")
+    var queueMaxLength: Int?
+    @Option(
+        name: .customLong("queue-client-timeout-ms"),
+        help: "Silence that ends a connected queued client's ticket (default 30000).")
+    var queueClientTimeoutMs: Int64?
+
+    /// `--queue on|off`.
+    enum QueueSwitch: String, ExpressibleByArgument { case on, off }
 
     /// Checks what the server cannot see: a secret needs a URL, and a URL a secret.
     func validate(update: Bool) throws {
@@ -142,6 +157,17 @@ struct PolicyOptions: ParsableArguments {
     var isEmpty: Bool {
         name == nil && capacity == nil && heartbeatIntervalMs == nil && heartbeatTimeoutMs == nil && graceMs == nil
             && reservationTtlMs == nil && connectTimeoutMs == nil && maxSuspendMs == nil && webhookURL == nil
+            && queueSetting == nil
+    }
+
+    /// The queue flags given, if any.
+    var queueSetting: TetherBackend.QueueSetting? {
+        guard queue != nil || queueOfferTtlMs != nil || queueMaxLength != nil || queueClientTimeoutMs != nil else {
+            return nil
+        }
+        return TetherBackend.QueueSetting(
+            enabled: queue.map { $0 == .on }, offerTtlMs: queueOfferTtlMs, maxLength: queueMaxLength,
+            clientTimeoutMs: queueClientTimeoutMs)
     }
 
     /// The policy change.
@@ -150,7 +176,8 @@ struct PolicyOptions: ParsableArguments {
             name: name, capacity: capacity, heartbeatIntervalMs: heartbeatIntervalMs,
             heartbeatTimeoutMs: heartbeatTimeoutMs, reconnectGraceMs: graceMs, reservationTtlMs: reservationTtlMs,
             connectTimeoutMs: connectTimeoutMs, maxSuspendMs: maxSuspendMs,
-            webhook: webhookURL.flatMap { url in webhookSecret.map { TetherBackend.Webhook(url: url, secret: $0) } })
+            webhook: webhookURL.flatMap { url in webhookSecret.map { TetherBackend.Webhook(url: url, secret: $0) } },
+            queue: queueSetting)
     }
 }
 

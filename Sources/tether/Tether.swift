@@ -7,7 +7,9 @@ struct Tether: AsyncParsableCommand {
         commandName: "tether",
         abstract: "A session broker: concurrency slots, heartbeats, grace windows and resumable sessions.",
         subcommands: [
-            Serve.self, Projects.self, Apply.self, Sessions.self, Count.self, Events.self, StoreCommand.self, Sim.self,
+            Serve.self, Projects.self, Apply.self, Queue.self, Sessions.self, Count.self, Events.self,
+            StoreCommand.self,
+            Sim.self,
             Bench.self,
             BenchWorker.self,
         ],

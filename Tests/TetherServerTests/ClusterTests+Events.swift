@@ -100,6 +100,40 @@ extension ClusterTests {
         await client.abort()
     }
 
+    /// The waiting queue across nodes: users queued through two followers share one order, and after a kill -9
+    /// of the owner the node that took over has every ticket in that order and offers the freed concurrency to
+    /// the head ticket.
+    @Test func theQueueOutlivesTheOwnerAndOffersOnTheNodeThatTookOver() async throws {
+        let cluster = try await Nodes(count: 3)
+        defer { cluster.stop() }
+        let owner = try #require(try await cluster.owner(from: 1))
+        let o = cluster.index(of: owner)
+        let (f1, f2) = ((o + 1) % 3, (o + 2) % 3)
+        #expect(
+            try await cluster[f1].call(
+                "POST", "/v1/projects", #"{"id":"p","capacity":1,"queue":{"enabled":true}}"#, key: Self.key
+            ).0 == 201)
+        let holder = try await cluster.openSession(through: f1, user: "holder")
+        for (node, user) in [(f1, "a"), (f2, "b"), (f1, "c")] {
+            let (status, _) = try await cluster[node].call(
+                "POST", "/v1/projects/p/concurrency/apply", #"{"userId":"\#(user)","queue":true}"#, key: Self.key)
+            #expect(status == 202)
+        }
+        let (_, before) = try await cluster[f2].call("GET", "/v1/projects/p/queue", key: Self.key)
+        let order = (Self.json(before)["tickets"] as? [[String: Any]] ?? []).compactMap { $0["userId"] as? String }
+        #expect(order == ["a", "b", "c"])
+
+        cluster[o].kill9()
+        _ = try #require(try await cluster.owner(from: f2, excluding: owner), "a survivor took over")
+        let (_, after) = try await cluster[f2].call("GET", "/v1/projects/p/queue", key: Self.key)
+        #expect((Self.json(after)["tickets"] as? [[String: Any]] ?? []).compactMap { $0["userId"] as? String } == order)
+        let sessionId = try #require(holder["sessionId"] as? String)
+        #expect(try await cluster[f2].call("DELETE", "/v1/sessions/\(sessionId)", key: Self.key).0 == 200)
+        let (_, head) = try await cluster[f1].call("GET", "/v1/projects/p/queue/a", key: Self.key)
+        #expect(Self.json(head)["state"] as? String == "offered")
+        #expect(Self.json(head)["concurrencyId"] as? String == holder["concurrencyId"] as? String)
+    }
+
     /// A client on the owner is told `replaced` when its user's new epoch is created through a follower, and
     /// `destroyed` when DestroySession goes through the other follower.
     @Test func destroyAndReplaceThroughFollowersReachTheClientOnTheOwner() async throws {

@@ -41,6 +41,8 @@ extension TetherAPI {
         public var maxSuspendMs: Int64
         /// The webhook, if any.
         public var webhook: WebhookView?
+        /// The waiting queue's settings.
+        public var queue: QueuePolicy
         /// Creation time (Unix ms).
         public var createdAt: Int64
         /// Last change (Unix ms).
@@ -50,6 +52,8 @@ extension TetherAPI {
         public init(
             id: String, name: String, capacity: Int, heartbeat: Heartbeat, reconnectGraceMs: Int64,
             reservationTtlMs: Int64, connectTimeoutMs: Int64, maxSuspendMs: Int64, webhook: WebhookView?,
+            queue: QueuePolicy = QueuePolicy(
+                enabled: false, offerTtlMs: 30_000, maxLength: 10_000, clientTimeoutMs: 30_000),
             createdAt: Int64, updatedAt: Int64
         ) {
             self.id = id
@@ -61,6 +65,7 @@ extension TetherAPI {
             self.connectTimeoutMs = connectTimeoutMs
             self.maxSuspendMs = maxSuspendMs
             self.webhook = webhook
+            self.queue = queue
             self.createdAt = createdAt
             self.updatedAt = updatedAt
         }

@@ -47,12 +47,14 @@ extension TetherAPI {
         public var maxSuspendMs: Int64?
         /// The webhook.
         public var webhook: WebhookSetting?
+        /// The waiting queue.
+        public var queue: QueueSetting?
 
         /// Creates the body.
         public init(
             id: String, name: String? = nil, capacity: Int? = nil, heartbeat: HeartbeatSetting? = nil,
             reconnectGraceMs: Int64? = nil, reservationTtlMs: Int64? = nil, connectTimeoutMs: Int64? = nil,
-            maxSuspendMs: Int64? = nil, webhook: WebhookSetting? = nil
+            maxSuspendMs: Int64? = nil, webhook: WebhookSetting? = nil, queue: QueueSetting? = nil
         ) {
             self.id = id
             self.name = name
@@ -63,6 +65,7 @@ extension TetherAPI {
             self.connectTimeoutMs = connectTimeoutMs
             self.maxSuspendMs = maxSuspendMs
             self.webhook = webhook
+            self.queue = queue
         }
     }
 
@@ -91,16 +94,19 @@ extension TetherAPI {
         public var maxSuspendMs: Int64?
         /// The webhook change, if any.
         public var webhook: WebhookChange?
+        /// Queue settings to change (absent fields stay).
+        public var queue: QueueSetting?
 
         private enum Keys: String, CodingKey {
-            case name, capacity, heartbeat, reconnectGraceMs, reservationTtlMs, connectTimeoutMs, maxSuspendMs, webhook
+            case name, capacity, heartbeat, reconnectGraceMs, reservationTtlMs, connectTimeoutMs, maxSuspendMs, webhook,
+                queue
         }
 
         /// Creates the body.
         public init(
             name: String? = nil, capacity: Int? = nil, heartbeat: HeartbeatSetting? = nil,
             reconnectGraceMs: Int64? = nil, reservationTtlMs: Int64? = nil, connectTimeoutMs: Int64? = nil,
-            maxSuspendMs: Int64? = nil, webhook: WebhookChange? = nil
+            maxSuspendMs: Int64? = nil, webhook: WebhookChange? = nil, queue: QueueSetting? = nil
         ) {
             self.name = name
             self.capacity = capacity
@@ -110,6 +116,7 @@ extension TetherAPI {
             self.connectTimeoutMs = connectTimeoutMs
             self.maxSuspendMs = maxSuspendMs
             self.webhook = webhook
+            self.queue = queue
         }
 
         /// Decodes a change: `webhook` absent, `null` (remove) or an object (set).
@@ -122,6 +129,7 @@ extension TetherAPI {
             reservationTtlMs = try c.decodeIfPresent(Int64.self, forKey: .reservationTtlMs)
             connectTimeoutMs = try c.decodeIfPresent(Int64.self, forKey: .connectTimeoutMs)
             maxSuspendMs = try c.decodeIfPresent(Int64.self, forKey: .maxSuspendMs)
+            queue = try c.decodeIfPresent(QueueSetting.self, forKey: .queue)
             if c.contains(.webhook) {
                 webhook =
                     try c.decodeNil(forKey: .webhook) ? .remove : .set(c.decode(WebhookSetting.self, forKey: .webhook))
@@ -138,6 +146,7 @@ extension TetherAPI {
             try c.encodeIfPresent(reservationTtlMs, forKey: .reservationTtlMs)
             try c.encodeIfPresent(connectTimeoutMs, forKey: .connectTimeoutMs)
             try c.encodeIfPresent(maxSuspendMs, forKey: .maxSuspendMs)
+            try c.encodeIfPresent(queue, forKey: .queue)
             switch webhook {
             case .set(let setting): try c.encode(setting, forKey: .webhook)
             case .remove: try c.encodeNil(forKey: .webhook)

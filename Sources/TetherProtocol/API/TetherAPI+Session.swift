@@ -5,11 +5,17 @@ extension TetherAPI {
         public var userId: String
         /// The user's address, kept for the record.
         public var userIp: String?
+        /// Queue the user when the pool is full and the project's queue is on (202 instead of 429).
+        public var queue: Bool?
+        /// A queued user's priority, 0–9 (higher first; 0 when absent).
+        public var priority: Int?
 
         /// Creates the body.
-        public init(userId: String, userIp: String? = nil) {
+        public init(userId: String, userIp: String? = nil, queue: Bool? = nil, priority: Int? = nil) {
             self.userId = userId
             self.userIp = userIp
+            self.queue = queue
+            self.priority = priority
         }
     }
 

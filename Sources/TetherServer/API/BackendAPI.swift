@@ -56,6 +56,7 @@ struct BackendAPI: Sendable {
         cluster.addRoutes(to: router, v1: v1)
         addProjectRoutes(to: v1)
         addSessionRoutes(to: v1)
+        addQueueRoutes(to: v1)
         EventRoutes(feed: service.feed, store: store, keepAliveMs: configuration.eventStreamKeepAliveMs).add(to: v1)
         addWebhookRoutes(to: v1)
         router.answerUnservedMethods()

@@ -21,6 +21,8 @@ extension TetherAPI.ApplyRequest: FastDecodable {
             case "userIp":
                 guard let v = r.string() else { return false }
                 userIp = v
+            case "queue", "priority":
+                return false  // the queue's fields: JSONDecoder
             default:
                 guard r.skipValue() else { return false }
             }

@@ -16,7 +16,11 @@ extension TetherAPI.CreateProjectRequest {
             reservationTtlMs: reservationTtlMs ?? d.reservationTtlMs,
             connectTimeoutMs: connectTimeoutMs ?? d.connectTimeoutMs,
             maxSuspendMs: maxSuspendMs ?? d.maxSuspendMs,
-            webhook: webhook.map { Webhook(url: $0.url, secret: $0.secret) })
+            webhook: webhook.map { Webhook(url: $0.url, secret: $0.secret) },
+            queue: QueuePolicy(
+                enabled: queue?.enabled ?? d.queue.enabled, offerTtlMs: queue?.offerTtlMs ?? d.queue.offerTtlMs,
+                maxLength: queue?.maxLength ?? d.queue.maxLength,
+                clientTimeoutMs: queue?.clientTimeoutMs ?? d.queue.clientTimeoutMs))
     }
 }
 
@@ -33,6 +37,11 @@ extension TetherAPI.UpdateProjectRequest {
             name: name, capacity: capacity, heartbeatIntervalMs: heartbeat?.intervalMs,
             heartbeatTimeoutMs: heartbeat?.timeoutMs, reconnectGraceMs: reconnectGraceMs,
             reservationTtlMs: reservationTtlMs, connectTimeoutMs: connectTimeoutMs, maxSuspendMs: maxSuspendMs,
-            webhook: change)
+            webhook: change,
+            queue: queue.map {
+                QueuePatch(
+                    enabled: $0.enabled, offerTtlMs: $0.offerTtlMs, maxLength: $0.maxLength,
+                    clientTimeoutMs: $0.clientTimeoutMs)
+            })
     }
 }

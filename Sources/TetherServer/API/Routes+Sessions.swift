@@ -6,14 +6,20 @@ import TetherStore
 
 extension BackendAPI {
     func addSessionRoutes(to router: RouterGroup<TetherRequestContext>) {
-        router.post("/projects/:projectId/concurrency/apply") { request, context in
+        router.post("/projects/:projectId/concurrency/apply") { request, context -> Response in
             let id = try context.path("projectId")
             let body = try await request.decode(as: TetherAPI.ApplyRequest.self, context: context)
-            guard
-                case .applied(let applied) = try await service.execute(
-                    .apply(id, userId: body.userId, userIp: body.userIp))
-            else { throw APIError.unexpected }
-            return TetherAPI.Applied(applied)
+            guard body.queue == true else {
+                if body.priority != nil {
+                    throw APIError.invalidValue("priority", "is only valid with \"queue\": true")
+                }
+                guard
+                    case .applied(let applied) = try await service.execute(
+                        .apply(id, userId: body.userId, userIp: body.userIp))
+                else { throw APIError.unexpected }
+                return try TetherAPI.Applied(applied).response(from: request, context: context)
+            }
+            return try await applyQueued(id, body).response(from: request, context: context)
         }
         router.post("/projects/:projectId/sessions") { request, context -> EditedResponse<TetherAPI.CreatedSession> in
             let id = try context.path("projectId")

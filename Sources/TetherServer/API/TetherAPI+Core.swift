@@ -11,8 +11,11 @@ extension TetherAPI.Project {
             heartbeat: .init(intervalMs: p.policy.heartbeat.intervalMs, timeoutMs: p.policy.heartbeat.timeoutMs),
             reconnectGraceMs: p.policy.reconnectGraceMs, reservationTtlMs: p.policy.reservationTtlMs,
             connectTimeoutMs: p.policy.connectTimeoutMs, maxSuspendMs: p.policy.maxSuspendMs,
-            webhook: p.policy.webhook.map { WebhookView(url: $0.url) }, createdAt: p.createdAt,
-            updatedAt: p.updatedAt)
+            webhook: p.policy.webhook.map { WebhookView(url: $0.url) },
+            queue: TetherAPI.QueuePolicy(
+                enabled: p.policy.queue.enabled, offerTtlMs: p.policy.queue.offerTtlMs,
+                maxLength: p.policy.queue.maxLength, clientTimeoutMs: p.policy.queue.clientTimeoutMs),
+            createdAt: p.createdAt, updatedAt: p.updatedAt)
     }
 }
 

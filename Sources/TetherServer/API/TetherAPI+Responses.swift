@@ -24,3 +24,6 @@ extension TetherAPI.Applied: ResponseEncodable {}
 extension TetherAPI.CreatedSession: ResponseEncodable {}
 extension TetherAPI.Session: ResponseEncodable {}
 extension TetherAPI.EventPage: ResponseEncodable {}
+extension TetherAPI.Queued: ResponseEncodable {}
+extension TetherAPI.QueueList: ResponseEncodable {}
+extension TetherAPI.QueueTicket: ResponseEncodable {}

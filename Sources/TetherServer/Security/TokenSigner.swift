@@ -17,7 +17,20 @@ public struct TokenSigner: Sendable {
         public var x: Millis
     }
 
+    /// What a verified queue token says.
+    public struct QueueClaims: Codable, Sendable, Equatable {
+        /// The project.
+        public var p: ProjectID
+        /// The ticket.
+        public var t: TicketID
+        /// Expiry (Unix ms).
+        public var x: Millis
+    }
+
     private let key: SymmetricKey
+    /// What a queue token's MAC covers before its payload: a client token can never pass for one, nor the
+    /// reverse.
+    private static let queueDomain = Array("q1.".utf8)
 
     /// Creates a signer with a secret of at least 32 bytes.
     public init(secret: [UInt8]) {
@@ -37,6 +50,31 @@ public struct TokenSigner: Sendable {
         let payload = json.bytes
         let mac = HMAC<SHA256>.authenticationCode(for: payload, using: key)
         return "v1." + Base64URL.encode(payload) + "." + Base64URL.encode(mac)
+    }
+
+    /// A queue token (`q1.<payload>.<mac>`) for a ticket of a project, expiring at `expiresAt`: what a queued
+    /// user's client sends in `hello {queueToken}`.
+    public func queueToken(project: ProjectID, ticket: TicketID, expiresAt: Millis) -> String {
+        var json = JSONWriter(capacity: 128)
+        json.beginObject()
+        json.field("p", project)
+        json.field("t", ticket)
+        json.field("x", expiresAt)
+        json.endObject()
+        let payload = json.bytes
+        let mac = HMAC<SHA256>.authenticationCode(for: Self.queueDomain + payload, using: key)
+        return "q1." + Base64URL.encode(payload) + "." + Base64URL.encode(mac)
+    }
+
+    /// The claims of a genuine, unexpired queue token; `nil` for anything else (a client token included).
+    public func verifyQueueToken(_ token: String, now: Millis) -> QueueClaims? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "q1", let payload = Base64URL.decode(parts[1]),
+            let mac = Base64URL.decode(parts[2]),
+            HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Self.queueDomain + Array(payload), using: key),
+            let claims = try? StrictJSONDecoder().decode(QueueClaims.self, from: payload), claims.x > now
+        else { return nil }
+        return claims
     }
 
     /// The claims of a genuine, unexpired token; `nil` for anything else.

@@ -1,0 +1,66 @@
+import Hummingbird
+import TetherCore
+import TetherProtocol
+
+// The waiting queue (API.md "Waiting queue"): a queued apply's 202, the queue, one user's ticket, leaving.
+extension BackendAPI {
+    /// How long a queue token is good for: a ticket may wait long, and a cancelled ticket's token finds no
+    /// ticket whatever its expiry.
+    static let queueTokenLifetimeMs: Millis = 7 * 24 * 3_600_000
+
+    static func newTicketID() -> TicketID { "qt-" + Secrets.hex(Secrets.randomBytes(16)) }
+
+    /// ApplyConcurrent with `queue: true`: the reservation (200) when a concurrency is idle or the user holds
+    /// one, else the user's place in the queue (202, with a queue token).
+    func applyQueued(_ projectId: ProjectID, _ body: TetherAPI.ApplyRequest) async throws -> any ResponseGenerator {
+        let command = Command.applyQueued(
+            projectId, userId: body.userId, userIp: body.userIp, priority: body.priority ?? 0,
+            ticketId: Self.newTicketID())
+        switch try await service.execute(command) {
+        case .applied(let applied):
+            return TetherAPI.Applied(applied)
+        case .queued(let place):
+            let token = signer.queueToken(
+                project: projectId, ticket: place.ticket.ticketId, expiresAt: time.now() + Self.queueTokenLifetimeMs)
+            return EditedResponse(
+                status: .accepted,
+                response: TetherAPI.Queued(
+                    ticketId: place.ticket.ticketId, position: place.position, etaMs: place.etaMs, queueToken: token))
+        default:
+            throw APIError.unexpected
+        }
+    }
+
+    func addQueueRoutes(to router: RouterGroup<TetherRequestContext>) {
+        router.get("/projects/:projectId/queue") { _, context in
+            let id = try context.path("projectId")
+            let places = try service.read { broker throws(BrokerError) in try broker.queue(id) }
+            return TetherAPI.QueueList(length: places.count, tickets: places.map { TetherAPI.QueueTicket($0) })
+        }
+        router.get("/projects/:projectId/queue/:userId") { _, context in
+            let id = try context.path("projectId")
+            let userId = try context.path("userId")
+            let place = try service.read { broker throws(BrokerError) in try broker.queuePlace(id, userId: userId) }
+            return TetherAPI.QueueTicket(place)
+        }
+        router.delete("/projects/:projectId/queue/:userId") { _, context in
+            let id = try context.path("projectId")
+            let userId = try context.path("userId")
+            guard case .ticket(let ticket) = try await service.execute(.cancelTicket(id, userId)) else {
+                throw APIError.unexpected
+            }
+            return TetherAPI.QueueTicket(QueuePlace(ticket: ticket, position: 0, etaMs: 0), state: "left")
+        }
+    }
+}
+
+extension TetherAPI.QueueTicket {
+    /// A ticket's place as the API shows it.
+    init(_ place: QueuePlace, state: String? = nil) {
+        let t = place.ticket
+        self.init(
+            ticketId: t.ticketId, userId: t.userId, position: place.position, priority: t.priority,
+            enqueuedAt: t.enqueuedAt, etaMs: place.etaMs, state: state ?? (t.isOffered ? "offered" : "waiting"),
+            clientConnected: false, concurrencyId: t.offeredConcurrency, reservedUntil: place.reservedUntil)
+    }
+}
