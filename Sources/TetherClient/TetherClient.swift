@@ -250,6 +250,8 @@ public actor TetherClient {
                     break
                 case .kick(let reason, let retryAfterMs, let connect):
                     kick = (reason, retryAfterMs, connect)
+                case .queued, .offered:
+                    break  // a session's client never waits in a queue
                 }
             case .activity:
                 lastInbound = configuration.now()

@@ -58,9 +58,20 @@ extension Broker {
         leaveQueue(ticket, .offerExpired)
     }
 
-    /// Removes a ticket and says why.
+    /// Removes a ticket and says why; its live client, if any, is told why and closed (unless it said `bye`).
     mutating func leaveQueue(_ ticket: QueueTicket, _ reason: QueueLeaveReason) {
+        let client = projects[ticket.projectId]?.queue.clients[ticket.userId]?.connection
         guard projects[ticket.projectId]?.queue.remove(ticket.userId) != nil else { return }
+        wheel.cancel(.queueClient(ticket.projectId, ticket.userId))
+        if let client {
+            let kick: KickReason =
+                switch reason {
+                case .taken, .left: .left
+                case .cancelled, .projectDeleted: .destroyed
+                case .offerExpired, .timeout: .expired
+                }
+            pendingKicks.append(Kick(connection: client, sessionId: ticket.ticketId, reason: kick))
+        }
         effects.append(.deleteTicket(ticket.projectId, ticket.userId))
         emitQueue(.queueLeft, ticket, data: EventData(ticketId: ticket.ticketId, queueReason: reason))
     }
@@ -88,6 +99,13 @@ extension Broker {
                 .concurrencyReserved, projectId: projectId, userId: head.userId, concurrencyId: concurrencyId,
                 sessionId: nil, at: clock, data: EventData(deadlineAt: until, reused: false))
             emitQueue(.queueOffered, offered, data: EventData(deadlineAt: until, ticketId: offered.ticketId))
+            if let client = projects[projectId]?.queue.clients[head.userId]?.connection {
+                effects.append(
+                    .queueNotice(
+                        QueueNotice(
+                            connection: client, ticketId: offered.ticketId,
+                            kind: .offered(concurrencyId: concurrencyId, reservedUntil: until))))
+            }
         }
     }
 

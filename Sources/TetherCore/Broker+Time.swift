@@ -38,6 +38,10 @@ extension Broker {
                 effects.append(.deadlineExpired(.reservation, latenessMs: expiry.lateness))
                 offerLapsed(projectId, userId)
                 dropReservation(projectId, userId, at: t)
+            case .queueClient(let projectId, let userId):
+                queueClientDue(projectId, userId, heard: heard)
+            case .queuePush:
+                pushQueuePlaces()
             }
         }
         serveQueues()
@@ -95,6 +99,8 @@ extension Broker {
                 sessions[id]?.deadlineAt = deadline
             case .reservation(let projectId, let userId):
                 projects[projectId]?.reservations[userId]?.reservedUntil = deadline
+            case .queueClient, .queuePush:
+                break  // in memory only
             }
         }
     }

@@ -13,6 +13,10 @@ public struct Broker: Sendable {
     enum DeadlineKey: Hashable, Sendable {
         case session(SessionID)
         case reservation(ProjectID, UserID)
+        /// A queued client's silence (`queue.clientTimeoutMs`).
+        case queueClient(ProjectID, UserID)
+        /// The next round of position pushes to queued clients.
+        case queuePush
     }
 
     /// A project with its pool and the indexes that make every lookup O(1).
@@ -85,6 +89,14 @@ public struct Broker: Sendable {
             return try applyQueued(projectId, userId: userId, userIp: userIp, priority: priority, ticketId: ticketId)
         case .cancelTicket(let projectId, let userId):
             return .ticket(try cancelTicket(projectId, userId))
+        case .queueHello(let projectId, let ticketId, let connection):
+            return .queued(try queueHello(projectId, ticketId, connection: connection))
+        case .queueBye(let projectId, let userId, let connection):
+            try queueBye(projectId, userId, connection: connection)
+            return .none
+        case .queueClientLost(let projectId, let userId, let connection, let lastSeenAt):
+            queueClientLost(projectId, userId, connection: connection, lastSeenAt: lastSeenAt)
+            return .none
         case .createSession(let projectId, let userId, let sessionId, let metadata):
             return .session(try createSession(projectId, userId: userId, sessionId: sessionId, metadata: metadata))
         case .destroySession(let id):

@@ -14,6 +14,14 @@ public enum Command: Sendable, Hashable {
     case applyQueued(ProjectID, userId: UserID, userIp: String?, priority: Int, ticketId: TicketID)
     /// Leaves the queue (`DELETE /v1/projects/{id}/queue/{userId}`): an offered concurrency goes to the next.
     case cancelTicket(ProjectID, UserID)
+    /// A queued client's `hello {queueToken}` for a ticket the shell verified the token of: its place
+    /// (``Reply/queued(_:)``); an older connection of the same ticket is kicked (`replaced`).
+    case queueHello(ProjectID, TicketID, connection: ConnectionID)
+    /// A queued client's `bye`: its ticket leaves (reason `left`).
+    case queueBye(ProjectID, UserID, connection: ConnectionID)
+    /// A queued client's connection closed; `lastSeenAt`: when it was last heard from. The ticket stays; it
+    /// leaves (reason `timeout`) unless a connection comes back within `queue.clientTimeoutMs` of that.
+    case queueClientLost(ProjectID, UserID, connection: ConnectionID, lastSeenAt: Millis)
     /// CreateSession. `sessionId` is used only when a new session is made (the shell mints it).
     case createSession(ProjectID, userId: UserID, sessionId: SessionID, metadata: SessionMetadata)
     /// DestroySession by session id.

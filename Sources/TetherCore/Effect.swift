@@ -56,6 +56,8 @@ public enum Effect: Sendable, Hashable {
     case deleteTicket(ProjectID, UserID)
     /// Tell a client why, then close its connection.
     case kick(Kick)
+    /// Tell a queued client its place or its offer (the connection stays open).
+    case queueNotice(QueueNotice)
     /// A deadline was processed `latenessMs` after it passed (for metrics).
     case deadlineExpired(DeadlineKind, latenessMs: Millis)
     /// The process stalled; every deadline was moved this much later.
@@ -63,4 +65,29 @@ public enum Effect: Sendable, Hashable {
     /// The session ended (its final record is in a `saveSession` before this): the shell forgets what it
     /// keeps per session (stats, HTTP links).
     case sessionEnded(SessionID)
+}
+
+/// What a queued client is told, on its connection.
+public struct QueueNotice: Sendable, Hashable {
+    /// What the message says.
+    public enum Kind: Sendable, Hashable {
+        /// `queued {ticketId, position, etaMs}`.
+        case place(position: Int, etaMs: Millis)
+        /// `offered {concurrencyId, reservedUntil}`.
+        case offered(concurrencyId: ConcurrencyID, reservedUntil: Millis)
+    }
+
+    /// The queued client's connection.
+    public var connection: ConnectionID
+    /// Its ticket.
+    public var ticketId: TicketID
+    /// The message.
+    public var kind: Kind
+
+    /// Creates a notice.
+    public init(connection: ConnectionID, ticketId: TicketID, kind: Kind) {
+        self.connection = connection
+        self.ticketId = ticketId
+        self.kind = kind
+    }
 }

@@ -5,8 +5,21 @@ struct WaitingQueue: Sendable {
     /// The priorities a ticket may have.
     static let priorities = 0...9
 
+    /// A queued user's live client (`hello {queueToken}`), in memory only.
+    struct Client: Sendable, Hashable {
+        /// Its connection; nil once it closed (the ticket waits `clientTimeoutMs` from `lastSeenAt` for another).
+        var connection: ConnectionID?
+        /// When it was last heard from (its hello, or what the shell said when it closed).
+        var lastSeenAt: Millis
+        /// The place it was last told.
+        var sentPosition: Int
+        var sentEtaMs: Millis
+    }
+
     /// Every ticket, waiting or offered, by user.
     private(set) var tickets: [UserID: QueueTicket] = [:]
+    /// The live clients of tickets, by user.
+    var clients: [UserID: Client] = [:]
     private var userBySeq: [UInt64: UserID] = [:]
     private var userByTicket: [TicketID: UserID] = [:]
     /// The waiting tickets' sequence numbers, per priority.
@@ -38,6 +51,7 @@ struct WaitingQueue: Sendable {
     @discardableResult
     mutating func remove(_ userId: UserID) -> QueueTicket? {
         guard let ticket = tickets.removeValue(forKey: userId) else { return nil }
+        clients.removeValue(forKey: userId)
         userBySeq.removeValue(forKey: ticket.seq)
         userByTicket.removeValue(forKey: ticket.ticketId)
         levels[ticket.priority].remove(ticket.seq)

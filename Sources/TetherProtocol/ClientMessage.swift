@@ -20,6 +20,8 @@ public enum ClientMessage: Sendable, Hashable {
         case token(String)
         /// The resume token from the last `welcome`.
         case resumeToken(String)
+        /// A queued apply's `queueToken`: the client waits in the queue live.
+        case queueToken(String)
     }
 
     /// Decodes one message; anything else is a ``ProtocolError``.
@@ -47,7 +49,12 @@ public enum ClientMessage: Sendable, Hashable {
         case "hello":
             // Any string is a credential to check: an empty, overlong or forged one is a bad token (kick
             // `badToken`, close 4001), not a malformed message.
-            if let token = wire.token {
+            if let token = wire.queueToken {
+                guard wire.token == nil && wire.resumeToken == nil else {
+                    throw .invalidMessage("hello: a queueToken comes alone (no token, no resumeToken)")
+                }
+                self = .hello(.queueToken(token))
+            } else if let token = wire.token {
                 self = .hello(.token(token))
             } else if let token = wire.resumeToken {
                 self = .hello(.resumeToken(token))
@@ -80,6 +87,9 @@ public enum ClientMessage: Sendable, Hashable {
         case .hello(.resumeToken(let token)):
             w.type = "hello"
             w.resumeToken = token
+        case .hello(.queueToken(let token)):
+            w.type = "hello"
+            w.queueToken = token
         case .ping(let seq, let t):
             w.type = "ping"
             w.seq = seq
@@ -115,6 +125,7 @@ struct WireMessage: Codable {
     var type: String
     var token: String?
     var resumeToken: String?
+    var queueToken: String?
     var seq: UInt64?
     var t: Int64?
     var expectedMs: Int64?

@@ -21,7 +21,7 @@ extension ServerMessage {
             buffer.writeStaticString(#","t":"#)
             Self.writeDecimal(t, into: &buffer)
             buffer.writeStaticString("}")
-        case .welcome, .kick:
+        case .welcome, .kick, .queued, .offered:
             buffer.writeBytes(json)
         }
     }

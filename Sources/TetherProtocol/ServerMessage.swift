@@ -10,6 +10,12 @@ public enum ServerMessage: Sendable, Hashable, Codable {
     case ping(seq: UInt64, t: Int64)
     /// Why the server is about to close the connection; `connect`: where to go instead (reason `moved`).
     case kick(reason: String, retryAfterMs: Int64?, connect: Connect? = nil)
+    /// A queued client's place (after its `hello {queueToken}`, and again whenever it changes, at most once a
+    /// second).
+    case queued(ticketId: String, position: Int, etaMs: Int64)
+    /// A concurrency is offered to the queued client's user until `reservedUntil`: its backend creates the
+    /// session.
+    case offered(concurrencyId: String, reservedUntil: Int64)
 
     /// Where a client connects to one node: CreateSession's `connect`, a `moved` kick's, `welcome`'s
     /// `alternates`.
@@ -64,7 +70,7 @@ public enum ServerMessage: Sendable, Hashable, Codable {
     }
 
     private enum Keys: String, CodingKey {
-        case type, seq, t, st, reason, retryAfterMs, connect
+        case type, seq, t, st, reason, retryAfterMs, connect, ticketId, position, etaMs, concurrencyId, reservedUntil
     }
 
     /// Decodes a server message (used by the SDK).
@@ -82,6 +88,15 @@ public enum ServerMessage: Sendable, Hashable, Codable {
                 reason: try c.decode(String.self, forKey: .reason),
                 retryAfterMs: try c.decodeIfPresent(Int64.self, forKey: .retryAfterMs),
                 connect: try c.decodeIfPresent(Connect.self, forKey: .connect))
+        case "queued":
+            self = .queued(
+                ticketId: try c.decode(String.self, forKey: .ticketId),
+                position: try c.decode(Int.self, forKey: .position),
+                etaMs: try c.decode(Int64.self, forKey: .etaMs))
+        case "offered":
+            self = .offered(
+                concurrencyId: try c.decode(String.self, forKey: .concurrencyId),
+                reservedUntil: try c.decode(Int64.self, forKey: .reservedUntil))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown type \(other)")
         }
@@ -108,6 +123,15 @@ public enum ServerMessage: Sendable, Hashable, Codable {
             try c.encode(reason, forKey: .reason)
             try c.encodeIfPresent(retryAfterMs, forKey: .retryAfterMs)
             try c.encodeIfPresent(connect, forKey: .connect)
+        case .queued(let ticketId, let position, let etaMs):
+            try c.encode("queued", forKey: .type)
+            try c.encode(ticketId, forKey: .ticketId)
+            try c.encode(position, forKey: .position)
+            try c.encode(etaMs, forKey: .etaMs)
+        case .offered(let concurrencyId, let reservedUntil):
+            try c.encode("offered", forKey: .type)
+            try c.encode(concurrencyId, forKey: .concurrencyId)
+            try c.encode(reservedUntil, forKey: .reservedUntil)
         }
     }
 
@@ -121,6 +145,8 @@ public enum ServerMessage: Sendable, Hashable, Codable {
         case .pong: .pong
         case .ping: .ping
         case .kick: .kick
+        case .queued: .queued
+        case .offered: .offered
         }
     }
 }

@@ -3,7 +3,7 @@ import NIOCore
 /// The TCP frame types (API.md): `u32 big-endian length | u8 type | JSON payload`.
 public enum FrameType: UInt8, Sendable, Hashable {
     case hello = 1
-    case welcome, ping, pong, suspend, bye, kick
+    case welcome, ping, pong, suspend, bye, kick, queued, offered
 }
 
 /// Limits of the client channel.

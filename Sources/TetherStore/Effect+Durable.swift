@@ -8,7 +8,7 @@ extension Effect {
         case .event, .saveProject, .deleteProject, .saveReservation, .deleteReservation, .saveSession, .saveTicket,
             .deleteTicket:
             true
-        case .kick, .deadlineExpired, .deadlinesShifted, .sessionEnded: false
+        case .kick, .queueNotice, .deadlineExpired, .deadlinesShifted, .sessionEnded: false
         }
     }
 }

@@ -50,7 +50,7 @@ enum RowChange<Values: Sendable>: Sendable {
                         let c = try signedColumn(e.cursor, "event cursor")
                         changes.append(.insertEvent(bind(try EventRecord(e).columnValues()), cursor: c))
                         cursor = max(cursor ?? c, c)
-                    case .kick, .deadlineExpired, .deadlinesShifted, .sessionEnded: break
+                    case .kick, .queueNotice, .deadlineExpired, .deadlinesShifted, .sessionEnded: break
                     }
                 }
             }

@@ -211,3 +211,105 @@ import TetherCore
         #expect(try h.broker.queuePlace("p", userId: "b").etaMs == 90_000)
     }
 }
+
+/// Live queued clients (issue 15, item 3): `hello {queueToken}` gets the place, an older connection of the
+/// ticket is replaced, silence past `clientTimeoutMs` or `bye` takes the ticket out, a closed connection
+/// leaves it the timeout to come back, the offer and changed places are told to the connection.
+@Suite struct QueueClientTests {
+    static func full() throws -> (Harness, [Session]) {
+        var (h, held) = try QueueTests.full(capacity: 1)
+        _ = try h.run(.updateProject("p", ProjectPatch(queue: QueuePatch(clientTimeoutMs: 5_000))))
+        _ = try QueueTests.queue(&h, "a")
+        _ = try QueueTests.queue(&h, "b")
+        return (h, held)
+    }
+
+    static func notices(_ h: Harness) -> [QueueNotice] {
+        h.effects.compactMap { if case .queueNotice(let n) = $0 { n } else { nil } }
+    }
+
+    @Test func aHelloGetsThePlaceAndReplacesAnOlderConnection() throws {
+        var (h, _) = try Self.full()
+        guard case .queued(let place) = try h.run(.queueHello("p", "qt-b", connection: 7)) else {
+            Issue.record("a queue hello answers the place")
+            return
+        }
+        #expect(place.position == 2 && place.ticket.userId == "b")
+        #expect(h.broker.queueClientConnected("p", "b"))
+        h.clearEffects()
+        _ = try h.run(.queueHello("p", "qt-b", connection: 8))
+        #expect(h.kicks == [Kick(connection: 7, sessionId: "qt-b", reason: .replaced)])
+        #expect(throws: BrokerError.badToken) { try h.run(.queueHello("p", "qt-nobody", connection: 9)) }
+    }
+
+    @Test func aSilentClientTakesItsTicketOutAndOneHeardFromKeepsIt() throws {
+        var (h, _) = try Self.full()
+        _ = try h.run(.queueHello("p", "qt-a", connection: 1))
+        _ = try h.run(.queueHello("p", "qt-b", connection: 2))
+        // a is heard from all along (the shell's record of its pings); b is silent.
+        var t = h.now
+        var effects: [Effect] = []
+        while t < h.now + 5_500 {
+            t += 250
+            effects += h.broker.tick(at: t, heard: { $0 == 1 ? t : nil })
+        }
+        let left = effects.compactMap { if case .event(let e) = $0, e.type == .queueLeft { e } else { nil } }
+        #expect(left.map(\.userId) == ["b"] && left.first?.data.queueReason == .timeout)
+        #expect(effects.contains(.kick(Kick(connection: 2, sessionId: "qt-b", reason: .expired))))
+        #expect(try h.broker.queue("p").map(\.ticket.userId) == ["a"])
+    }
+
+    @Test func aClosedConnectionHasTheTimeoutToComeBack() throws {
+        var (h, _) = try Self.full()
+        _ = try h.run(.queueHello("p", "qt-a", connection: 1))
+        _ = try h.run(.queueClientLost("p", "a", connection: 1, lastSeenAt: h.now))
+        #expect(!h.broker.queueClientConnected("p", "a"))
+        h.pass(4_000)
+        _ = try h.run(.queueHello("p", "qt-a", connection: 3))  // back in time
+        h.pass(4_000)
+        #expect(try h.broker.queuePlace("p", userId: "a").position == 1)
+        _ = try h.run(.queueClientLost("p", "a", connection: 3, lastSeenAt: h.now))
+        h.clearEffects()
+        h.pass(5_001)
+        #expect(h.events.contains { $0.type == .queueLeft && $0.userId == "a" && $0.data.queueReason == .timeout })
+        #expect(h.kicks.isEmpty, "its connection was already gone")
+        // A ticket whose client never connected stays.
+        #expect(try h.broker.queuePlace("p", userId: "b").position == 1)
+    }
+
+    @Test func byeTakesTheTicketOutWithoutAKick() throws {
+        var (h, _) = try Self.full()
+        _ = try h.run(.queueHello("p", "qt-a", connection: 1))
+        h.clearEffects()
+        _ = try h.run(.queueBye("p", "a", connection: 1))
+        #expect(h.events.contains { $0.type == .queueLeft && $0.userId == "a" && $0.data.queueReason == .left })
+        #expect(h.kicks.isEmpty)
+        #expect(throws: BrokerError.badToken) { try h.run(.queueBye("p", "b", connection: 1)) }
+    }
+
+    @Test func theOfferAndChangedPlacesAreToldOnTheConnection() throws {
+        var (h, held) = try Self.full()
+        _ = try h.run(.queueHello("p", "qt-a", connection: 1))
+        _ = try h.run(.queueHello("p", "qt-b", connection: 2))
+        h.clearEffects()
+        h.pass(1_000)
+        #expect(Self.notices(h).isEmpty, "nothing changed: nothing pushed")
+        _ = try h.run(.destroySession(held[0].id))
+        let offered = try #require(Self.notices(h).first)
+        #expect(offered.connection == 1 && offered.ticketId == "qt-a")
+        guard case .offered(let concurrencyId, let until) = offered.kind else {
+            Issue.record("an offer")
+            return
+        }
+        #expect(
+            concurrencyId == held[0].concurrencyId && until == h.broker.reservation(of: "a", in: "p")?.reservedUntil)
+        h.clearEffects()
+        h.pass(1_000)
+        // b moved from 2 to 1: told once, within a second.
+        #expect(Self.notices(h).map(\.connection) == [2])
+        if case .place(let position, _) = Self.notices(h).first?.kind { #expect(position == 1) }
+        h.clearEffects()
+        h.pass(2_000)
+        #expect(Self.notices(h).isEmpty)
+    }
+}

@@ -34,14 +34,20 @@ extension BackendAPI {
     func addQueueRoutes(to router: RouterGroup<TetherRequestContext>) {
         router.get("/projects/:projectId/queue") { _, context in
             let id = try context.path("projectId")
-            let places = try service.read { broker throws(BrokerError) in try broker.queue(id) }
-            return TetherAPI.QueueList(length: places.count, tickets: places.map { TetherAPI.QueueTicket($0) })
+            let tickets = try service.read { broker throws(BrokerError) in
+                try broker.queue(id).map {
+                    TetherAPI.QueueTicket($0, connected: broker.queueClientConnected(id, $0.ticket.userId))
+                }
+            }
+            return TetherAPI.QueueList(length: tickets.count, tickets: tickets)
         }
         router.get("/projects/:projectId/queue/:userId") { _, context in
             let id = try context.path("projectId")
             let userId = try context.path("userId")
-            let place = try service.read { broker throws(BrokerError) in try broker.queuePlace(id, userId: userId) }
-            return TetherAPI.QueueTicket(place)
+            return try service.read { broker throws(BrokerError) in
+                TetherAPI.QueueTicket(
+                    try broker.queuePlace(id, userId: userId), connected: broker.queueClientConnected(id, userId))
+            }
         }
         router.delete("/projects/:projectId/queue/:userId") { _, context in
             let id = try context.path("projectId")
@@ -49,18 +55,19 @@ extension BackendAPI {
             guard case .ticket(let ticket) = try await service.execute(.cancelTicket(id, userId)) else {
                 throw APIError.unexpected
             }
-            return TetherAPI.QueueTicket(QueuePlace(ticket: ticket, position: 0, etaMs: 0), state: "left")
+            return TetherAPI.QueueTicket(
+                QueuePlace(ticket: ticket, position: 0, etaMs: 0), connected: false, state: "left")
         }
     }
 }
 
 extension TetherAPI.QueueTicket {
     /// A ticket's place as the API shows it.
-    init(_ place: QueuePlace, state: String? = nil) {
+    init(_ place: QueuePlace, connected: Bool, state: String? = nil) {
         let t = place.ticket
         self.init(
             ticketId: t.ticketId, userId: t.userId, position: place.position, priority: t.priority,
             enqueuedAt: t.enqueuedAt, etaMs: place.etaMs, state: state ?? (t.isOffered ? "offered" : "waiting"),
-            clientConnected: false, concurrencyId: t.offeredConcurrency, reservedUntil: place.reservedUntil)
+            clientConnected: connected, concurrencyId: t.offeredConcurrency, reservedUntil: place.reservedUntil)
     }
 }

@@ -19,6 +19,7 @@ public final class BrokerService: Service, Sendable {
         var plannedWake: Millis?
         var wakeTask: Scheduled<Void>?
         var kickHandler: (@Sendable ([Kick]) -> Void)?
+        var noticeHandler: (@Sendable ([QueueNotice]) -> Void)?
         var endHandler: (@Sendable ([SessionID]) -> Void)?
         /// When the client plane last heard from a connection whose heartbeats it records itself.
         var heard: (@Sendable (ConnectionID) -> Millis?)?
@@ -93,6 +94,11 @@ public final class BrokerService: Service, Sendable {
         state.withLock { $0.kickHandler = handler }
     }
 
+    /// Sets who tells queued clients their places and offers.
+    public func setNoticeHandler(_ handler: @escaping @Sendable ([QueueNotice]) -> Void) {
+        state.withLock { $0.noticeHandler = handler }
+    }
+
     /// Sets where the broker reads when a connection whose heartbeats the client plane records
     /// (``BrokerConfiguration/shellWatchedTransports``) was last heard from, when its deadline falls due.
     /// Called inside the lock: it must not call back into the service.
@@ -163,11 +169,13 @@ public final class BrokerService: Service, Sendable {
         var kicks: [Kick] = []
         var ended: [SessionID] = []
         var events: [Event] = []
+        var notices: [QueueNotice] = []
         for effect in effects {
             switch effect {
             case .event(let event): events.append(event)
             case .kick(let kick): kicks.append(kick)
             case .sessionEnded(let id): ended.append(id)
+            case .queueNotice(let notice): notices.append(notice)
             case .deadlineExpired(let kind, let latenessMs):
                 TetherMetrics.lateness(kind, ms: latenessMs)
             case .deadlinesShifted(let ms):
@@ -177,6 +185,7 @@ public final class BrokerService: Service, Sendable {
         }
         planWake(&s)
         if !ended.isEmpty, let handler = s.endHandler { handler(ended) }
+        if !notices.isEmpty, let handler = s.noticeHandler { handler(notices) }
         if !events.isEmpty {
             // Tickets complete in commit order, so the feed gets events in cursor order.
             let feed = self.feed

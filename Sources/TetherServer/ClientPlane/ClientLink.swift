@@ -95,6 +95,11 @@ final class ClientLink: Kickable, PingSweepable, LivenessReporting, @unchecked S
         eventLoop.execute { [self] in execute(machine.kicked(kick)) }
     }
 
+    /// The broker's word to a queued client: its place or its offer.
+    func notify(_ notice: QueueNotice) {
+        eventLoop.execute { [self] in execute(machine.noticed(notice)) }
+    }
+
     /// The peer went away (read of 0, FIN, RST, a failed write): the session goes to grace at once.
     func peerClosed(cause: DisconnectCause) {
         execute(machine.peerClosed(cause: cause))
@@ -140,6 +145,9 @@ final class ClientLink: Kickable, PingSweepable, LivenessReporting, @unchecked S
                 sink?.close(code: code, reason: reason)
             case .lost(let session, let cause):
                 plane.lost(session, connection: id, cause: cause)
+            case .queueLost(let project, let user, let lastSeenAt):
+                _ = try? plane.service.submit(
+                    .queueClientLost(project, user, connection: id, lastSeenAt: lastSeenAt))
             case .startPinging:
                 let sweeper = plane.sweepers.sweeper(for: eventLoop)
                 self.sweeper = sweeper
@@ -201,6 +209,12 @@ final class ClientLink: Kickable, PingSweepable, LivenessReporting, @unchecked S
             }
         case .resumeToken(let token):
             authentication = .resume(tokenHash: Secrets.hash(token))
+        case .queueToken(let token):
+            if let claims = plane.signer.verifyQueueToken(token, now: plane.time.now()) {
+                authentication = .queue(project: claims.p, ticket: claims.t)
+            } else {
+                authentication = .invalid
+            }
         }
         let resumeToken = Secrets.randomToken()
         return machine.authenticated(
@@ -215,6 +229,9 @@ final class ClientLink: Kickable, PingSweepable, LivenessReporting, @unchecked S
             let (reply, ticket) = try plane.service.submit(command)
             if case .session(let session) = reply, case .helloPending = machine.phase {
                 attached(session, ticket: CommitTicketBox(ticket))
+            } else if case .queued(let place) = reply, case .helloPending = machine.phase {
+                let policy = plane.service.read { try? $0.project(place.ticket.projectId) }?.policy ?? Policy()
+                execute(machine.queueAccepted(place, policy: policy, at: plane.time.now()))
             }
             return true
         } catch {

@@ -66,6 +66,7 @@ public final class ClientPlane: Service, Sendable {
         self.tcpPort = tcpBound
         let registry = context.registry
         context.service.setKickHandler { registry.deliver($0) }
+        context.service.setNoticeHandler { registry.deliver($0) }
         context.service.setHeardSource { registry.heardAt($0) }
         let stats = context.stats
         // HTTP links stay until their client has been told why (its next heartbeat gets the kick).

@@ -5,6 +5,13 @@ import TetherCore
 protocol Kickable: AnyObject, Sendable {
     /// Tells the client why and closes (hops to the connection's event loop itself).
     func kick(_ kick: Kick)
+    /// Tells a queued client its place or its offer (hops to the connection's event loop itself).
+    func notify(_ notice: QueueNotice)
+}
+
+extension Kickable {
+    /// Only socket clients wait in the queue live.
+    func notify(_ notice: QueueNotice) {}
 }
 
 /// A connection whose heartbeats its event loop records can say when it was last heard from.
@@ -29,6 +36,12 @@ final class ConnectionRegistry: Sendable {
     func deliver(_ kicks: [Kick]) {
         let targets = table.withLock { t in kicks.compactMap { k in t[k.connection].map { (k, $0) } } }
         for (kick, link) in targets { link.kick(kick) }
+    }
+
+    /// Delivers queue notices to their connections.
+    func deliver(_ notices: [QueueNotice]) {
+        let targets = table.withLock { t in notices.compactMap { n in t[n.connection].map { (n, $0) } } }
+        for (notice, link) in targets { link.notify(notice) }
     }
 
     /// When the connection was last heard from and its deadline, if its event loop watches it.

@@ -122,7 +122,8 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
                 return reply
             case .forget:
                 links.remove(link.session)
-            case .rtt, .pace, .authenticate, .register, .send, .pong, .ping, .close, .lost, .startPinging, .stopPinging,
+            case .rtt, .pace, .authenticate, .register, .send, .pong, .ping, .close, .lost, .queueLost, .startPinging,
+                .stopPinging,
                 .watch, .awaitWelcome, .seen, .unwatch,
                 .scheduleDrain, .cancelHelloTimer, .unregister, .logRefusal:
                 break  // WebSocket and TCP only

@@ -36,6 +36,9 @@ enum ConnectionAction: Sendable, Hashable {
     case close(CloseCode, reason: String)
     /// Tell the broker the attached session lost its connection.
     case lost(SessionID, DisconnectCause)
+    /// Tell the broker a queued client's connection closed, last heard from at `lastSeenAt` (boxed: rare, and
+    /// the heartbeat's actions stay small).
+    indirect case queueLost(ProjectID, UserID, lastSeenAt: Millis)
     /// Start recording the connection's heartbeats on its link: heard from `at`, silent past `until` means
     /// lost (the broker reads the record when its deadline for the connection falls due).
     case watch(at: Millis, until: Millis)

@@ -16,6 +16,8 @@ struct ConnectionMachine: Sendable {
         case helloPending
         /// The broker accepted the hello: the connection carries `session`.
         case attached(SessionID)
+        /// The broker accepted a `hello {queueToken}`: the connection is the live client of `user`'s ticket.
+        case queued(ProjectID, UserID)
         /// The broker no longer knows this connection; its kick (with the real reason) is on the way.
         case draining(fallback: KickReason)
         /// Done with: nothing more is read or sent.
@@ -45,6 +47,8 @@ struct ConnectionMachine: Sendable {
         case token(session: SessionID, epoch: UInt64)
         /// A resume token, by its hash.
         case resume(tokenHash: String)
+        /// A genuine, unexpired queue token for a ticket of a project.
+        case queue(project: ProjectID, ticket: TicketID)
         /// A client token that does not verify (forged, tampered, expired, empty).
         case invalid
     }
@@ -136,6 +140,8 @@ struct ConnectionMachine: Sendable {
             break  // frames racing the welcome (the hello itself counts) or the kick
         case .attached(let session):
             actions.append(contentsOf: attached(session, message, at: now))
+        case .queued(let project, let user):
+            actions.append(contentsOf: queued(project, user, message, at: now))
         }
         return actions
     }
@@ -170,7 +176,64 @@ struct ConnectionMachine: Sendable {
         if settings.watchesLiveness, !suspended, welcomed, case .attached = phase {
             actions.append(.seen(at: now, until: now + timeoutMs))
         }
+        // A queued client's silence is always timed from its link's record (`queue.clientTimeoutMs`).
+        if case .queued = phase { actions.append(.seen(at: now, until: now + timeoutMs)) }
         return true
+    }
+
+    /// A message of a queued client: pings are answered, `bye` takes the ticket out of the queue.
+    private mutating func queued(_ project: ProjectID, _ user: UserID, _ message: ClientMessage, at now: Millis)
+        -> ConnectionActions
+    {
+        switch message {
+        case .hello:
+            return fail(.protocolError, "hello was already accepted")
+        case .ping(let seq, let t):
+            return ConnectionActions(.pong(seq: seq, t: t, st: now))
+        case .pong(let seq, _):
+            return pingAnswered(seq: seq, at: now)
+        case .suspend:
+            return fail(.protocolError, "a queued client cannot suspend: it leaves with bye, or stays silent")
+        case .bye:
+            var actions = ConnectionActions(.submit(.queueBye(project, user, connection: connection)))
+            actions.append(contentsOf: finish())
+            actions.append(.send(.kick(reason: KickReason.left.rawValue, retryAfterMs: nil)))
+            actions.append(.close(.normal, reason: KickReason.left.rawValue))
+            return actions
+        }
+    }
+
+    /// The broker accepted a `hello {queueToken}`: the client is told its place (or its offer) at once and
+    /// heartbeats like a session's; its silence is timed by `queue.clientTimeoutMs`.
+    mutating func queueAccepted(_ place: QueuePlace, policy: Policy, at now: Millis) -> ConnectionActions {
+        guard phase == .helloPending else { return ConnectionActions() }
+        phase = .queued(place.ticket.projectId, place.ticket.userId)
+        intervalMs = policy.heartbeat.intervalMs
+        timeoutMs = policy.queue.clientTimeoutMs
+        let first: ServerMessage =
+            if let concurrencyId = place.ticket.offeredConcurrency, let until = place.reservedUntil {
+                .offered(concurrencyId: concurrencyId, reservedUntil: until)
+            } else {
+                .queued(ticketId: place.ticket.ticketId, position: place.position, etaMs: place.etaMs)
+            }
+        return ConnectionActions(.watch(at: now, until: now + timeoutMs), .send(first), .startPinging)
+    }
+
+    /// The broker tells the queued client its place or its offer.
+    mutating func noticed(_ notice: QueueNotice) -> ConnectionActions {
+        guard case .queued = phase else { return ConnectionActions() }
+        switch notice.kind {
+        case .place(let position, let etaMs):
+            return ConnectionActions(.send(.queued(ticketId: notice.ticketId, position: position, etaMs: etaMs)))
+        case .offered(let concurrencyId, let reservedUntil):
+            return ConnectionActions(.send(.offered(concurrencyId: concurrencyId, reservedUntil: reservedUntil)))
+        }
+    }
+
+    /// The ticket the connection waits for, while queued.
+    private var queuedTicket: (project: ProjectID, user: UserID)? {
+        if case .queued(let project, let user) = phase { return (project, user) }
+        return nil
     }
 
     private mutating func attached(_ session: SessionID, _ message: ClientMessage, at now: Millis)
@@ -249,6 +312,8 @@ struct ConnectionMachine: Sendable {
             command = .resume(
                 resumeTokenHash: tokenHash, connection: connection, transport: transport,
                 newResumeTokenHash: newResumeTokenHash)
+        case .queue(let project, let ticket):
+            return ConnectionActions(.register, .submit(.queueHello(project, ticket, connection: connection)))
         }
         nextResumeToken = newResumeToken
         return ConnectionActions(.register, .submit(command))
@@ -305,6 +370,8 @@ struct ConnectionMachine: Sendable {
             default:
                 return drain(fallback: .expired)
             }
+        case .queued:
+            return refuse(.expired)  // its ticket left (its kick says why, if it is still on the way)
         case .awaitingHello, .draining, .closed:
             return ConnectionActions()
         }
@@ -338,7 +405,7 @@ struct ConnectionMachine: Sendable {
     /// goes out an interval later, not sooner: a client that died gets a few pings before its timeout instead
     /// of one every sweep, and a lost ping is still retried before the timeout.
     mutating func sweep(at now: Millis) -> ConnectionActions {
-        guard case .attached = phase, now - lastInbound >= max(intervalMs / 2, 50),
+        guard phase.isServed, now - lastInbound >= max(intervalMs / 2, 50),
             lastPingAt <= lastInbound || now - lastPingAt >= intervalMs
         else { return ConnectionActions() }
         lastPingAt = now
@@ -368,8 +435,10 @@ struct ConnectionMachine: Sendable {
     /// The peer went away (read of 0, FIN, RST, a failed write): the session goes to grace at once.
     mutating func peerClosed(cause: DisconnectCause) -> ConnectionActions {
         let session = attachedSession
+        let ticket = queuedTicket
         var actions = finish()
         if let session { actions.append(.lost(session, cause)) }
+        if let ticket { actions.append(.queueLost(ticket.project, ticket.user, lastSeenAt: lastInbound)) }
         return actions
     }
 
@@ -377,10 +446,12 @@ struct ConnectionMachine: Sendable {
     /// `error`.
     private mutating func refuse(_ reason: KickReason, retryAfterMs: Millis? = nil) -> ConnectionActions {
         let session = attachedSession
+        let ticket = queuedTicket
         let code = CloseCode.forKick(reason.rawValue)
         var actions = ConnectionActions(.logRefusal(session: session, reason: reason.rawValue, closeCode: code))
         actions.append(contentsOf: finish())
         if let session { actions.append(.lost(session, .error)) }
+        if let ticket { actions.append(.queueLost(ticket.project, ticket.user, lastSeenAt: lastInbound)) }
         actions.append(.send(.kick(reason: reason.rawValue, retryAfterMs: retryAfterMs)))
         actions.append(.close(code, reason: reason.rawValue))
         return actions
@@ -390,20 +461,33 @@ struct ConnectionMachine: Sendable {
     /// client, which has no close frame, is told the code's name in a `kick` first.
     private mutating func fail(_ code: CloseCode, _ reason: String) -> ConnectionActions {
         let session = attachedSession
+        let ticket = queuedTicket
         var actions = ConnectionActions(.logRefusal(session: session, reason: reason, closeCode: code))
         actions.append(contentsOf: finish())
         if let session { actions.append(.lost(session, .error)) }
+        if let ticket { actions.append(.queueLost(ticket.project, ticket.user, lastSeenAt: lastInbound)) }
         if transport == .tcp { actions.append(.send(.kick(reason: code.name, retryAfterMs: nil))) }
         actions.append(.close(code, reason: reason))
         return actions
     }
 
     private mutating func finish() -> ConnectionActions {
+        let wasQueued = queuedTicket != nil
         phase = .closed
         pendingWelcome = nil
         var actions = ConnectionActions(.cancelHelloTimer, .stopPinging, .unregister)
-        if settings.watchesLiveness { actions.append(.unwatch) }
+        if settings.watchesLiveness || wasQueued { actions.append(.unwatch) }
         return actions
+    }
+}
+
+extension ConnectionMachine.Phase {
+    /// Whether the connection is a served client (a session's or a queued one's): pinged when quiet.
+    var isServed: Bool {
+        switch self {
+        case .attached, .queued: true
+        case .awaitingHello, .helloPending, .draining, .closed: false
+        }
     }
 }
 

@@ -1,0 +1,97 @@
+// Live queued clients (API.md "Waiting queue"): a client that says `hello {queueToken}` is told its place
+// (`queued`), again whenever it changes (at most once a second), and its offer (`offered`); it heartbeats like
+// a session's client. One that connected and then stayed silent for `queue.clientTimeoutMs`, or said `bye`,
+// takes its ticket out of the queue: nobody waits behind a client that is gone. A ticket whose client never
+// connected stays until it is offered or cancelled.
+extension Broker {
+    /// How often places are pushed at most.
+    static let queuePushEveryMs: Millis = 1_000
+
+    mutating func queueHello(_ projectId: ProjectID, _ ticketId: TicketID, connection: ConnectionID)
+        throws(BrokerError) -> QueuePlace
+    {
+        // A ticket that left (cancelled, taken, lapsed) makes its token worthless.
+        guard let ps = projects[projectId], let ticket = ps.queue.ticket(id: ticketId) else { throw .badToken }
+        if let old = ps.queue.clients[ticket.userId]?.connection, old != connection {
+            pendingKicks.append(Kick(connection: old, sessionId: ticketId, reason: .replaced))
+        }
+        let place = place(ticket, ps)
+        projects[projectId]?.queue.clients[ticket.userId] = WaitingQueue.Client(
+            connection: connection, lastSeenAt: clock, sentPosition: place.position, sentEtaMs: place.etaMs)
+        wheel.arm(.queueClient(projectId, ticket.userId), at: clock + ps.project.policy.queue.clientTimeoutMs)
+        if wheel.deadline(of: .queuePush) == nil { wheel.arm(.queuePush, at: clock + Self.queuePushEveryMs) }
+        return place
+    }
+
+    mutating func queueBye(_ projectId: ProjectID, _ userId: UserID, connection: ConnectionID) throws(BrokerError) {
+        guard let ps = projects[projectId], let ticket = ps.queue.ticket(of: userId),
+            ps.queue.clients[userId]?.connection == connection
+        else { throw .badToken }
+        projects[projectId]?.queue.clients[userId]?.connection = nil  // it closes by itself: no kick
+        leaveQueue(ticket, .left)
+        if ticket.isOffered { dropReservation(projectId, userId, at: clock) }
+    }
+
+    mutating func queueClientLost(
+        _ projectId: ProjectID, _ userId: UserID, connection: ConnectionID, lastSeenAt: Millis
+    ) {
+        guard let timeout = projects[projectId]?.project.policy.queue.clientTimeoutMs,
+            var client = projects[projectId]?.queue.clients[userId], client.connection == connection
+        else { return }
+        client.connection = nil
+        client.lastSeenAt = min(max(client.lastSeenAt, lastSeenAt), clock)
+        projects[projectId]?.queue.clients[userId] = client
+        wheel.arm(.queueClient(projectId, userId), at: client.lastSeenAt + timeout)
+    }
+
+    /// A queued client's silence deadline fell due: moved on when it was heard from since, else its ticket
+    /// leaves (reason `timeout`).
+    mutating func queueClientDue(_ projectId: ProjectID, _ userId: UserID, heard: (ConnectionID) -> Millis?) {
+        guard let ps = projects[projectId], var client = ps.queue.clients[userId],
+            let ticket = ps.queue.ticket(of: userId)
+        else { return }
+        let timeout = ps.project.policy.queue.clientTimeoutMs
+        if let connection = client.connection, let at = heard(connection) {
+            client.lastSeenAt = max(client.lastSeenAt, min(at, clock))  // later than now: heard now
+        }
+        if client.lastSeenAt + timeout > clock {
+            projects[projectId]?.queue.clients[userId] = client
+            wheel.arm(.queueClient(projectId, userId), at: client.lastSeenAt + timeout)
+            return
+        }
+        leaveQueue(ticket, .timeout)
+        if ticket.isOffered { dropReservation(projectId, userId, at: clock) }
+    }
+
+    /// Tells each connected queued client whose place changed (position, or the estimate by a second or more)
+    /// its place now; then looks again a second later while any client is connected.
+    mutating func pushQueuePlaces() {
+        var connected = false
+        for projectId in projects.keys.sorted() {
+            guard let ps = projects[projectId], !ps.queue.clients.isEmpty else { continue }
+            let eta = queueETA(ps)
+            for (userId, client) in ps.queue.clients.sorted(by: { $0.key < $1.key }) {
+                guard let connection = client.connection else { continue }
+                connected = true
+                guard let ticket = ps.queue.ticket(of: userId), !ticket.isOffered else { continue }
+                let now = place(ticket, ps, eta: eta)
+                guard now.position != client.sentPosition || abs(now.etaMs - client.sentEtaMs) >= 1_000 else {
+                    continue
+                }
+                projects[projectId]?.queue.clients[userId]?.sentPosition = now.position
+                projects[projectId]?.queue.clients[userId]?.sentEtaMs = now.etaMs
+                effects.append(
+                    .queueNotice(
+                        QueueNotice(
+                            connection: connection, ticketId: ticket.ticketId,
+                            kind: .place(position: now.position, etaMs: now.etaMs))))
+            }
+        }
+        if connected { wheel.arm(.queuePush, at: clock + Self.queuePushEveryMs) }
+    }
+
+    /// Whether the ticket of a user has a live client (for the API's `clientConnected`).
+    public func queueClientConnected(_ projectId: ProjectID, _ userId: UserID) -> Bool {
+        projects[projectId]?.queue.clients[userId]?.connection != nil
+    }
+}
