@@ -15,11 +15,22 @@ public final class SDKServer: @unchecked Sendable {
 
     public init() throws {
         dataPath = FileManager.default.temporaryDirectory.appendingPathComponent("tether-sdk-\(UUID()).sqlite").path
-        apiPort = ServeProcess.freePort()
-        clientPort = ServeProcess.freePort()
-        tcpPort = ServeProcess.freePort()
-        process = try ServeProcess(
-            dataPath: dataPath, apiKey: Self.key, tcpPort: tcpPort, apiPort: apiPort, clientPort: clientPort)
+        // The ports are picked free, then bound by the server: another test's server may take one in between
+        // (seen once in a full CI run: the server exited before its backend API listened). A server that
+        // exited at start is started again on other ports; one that runs but does not answer is an error.
+        var attempt = 0
+        while true {
+            let ports = (ServeProcess.freePort(), ServeProcess.freePort(), ServeProcess.freePort())
+            do {
+                process = try ServeProcess(
+                    dataPath: dataPath, apiKey: Self.key, tcpPort: ports.2, apiPort: ports.0, clientPort: ports.1)
+                (apiPort, clientPort, tcpPort) = ports
+                return
+            } catch ServeProcess.ServeError.exited(let lines) {
+                attempt += 1
+                if attempt >= 3 { throw ServeProcess.ServeError.exited(lines) }
+            }
+        }
     }
 
     public var backend: TetherBackend {

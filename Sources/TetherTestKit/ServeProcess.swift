@@ -54,8 +54,12 @@ public final class ServeProcess: @unchecked Sendable {
         self.tcpPort = tcpPort  // a fixed port is known before the server says it (a cluster node binds it later)
         try process.run()
         let deadline = Date().addingTimeInterval(30)
+        var outputEnded = false
         while port == 0 && Date() < deadline {
-            guard readOutput(timeoutMs: 1_000) else { break }
+            guard readOutput(timeoutMs: 1_000) else {
+                outputEnded = true
+                break
+            }
             for line in lines where line.contains("listening on http://127.0.0.1:") {
                 port = Int(line.split(separator: ":").last ?? "") ?? 0
             }
@@ -64,12 +68,21 @@ public final class ServeProcess: @unchecked Sendable {
             }
         }
         guard port > 0 else {
+            if outputEnded || !process.isRunning {
+                process.waitUntilExit()
+                throw ServeError.exited(lines + ["exit status \(process.terminationStatus)"])
+            }
             process.terminate()
             throw ServeError.didNotStart(lines)
         }
     }
 
-    public enum ServeError: Error { case didNotStart([String]) }
+    /// Why a server did not start: it exited first (its output and exit status), or it ran without saying
+    /// where it listens within 30 s.
+    public enum ServeError: Error {
+        case didNotStart([String])
+        case exited([String])
+    }
 
     /// Reads what the server printed so far into ``lines``, waiting at most `timeoutMs` for something;
     /// `false` at the end of its output.

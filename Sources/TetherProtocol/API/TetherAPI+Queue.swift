@@ -53,14 +53,19 @@ extension TetherAPI {
         public var etaMs: Int64
         /// What the end user's client sends in `hello {queueToken}` to wait live.
         public var queueToken: String
+        /// Where that client connects (as CreateSession's `connect`).
+        public var connect: CreatedSession.Connect?
 
         /// Creates the answer.
-        public init(ticketId: String, position: Int, etaMs: Int64, queueToken: String) {
+        public init(
+            ticketId: String, position: Int, etaMs: Int64, queueToken: String, connect: CreatedSession.Connect? = nil
+        ) {
             self.queued = true
             self.ticketId = ticketId
             self.position = position
             self.etaMs = etaMs
             self.queueToken = queueToken
+            self.connect = connect
         }
     }
 

@@ -25,7 +25,8 @@ extension BackendAPI {
             return EditedResponse(
                 status: .accepted,
                 response: TetherAPI.Queued(
-                    ticketId: place.ticket.ticketId, position: place.position, etaMs: place.etaMs, queueToken: token))
+                    ticketId: place.ticket.ticketId, position: place.position, etaMs: place.etaMs, queueToken: token,
+                    connect: connect))
         default:
             throw APIError.unexpected
         }

@@ -87,17 +87,21 @@ extension BackendAPI {
 
     func created(_ s: Session, project: Project) -> TetherAPI.CreatedSession {
         let token = signer.token(session: s.id, epoch: s.epoch, expiresAt: time.now() + Self.tokenLifetimeMs)
-        let host = configuration.publicHost
         return TetherAPI.CreatedSession(
             sessionId: s.id, userId: s.userId, concurrencyId: s.concurrencyId, epoch: s.epoch, state: s.state.rawValue,
-            clientToken: token,
-            connect: .init(
-                websocket: "ws://\(host):\(clientPort)/v1/connect",
-                tcp: configuration.tcpPort == 0 ? nil : "tcp://\(host):\(tcpPort)",
-                http: "http://\(host):\(clientPort)/v1/heartbeat"),
+            clientToken: token, connect: connect,
             heartbeat: .init(
                 intervalMs: project.policy.heartbeat.intervalMs, timeoutMs: project.policy.heartbeat.timeoutMs),
             reconnectGraceMs: project.policy.reconnectGraceMs)
+    }
+
+    /// This node's client plane, where a client connects (CreateSession's and a queued apply's `connect`).
+    var connect: TetherAPI.CreatedSession.Connect {
+        let host = configuration.publicHost
+        return .init(
+            websocket: "ws://\(host):\(clientPort)/v1/connect",
+            tcp: configuration.tcpPort == 0 ? nil : "tcp://\(host):\(tcpPort)",
+            http: "http://\(host):\(clientPort)/v1/heartbeat")
     }
 
     /// Client tokens outlive any reasonable session; fencing by epoch is what retires them.

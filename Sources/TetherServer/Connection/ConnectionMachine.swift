@@ -208,7 +208,8 @@ struct ConnectionMachine: Sendable {
     mutating func queueAccepted(_ place: QueuePlace, policy: Policy, at now: Millis) -> ConnectionActions {
         guard phase == .helloPending else { return ConnectionActions() }
         phase = .queued(place.ticket.projectId, place.ticket.userId)
-        intervalMs = policy.heartbeat.intervalMs
+        // Server pings come often enough for a client that only answers them, whatever the two settings.
+        intervalMs = min(policy.heartbeat.intervalMs, max(policy.queue.clientTimeoutMs / 3, 100))
         timeoutMs = policy.queue.clientTimeoutMs
         let first: ServerMessage =
             if let concurrencyId = place.ticket.offeredConcurrency, let until = place.reservedUntil {
