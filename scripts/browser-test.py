@@ -6,13 +6,21 @@ Usage: browser-test.py --binary PATH_TO_TETHER [--artifacts DIR]
 Starts `tether serve --demo` on free ports with a temporary data file and API key, then:
 
 sdk rules  imports /sdk/tether.js in the page and checks its reconnect rules (loss table, backoff, window,
-           following `moved` kicks) and its EndpointRoster (welcome alternates, moves, unreachable nodes);
+           following `moved` kicks), its EndpointRoster (welcome alternates, moves, unreachable nodes) and the
+           queue's loss table (classifyQueueLoss) and TetherQueue.fromQueued;
 demo       loads /demo, asks for a session as a user, waits until heartbeats are counted and an RTT shows,
            hides the page (another tab in front: visibilitychange) and checks through the backend API that the session is
            `suspended`, shows it again and checks `connected`, reloads the page within the grace window and
            checks that the same concurrency came back with a higher epoch (resumed from sessionStorage),
            saves artifacts/demo.png, restarts the server (SIGTERM: a `shutdown` kick) and checks that the
            page resumes again, then leaves (bye) and checks the session ended `left`.
+demo queue fills the demo project's three slots through the backend API (apply + CreateSession for three
+           users), loads /demo in a new tab (fresh sessionStorage) as a fourth user and starts: the page is
+           queued (202) and waits with a TetherQueue until its panel shows position 1 and an ETA; destroys one
+           holder's session, and waits until the page was offered the freed concurrency, asked for its session
+           (201), connected, and hid the panel (the queue's connection ended `left`: taken); saves
+           artifacts/demo-queue-waiting.png and artifacts/demo-queue.png, then leaves and destroys the other
+           holders' sessions, so that the three slots are free again.
 dashboard  makes a project and a session held by a raw WebSocket client (websocket-client, its own process),
            loads /dashboard, checks that a wrong key is refused, signs in with the key (kept in
            sessionStorage, never in the URL), waits for the session's row `connected` and the SSE feed live,
@@ -186,7 +194,7 @@ def show_page(driver, page):
 
 SDK_RULES = """
 const done = arguments[arguments.length - 1];
-import("/sdk/tether.js").then(({ classifyLoss, ReconnectPlanner, EndpointRoster }) => {
+import("/sdk/tether.js").then(({ classifyLoss, ReconnectPlanner, EndpointRoster, classifyQueueLoss, TetherQueue }) => {
   const failures = [];
   const check = (name, got, want) => {
     if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${name}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
@@ -257,6 +265,24 @@ import("/sdk/tether.js").then(({ classifyLoss, ReconnectPlanner, EndpointRoster 
   e.unreachable();
   e.welcomed([]);
   check("welcomed with no alternates: the welcoming node alone", e.urls, ["ws://c/v1/connect"]);
+  check("queue: left after an offer is taken", classifyQueueLoss({ kick: { reason: "left" }, code: 1000 }, true), { taken: true });
+  check("queue: left without an offer ends", classifyQueueLoss({ kick: { reason: "left" } }, false), { terminal: "left" });
+  for (const reason of ["destroyed", "expired", "replaced", "badToken"]) {
+    check(`queue: kick ${reason} ends`, classifyQueueLoss({ kick: { reason } }, true), { terminal: reason });
+  }
+  check("queue: close 4004 ends expired", classifyQueueLoss({ code: 4004 }, false), { terminal: "expired" });
+  check("queue: 1006 reconnects", classifyQueueLoss({ code: 1006 }, true), {});
+  check("queue: shutdown waits its retryAfterMs", classifyQueueLoss({ kick: { reason: "shutdown", retryAfterMs: 1500 } }, false),
+        { notBefore: 1500, graceFloor: 30000 });
+  check("queue: busy waits its retryAfterMs", classifyQueueLoss({ kick: { reason: "busy", retryAfterMs: 700 } }, false), { notBefore: 700 });
+  check("queue: moved follows its connect", classifyQueueLoss({ kick: { reason: "moved", connect: to } }, false), { moved: "ws://b:1/v1/connect" });
+  check("queue: a protocol error ends", classifyQueueLoss({ code: 4000 }, false), { terminal: "protocolError" });
+  const tq = TetherQueue.fromQueued({ queued: true, ticketId: "qt-1", position: 4, etaMs: 12000, queueToken: "q1.t",
+                                      connect: { websocket: "ws://a/v1/connect" } });
+  check("queue from a 202", [tq.url, tq.ticketId, tq.position, tq.etaMs, tq.offer, tq.state, tq.options.pingMs],
+        ["ws://a/v1/connect", "qt-1", 4, 12000, null, "connecting", 3000]);
+  tq.close();
+  check("queue closed before start", [tq.state, tq.ended], ["closed", true]);
   done(failures);
 }, (error) => done([`import failed: ${error}`]));
 """
@@ -269,7 +295,7 @@ def test_sdk_rules(driver, server, artifacts):
     failures = driver.execute_async_script(SDK_RULES)
     if failures:
         raise Failure("SDK rules:\n  " + "\n  ".join(failures))
-    print("   classifyLoss, ReconnectPlanner and EndpointRoster follow the Swift SDK's rules")
+    print("   classifyLoss, ReconnectPlanner, EndpointRoster and classifyQueueLoss follow the Swift SDK's rules")
 
 
 def test_demo(driver, server, artifacts):
@@ -334,6 +360,96 @@ def test_demo(driver, server, artifacts):
              lambda: ((r := server.api("GET", f"/v1/sessions/{session_id}")[1] or {})
                       .get("endReason") == "left", r.get("state")))
     print("   leave -> ended (left)")
+
+
+def queue_list(server, project="demo"):
+    status, body = server.api("GET", f"/v1/projects/{project}/queue")
+    if status != 200:
+        raise Failure(f"GET /v1/projects/{project}/queue: HTTP {status} {body}")
+    return body
+
+
+def test_demo_queue(driver, server, artifacts):
+    """Three holders take the demo's slots through the API; a fourth user waits in the page's queue."""
+    user = "queue-" + os.urandom(3).hex()
+    holders = {}  # userId -> CreateSession's answer
+    original = driver.current_window_handle
+    driver.switch_to.new_window("tab")  # a new tab: fresh sessionStorage, a new user
+    try:
+        for holder in (f"{user}-holder-1", f"{user}-holder-2", f"{user}-holder-3"):
+            status, applied = server.api("POST", "/v1/projects/demo/concurrency/apply", {"userId": holder})
+            if status != 200:
+                raise Failure(f"ApplyConcurrent for {holder}: HTTP {status} {applied} (are the demo's slots free?)")
+            status, created = server.api("POST", "/v1/projects/demo/sessions", {"userId": holder})
+            if status != 201:
+                raise Failure(f"CreateSession for {holder}: HTTP {status} {created}")
+            holders[holder] = created
+        status, body = server.api("POST", "/v1/projects/demo/concurrency/apply", {"userId": user})
+        if status != 429:
+            raise Failure(f"the demo project is not full: a plain apply answered HTTP {status} {body}")
+        print(f"   the demo's 3 slots are held: {', '.join(c['concurrencyId'] for c in holders.values())}")
+
+        driver.get(server.base + "/demo")
+        wait_until(driver, "the demo page", lambda d: d.find_elements(By.ID, "userId"))
+        if driver.find_element(By.ID, "queue").is_displayed():
+            raise Failure("the queue panel shows before the page was queued")
+        driver.find_element(By.ID, "userId").send_keys(user)
+        driver.find_element(By.ID, "start").click()
+        wait_until(driver, "the queue panel with position 1 and an ETA",
+                   lambda d: d.find_element(By.ID, "queue").is_displayed() and text(d, "queuePosition") == "1"
+                   and text(d, "queueEta").startswith("≈ "))
+        wait_until(driver, "the queue state 'waiting'", lambda d: text(d, "queueState") == "waiting")
+        if text(driver, "state") != "idle" or not driver.find_element(By.ID, "start").get_property("disabled"):
+            raise Failure(f"while queued: state {text(driver, 'state')!r}, Start enabled")
+        listed = wait_for("the backend to list the page's ticket, its client connected",
+                          lambda: ((q := queue_list(server))["length"] == 1 and q["tickets"][0]["userId"] == user
+                                   and q["tickets"][0]["clientConnected"], q))
+        ticket = listed["tickets"][0]["ticketId"]
+        if text(driver, "queueTicket") != ticket:
+            raise Failure(f"the panel shows ticket {text(driver, 'queueTicket')!r}, the backend {ticket}")
+        print(f"   queued: {ticket}, position {text(driver, 'queuePosition')}, wait {text(driver, 'queueEta')}, "
+              "client connected (GET /v1/projects/demo/queue)")
+        driver.save_screenshot(os.path.join(artifacts, "demo-queue-waiting.png"))
+
+        # One holder's session ends: its concurrency is offered to the page, which asks for its session.
+        freed_user, freed = next(iter(holders.items()))
+        status, body = server.api("DELETE", f"/v1/sessions/{freed['sessionId']}")
+        if status != 200:
+            raise Failure(f"DestroySession {freed['sessionId']}: HTTP {status} {body}")
+        del holders[freed_user]
+        wait_until(driver, "state 'connected' after the offer", lambda d: text(d, "state") == "connected")
+        wait_until(driver, "the queue panel to be hidden", lambda d: not d.find_element(By.ID, "queue").is_displayed())
+        wait_until(driver, "the queue to end taken (kick left after the offer)",
+                   lambda d: d.execute_script("return window.tetherDemo.lastQueue?.state") == "taken")
+        session_id = text(driver, "sessionId")
+        status, session = server.api("GET", f"/v1/sessions/{session_id}")
+        if status != 200 or session.get("userId") != user or session.get("concurrencyId") != freed["concurrencyId"]:
+            raise Failure(f"the page's session {session_id}: HTTP {status} {session}; expected {user} on "
+                          f"{freed['concurrencyId']} (the freed concurrency)")
+        wait_for("the backend to see the page's session connected",
+                 lambda: ((s := session_state(server, session_id))[1] == "connected", s))
+        wait_for("the queue to be empty", lambda: ((q := queue_list(server))["length"] == 0, q))
+        log = driver.find_element(By.ID, "log").text
+        if "offered " + freed["concurrencyId"] not in log:
+            raise Failure(f"no offer of {freed['concurrencyId']} in the page's log:\n{log}")
+        wait_until(driver, "a heartbeat", lambda d: int(text(d, "heartbeats") or 0) >= 1)
+        print(f"   holder's session destroyed -> offered {freed['concurrencyId']} -> {session_id} connected; "
+              "panel hidden; queue empty")
+        driver.save_screenshot(os.path.join(artifacts, "demo-queue.png"))
+
+        driver.find_element(By.ID, "leave").click()
+        wait_until(driver, "state 'ended' after leaving", lambda d: text(d, "state") == "ended")
+        wait_for("the backend to see the page's session ended (left)",
+                 lambda: ((r := server.api("GET", f"/v1/sessions/{session_id}")[1] or {})
+                          .get("endReason") == "left", r.get("state")))
+    finally:
+        # The demo's three slots are shared with the demo check: free them whatever happened (on a failure the
+        # tab stays in front, for the failure screenshot and the page's log).
+        for created in holders.values():
+            server.api("DELETE", f"/v1/sessions/{created['sessionId']}")
+        server.api("DELETE", f"/v1/projects/demo/queue/{user}")
+    driver.close()
+    driver.switch_to.window(original)
 
 
 RAW_CLIENT = r"""
@@ -457,7 +573,8 @@ def main():
         print(f"==> tether serve --demo on {server.base}")
         driver = make_driver()
         print(f"==> {driver.capabilities.get('browserName')} {driver.capabilities.get('browserVersion')} (headless)")
-        tests = [("sdk rules", test_sdk_rules), ("demo", test_demo), ("dashboard", test_dashboard)]
+        tests = [("sdk rules", test_sdk_rules), ("demo", test_demo), ("demo queue", test_demo_queue),
+                 ("dashboard", test_dashboard)]
         for name, test in tests:
             t0 = time.monotonic()
             print(f"==> {name}")

@@ -188,5 +188,20 @@ extension Broker {
             lose(
                 &s, cause: .shutdown, at: now, graceMs: max(policy.reconnectGraceMs, configuration.restartGraceFloorMs))
         }
+        // Queued clients are told too, paced after the sessions' clients; their tickets stay (durable), and the
+        // restarted server keeps their places for them to come back to with their tokens.
+        for projectId in projects.keys.sorted() {
+            guard let clients = projects[projectId]?.queue.clients else { continue }
+            for (userId, client) in clients.sorted(by: { $0.key < $1.key }) {
+                guard let connection = client.connection,
+                    let ticketId = projects[projectId]?.queue.ticket(of: userId)?.ticketId
+                else { continue }
+                let retry = HelloPacer.spread(index: index, baseMs: retryAfterMs, ratePerSecond: paceRatePerSecond)
+                index += 1
+                projects[projectId]?.queue.clients[userId]?.connection = nil
+                pendingKicks.append(
+                    Kick(connection: connection, sessionId: ticketId, reason: .shutdown, retryAfterMs: retry))
+            }
+        }
     }
 }

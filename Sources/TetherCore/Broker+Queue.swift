@@ -130,13 +130,25 @@ extension Broker {
     /// What the project's pool says of the waits now.
     func queueETA(_ ps: ProjectState) -> QueueETA {
         var graceDeadlines: [Millis] = []
+        var ages: Millis = 0
+        var running = 0
         for id in ps.liveSessionByUser.values {
-            if let s = sessions[id], s.state == .grace, let deadline = s.deadlineAt { graceDeadlines.append(deadline) }
+            guard let s = sessions[id] else { continue }
+            if s.state == .grace, let deadline = s.deadlineAt {
+                graceDeadlines.append(deadline)
+            } else if s.state != .grace {
+                running += 1
+                ages += max(0, clock - s.createdAt)
+            }
         }
-        let busy =
-            ps.stateCounts[.created, default: 0] + ps.stateCounts[.connected, default: 0]
-            + ps.stateCounts[.suspended, default: 0]
-        return QueueETA(now: clock, graceDeadlines: graceDeadlines, busy: busy, meanSessionMs: ps.lengths.mean)
+        // A reservation (an apply, or an offer) holds a concurrency that will be a session.
+        let reserved = ps.reservations.keys.reduce(0) { $0 + (ps.liveSessionByUser[$1] == nil ? 1 : 0) }
+        let busy = running + reserved
+        // Before any session of the project ended, its sessions are taken to last twice their mean age so far
+        // (at least 1 s; 1 s while only reservations hold concurrencies).
+        let guess: Millis? =
+            running > 0 ? max(1_000, 2 * ages / Millis(running)) : (reserved > 0 ? 1_000 : nil)
+        return QueueETA(now: clock, graceDeadlines: graceDeadlines, busy: busy, meanSessionMs: ps.lengths.mean ?? guess)
     }
 
     /// The project's queue, in order: offered tickets first, then the waiting ones by position.

@@ -51,7 +51,11 @@ extension Broker {
             let ticket = ps.queue.ticket(of: userId)
         else { return }
         let timeout = ps.project.policy.queue.clientTimeoutMs
-        if let connection = client.connection, let at = heard(connection) {
+        if let connection = client.connection {
+            // No record: the connection is closing (its link left the registry, and its report with the time it
+            // was last heard from, ``queueClientLost``, is on its way): not a silence. Under load a tick fell in
+            // that gap and took a ticket out whose client had answered every ping (tether sim --queue).
+            let at = heard(connection) ?? clock
             client.lastSeenAt = max(client.lastSeenAt, min(at, clock))  // later than now: heard now
         }
         if client.lastSeenAt + timeout > clock {

@@ -54,7 +54,7 @@ public struct CLI {
         _ = FileManager.default.createFile(atPath: running.err.path, contents: nil)
         running.process.standardOutput = try FileHandle(forWritingTo: running.out)
         running.process.standardError = try FileHandle(forWritingTo: running.err)
-        try running.process.run()
+        try running.process.runSerialized()
         return running
     }
 

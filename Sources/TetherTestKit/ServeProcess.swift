@@ -52,7 +52,7 @@ public final class ServeProcess: @unchecked Sendable {
             process.standardError = FileHandle.nullDevice
         }
         self.tcpPort = tcpPort  // a fixed port is known before the server says it (a cluster node binds it later)
-        try process.run()
+        try process.runSerialized()
         let deadline = Date().addingTimeInterval(30)
         var outputEnded = false
         while port == 0 && Date() < deadline {

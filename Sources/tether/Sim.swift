@@ -40,6 +40,14 @@ struct Sim: AsyncParsableCommand {
     )
     var drain = 15.0
     @Option(help: "Seed of the plan (who does what, when).") var seed: UInt64 = 1
+    @Flag(
+        help:
+            "A full pool with churn and a live waiting queue: every client cycles through users that apply with queue (waiting live when queued), hold a session, leave; reports how far the first etaMs was from the wait (one process, WebSocket)."
+    )
+    var queue = false
+    @Option(help: "With --queue: the pool's capacity (default a quarter of --clients).") var capacity: Int?
+    @Option(name: .customLong("session-ms"), help: "With --queue: the mean session length (uniform 0.5-1.5x).")
+    var sessionMs: Int64 = 2_000
     @Option(name: .customLong("worker-spec"), help: .hidden) var workerSpec: String?
 
     func validate() throws {
@@ -55,10 +63,32 @@ struct Sim: AsyncParsableCommand {
         if duration <= 0 { throw ValidationError("--duration must be positive") }
         if processes < 0 { throw ValidationError("--processes must be 0 or more") }
         if !(0...3_600).contains(drain) { throw ValidationError("--drain must be between 0 and 3600 seconds") }
+        if let capacity, capacity < 1 { throw ValidationError("--capacity must be at least 1") }
+        if sessionMs < 10 { throw ValidationError("--session-ms must be at least 10") }
+        if !queue && capacity != nil { throw ValidationError("--capacity needs --queue") }
     }
 
     func run() async throws {
         if let workerSpec { return try await SimRunner.runWorker(spec: workerSpec) }
+        if queue {
+            var q = SimQueue.Options()
+            q.project = project == "sim" ? "simq" : project
+            q.clients = clients
+            q.capacity = capacity ?? max(1, clients / 4)
+            q.duration = .milliseconds(Int64(duration * 1_000))
+            q.sessionMs = sessionMs
+            q.seed = seed
+            return try await runBackendCommand {
+                let report = try await SimQueue.run(q, backend: try options.backend())
+                if options.json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = .sortedKeys
+                    Output.line(String(decoding: try encoder.encode(report), as: UTF8.self))
+                } else {
+                    Output.line(report.text)
+                }
+            }
+        }
         var o = SimOptions()
         o.project = project
         o.clients = clients

@@ -12,6 +12,14 @@
 // inside the grace window, and the resume token kept in sessionStorage so that a reload resumes. With
 // several nodes it goes at once where a `moved` kick sends it (a node that does not serve clients), and tries
 // the welcome's `alternates` in turn when its node cannot be reached.
+//
+// A user who was queued (a 202 from a queued apply, docs/QUEUE.md) waits live with a TetherQueue, then connects
+// a TetherClient once its backend created the session:
+//
+//   const queue = TetherQueue.fromQueued(queuedAnswer);
+//   queue.addEventListener("position", (e) => console.log(e.detail.position, e.detail.etaMs));
+//   queue.addEventListener("offered", () => askMyBackendForTheSession());
+//   queue.start();
 
 /** Client states. `detail.reason` of the `ended` state says why it ended. */
 export const States = Object.freeze({
@@ -203,6 +211,30 @@ export class EndpointRoster {
   }
 }
 
+/** What both clients share: state changes told as `state` events, events with a detail, and dropping a socket. */
+class SocketOwner extends EventTarget {
+  /** Moves to `state` and tells the listeners; `repeatable` is the one state told again when it repeats. */
+  _changeState(state, detail, repeatable) {
+    if (this.state === state && state !== repeatable) return;
+    const previous = this.state;
+    this.state = state;
+    this._emit("state", { state, previous, ...detail });
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  /** Forgets the current socket (its late events are ignored) and closes it. */
+  _dropSocket() {
+    if (!this._ws) return;
+    const ws = this._ws;
+    this._ws = null;
+    this._detach(ws);
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
+  }
+}
+
 /**
  * A session's client: one WebSocket at a time, resumed with the resume token while the session is held.
  *
@@ -213,7 +245,7 @@ export class EndpointRoster {
  * - `kick`    `{reason, retryAfterMs, connect}` as the server sent it (`connect`: a `moved` kick's node, else null);
  * - `moved`   `{url}` when the client follows a `moved` kick to another node (no `reconnecting` attempt).
  */
-export class TetherClient extends EventTarget {
+export class TetherClient extends SocketOwner {
   /**
    * @param {object} options
    * @param {string} options.url            the `connect.websocket` address of CreateSession's answer
@@ -592,12 +624,7 @@ export class TetherClient extends EventTarget {
     this._stopWatch();
     if (this._retryTimer !== null) clearTimeout(this._retryTimer);
     this._retryTimer = null;
-    if (this._ws) {
-      const ws = this._ws;
-      this._ws = null;
-      this._detach(ws);
-      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
-    }
+    this._dropSocket();
     this._removePageListeners();
     if (this.storage && this.options.storageKey !== null) TetherClient.forget(this.options.storageKey, this.storage);
     this._setState(States.ended, { reason, ...extra });
@@ -699,14 +726,7 @@ export class TetherClient extends EventTarget {
   // ---- state, events, storage
 
   _setState(state, detail = {}) {
-    if (this.state === state && state !== States.reconnecting) return;
-    const previous = this.state;
-    this.state = state;
-    this._emit("state", { state, previous, ...detail });
-  }
-
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
+    this._changeState(state, detail, States.reconnecting);
   }
 
   /** Saves what a reload needs to resume, and until when a resume can work. */
@@ -734,5 +754,359 @@ export class TetherClient extends EventTarget {
     } catch {
       // storage full or disabled: a reload will not resume; nothing else changes
     }
+  }
+}
+
+/** Queue states (`queue.state`). */
+export const QueueStates = Object.freeze({
+  connecting: "connecting",
+  waiting: "waiting",
+  offered: "offered",
+  taken: "taken",
+  left: "left",
+  closed: "closed",
+});
+
+const QUEUE_DEFAULTS = Object.freeze({
+  pingMs: 3000,
+  timeoutMs: 10000,
+});
+
+/**
+ * What the loss of a queued client's connection means (the Swift SDK's TetherQueueWaiter): `{taken: true}` when
+ * the server ended it with `left` after an offer (the backend created the session), `{terminal: reason}` when
+ * the ticket left otherwise (`expired` always ends a ticket: its offer lapsed or its client was silent too
+ * long), else as classifyLoss: `{moved: url}`, or `{notBefore?, graceFloor?}` for a loss worth a reconnect
+ * with the same queue token (`shutdown` and `busy` after their `retryAfterMs`; the ticket keeps its place).
+ * @param {{kick?: {reason: string, retryAfterMs?: number, connect?: {websocket: string}}, code?: number}} loss
+ * @param {boolean} offered whether the ticket was offered a concurrency
+ */
+export function classifyQueueLoss(loss, offered) {
+  const kind = classifyLoss(loss, false, 0);
+  if (kind.terminal === "left") return offered ? { taken: true } : { terminal: "left" };
+  return kind;
+}
+
+/**
+ * Waits live in a full pool's queue (docs/QUEUE.md "Live queued clients"; the Swift SDK's TetherQueueWaiter):
+ * connects to the client plane with the `queueToken` of a queued apply (202), sends `hello {queueToken}`,
+ * pings every `pingMs`, and reports the ticket's place and its offer. After a drop it reconnects with the same
+ * token, with TetherClient's backoff and window (ReconnectPlanner), so that the ticket keeps its place (the
+ * server takes it out after the project's `queue.clientTimeoutMs` of silence); a `shutdown` or `busy` kick waits
+ * its `retryAfterMs`, a `moved` kick goes at once to the node it names. The backend, told of the offer, creates
+ * the session (which takes the offer) and the page connects a TetherClient with its client token.
+ *
+ * Events (an EventTarget; `event.detail` carries the data):
+ * - `position` `{ticketId, position, etaMs}` when the server says where the ticket is (at each connection, and
+ *              whenever the place or the estimate changes; 1 is next);
+ * - `offered`  `{concurrencyId, reservedUntil}` once per offer: a concurrency is held for the user until
+ *              `reservedUntil` (Unix ms); a reconnect that is told the same offer again does not repeat it;
+ * - `taken`    the server ended the queue's connection with `left` after the offer: the session was created;
+ * - `left`     `{reason}` the ticket ended otherwise: the kick's reason (`destroyed`: cancelled or the project
+ *              deleted, `expired`: the offer lapsed or the client was silent, `replaced`, `badToken`,
+ *              `protocolError`, `left`), `graceExpired` when the server could not be reached again within the
+ *              window, `badUrl`;
+ * - `state`    `{state, previous, reason?, attempt?, delayMs?}` on every change of `queue.state` (a reconnect
+ *              shows `connecting` with its attempt and delay).
+ */
+export class TetherQueue extends SocketOwner {
+  /**
+   * @param {object} options
+   * @param {string} options.queueToken     the `queueToken` of the queued apply (202)
+   * @param {string} options.url            the 202's `connect.websocket` address
+   * @param {number} [options.pingMs]       how often it pings the server (3000)
+   * @param {number} [options.timeoutMs]    a hello or a ping unanswered this long drops the connection (10000)
+   * @param {number} [options.reconnectGraceMs] how long it tries to reach the server again after a loss (90000)
+   * @param {number} [options.backoffBaseMs] ceiling of the first reconnect delay (250)
+   * @param {number} [options.backoffCapMs] largest ceiling of a reconnect delay (30000)
+   * @param {string} [options.ticketId]     the 202's ticket, position and estimate, shown until the server's
+   * @param {number} [options.position]
+   * @param {number} [options.etaMs]
+   */
+  constructor(options) {
+    super();
+    if (!options || typeof options.queueToken !== "string" || options.queueToken === "") {
+      throw new TypeError("TetherQueue: options.queueToken is required");
+    }
+    if (typeof options.url !== "string") throw new TypeError("TetherQueue: options.url is required");
+    this.options = { ...DEFAULTS, ...options };
+    this.options.pingMs = options.pingMs ?? QUEUE_DEFAULTS.pingMs;
+    this.options.timeoutMs = options.timeoutMs ?? QUEUE_DEFAULTS.timeoutMs;
+    this.queueToken = options.queueToken;
+    this._roster = new EndpointRoster(options.url);
+    /** One of QueueStates: `connecting` until the server answers the hello, and again while reconnecting. */
+    this.state = QueueStates.connecting;
+    /** The kick reason (or `graceExpired`, `badUrl`) when `state` is "left". */
+    this.endReason = null;
+    this.ticketId = options.ticketId ?? null;
+    /** 1 is next; 0 once offered (as the queue list shows it). */
+    this.position = options.position ?? null;
+    this.etaMs = options.etaMs ?? null;
+    /** `{concurrencyId, reservedUntil}` once offered, else null. */
+    this.offer = null;
+    /** Connections after the first. */
+    this.reconnects = 0;
+
+    this._planner = new ReconnectPlanner({
+      baseMs: this.options.backoffBaseMs,
+      capMs: this.options.backoffCapMs,
+      graceMs: this.options.reconnectGraceMs,
+    });
+    this._started = false;
+    this._ws = null;
+    this._seq = 0;
+    this._openedAt = 0;
+    this._unansweredSince = null; // the first ping sent since the server last said anything
+    this._answeredOnSocket = false; // the server answered this connection's hello (queued or offered)
+    this._everAnswered = false;
+    this._kick = null;
+    this._pingTimer = null;
+    this._watchTimer = null;
+    this._retryTimer = null;
+  }
+
+  /** A queue for a queued apply's answer (`{ticketId, position, etaMs, queueToken, connect: {websocket}}`). */
+  static fromQueued(queued, options = {}) {
+    return new TetherQueue({
+      ...options,
+      queueToken: queued.queueToken,
+      url: queued.connect.websocket,
+      ticketId: queued.ticketId,
+      position: queued.position,
+      etaMs: queued.etaMs,
+    });
+  }
+
+  /** The WebSocket address the queue connects to now. */
+  get url() {
+    return this._roster.current;
+  }
+
+  /** Whether the queue is over (`taken`, `left` or `closed`). */
+  get ended() {
+    return this.state === QueueStates.taken || this.state === QueueStates.left || this.state === QueueStates.closed;
+  }
+
+  /** Connects (once; later connections are the queue's own reconnects). */
+  start() {
+    if (this._started || this.ended) return this;
+    this._started = true;
+    this._open();
+    return this;
+  }
+
+  /**
+   * Leaves: sends `bye` (the ticket leaves the queue at once, an offer goes to the next ticket) and closes. Without
+   * a connection answered by the server (connecting, waiting to reconnect) it only closes: the ticket then leaves
+   * after the project's `queue.clientTimeoutMs`.
+   */
+  close() {
+    if (this.ended) return;
+    const ws = this._ws;
+    if (ws) {
+      this._ws = null;
+      this._detach(ws);
+      if (ws.readyState === WebSocket.OPEN && this._answeredOnSocket) {
+        ws.send(JSON.stringify({ type: "bye" }));
+        setTimeout(() => ws.readyState !== WebSocket.CLOSED && ws.close(1000, "bye"), this.options.byeTimeoutMs);
+      } else {
+        ws.close(1000, "bye");
+      }
+    }
+    this._end(QueueStates.closed, {});
+  }
+
+  // ---- the socket
+
+  _open() {
+    this._kick = null;
+    this._answeredOnSocket = false;
+    this._unansweredSince = null;
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch (error) {
+      if (this._roster.urls.length === 1) this._left("badUrl", { error: String(error) });
+      else this._lost({ why: "badUrl", unreachable: true });
+      return;
+    }
+    this._ws = ws;
+    this._openedAt = now();
+    let opened = false; // per socket: closed before it opened = the node could not be reached
+    ws.onopen = () => {
+      opened = true;
+      ws.send(JSON.stringify({ type: "hello", queueToken: this.queueToken }));
+    };
+    ws.onmessage = (event) => this._receive(ws, event.data);
+    ws.onclose = (event) => {
+      if (ws !== this._ws) return;
+      this._detach(ws);
+      this._ws = null;
+      this._lost({ kick: this._kick, code: event.code, unreachable: !opened });
+    };
+    ws.onerror = () => {}; // a close event follows
+    this._startWatch();
+  }
+
+  _detach(ws) {
+    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    this._stopPings();
+    this._stopWatch();
+  }
+
+  _send(message) {
+    if (this._ws && this._ws.readyState === WebSocket.OPEN) this._ws.send(JSON.stringify(message));
+  }
+
+  _receive(ws, data) {
+    if (ws !== this._ws || typeof data !== "string") return;
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return;
+    }
+    this._unansweredSince = null; // the server is there
+    switch (message.type) {
+      case "queued":
+        this._answered();
+        this.ticketId = message.ticketId ?? this.ticketId;
+        this.position = message.position ?? null;
+        this.etaMs = message.etaMs ?? null;
+        if (this.state !== QueueStates.offered) this._setState(QueueStates.waiting);
+        this._emit("position", { ticketId: this.ticketId, position: this.position, etaMs: this.etaMs });
+        break;
+      case "offered": {
+        this._answered();
+        const offer = { concurrencyId: message.concurrencyId, reservedUntil: message.reservedUntil };
+        const fresh = this.offer === null || this.offer.concurrencyId !== offer.concurrencyId
+          || this.offer.reservedUntil !== offer.reservedUntil;
+        this.offer = offer;
+        this.position = 0;
+        this.etaMs = 0;
+        this._setState(QueueStates.offered);
+        if (fresh) this._emit("offered", { ...offer });
+        break;
+      }
+      case "ping": // servers ping over TCP only; answered anyway
+        this._send({ type: "pong", seq: message.seq, t: message.t });
+        break;
+      case "kick":
+        this._kick = { reason: message.reason, retryAfterMs: message.retryAfterMs ?? null, connect: message.connect ?? null };
+        break;
+    }
+  }
+
+  /** The first answer (`queued` or `offered`) on a connection: as a session's welcome, it resets the backoff. */
+  _answered() {
+    if (this._answeredOnSocket) return;
+    if (this._everAnswered) this.reconnects += 1;
+    this._everAnswered = true;
+    this._answeredOnSocket = true;
+    this._planner.welcomed();
+    this._roster.welcomed([]);
+    this._startPings();
+  }
+
+  /** After any loss: taken, left, follow a `moved` kick at once, or reconnect after the planner's delay. */
+  _lost(loss) {
+    if (this.ended) return;
+    const kind = classifyQueueLoss(loss, this.offer !== null);
+    const why = loss.kick?.reason ?? CLOSE_REASONS[loss.code] ?? loss.why ?? "closed";
+    if (kind.taken) {
+      this._end(QueueStates.taken, {});
+      this._emit("taken", { ...this.offer });
+      return;
+    }
+    if (kind.moved) this._roster.moved(kind.moved);
+    else if (loss.unreachable) this._roster.unreachable();
+    const decision = this._planner.lost(kind, now(), Math.random());
+    if (decision.end) {
+      this._left(decision.end, { lastReason: why, code: loss.code ?? null });
+      return;
+    }
+    if (decision.follow) {
+      this._open(); // not a loss: the state stays as it was
+      return;
+    }
+    const { attempt, delayMs } = decision.reconnect;
+    this._setState(QueueStates.connecting, { reason: why, attempt, delayMs });
+    this._retryTimer = setTimeout(() => {
+      this._retryTimer = null;
+      if (!this.ended) this._open();
+    }, delayMs);
+  }
+
+  _left(reason, extra = {}) {
+    this._end(QueueStates.left, { reason, ...extra });
+    this._emit("left", { reason });
+  }
+
+  _end(state, detail) {
+    if (this.ended) return;
+    if (state === QueueStates.left) this.endReason = detail.reason;
+    this._stopPings();
+    this._stopWatch();
+    if (this._retryTimer !== null) clearTimeout(this._retryTimer);
+    this._retryTimer = null;
+    this._dropSocket();
+    this._setState(state, detail);
+  }
+
+  // ---- heartbeats and the queue's own loss detection
+
+  _startPings() {
+    this._stopPings();
+    const beat = () => {
+      this._ping();
+      this._pingTimer = setTimeout(beat, this.options.pingMs);
+    };
+    beat();
+  }
+
+  _stopPings() {
+    if (this._pingTimer !== null) clearTimeout(this._pingTimer);
+    this._pingTimer = null;
+  }
+
+  _ping() {
+    if (!this._ws || this._ws.readyState !== WebSocket.OPEN) return;
+    this._seq += 1;
+    const t = now();
+    if (this._unansweredSince === null) this._unansweredSince = t;
+    this._send({ type: "ping", seq: this._seq, t });
+  }
+
+  /**
+   * Once a second: a connection whose hello is unanswered after `timeoutMs`, or whose ping has had no answer
+   * (nor any other message) for `timeoutMs`, is dropped and the queue reconnects. Silence alone is not judged:
+   * a hidden page's timers are throttled, so its pings may go out late.
+   */
+  _startWatch() {
+    this._stopWatch();
+    this._watchTimer = setInterval(() => {
+      const ws = this._ws;
+      if (!ws) return;
+      const timeout = this.options.timeoutMs;
+      let why = null;
+      if (!this._answeredOnSocket && now() - this._openedAt > timeout) why = "helloTimeout";
+      else if (this._unansweredSince !== null && now() - this._unansweredSince > timeout) why = "timeout";
+      if (why === null) return;
+      this._detach(ws);
+      this._ws = null;
+      ws.close(4000, why);
+      this._lost({ why, unreachable: true });
+    }, 1000);
+  }
+
+  _stopWatch() {
+    if (this._watchTimer !== null) clearInterval(this._watchTimer);
+    this._watchTimer = null;
+  }
+
+  // ---- state, events
+
+  _setState(state, detail = {}) {
+    this._changeState(state, detail, QueueStates.connecting);
   }
 }
