@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "TetherBench",
             dependencies: [
-                "TetherProtocol", "TetherClient", "TetherSim",
+                "TetherProtocol", "TetherClient", "TetherSim", "TetherCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -13,6 +13,7 @@ public enum BenchScenario: String, CaseIterable, Sendable {
     case storm
     case stormTerm = "storm-term"
     case cluster
+    case queue
 
     func run(_ context: BenchContext, _ options: BenchOptions) async throws -> ScenarioResult {
         switch self {
@@ -31,6 +32,7 @@ public enum BenchScenario: String, CaseIterable, Sendable {
         case .storm: try await BenchScenarios.storm(context, options, graceful: false)
         case .stormTerm: try await BenchScenarios.storm(context, options, graceful: true)
         case .cluster: try await BenchScenarios.cluster(context, options)
+        case .queue: try await BenchScenarios.queue(context, options)
         }
     }
 }
@@ -72,6 +74,10 @@ public struct BenchOptions: Sendable {
     public var clusterClients = 300
     public var clusterKicks = 50
     public var clusterHeartbeatConnections = 10_000
+    /// queue: the tickets waiting for the larger measure of the core's costs (the smaller is 1 000).
+    public var queueTickets = 10_000
+    /// queue: the offers timed end to end.
+    public var queueOffers = 50
 
     /// The defaults of `tether bench`.
     public init() {}
@@ -103,5 +109,7 @@ public struct BenchOptions: Sendable {
         clusterClients = 20
         clusterKicks = 5
         clusterHeartbeatConnections = 100
+        queueTickets = 2_000
+        queueOffers = 5
     }
 }

@@ -11,21 +11,28 @@ extension Broker {
         throws(BrokerError) -> QueuePlace
     {
         // A ticket that left (cancelled, taken, lapsed) makes its token worthless.
-        guard let ps = projects[projectId], let ticket = ps.queue.ticket(id: ticketId) else { throw .badToken }
-        if let old = ps.queue.clients[ticket.userId]?.connection, old != connection {
+        guard let (place, old, timeout) = helloFacts(projectId, ticketId) else { throw .badToken }
+        if let old, old != connection {
             pendingKicks.append(Kick(connection: old, sessionId: ticketId, reason: .replaced))
         }
-        let place = place(ticket, ps)
-        projects[projectId]?.queue.clients[ticket.userId] = WaitingQueue.Client(
+        let userId = place.ticket.userId
+        projects[projectId]?.queue.clients[userId] = WaitingQueue.Client(
             connection: connection, lastSeenAt: clock, sentPosition: place.position, sentEtaMs: place.etaMs)
-        wheel.arm(.queueClient(projectId, ticket.userId), at: clock + ps.project.policy.queue.clientTimeoutMs)
+        wheel.arm(.queueClient(projectId, userId), at: clock + timeout)
         if wheel.deadline(of: .queuePush) == nil { wheel.arm(.queuePush, at: clock + Self.queuePushEveryMs) }
         return place
     }
 
+    /// A ticket's place, its client's connection and the client timeout, read without holding the state (see
+    /// ``Broker/join(_:)``).
+    private func helloFacts(_ projectId: ProjectID, _ ticketId: TicketID) -> (QueuePlace, ConnectionID?, Millis)? {
+        guard let ps = projects[projectId], let ticket = ps.queue.ticket(id: ticketId) else { return nil }
+        return (place(ticket, ps), ps.queue.clients[ticket.userId]?.connection, ps.project.policy.queue.clientTimeoutMs)
+    }
+
     mutating func queueBye(_ projectId: ProjectID, _ userId: UserID, connection: ConnectionID) throws(BrokerError) {
-        guard let ps = projects[projectId], let ticket = ps.queue.ticket(of: userId),
-            ps.queue.clients[userId]?.connection == connection
+        guard let ticket = projects[projectId]?.queue.ticket(of: userId),
+            projects[projectId]?.queue.clients[userId]?.connection == connection
         else { throw .badToken }
         projects[projectId]?.queue.clients[userId]?.connection = nil  // it closes by itself: no kick
         leaveQueue(ticket, .left)
@@ -47,10 +54,10 @@ extension Broker {
     /// A queued client's silence deadline fell due: moved on when it was heard from since, else its ticket
     /// leaves (reason `timeout`).
     mutating func queueClientDue(_ projectId: ProjectID, _ userId: UserID, heard: (ConnectionID) -> Millis?) {
-        guard let ps = projects[projectId], var client = ps.queue.clients[userId],
-            let ticket = ps.queue.ticket(of: userId)
+        guard var client = projects[projectId]?.queue.clients[userId],
+            let ticket = projects[projectId]?.queue.ticket(of: userId),
+            let timeout = projects[projectId]?.project.policy.queue.clientTimeoutMs
         else { return }
-        let timeout = ps.project.policy.queue.clientTimeoutMs
         if let connection = client.connection {
             // No record: the connection is closing (its link left the registry, and its report with the time it
             // was last heard from, ``queueClientLost``, is on its way): not a silence. Under load a tick fell in
@@ -72,26 +79,39 @@ extension Broker {
     mutating func pushQueuePlaces() {
         var connected = false
         for projectId in projects.keys.sorted() {
-            guard let ps = projects[projectId], !ps.queue.clients.isEmpty else { continue }
-            let eta = queueETA(ps)
-            for (userId, client) in ps.queue.clients.sorted(by: { $0.key < $1.key }) {
-                guard let connection = client.connection else { continue }
-                connected = true
-                guard let ticket = ps.queue.ticket(of: userId), !ticket.isOffered else { continue }
-                let now = place(ticket, ps, eta: eta)
-                guard now.position != client.sentPosition || abs(now.etaMs - client.sentEtaMs) >= 1_000 else {
-                    continue
-                }
+            let (changed, any) = changedPlaces(projectId)
+            connected = connected || any
+            for (userId, connection, now) in changed {
                 projects[projectId]?.queue.clients[userId]?.sentPosition = now.position
                 projects[projectId]?.queue.clients[userId]?.sentEtaMs = now.etaMs
                 effects.append(
                     .queueNotice(
                         QueueNotice(
-                            connection: connection, ticketId: ticket.ticketId,
+                            connection: connection, ticketId: now.ticket.ticketId,
                             kind: .place(position: now.position, etaMs: now.etaMs))))
             }
         }
         if connected { wheel.arm(.queuePush, at: clock + Self.queuePushEveryMs) }
+    }
+
+    /// The connected clients of a project whose place changed since they were told (read without holding the
+    /// state while it changes: see ``Broker/join(_:)``), and whether any client is connected.
+    private func changedPlaces(_ projectId: ProjectID) -> (
+        changed: [(UserID, ConnectionID, QueuePlace)], connected: Bool
+    ) {
+        guard let ps = projects[projectId], !ps.queue.clients.isEmpty else { return ([], false) }
+        let eta = queueETA(ps)
+        var changed: [(UserID, ConnectionID, QueuePlace)] = []
+        var connected = false
+        for (userId, client) in ps.queue.clients.sorted(by: { $0.key < $1.key }) {
+            guard let connection = client.connection else { continue }
+            connected = true
+            guard let ticket = ps.queue.ticket(of: userId), !ticket.isOffered else { continue }
+            let now = place(ticket, ps, eta: eta)
+            guard now.position != client.sentPosition || abs(now.etaMs - client.sentEtaMs) >= 1_000 else { continue }
+            changed.append((userId, connection, now))
+        }
+        return (changed, connected)
     }
 
     /// Whether the ticket of a user has a live client (for the API's `clientConnected`).

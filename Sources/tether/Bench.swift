@@ -70,6 +70,9 @@ struct Bench: AsyncParsableCommand {
         name: .customLong("cluster-heartbeat-connections"),
         help: "cluster: connections of the heartbeat figures on PostgreSQL and SQLite.")
     var clusterHeartbeatConnections = 10_000
+    @Option(name: .customLong("queue-tickets"), help: "queue: tickets waiting for the larger measure of the costs.")
+    var queueTickets = 10_000
+    @Option(name: .customLong("queue-offers"), help: "queue: offers timed end to end.") var queueOffers = 50
 
     func run() async throws {
         var options = BenchOptions()
@@ -104,6 +107,8 @@ struct Bench: AsyncParsableCommand {
         options.clusterClients = clusterClients
         options.clusterKicks = clusterKicks
         options.clusterHeartbeatConnections = clusterHeartbeatConnections
+        options.queueTickets = queueTickets
+        options.queueOffers = queueOffers
         try await BenchRunner.run(
             scenarios + scenarioOptions, options: options, smoke: smoke, jsonOut: jsonOut, keepFiles: keepFiles)
     }
