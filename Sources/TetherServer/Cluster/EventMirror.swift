@@ -20,20 +20,31 @@ final class EventMirror: Sendable {
     let pollMs: Int64
     private let wakes: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
+    /// Whether the node serves the log from this mirror now (a follower): the owner serves its broker's feed,
+    /// so its mirror does not read meanwhile unless a stream begun before the takeover still follows it (it
+    /// catches up when the node is a follower again).
+    private let active: @Sendable () -> Bool
 
     /// Opens its own store on `url` and starts at the last committed event.
-    static func open(_ url: PostgresURL, logger: Logger, pollMs: Int64 = 1_000) async throws -> EventMirror {
+    static func open(
+        _ url: PostgresURL, logger: Logger, pollMs: Int64 = 1_000, active: @escaping @Sendable () -> Bool = { true }
+    ) async throws -> EventMirror {
         let store = try await PostgresStore.open(url, logger: logger)
         do {
-            return EventMirror(store: store, cursor: try await store.lastEventCursor(), logger: logger, pollMs: pollMs)
+            return EventMirror(
+                store: store, cursor: try await store.lastEventCursor(), logger: logger, pollMs: pollMs, active: active)
         } catch {
             try? await store.close()
             throw error
         }
     }
 
-    init(store: PostgresStore, cursor: UInt64, logger: Logger, pollMs: Int64) {
+    init(
+        store: PostgresStore, cursor: UInt64, logger: Logger, pollMs: Int64,
+        active: @escaping @Sendable () -> Bool = { true }
+    ) {
         self.store = store
+        self.active = active
         self.feed = EventFeed(cursor: cursor)
         self.logger = logger
         self.pollMs = pollMs
@@ -82,6 +93,8 @@ final class EventMirror: Sendable {
     private func follow() async {
         for await _ in wakes {
             if Task.isCancelled { return }
+            // A stream that began while this node was a follower goes on reading it after a takeover.
+            guard active() || feed.hasSubscribers else { continue }
             do {
                 try await catchUp()
             } catch {

@@ -38,7 +38,8 @@ struct PhaseLoop: Service {
         httpConfiguration.redirectConfiguration = .disallow
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         // Every node serves the event log itself, from its own mirror of it (LISTEN/NOTIFY).
-        let mirror = try await EventMirror.open(url, logger: logger)
+        let responder = responder
+        let mirror = try await EventMirror.open(url, logger: logger) { !responder.servesOwner }
         let mirroring = Task { await mirror.run() }
         let follower: Router<TetherRequestContext>
         do {

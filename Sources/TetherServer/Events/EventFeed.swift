@@ -39,6 +39,9 @@ final class EventFeed: Sendable {
     /// The cursor of the last durable event.
     var durableCursor: UInt64 { state.withLock { $0.durable } }
 
+    /// Whether a reader follows the feed now.
+    var hasSubscribers: Bool { state.withLock { !$0.subscribers.isEmpty } }
+
     /// Adds committed events, in cursor order, and wakes the subscribers. A gap (events published out of
     /// order, or a failed commit) empties the in-memory window, so readers fall back to the store.
     func publish(_ events: [Event]) {

@@ -7,11 +7,13 @@ import TetherCore
 /// transaction that wrote them, never inside it. A transaction that issues `NOTIFY` takes a database-wide lock
 /// at its commit (DESIGN.md, "Several nodes"), so the group commit's transactions stay free of it; the notice
 /// goes on its own, one at a time, and the cursors committed while one is on its way are told by the next one
-/// (at most one in flight, one waiting: a listener reads everything after its own cursor, so a skipped number
+/// (at most one in flight and one every 20 ms, the rest told by the next: a listener reads everything after its own cursor, so a skipped number
 /// loses nothing). A notice that fails is dropped: listeners also look every second.
 final class EventNotifier: Sendable {
     /// The channel the notices go to.
     static let channel = "tether_events"
+    /// The least time between two notices (the cursors committed meanwhile go in the next).
+    static let spacing = Duration.milliseconds(20)
 
     private struct State {
         var latest: Int64 = 0
@@ -54,6 +56,10 @@ final class EventNotifier: Sendable {
                 } catch {
                     logger.debug("an event notice was not sent", metadata: ["error": "\(error)"])
                 }
+                // At most one notice every `spacing`: under a write load every group commit would otherwise
+                // cost a notice and a read on every node (tether bench cluster: 64 API clients over three
+                // nodes went from 3.8 k to 2.2 k operations a second, p99 42 to 66 ms).
+                try? await Task.sleep(for: Self.spacing)
             }
         }
     }
