@@ -224,7 +224,11 @@ extension CLITests {
     @Test func aDeadFirstURLGivesWayToTheNextForReadsAndWrites() async throws {
         let server = try SDKServer()
         defer { server.stop() }
-        let dead = "http://127.0.0.1:\(ServeProcess.freePort())"
+        // Bound and never listening for the whole test: a port that was merely free a moment ago was taken by
+        // another test's server in a fresh-clone CI run, and the CLI got that server's 401 instead of a refusal.
+        let refusing = RefusingPort()
+        defer { withExtendedLifetime(refusing) {} }
+        let dead = "http://127.0.0.1:\(refusing.port)"
         let live = "http://127.0.0.1:\(server.apiPort)"
         let cli = CLI(url: "\(dead),\(live)", apiKey: SDKServer.key)
         let created = try await cli.run("projects", "create", "p", "--capacity", "2", "--json")
