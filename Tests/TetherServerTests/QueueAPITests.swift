@@ -99,7 +99,6 @@ import TetherTestKit
                 try await api.post("/v1/projects", #"{"id":"p","capacity":0,"queue":{"enabled":true,"maxLength":1}}"#)
                     .status == .created)
             for (body, field) in [
-                (#"{"userId":"u","priority":3}"#, "priority"),
                 (#"{"userId":"u","queue":true,"priority":10}"#, "priority"),
                 (#"{"userId":"u","queue":true,"priority":-1}"#, "priority"),
                 (#"{"userId":"u","queue":"yes"}"#, "queue"),

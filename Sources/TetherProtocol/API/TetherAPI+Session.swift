@@ -17,6 +17,27 @@ extension TetherAPI {
             self.queue = queue
             self.priority = priority
         }
+
+        private enum Keys: String, CodingKey { case userId, userIp, queue, priority }
+
+        /// Decodes the body; `priority` may be written `3.0` (a JSON Schema integer), not `3.5`.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Keys.self)
+            userId = try c.decode(String.self, forKey: .userId)
+            userIp = try c.decodeIfPresent(String.self, forKey: .userIp)
+            queue = try c.decodeIfPresent(Bool.self, forKey: .queue)
+            if let whole = try? c.decodeIfPresent(Int.self, forKey: .priority) {
+                priority = whole
+            } else if let number = try c.decodeIfPresent(Double.self, forKey: .priority) {
+                guard number == number.rounded(), let value = Int(exactly: number) else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .priority, in: c, debugDescription: "must be an integer, not \(number)")
+                }
+                priority = value
+            } else {
+                priority = nil
+            }
+        }
     }
 
     /// ApplyConcurrent's answer.

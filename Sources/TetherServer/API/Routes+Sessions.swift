@@ -10,8 +10,11 @@ extension BackendAPI {
             let id = try context.path("projectId")
             let body = try await request.decode(as: TetherAPI.ApplyRequest.self, context: context)
             guard body.queue == true else {
-                if body.priority != nil {
-                    throw APIError.invalidValue("priority", "is only valid with \"queue\": true")
+                // A priority without `queue: true` orders nothing: ignored, but its range is checked as the schema says.
+                if let priority = body.priority, !Limits.queuePriority.contains(priority) {
+                    throw APIError(
+                        BrokerError.invalidParameter(
+                            field: "priority", message: "must be between 0 and 9, got \(priority)"))
                 }
                 guard
                     case .applied(let applied) = try await service.execute(
