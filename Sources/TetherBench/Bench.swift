@@ -78,6 +78,10 @@ public struct BenchOptions: Sendable {
     public var queueTickets = 10_000
     /// queue: the offers timed end to end.
     public var queueOffers = 50
+    /// queue: the live queued clients whose places are pushed (0: not measured).
+    public var queuePushClients = 10_000
+    /// queue: how long their places are pushed while heartbeat lateness is measured (s).
+    public var queuePushSeconds = 10.0
 
     /// The defaults of `tether bench`.
     public init() {}
@@ -111,5 +115,7 @@ public struct BenchOptions: Sendable {
         clusterHeartbeatConnections = 100
         queueTickets = 2_000
         queueOffers = 5
+        queuePushClients = 100
+        queuePushSeconds = 3
     }
 }

@@ -76,13 +76,13 @@ final class BenchContext {
     /// Creates a project.
     func createProject(
         _ server: BenchServer, id: String, capacity: Int, intervalMs: Int64, timeoutMs: Int64,
-        reconnectGraceMs: Int64 = 90_000
+        reconnectGraceMs: Int64 = 90_000, extra: String = ""
     ) async throws {
         let conn = try await api(server)
         defer { conn.close() }
         let body =
             #"{"id":"\#(id)","capacity":\#(capacity),"heartbeat":{"intervalMs":\#(intervalMs),"timeoutMs":\#(timeoutMs)},"#
-            + #""reconnectGraceMs":\#(reconnectGraceMs),"connectTimeoutMs":600000,"reservationTtlMs":600000}"#
+            + #""reconnectGraceMs":\#(reconnectGraceMs),"connectTimeoutMs":600000,"reservationTtlMs":600000\#(extra)}"#
         let reply = try await conn.request("POST", "/v1/projects", body: body).get()
         guard reply.status == 201 else { throw BenchError("create project: \(reply.status) \(reply.text)") }
     }

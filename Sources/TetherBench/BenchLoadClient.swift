@@ -8,6 +8,8 @@ protocol LoadClientDelegate: AnyObject {
     func ponged(_ client: LoadClient, seq: UInt64, st: Int64)
     /// A `kick` arrived.
     func kicked(_ client: LoadClient)
+    /// A queued client's `queued` or `offered` message arrived after its first (``LoadClient/queueToken``).
+    func pushed(_ client: LoadClient)
     /// The connection closed (or never opened).
     func closed(_ client: LoadClient)
 }
@@ -34,6 +36,15 @@ final class LoadClient: ChannelInboundHandler {
 
     /// Whether server pings (WebSocket ping frames, TCP `ping`) are answered, as a browser or SDK would.
     var answersPings = true
+    /// Whether the token is a queue token: the hello says `queueToken`, the first `queued` (or `offered`)
+    /// message counts as the welcome, and the later ones as pushes.
+    var queueToken = false
+    /// Pushes received (a queued client's `queued` and `offered` after its first).
+    var pushes = 0
+    /// Wall ms of the last push (or of the first message).
+    var lastPushMs: Double = 0
+    /// The shortest time between two messages of a queued client (ms).
+    var minPushGapMs = Double.infinity
     /// Whether pongs are parsed for `seq` and `st`.
     var readsPongFields = false
     /// The last `seq` sent.
@@ -85,7 +96,8 @@ final class LoadClient: ChannelInboundHandler {
 
     private func sendHello() {
         phase = .awaitingWelcome
-        sendMessage(type: 1, json: #"{"type":"hello","token":"\#(token)"}"#)
+        let key = queueToken ? "queueToken" : "token"
+        sendMessage(type: 1, json: #"{"type":"hello","\#(key)":"\#(token)"}"#)
     }
 
     // MARK: Sending
@@ -210,6 +222,18 @@ final class LoadClient: ChannelInboundHandler {
         case "welcome":
             phase = .live
             delegate.welcomed(self)
+        case "queued", "offered":
+            let now = BenchProc.wallMs()
+            if phase != .live {
+                phase = .live
+                lastPushMs = now
+                delegate.welcomed(self)
+                return
+            }
+            pushes += 1
+            minPushGapMs = min(minPushGapMs, now - lastPushMs)
+            lastPushMs = now
+            delegate.pushed(self)
         case "ping":  // a TCP server ping
             guard answersPings else { return }
             let seq = JSONScan.integer("seq", in: view).map { UInt64(max(0, $0)) } ?? 0

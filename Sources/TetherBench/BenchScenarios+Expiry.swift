@@ -48,37 +48,11 @@ extension BenchScenarios {
             let healthyResults = try await context.results(healthy)
 
             let events = try await context.events(server, projectId: project)
-            var lost: [String: Int64] = [:]
-            for e in events where e.type == "session.disconnected" && e.data?["cause"] == "heartbeatTimeout" {
-                if let id = e.sessionId { lost[id] = e.at }
-            }
-            var detection: [Double] = []
-            var kick: [Double] = []
-            var fromSend: [Double] = []
-            var deadlines: [Double] = []
-            var missed = 0
-            var premature = 0
-            let timeout = Double(options.timeoutMs)
-            for client in silentResults.flatMap(\.clients) {
-                guard let st = client.lastPongSt else {
-                    // Never acknowledged its last ping: it was cut off before (or never connected).
-                    if client.kickMs != nil || lost[client.sessionId] != nil { premature += 1 } else { missed += 1 }
-                    continue
-                }
-                let deadline = Double(st) + timeout
-                deadlines.append(deadline)
-                if let at = lost[client.sessionId] {
-                    detection.append(Double(at) - deadline)
-                    if let sent = client.lastSendMs {
-                        fromSend.append(Double(at) - (sent + timeout))
-                        // Before the client's own send time + timeout (1 ms for the event's resolution).
-                        if Double(at) < sent + timeout - 1 { premature += 1 }
-                    }
-                } else {
-                    missed += 1
-                }
-                if let k = client.kickMs, client.kickReason == "expired" { kick.append(k - deadline) }
-            }
+            let late = Lateness(silent: silentResults, events: events, timeoutMs: options.timeoutMs)
+            let (lost, detection, kick, fromSend, deadlines) = (
+                late.lost, late.detection, late.kick, late.fromSend, late.deadlines
+            )
+            let (missed, premature) = (late.missed, late.premature)
             let healthyClients = healthyResults.flatMap(\.clients)
             let falseExpiries = healthyClients.filter { $0.kickMs != nil || lost[$0.sessionId] != nil }.count
 
@@ -115,6 +89,52 @@ extension BenchScenarios {
             result.goal("missedExpiries", "<=", 0)
             if welcomed < sessions { result.notes.append("only \(welcomed) of \(sessions) silent clients connected") }
             return result
+        }
+    }
+}
+
+/// How late the server declared silent clients lost: from their workers' records (the last ping's pong `st`,
+/// kick arrivals) and the project's `session.disconnected` events (cause `heartbeatTimeout`).
+struct Lateness {
+    /// When each lost session's event says it was declared lost.
+    var lost: [String: Int64] = [:]
+    /// Event `at` − (`st` of the last pong + timeout), ms.
+    var detection: [Double] = []
+    /// Kick arrival − the same deadline, ms.
+    var kick: [Double] = []
+    /// Event `at` − (the client's own last send + timeout), ms.
+    var fromSend: [Double] = []
+    /// Every deadline (ms).
+    var deadlines: [Double] = []
+    /// Silent clients never declared lost.
+    var missed = 0
+    /// Clients declared lost before their deadline.
+    var premature = 0
+
+    init(silent: [WorkerResult], events: [EventSummary], timeoutMs: Int64) {
+        for e in events where e.type == "session.disconnected" && e.data?["cause"] == "heartbeatTimeout" {
+            if let id = e.sessionId { lost[id] = e.at }
+        }
+        let timeout = Double(timeoutMs)
+        for client in silent.flatMap(\.clients) {
+            guard let st = client.lastPongSt else {
+                // Never acknowledged its last ping: it was cut off before (or never connected).
+                if client.kickMs != nil || lost[client.sessionId] != nil { premature += 1 } else { missed += 1 }
+                continue
+            }
+            let deadline = Double(st) + timeout
+            deadlines.append(deadline)
+            if let at = lost[client.sessionId] {
+                detection.append(Double(at) - deadline)
+                if let sent = client.lastSendMs {
+                    fromSend.append(Double(at) - (sent + timeout))
+                    // Before the client's own send time + timeout (1 ms for the event's resolution).
+                    if Double(at) < sent + timeout - 1 { premature += 1 }
+                }
+            } else {
+                missed += 1
+            }
+            if let k = client.kickMs, client.kickReason == "expired" { kick.append(k - deadline) }
         }
     }
 }

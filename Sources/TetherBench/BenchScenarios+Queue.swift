@@ -10,6 +10,8 @@ extension BenchScenarios {
     /// * In process, on the core's `Broker` (no server, no store): a queued apply, a cancel and a position read
     ///   with 1 000 and with `queueTickets` tickets waiting, in µs per operation. O(log n) shows as figures that
     ///   barely move from 1 k to 10 k; a scan would be ten times slower.
+    /// * Position pushes to `queuePushClients` live queued clients, and heartbeat lateness with and without them
+    ///   (``queuePushes(_:_:_:)``).
     /// * Against a server: a full pool of `queueOffers` concurrencies held by sessions, as many users waiting
     ///   live (``TetherQueueWaiter``) and an SSE reader; then each holder's session is destroyed in turn, and
     ///   the time from the DestroySession call to the head ticket's `queue.offered` at the reader and to its
@@ -42,6 +44,14 @@ extension BenchScenarios {
             result.notes.append(
                 "costs: one Broker in this process (the rules only: no lock, no store); growth: the largest size's µs over 1 k's"
             )
+            if options.queuePushClients > 0 {
+                let pushes = try await queuePushes(context, tracker, options)
+                result.figures.merge(pushes.figures) { $1 }
+                result.notes += pushes.notes
+                result.goal("pushMinGapMs", ">=", 900)
+                result.goal("queuedKicked", "<=", 0)
+                result.goal("lateness1P99Ms", "<=", 10)
+            }
             result.goal("offeredAtReaderP99Ms", "<=", 15)
             result.goal("offeredAtClientP99Ms", "<=", 15)
             result.goal("applyGrowth", "<=", 3)

@@ -88,7 +88,9 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
     }
 
     func run() async throws {
-        if config.role != .api {
+        if config.role == .queued {
+            try await connectAll(try await createTickets())
+        } else if config.role != .api {
             let credentials = try await createSessions()
             try await connectAll(credentials)
             if config.role == .release { try await openEventReader() }
@@ -141,6 +143,12 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
             client.timer?.cancel()
         }
         collectClients()
+        if config.role == .queued {
+            result.pushes = clients.reduce(0) { $0 + $1.pushes }
+            result.pushedClients = clients.filter { $0.pushes > 0 }.count
+            let gap = clients.map(\.minPushGapMs).min() ?? .infinity
+            result.minPushGapMs = gap.isFinite ? gap : nil
+        }
         finished.succeed(())
     }
 
@@ -148,6 +156,40 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
 
     /// Applies and creates one session per user through the backend API; returns (sessionId, token) by index.
     private func createSessions() async throws -> [(String, String)] {
+        try await perUser { conn, config, user in
+            let body = #"{"userId":"\#(user)"}"#
+            let applied = try await conn.request(
+                "POST", "/v1/projects/\(config.projectId)/concurrency/apply", body: body
+            ).get()
+            guard applied.status == 200 else { throw BenchError("apply: \(applied.status) \(applied.text)") }
+            let created = try await conn.request("POST", "/v1/projects/\(config.projectId)/sessions", body: body).get()
+            guard created.status == 201, let id = JSONScan.string("sessionId", in: created.body),
+                let token = JSONScan.string("clientToken", in: created.body)
+            else { throw BenchError("create session: \(created.status) \(created.text)") }
+            return (id, token)
+        }
+    }
+
+    /// Applies with `queue: true` for each user through the backend API (the pool is full); returns (ticketId,
+    /// queueToken) by index.
+    private func createTickets() async throws -> [(String, String)] {
+        try await perUser { conn, config, user in
+            let queued = try await conn.request(
+                "POST", "/v1/projects/\(config.projectId)/concurrency/apply",
+                body: #"{"userId":"\#(user)","queue":true}"#
+            ).get()
+            guard queued.status == 202, let id = JSONScan.string("ticketId", in: queued.body),
+                let token = JSONScan.string("queueToken", in: queued.body)
+            else { throw BenchError("queued apply: \(queued.status) \(queued.text)") }
+            return (id, token)
+        }
+    }
+
+    /// Runs `make` for each of the worker's users over `setupConnections` backend API connections; returns
+    /// what it made, by index.
+    private func perUser(
+        _ make: @escaping @Sendable (BenchHTTPConnection, WorkerConfig, String) async throws -> (String, String)
+    ) async throws -> [(String, String)] {
         let lanes = max(1, min(config.setupConnections, config.count))
         let config = self.config
         let loop = self.loop
@@ -161,19 +203,7 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
                     defer { conn.close() }
                     var made: [(Int, String, String)] = []
                     for i in stride(from: lane, to: config.count, by: lanes) {
-                        let body = #"{"userId":"\#(config.userPrefix)\#(config.firstIndex + i)"}"#
-                        let applied = try await conn.request(
-                            "POST", "/v1/projects/\(config.projectId)/concurrency/apply", body: body
-                        ).get()
-                        guard applied.status == 200 else {
-                            throw BenchError("apply: \(applied.status) \(applied.text)")
-                        }
-                        let created = try await conn.request(
-                            "POST", "/v1/projects/\(config.projectId)/sessions", body: body
-                        ).get()
-                        guard created.status == 201, let id = JSONScan.string("sessionId", in: created.body),
-                            let token = JSONScan.string("clientToken", in: created.body)
-                        else { throw BenchError("create session: \(created.status) \(created.text)") }
+                        let (id, token) = try await make(conn, config, "\(config.userPrefix)\(config.firstIndex + i)")
                         made.append((i, id, token))
                     }
                     return made
@@ -195,6 +225,7 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
                 let client = LoadClient(
                     index: i, sessionId: c.0, token: c.1, websocket: websocket, port: port, delegate: self)
                 client.answersPings = self.config.role != .expire
+                client.queueToken = self.config.role == .queued
                 return client
             }
         }.get()
@@ -249,9 +280,11 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
         }
         switch config.role {
         case .heartbeat, .expire, .release, .hammer: beginHeartbeat(client)
-        case .idle, .api: break
+        case .idle, .api, .queued: break
         }
     }
+
+    func pushed(_ client: LoadClient) {}
 
     func ponged(_ client: LoadClient, seq: UInt64, st: Int64) {
         switch config.role {
@@ -295,7 +328,9 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
     }
 
     private func collectClients() {
-        guard config.role != .hammer, config.role != .api, config.role != .release else { return }
+        guard config.role != .hammer, config.role != .api, config.role != .release, config.role != .queued else {
+            return
+        }
         result.clients = clients.map { c in
             WorkerResult.Client(
                 sessionId: c.sessionId, lastSendMs: c.mark > 0 ? c.lastPingWallMs : nil, lastPongSt: c.markSt,

@@ -14,6 +14,9 @@ struct WorkerConfig: Codable, Sendable {
         case release
         /// Backend API clients looping apply → create → destroy.
         case api
+        /// Queued clients: each applies with `queue: true` on a full pool, waits live with its queue token
+        /// (answering server pings) and counts the places pushed to it, until told to stop.
+        case queued
     }
 
     var role: Role
@@ -102,4 +105,10 @@ struct WorkerResult: Codable, Sendable {
     var eventMode: String?
     /// `release`: byes whose release event never came.
     var missing: Int = 0
+    /// `queued`: places (and offers) pushed after the first message, from `start` to `stop`.
+    var pushes: Int = 0
+    /// `queued`: clients that got at least one push then.
+    var pushedClients: Int = 0
+    /// `queued`: the shortest time between two messages to one client (ms), over all clients.
+    var minPushGapMs: Double?
 }

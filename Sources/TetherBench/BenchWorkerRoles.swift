@@ -13,6 +13,11 @@ extension LoadWorker {
         case .release: startRelease(at: startMs)
         case .api: startAPI(at: startMs)
         case .heartbeat, .idle: break  // until `stop`
+        case .queued:
+            for client in clients {  // pushes are counted from now until `stop`
+                client.pushes = 0
+                client.minPushGapMs = .infinity
+            }
         }
     }
 

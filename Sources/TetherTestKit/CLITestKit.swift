@@ -30,39 +30,38 @@ public struct CLI {
     public func run(_ arguments: String...) async throws -> Result { try await run(arguments) }
 
     public func run(_ arguments: [String]) async throws -> Result {
-        let process = try start(arguments)
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            process.process.terminationHandler = { _ in done.resume() }
-            if !process.process.isRunning {
-                process.process.terminationHandler = nil
-                done.resume()
-            }
-        }
-        return process.result()
+        let running = try start(arguments)
+        await running.process.exit()
+        return running.result()
     }
 
     /// Starts `tether <arguments>` in the background (for `events --follow`).
     public func start(_ arguments: [String]) throws -> Running {
-        let running = Running()
-        running.process.executableURL = ServeProcess.binary
-        running.process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["TETHER_URL"] = url
         environment["TETHER_API_KEY"] = apiKey
-        running.process.environment = environment
-        _ = FileManager.default.createFile(atPath: running.out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: running.err.path, contents: nil)
-        running.process.standardOutput = try FileHandle(forWritingTo: running.out)
-        running.process.standardError = try FileHandle(forWritingTo: running.err)
-        try running.process.runSerialized()
-        return running
+        return try Running(arguments, environment: environment)
     }
 
     /// A run in progress; its output goes to temporary files.
     public final class Running: @unchecked Sendable {
-        public let process = Process()
+        public let process: ChildProcess
         public let out = FileManager.default.temporaryDirectory.appendingPathComponent("tether-cli-\(UUID()).out")
         public let err = FileManager.default.temporaryDirectory.appendingPathComponent("tether-cli-\(UUID()).err")
+
+        init(_ arguments: [String], environment: [String: String]) throws {
+            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+            let stdout = try FileHandle(forWritingTo: out)
+            let stderr = try FileHandle(forWritingTo: err)
+            defer {
+                try? stdout.close()
+                try? stderr.close()
+            }
+            process = try ChildProcess(
+                ServeProcess.binary, arguments, environment: environment,
+                stdout: .descriptor(stdout.fileDescriptor), stderr: .descriptor(stderr.fileDescriptor))
+        }
 
         /// What it printed so far.
         public var stdout: String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }

@@ -7,8 +7,8 @@ import Testing
 
 /// The real `tether serve` binary, started as a child process on a data file.
 public final class ServeProcess: @unchecked Sendable {
-    public let process = Process()
-    public let output = Pipe()
+    public let process: ChildProcess
+    private let output = ChildProcess.OutputPipe()
     public private(set) var lines: [String] = []
     public private(set) var port = 0
     public private(set) var tcpPort = 0
@@ -27,7 +27,6 @@ public final class ServeProcess: @unchecked Sendable {
         dataPath: String, apiKey: String?, tcpPort: Int = 0, apiPort: Int = 0, clientPort: Int = 0,
         extraArguments: [String] = [], environment: [String: String] = [:]
     ) throws {
-        process.executableURL = Self.binary
         var arguments = [
             "serve", "--host", "127.0.0.1", "--port", "\(apiPort)", "--client-port", "\(clientPort)", "--tcp-port",
             "\(tcpPort)", dataPath.hasPrefix("postgres://") ? "--store" : "--data", dataPath,
@@ -35,24 +34,21 @@ public final class ServeProcess: @unchecked Sendable {
         ]
         if let apiKey { arguments += ["--api-key", apiKey] }
         arguments += extraArguments
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        process.standardOutput = output
         // TETHER_TEST_SERVE_STDERR=FILE keeps the servers' standard error, for a look at a failing test.
+        var errors: FileHandle?
         if let path = ProcessInfo.processInfo.environment["TETHER_TEST_SERVE_STDERR"] {
             if !FileManager.default.fileExists(atPath: path) {
                 _ = FileManager.default.createFile(atPath: path, contents: nil)
             }
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            handle.seekToEndOfFile()
-            process.standardError = handle
-        } else {
-            process.standardError = FileHandle.nullDevice
+            errors = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            errors?.seekToEndOfFile()
         }
+        defer { try? errors?.close() }
         self.tcpPort = tcpPort  // a fixed port is known before the server says it (a cluster node binds it later)
-        try process.runSerialized()
+        process = try ChildProcess(
+            Self.binary, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            stdout: .descriptor(output.writeEnd), stderr: errors.map { .descriptor($0.fileDescriptor) } ?? .null)
+        output.closeWriteEnd()
         let deadline = Date().addingTimeInterval(30)
         var outputEnded = false
         while port == 0 && Date() < deadline {
@@ -87,7 +83,7 @@ public final class ServeProcess: @unchecked Sendable {
     /// Reads what the server printed so far into ``lines``, waiting at most `timeoutMs` for something;
     /// `false` at the end of its output.
     private func readOutput(timeoutMs: Int32) -> Bool {
-        let fd = output.fileHandleForReading.fileDescriptor
+        let fd = output.readEnd
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let ready = poll(&poller, 1, timeoutMs)
         if ready == 0 || (ready < 0 && errno == EINTR) { return true }

@@ -73,6 +73,12 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("queue-tickets"), help: "queue: tickets waiting for the larger measure of the costs.")
     var queueTickets = 10_000
     @Option(name: .customLong("queue-offers"), help: "queue: offers timed end to end.") var queueOffers = 50
+    @Option(
+        name: .customLong("queue-push-clients"),
+        help: "queue: live queued clients whose places are pushed once a second (0: not measured).")
+    var queuePushClients = 10_000
+    @Option(name: .customLong("queue-push-seconds"), help: "queue: how long the places are pushed.")
+    var queuePushSeconds = 10.0
 
     func run() async throws {
         var options = BenchOptions()
@@ -109,6 +115,8 @@ struct Bench: AsyncParsableCommand {
         options.clusterHeartbeatConnections = clusterHeartbeatConnections
         options.queueTickets = queueTickets
         options.queueOffers = queueOffers
+        options.queuePushClients = queuePushClients
+        options.queuePushSeconds = queuePushSeconds
         try await BenchRunner.run(
             scenarios + scenarioOptions, options: options, smoke: smoke, jsonOut: jsonOut, keepFiles: keepFiles)
     }

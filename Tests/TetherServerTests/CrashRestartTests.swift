@@ -136,16 +136,9 @@ import TetherTestKit
 
     /// Runs `tether serve` with `arguments` (free ports) until it exits: its status and its standard error.
     static func serveUntilExit(_ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = ServeProcess.binary
-        process.arguments = ["serve", "--port", "0", "--client-port", "0", "--tcp-port", "0"] + arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.runSerialized()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        try ChildProcess.run(
+            ServeProcess.binary, ["serve", "--port", "0", "--client-port", "0", "--tcp-port", "0"] + arguments,
+            standardOutput: false)
     }
 
     /// A PostgreSQL store that cannot be reached at start: one line that says so, and a non-zero exit status.

@@ -91,16 +91,10 @@ import TetherTestKit
     }
 
     @Test func serveRefusesAnUnknownLogFormat() throws {
-        let process = Process()
-        process.executableURL = ServeProcess.binary
-        process.arguments = ["serve", "--log-format", "yaml", "--data", "/nonexistent/never-created.sqlite"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.runSerialized()
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let (status, text) = try ChildProcess.run(
+            ServeProcess.binary, ["serve", "--log-format", "yaml", "--data", "/nonexistent/never-created.sqlite"],
+            standardOutput: false)
+        #expect(status != 0)
         #expect(text.contains("unknown log format 'yaml'"))
     }
 }

@@ -20,7 +20,8 @@ import TetherTestKit
             let queued = try await h.api.post(
                 "/v1/projects/p/concurrency/apply", #"{"userId":"\#(user)","queue":true}"#)
             try #require(queued.status == .accepted, "\(queued.text)")
-            tokens[user] = try #require(queued["queueToken"].string)
+            let token: String = try #require(queued["queueToken"].string, "no queueToken: \(queued.text)")
+            tokens[user] = token
         }
         return (holder, tokens)
     }
@@ -124,9 +125,9 @@ import TetherTestKit
             try await cancelled.send(.hello(.queueToken(queueToken)))
             #expect(await cancelled.inbox.waitClosed())
             #expect(cancelled.inbox.messages("kick").last?.json["reason"].string == "badToken")
-            // Over HTTP a queue token is no bearer token.
+            // Over HTTP too, a cancelled ticket's queue token is refused.
             let http = try await h.heartbeat(token: queueToken, body: #"{"type":"ping","seq":1}"#)
-            #expect(http.status == 401, "\(http.text)")
+            #expect(http.status == 401 && http["error"]["kick"].string == "badToken", "\(http.text)")
             // Two credentials in one hello are refused as a malformed message; the holder's session is untouched.
             let both = try await h.websocket()
             try await both.send(json: #"{"type":"hello","token":"\#(holder.token)","queueToken":"\#(queueToken)"}"#)

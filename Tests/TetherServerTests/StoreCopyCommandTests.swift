@@ -8,16 +8,7 @@ import TetherTestKit
     static let key = "copy-key-0123456789"
 
     static func tether(_ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = ServeProcess.binary
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.runSerialized()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        try ChildProcess.run(ServeProcess.binary, arguments)
     }
 
     @Test func anEmbeddedDeploymentMovesToPostgresAndServesTheSame() async throws {

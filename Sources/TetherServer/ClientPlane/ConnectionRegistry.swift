@@ -57,5 +57,7 @@ final class ConnectionRegistry: Sendable {
 
     /// How many of them are WebSocket or TCP connections (an HTTP client's link is virtual: its socket is the
     /// HTTP connection, which the kick does not close).
-    var socketCount: Int { table.withLock { $0.values.reduce(0) { $0 + ($1 is HTTPLink ? 0 : 1) } } }
+    var socketCount: Int {
+        table.withLock { $0.values.reduce(0) { $0 + ($1 is HTTPLink || $1 is HTTPQueueLink ? 0 : 1) } }
+    }
 }

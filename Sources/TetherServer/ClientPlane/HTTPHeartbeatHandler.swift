@@ -59,35 +59,90 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
         guard !tooLarge else {
             return refuse(.payloadTooLarge, "InvalidParameter.BodyTooLarge", "body over 64 KiB")
         }
-        guard let auth = head.headers.first(name: "authorization"), auth.hasPrefix("Bearer "),
-            let claims = plane.signer.verify(String(auth.dropFirst(7)), now: plane.time.now())
-        else { return .kick(.badToken, requestId: requestId) }
+        guard let auth = head.headers.first(name: "authorization"), auth.hasPrefix("Bearer ") else {
+            return .kick(.badToken, requestId: requestId)
+        }
+        let token = String(auth.dropFirst(7))
+        let now = plane.time.now()
+        let claims = plane.signer.verify(token, now: now)
+        let queueClaims = claims == nil ? plane.signer.verifyQueueToken(token, now: now) : nil
+        guard claims != nil || queueClaims != nil else { return .kick(.badToken, requestId: requestId) }
         let message: ClientMessage
         do {
             message = try ClientMessage(json: body.readableBytesView)
         } catch {
             return refuse(.badRequest, "InvalidParameter", error.reason)
         }
+        if let queueClaims { return answer(queued(queueClaims, message), requestId: requestId) }
+        guard let claims else { return .kick(.badToken, requestId: requestId) }
         if case .hello = message {
             return refuse(.badRequest, "InvalidParameter", "type: send ping, suspend or bye")
         }
         if case .pong = message {
             return refuse(.badRequest, "InvalidParameter", "type: send ping, suspend or bye")
         }
-        let link = links.link(for: claims.s, epoch: claims.e, now: plane.time.now())
-        let now = plane.time.now()
+        let link = links.link(for: claims.s, epoch: claims.e, now: now)
         let needsAttach = link.needsAttach
         let attach = needsAttach ? (plane.registry.makeID(), Secrets.hash(Secrets.randomToken())) : nil
         let busy = needsAttach ? plane.hellos.admit(at: now) : nil
         let reply = execute(
             link.run { $0.httpRequest(message, attach: attach, busyRetryAfterMs: busy, at: now) }, link: link)
+        return answer(reply, requestId: requestId)
+    }
+
+    /// How the machine's reply is written (no reply: the session is over).
+    private func answer(_ reply: HeartbeatReply?, requestId: String) -> HeartbeatAnswer {
         switch reply {
-        case .message(let message): return .ok(message)
-        case .kick(let reason): return .kick(reason, requestId: requestId)
-        case .busy(let retryAfterMs): return .busy(retryAfterMs: retryAfterMs, requestId: requestId)
-        case .invalid(let code, let message): return refuse(.badRequest, code, message)
-        case nil: return .kick(.expired, requestId: requestId)
+        case .message(let message): .ok(message)
+        case .kick(let reason): .kick(reason, requestId: requestId)
+        case .busy(let retryAfterMs): .busy(retryAfterMs: retryAfterMs, requestId: requestId)
+        case .invalid(let code, let message): .error(.badRequest, code, message, requestId: requestId)
+        case nil: .kick(.expired, requestId: requestId)
         }
+    }
+
+    /// A heartbeat with a queue token: the ticket's live client over HTTP (``HTTPQueueLink``).
+    private func queued(_ claims: TokenSigner.QueueClaims, _ message: ClientMessage) -> HeartbeatReply? {
+        let now = plane.time.now()
+        let link = links.queued.link(project: claims.p, ticket: claims.t, now: now)
+        let needsAttach = link.needsAttach
+        let attach = needsAttach ? plane.registry.makeID() : nil
+        let busy = needsAttach ? plane.hellos.admit(at: now) : nil
+        return execute(link.run { $0.httpQueueRequest(message, attach: attach, busyRetryAfterMs: busy, at: now) }, link)
+    }
+
+    /// Carries out the machine's actions for one queued client's heartbeat; returns the answer it chose.
+    private func execute(_ actions: ConnectionActions, _ link: HTTPQueueLink) -> HeartbeatReply? {
+        for action in actions {
+            switch action {
+            case .countInbound:
+                TetherMetrics.heartbeat(.http)
+            case .attach(let old, let new):
+                if old != 0 { plane.registry.unregister(old) }
+                plane.registry.register(new, link)
+            case .submit(let command):
+                do {
+                    let (reply, _) = try plane.service.submit(command)
+                    if case .queued(let place) = reply {
+                        let policy = plane.service.read { try? $0.project(place.ticket.projectId) }?.policy ?? Policy()
+                        return execute(
+                            link.run { $0.httpQueueAccepted(place, policy: policy, at: plane.time.now()) }, link)
+                    }
+                } catch {
+                    return execute(link.run { $0.refused(error, at: plane.time.now()) }, link)
+                }
+            case .watch(let at, let until), .seen(let at, let until):
+                link.heard(at: at, until: until)
+            case .answer(let reply):
+                return reply
+            case .forget:
+                links.queued.remove(link)
+                plane.registry.unregister(link.connection)
+            default:
+                break  // the session's actions: not a queued client's
+            }
+        }
+        return nil
     }
 
     /// Carries out the machine's actions for one heartbeat; a refused command is replaced by what the
@@ -187,9 +242,11 @@ final class HTTPLink: Kickable, Sendable {
     }
 }
 
-/// The HTTP links of every session heartbeating over HTTP.
+/// The HTTP links of every session heartbeating over HTTP (and of every queued client, ``queued``).
 final class HTTPLinks: Sendable {
     private let table = Mutex<[SessionID: HTTPLink]>([:])
+    /// The queued clients' links, by ticket.
+    let queued = HTTPQueueLinks()
 
     /// The link of (session, epoch). A newer epoch replaces the stored link; an older one gets a throwaway
     /// link (its hello will be fenced off), so a stale token never disturbs the current client.

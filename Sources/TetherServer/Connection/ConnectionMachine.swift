@@ -72,14 +72,18 @@ struct ConnectionMachine: Sendable {
     private var lastPingAt: Millis = 0
     private var pingSeq: UInt64 = 0
     private var pingsInFlight: [UInt64: Millis] = [:]
-    /// The session's heartbeat timeout (for the deadline recorded on the link).
-    private var timeoutMs: Millis = 15_000
+    /// The session's heartbeat timeout, or a queued client's `queue.clientTimeoutMs` (for the deadline
+    /// recorded on the link).
+    var timeoutMs: Millis = 15_000
     /// Whether a declared suspension is on: the broker times it, and the next message ends it.
     private(set) var suspended = false
     /// HTTP: the (session, epoch) of the client token this virtual connection belongs to.
     let httpToken: (session: SessionID, epoch: UInt64)?
     /// HTTP: the reason of the last kick, told to the client's next heartbeat.
     var httpKicked: KickReason?
+    /// HTTP: the ticket of the queue token this virtual connection belongs to, and the broker's last word
+    /// (ConnectionMachine+HTTPQueue.swift).
+    var httpQueue: HTTPQueueWait?
 
     init(
         connection: ConnectionID, transport: Transport, settings: Settings = Settings(), now: Millis,
@@ -211,24 +215,21 @@ struct ConnectionMachine: Sendable {
         // Server pings come often enough for a client that only answers them, whatever the two settings.
         intervalMs = min(policy.heartbeat.intervalMs, max(policy.queue.clientTimeoutMs / 3, 100))
         timeoutMs = policy.queue.clientTimeoutMs
-        let first: ServerMessage =
-            if let concurrencyId = place.ticket.offeredConcurrency, let until = place.reservedUntil {
-                .offered(concurrencyId: concurrencyId, reservedUntil: until)
-            } else {
-                .queued(ticketId: place.ticket.ticketId, position: place.position, etaMs: place.etaMs)
-            }
-        return ConnectionActions(.watch(at: now, until: now + timeoutMs), .send(first), .startPinging)
+        return ConnectionActions(
+            .watch(at: now, until: now + timeoutMs), .send(Self.firstMessage(place)), .startPinging)
     }
 
     /// The broker tells the queued client its place or its offer.
     mutating func noticed(_ notice: QueueNotice) -> ConnectionActions {
         guard case .queued = phase else { return ConnectionActions() }
-        switch notice.kind {
-        case .place(let position, let etaMs):
-            return ConnectionActions(.send(.queued(ticketId: notice.ticketId, position: position, etaMs: etaMs)))
-        case .offered(let concurrencyId, let reservedUntil):
-            return ConnectionActions(.send(.offered(concurrencyId: concurrencyId, reservedUntil: reservedUntil)))
-        }
+        let message: ServerMessage =
+            switch notice.kind {
+            case .place(let position, let etaMs): .queued(ticketId: notice.ticketId, position: position, etaMs: etaMs)
+            case .offered(let concurrencyId, let reservedUntil):
+                .offered(concurrencyId: concurrencyId, reservedUntil: reservedUntil)
+            }
+        if httpQueue != nil { return httpQueueNoticed(message) }
+        return ConnectionActions(.send(message))
     }
 
     /// The ticket the connection waits for, while queued.
@@ -356,6 +357,7 @@ struct ConnectionMachine: Sendable {
 
     /// The broker refused a submitted command.
     mutating func refused(_ error: BrokerError, at now: Millis) -> ConnectionActions {
+        if httpQueue != nil { return httpQueueRefused(error) }
         if transport == .http { return httpRefused(error) }
         switch phase {
         case .helloPending:
