@@ -18,13 +18,24 @@ TETHER_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start "$pgdir")
 export TETHER_TEST_POSTGRES_URL
 echo "    $TETHER_TEST_POSTGRES_URL"
 
-echo "==> swift test (builds with code coverage, then runs every test)"
+echo "==> swift test (builds with code coverage, then runs every test but the crash storm)"
 set +e
-swift test --enable-code-coverage 2>&1 | tee .build-test-output.txt \
+swift test --enable-code-coverage --skip CrashStormTests 2>&1 | tee .build-test-output.txt \
     | grep -vE "^\[[0-9]+/[0-9]+\] |unhandled; explicitly declare|^.{0,4}Test .* started\.$"
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || { echo "tests failed (exit $status)"; exit "$status"; }
+
+# The crash storm (2 000 simulated clients, a kill -9 and a restart) runs on its own: beside the whole suite
+# in parallel on two cores its clients' first heartbeats went unanswered for tens of seconds (333 outages, the
+# connected count never settled in 300 s in a fresh-clone CI run), which measures the suite, not the server.
+echo "==> swift test: the crash storm, alone"
+set +e
+LLVM_PROFILE_FILE=/dev/null swift test --skip-build --filter CrashStormTests 2>&1 | tee -a .build-test-output.txt \
+    | grep -vE "^\[[0-9]+/[0-9]+\] |unhandled; explicitly declare|^.{0,4}Test .* started\.$"
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || { echo "crash storm test failed (exit $status)"; exit "$status"; }
 
 echo "==> schemathesis against the served OpenAPI document"
 LLVM_PROFILE_FILE=/dev/null bash scripts/schemathesis.sh "$(swift build --show-bin-path)/tether"

@@ -54,6 +54,30 @@ extension ClusterTests {
         #expect(zip(numbers, numbers.dropFirst()).allSatisfy { $0 < $1 }, "cursors grow strictly")
     }
 
+    /// A change acknowledged through the owner is in the next `GET /v1/events` on a follower (API.md: "a change
+    /// acknowledged by one node is seen by the next call to any node"). A follower's mirror reads nothing while
+    /// no stream follows it, so each page brings it up to date first; before, a page served from the mirror
+    /// could be one notice (up to 20 ms) behind.
+    @Test func aFollowersPageHasWhatTheOwnerJustAcknowledged() async throws {
+        let cluster = try await Nodes(count: 2)
+        defer { cluster.stop() }
+        let owner = cluster.index(of: try #require(try await cluster.owner(from: 0)))
+        let follower = 1 - owner
+        let writer = TetherBackend(url: api(cluster, owner), apiKey: Self.key)
+        let reader = TetherBackend(url: api(cluster, follower), apiKey: Self.key)
+        _ = try await writer.createProject(id: "p", policy: .init(capacity: 100))
+        var after = try await reader.events(after: 0, limit: 1_000).nextCursor
+        for i in 0..<40 {
+            let applied = try await writer.apply(project: "p", userId: "u\(i)")
+            let page = try await reader.events(after: after, limit: 1_000)
+            let reserved = page.events.contains {
+                $0.type == "concurrency.reserved" && $0.concurrencyId == applied.concurrencyId && $0.userId == "u\(i)"
+            }
+            #expect(reserved, "apply \(i): the follower's next page (after \(after)) has its event")
+            after = max(after, page.nextCursor)
+        }
+    }
+
     /// Every node serves the event log itself (its ``EventMirror``, fed by the owner's `NOTIFY`), so an SSE stream
     /// on a follower does not end when the owner is killed: on the same connection, the reader sees the session
     /// the dead owner held go to grace with cause `nodeLost`, committed by the node that took over. (While a

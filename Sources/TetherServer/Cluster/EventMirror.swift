@@ -4,12 +4,14 @@ import TetherCore
 import TetherStore
 
 /// A node's own copy of the cluster's event feed, so that `GET /v1/events` and its SSE stream are served by
-/// whichever node a reader calls, not forwarded to the owner: it listens for the owner's notices
-/// (`LISTEN tether_events`, ``PostgresStore/listenForEvents(_:)``) and on each one reads the events committed
-/// after its cursor and publishes them to its ``EventFeed``; it also looks every second, for a notice lost
-/// while its connection was down. One writer commits events in cursor order, so reading "after my cursor"
-/// never skips one that commits late. A reader's stream on a follower outlives the owner: after a takeover the
-/// new owner's events come the same way.
+/// whichever node a reader calls, not forwarded to the owner. While an SSE stream follows it, it listens for the
+/// owner's notices (`LISTEN tether_events`, ``PostgresStore/listenForEvents(_:)``) and on each one reads the
+/// events committed after its cursor and publishes them to its ``EventFeed``; it also looks every second, for a
+/// notice lost while its connection was down. With no stream it reads nothing (a busy cluster's notices would
+/// otherwise cost every node a read up to 50 times a second), and each `GET /v1/events` brings it up to date
+/// first (``refresh()``), so a page is never staler than the call. One writer commits events in cursor order,
+/// so reading "after my cursor" never skips one that commits late. A reader's stream on a follower outlives the
+/// owner: after a takeover the new owner's events come the same way.
 final class EventMirror: Sendable {
     /// The feed the follower's event routes read.
     let feed: EventFeed
@@ -20,31 +22,23 @@ final class EventMirror: Sendable {
     let pollMs: Int64
     private let wakes: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
-    /// Whether the node serves the log from this mirror now (a follower): the owner serves its broker's feed,
-    /// so its mirror does not read meanwhile unless a stream begun before the takeover still follows it (it
-    /// catches up when the node is a follower again).
-    private let active: @Sendable () -> Bool
+    /// How far behind a refresh reads the events it missed; further, it skips to the last committed cursor
+    /// (readers that far behind read the store).
+    static let catchUpLimit: UInt64 = 1_000
 
     /// Opens its own store on `url` and starts at the last committed event.
-    static func open(
-        _ url: PostgresURL, logger: Logger, pollMs: Int64 = 1_000, active: @escaping @Sendable () -> Bool = { true }
-    ) async throws -> EventMirror {
+    static func open(_ url: PostgresURL, logger: Logger, pollMs: Int64 = 1_000) async throws -> EventMirror {
         let store = try await PostgresStore.open(url, logger: logger)
         do {
-            return EventMirror(
-                store: store, cursor: try await store.lastEventCursor(), logger: logger, pollMs: pollMs, active: active)
+            return EventMirror(store: store, cursor: try await store.lastEventCursor(), logger: logger, pollMs: pollMs)
         } catch {
             try? await store.close()
             throw error
         }
     }
 
-    init(
-        store: PostgresStore, cursor: UInt64, logger: Logger, pollMs: Int64,
-        active: @escaping @Sendable () -> Bool = { true }
-    ) {
+    init(store: PostgresStore, cursor: UInt64, logger: Logger, pollMs: Int64) {
         self.store = store
-        self.active = active
         self.feed = EventFeed(cursor: cursor)
         self.logger = logger
         self.pollMs = pollMs
@@ -93,13 +87,26 @@ final class EventMirror: Sendable {
     private func follow() async {
         for await _ in wakes {
             if Task.isCancelled { return }
-            // A stream that began while this node was a follower goes on reading it after a takeover.
-            guard active() || feed.hasSubscribers else { continue }
+            // Only for streams (a page refreshes itself); a stream that began while this node was a follower
+            // goes on reading it after a takeover.
+            guard feed.hasSubscribers else { continue }
             do {
-                try await catchUp()
+                try await refresh()
             } catch {
                 logger.debug("the event mirror could not read the log", metadata: ["error": "\(error)"])
             }
+        }
+    }
+
+    /// Brings the feed up to the last committed event: reads what it missed, or, when that is more than
+    /// ``catchUpLimit`` events (it was idle), skips to the last cursor.
+    func refresh() async throws {
+        let last = try await store.lastEventCursor()
+        let durable = feed.durableCursor
+        if last > durable + Self.catchUpLimit {
+            feed.skip(to: last)
+        } else if last > durable {
+            try await catchUp()
         }
     }
 

@@ -39,7 +39,7 @@ struct PhaseLoop: Service {
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         // Every node serves the event log itself, from its own mirror of it (LISTEN/NOTIFY).
         let responder = responder
-        let mirror = try await EventMirror.open(url, logger: logger) { !responder.servesOwner }
+        let mirror = try await EventMirror.open(url, logger: logger)
         let mirroring = Task { await mirror.run() }
         let follower: Router<TetherRequestContext>
         do {
@@ -172,8 +172,10 @@ struct PhaseLoop: Service {
         }
         let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(keyHashes: keyHashes))
         ClusterView(node: keeper.node, keeper: keeper).addRoutes(to: router, v1: v1)
-        EventRoutes(feed: events.feed, store: events.store, keepAliveMs: configuration.eventStreamKeepAliveMs)
-            .add(to: v1)
+        EventRoutes(
+            feed: events.feed, store: events.store, keepAliveMs: configuration.eventStreamKeepAliveMs,
+            refresh: { try await events.refresh() }
+        ).add(to: v1)
         return router
     }
 }

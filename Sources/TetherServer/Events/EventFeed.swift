@@ -77,6 +77,19 @@ final class EventFeed: Sendable {
         }
     }
 
+    /// Moves the durable cursor to `cursor` without the events before it (they are in the store): the
+    /// in-memory window empties, so readers behind `cursor` read the store. For a follower's mirror that was
+    /// idle and is far behind (``EventMirror/refresh()``).
+    func skip(to cursor: UInt64) {
+        let subscribers: [AsyncStream<Signal>.Continuation] = state.withLock { s in
+            guard cursor > s.durable else { return [] }
+            s.recent.removeAll()
+            s.durable = cursor
+            return Array(s.subscribers.values)
+        }
+        for subscriber in subscribers { subscriber.yield(.new) }
+    }
+
     /// One reader's signals; ``finish()`` ends this subscription only.
     struct Subscription: Sendable {
         /// The signals, until ``finish()``, ``EventFeed/close()`` or the stream is dropped.

@@ -13,6 +13,8 @@ struct EventRoutes: Sendable {
     let store: any Store
     /// How often an SSE stream says it is alive.
     let keepAliveMs: Int64
+    /// Brings the feed up to date before a call reads it (a follower's mirror, idle without streams).
+    var refresh: (@Sendable () async throws -> Void)? = nil
 
     func add(to router: RouterGroup<TetherRequestContext>) {
         router.get("/events") { request, context -> Response in
@@ -47,6 +49,7 @@ struct EventRoutes: Sendable {
                         "after: events up to cursor \(prunedThrough) were removed by retention; resume from 0 (the oldest kept) or from \(prunedThrough)"
                 )
             }
+            try await refresh?()
             let reader = EventReader(feed: feed, store: store)
             if stream {
                 return EventStream(
