@@ -42,6 +42,9 @@ public struct Broker: Sendable {
     var pendingKicks: [Kick] = []
     /// Projects where a concurrency was freed (or added) since the queue was last served.
     var queueDirty: Set<ProjectID> = []
+    /// The next slot of the queued clients' push round, and when it is due (Broker+QueueClients.swift).
+    var queuePushSlot = 0
+    var queuePushNextAt: Millis = 0
     /// The cursor of the last event emitted.
     public internal(set) var cursor: UInt64
     /// The latest time seen.

@@ -14,6 +14,10 @@ struct WaitingQueue: Sendable {
         /// The place it was last told.
         var sentPosition: Int
         var sentEtaMs: Millis
+        /// When it was last told its place (its hello's answer, or a push).
+        var toldAt: Millis = 0
+        /// Which of the push round's slots looks at it (``Broker/queuePushSlots``): a stable hash of its user.
+        var slot: Int = 0
     }
 
     /// Every ticket, waiting or offered, by user.

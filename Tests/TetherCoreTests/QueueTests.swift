@@ -357,4 +357,46 @@ import TetherCore
         #expect(Self.notices(h).map(\.connection) == [2])
         if case .place(let position, _) = Self.notices(h).first?.kind { #expect(position == 1) }
     }
+
+    /// The push round is cut in slots, one every 50 ms, each telling the clients of its slot: 40 clients whose
+    /// places all moved are told over the next second, a few at a time, each once (before, all in one tick:
+    /// 10 k places held the broker long enough to make heartbeat expiries 20 ms late, `tether bench queue`);
+    /// and however the places keep moving, no client is told twice within a second.
+    @Test func aRoundOfPushesIsSpreadOverTheSecondAndTellsEachClientAtMostOnceASecond() throws {
+        var (h, _) = try QueueTests.full(capacity: 1)
+        _ = try QueueTests.queue(&h, "head")
+        let users = (0..<40).map { "u\($0)" }
+        for (i, user) in users.enumerated() {
+            _ = try QueueTests.queue(&h, user)
+            _ = try h.run(.queueHello("p", "qt-\(user)", connection: ConnectionID(i + 1)))
+        }
+        for _ in 0..<20 {  // the server ticks at each deadline: every 50 ms here
+            h.now += 50
+            _ = h.broker.tick(at: h.now)
+        }
+        h.clearEffects()
+        _ = try h.run(.cancelTicket("p", "head"))  // every place moves up by one
+        var toldAt: [ConnectionID: [Millis]] = [:]
+        var perTick: [Int] = []
+        let start = h.now
+        var t = h.now
+        while t < start + 4_000 {
+            t += 50
+            let told = h.broker.tick(at: t).compactMap { if case .queueNotice(let n) = $0 { n } else { nil } }
+            perTick.append(told.count)
+            for notice in told { toldAt[notice.connection, default: []].append(t) }
+            // Keep the places moving: a new ticket ahead of everyone (priority 9) every 300 ms.
+            if (t - start) % 300 == 0 {
+                h.now = t
+                _ = try QueueTests.queue(&h, "vip\(t)", priority: 9)
+            }
+        }
+        #expect(toldAt.count == 40, "every client was told")
+        #expect(perTick.prefix(20).reduce(0, +) >= 40, "each within the first second: \(perTick.prefix(20))")
+        #expect(perTick.max() ?? 0 <= 8, "a few at a time, not 40 in one tick: \(perTick)")
+        for (connection, times) in toldAt {
+            let gaps = zip(times, times.dropFirst()).map { $1 - $0 }
+            #expect(gaps.allSatisfy { $0 >= 1_000 }, "connection \(connection) told at \(times)")
+        }
+    }
 }
