@@ -36,6 +36,10 @@ struct PhaseLoop: Service {
         var httpConfiguration = HTTPClient.Configuration(
             timeout: .init(connect: .seconds(2), read: nil), decompression: .disabled)
         httpConfiguration.redirectConfiguration = .disallow
+        // A follower passes on as many calls at once as its clients make: AsyncHTTPClient's default of 8
+        // connections to the owner queued the rest in its pool (docs/PERFORMANCE.md, "Several nodes").
+        httpConfiguration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         // Every node serves the event log itself, from its own mirror of it (LISTEN/NOTIFY).
         let responder = responder
