@@ -39,10 +39,9 @@ struct BackendAPI: Sendable {
                 for project in broker.allProjects { counts[project.id] = try? broker.count(project.id) }
                 return counts
             }
-            TetherMetrics.updatePools(counts)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: TetherMetrics.render())))
+                body: .init(byteBuffer: ByteBuffer(bytes: TetherMetrics.render(pools: counts))))
         }
         router.get("/healthz") { _, _ in ["status": "ok"] }
         router.get("/openapi.json") { _, _ in

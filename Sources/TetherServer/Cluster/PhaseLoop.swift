@@ -169,10 +169,9 @@ struct PhaseLoop: Service {
         router.get("/healthz") { _, _ in ["status": "ok"] }
         // This node's own figures; a follower holds no pools (series of projects it reported as owner go to 0).
         router.get("/metrics") { _, _ in
-            TetherMetrics.updatePools([:])
-            return Response(
+            Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: TetherMetrics.render())))
+                body: .init(byteBuffer: ByteBuffer(bytes: TetherMetrics.render(pools: [:]))))
         }
         let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(keyHashes: keyHashes))
         ClusterView(node: keeper.node, keeper: keeper).addRoutes(to: router, v1: v1)

@@ -149,6 +149,23 @@ enum TetherMetrics {
     /// Sets the pool gauges (`tether_slots{project,state}`, `tether_sessions{project,state}`) from the
     /// broker's counts; projects gone since the last scrape drop to 0.
     static func updatePools(_ counts: [ProjectID: ConcurrencyCount]) {
+        pools.withLock { _ in setPools(counts) }
+    }
+
+    /// Sets the pool gauges to `counts` and renders the registry, with no other server of this process setting
+    /// them in between (tests run many servers in one process: another's update zeroed this one's projects
+    /// between its update and its render, MetricsTests under the full suite).
+    static func render(pools counts: [ProjectID: ConcurrencyCount]) -> [UInt8] {
+        pools.withLock { _ in
+            setPools(counts)
+            return render()
+        }
+    }
+
+    /// Held while the pool gauges are set (and rendered).
+    private static let pools = Mutex(())
+
+    private static func setPools(_ counts: [ProjectID: ConcurrencyCount]) {
         let gone = reportedProjects.withLock { reported in
             let gone = reported.subtracting(counts.keys)
             reported = Set(counts.keys)
