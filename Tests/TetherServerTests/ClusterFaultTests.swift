@@ -88,10 +88,19 @@ import TetherTestKit
         #expect(ready)
         try postgres.stop()
         // Past the lease: the node has lost the database for a whole timeout.
-        let cutOff = await eventually(within: .seconds(10)) {
-            (try? await node.call("GET", "/readyz", key: Self.key).0) == 503
+        var seen: [String] = []
+        let cutOff = await eventually(within: .seconds(20), every: .milliseconds(100)) {
+            do {
+                let status = try await node.call("GET", "/readyz", key: Self.key).0
+                seen.append("\(status)")
+                return status == 503
+            } catch {
+                seen.append("\(error)")
+                return false
+            }
         }
-        #expect(cutOff)
+        #expect(
+            cutOff, "readyz answered \(seen.suffix(10)) (of \(seen.count)); node running: \(node.process.isRunning)")
         kill(node.process.processIdentifier, SIGTERM)
         let exited = await eventually(within: .seconds(20)) { !node.process.isRunning }
         #expect(exited, "SIGTERM did not stop the node")
