@@ -558,6 +558,30 @@ def test_dashboard(driver, server, artifacts):
         client.kill()
 
 
+def test_dashboard_project_key(driver, server, artifacts):
+    """A project key signs in to the dashboard and sees its project only (issue 16, item 1)."""
+    status, created = server.api("POST", "/v1/keys", {"name": "dash team", "projects": ["dash"]})
+    if status != 201:
+        raise Failure(f"creating a project key: HTTP {status} {created}")
+    driver.get(server.base + "/dashboard")
+    driver.execute_script("sessionStorage.clear()")
+    driver.get(server.base + "/dashboard")
+    wait_until(driver, "the sign-in form", lambda d: d.find_elements(By.ID, "apiKey"))
+    driver.find_element(By.ID, "apiKey").send_keys(created["key"])
+    driver.find_element(By.ID, "signin").click()
+    wait_until(driver, "project dash's pool", lambda d: d.find_elements(By.CSS_SELECTOR, '[data-project="dash"]'))
+    wait_until(driver, "the event stream to be live", lambda d: text(d, "feed-status") == "live (SSE)")
+    others = [e.get_attribute("data-project") for e in driver.find_elements(By.CSS_SELECTOR, "[data-project]")
+              if e.get_attribute("data-project") != "dash"]
+    if others:
+        raise Failure(f"a key of project dash sees other projects on the dashboard: {sorted(set(others))}")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#events tr[data-type]")
+    if any("demo" in r.text.split() for r in rows):
+        raise Failure("a key of project dash sees project demo's events")
+    driver.save_screenshot(os.path.join(artifacts, "dashboard-project-key.png"))
+    print(f"   signed in with a key of project dash: only dash shown ({len(rows)} events listed)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binary", required=True)
@@ -574,7 +598,7 @@ def main():
         driver = make_driver()
         print(f"==> {driver.capabilities.get('browserName')} {driver.capabilities.get('browserVersion')} (headless)")
         tests = [("sdk rules", test_sdk_rules), ("demo", test_demo), ("demo queue", test_demo_queue),
-                 ("dashboard", test_dashboard)]
+                 ("dashboard", test_dashboard), ("dashboard with a project key", test_dashboard_project_key)]
         for name, test in tests:
             t0 = time.monotonic()
             print(f"==> {name}")

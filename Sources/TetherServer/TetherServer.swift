@@ -96,7 +96,8 @@ public struct TetherServer: Sendable {
         let logger = logger
         TetherMetrics.bootstrap()
         try await store.migrate()  // migrations before settings
-        let keyHashes = try await Self.apiKeyHashes(store: store, given: configuration.apiKey, logger: logger)
+        let keys = KeyRing(store: store, time: time, given: configuration.apiKey)
+        try await keys.load(logger: logger)
         let signer = TokenSigner(secret: try await Self.tokenSecret(store: store))
         let group = MultiThreadedEventLoopGroup.singleton
         let loops = Array(group.makeIterator())
@@ -131,7 +132,7 @@ public struct TetherServer: Sendable {
         let webhooks = WebhookDispatcher(
             service: service, store: store, time: time, logger: logger, retry: configuration.webhookRetry)
         var api = BackendAPI(
-            service: service, store: store, signer: signer, configuration: configuration, apiKeyHashes: keyHashes,
+            service: service, store: store, signer: signer, configuration: configuration, keys: keys,
             time: time, stats: planeContext.stats, webhooks: webhooks, assets: assets, clientPort: plane.clientPort,
             tcpPort: plane.tcpPort,
             cluster: cluster
@@ -156,32 +157,9 @@ public struct TetherServer: Sendable {
                     store: store, keep: configuration.eventsKeep, maxAgeMs: configuration.eventsMaxAgeMs, time: time,
                     logger: logger),
                 webhooks,
+                KeyUsageFlusher(keys: keys, logger: logger),
             ]
         )
-    }
-
-    /// The accepted API key hashes. A key given on the command line is added; with none given and none
-    /// stored, a key is generated, stored hashed, and printed once.
-    static func apiKeyHashes(store: any Store, given: String?, logger: Logger) async throws -> [String] {
-        var hashes: [String] = []
-        if let stored = try await store.setting("apiKeyHashes"),
-            let decoded = try? StrictJSONDecoder().decode([String].self, from: stored.utf8)
-        {
-            hashes = decoded
-        }
-        if let given, !given.isEmpty {
-            let hash = Secrets.hash(given)
-            if !hashes.contains(hash) { hashes.append(hash) }
-        } else if hashes.isEmpty {
-            let key = "tk_" + Secrets.randomToken()
-            hashes.append(Secrets.hash(key))
-            Console.line("tether: generated API key (shown once, stored only as a hash): \(key)")
-        } else {
-            Console.line("tether: using the API key(s) stored in the data file (printed when first generated)")
-        }
-        let encoded = String(decoding: try JSONEncoder().encode(hashes), as: UTF8.self)
-        try await store.setSetting("apiKeyHashes", encoded)
-        return hashes
     }
 
     /// The HMAC key of client tokens, made once and kept in the store.

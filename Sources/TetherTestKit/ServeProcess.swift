@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -107,8 +108,47 @@ public final class ServeProcess: @unchecked Sendable {
         return lines.first { $0.contains(text) }
     }
 
-    /// A TCP port that was free a moment ago.
+    /// A TCP port that was free a moment ago, below the kernel's ephemeral range and never handed out twice by
+    /// this process. A test that restarts a server on its ports needs them free while the server is down: a port
+    /// of the ephemeral range (what binding port 0 gives) can meanwhile become the local port of any outgoing
+    /// connection of the test process (a full suite opens hundreds), and the restart's bind then fails
+    /// (SDKRestartTests did, once, in a full run).
     public static func freePort() -> Int {
+        let low = ephemeralLow()
+        for _ in 0..<1_000 {
+            let candidate = Int.random(in: 10_000..<max(10_001, low))
+            guard handedOut.withLock({ $0.insert(candidate).inserted }) else { continue }
+            if canBind(candidate) { return candidate }
+        }
+        return boundByKernel()
+    }
+
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// The first port of the kernel's ephemeral range (Linux: `ip_local_port_range`), 32768 if unknown.
+    private static func ephemeralLow() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8),
+            let first = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first,
+            let low = Int(first), low > 10_001
+        else { return 32_768 }
+        return low
+    }
+
+    private static func canBind(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        } == 0
+    }
+
+    /// A port the kernel picks (of the ephemeral range): the fallback.
+    private static func boundByKernel() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

@@ -56,6 +56,18 @@ public struct APIError: Error, Sendable {
         self.init(status, code: error.code, message: error.message, retryAfterMs: retry)
     }
 
+    /// A key operation's refusal, with the contract's status and code.
+    public init(_ error: KeyError) {
+        let status: HTTPResponse.Status =
+            switch error {
+            case .invalidParameter: .badRequest
+            case .projectNotFound, .keyNotFound: .notFound
+            case .lastAdminKey: .conflict
+            case .adminOnly: .forbidden
+            }
+        self.init(status, code: error.code, message: error.message)
+    }
+
     /// The JSON body.
     struct Body: Encodable {
         struct Inner: Encodable {

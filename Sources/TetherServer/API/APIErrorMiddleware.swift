@@ -48,6 +48,7 @@ struct APIErrorMiddleware: RouterMiddleware {
         switch error {
         case let e as APIError: return e
         case let e as BrokerError: return APIError(e)
+        case let e as KeyError: return APIError(e)
         case is StoreUnavailable:
             return APIError(.serviceUnavailable, code: "InternalError.Store", message: "the store could not commit")
         case is NIOTooManyBytesError: return tooLarge

@@ -13,7 +13,8 @@ struct BackendAPI: Sendable {
     let store: any Store
     let signer: TokenSigner
     let configuration: TetherConfiguration
-    let apiKeyHashes: [String]
+    /// The API keys.
+    let keys: KeyRing
     let time: any TimeSource
     let stats: StatsRegistry
     /// The client plane's live connections (whose event loops know their last heartbeats).
@@ -51,13 +52,17 @@ struct BackendAPI: Sendable {
         }
         addWebRoutes(to: router)
         if configuration.demo { addDemoRoutes(to: router) }
-        let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(keyHashes: apiKeyHashes))
+        let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(ring: keys))
         cluster.addRoutes(to: router, v1: v1)
         addProjectRoutes(to: v1)
         addSessionRoutes(to: v1)
         addQueueRoutes(to: v1)
-        EventRoutes(feed: service.feed, store: store, keepAliveMs: configuration.eventStreamKeepAliveMs).add(to: v1)
+        EventRoutes(
+            feed: service.feed, store: store, keepAliveMs: configuration.eventStreamKeepAliveMs,
+            keyIsLive: { keys.isLive($0) }
+        ).add(to: v1)
         addWebhookRoutes(to: v1)
+        addKeyRoutes(to: v1)
         router.answerUnservedMethods()
         return router
     }

@@ -5,21 +5,24 @@ import TetherProtocol
 extension BackendAPI {
     func addProjectRoutes(to router: RouterGroup<TetherRequestContext>) {
         router.post("/projects") { request, context -> EditedResponse<TetherAPI.Project> in
+            try context.requireAdmin("creating a project")
             let body = try await request.decode(as: TetherAPI.CreateProjectRequest.self, context: context)
             let reply = try await service.execute(
                 .createProject(id: body.id, name: body.name ?? body.id, policy: body.policy))
             guard case .project(let p) = reply else { throw APIError.unexpected }
             return EditedResponse(status: .created, response: TetherAPI.Project(p))
         }
-        router.get("/projects") { _, _ in
-            TetherAPI.ProjectList(projects: service.read { $0.allProjects }.map(TetherAPI.Project.init))
+        router.get("/projects") { _, context in
+            TetherAPI.ProjectList(
+                projects: service.read { $0.allProjects }.filter { context.scope.sees($0.id) }.map(
+                    TetherAPI.Project.init))
         }
         router.get("/projects/:projectId") { _, context in
-            let id = try context.path("projectId")
+            let id = try context.project()
             return TetherAPI.Project(try service.read { broker throws(BrokerError) in try broker.project(id) })
         }
         router.patch("/projects/:projectId") { request, context in
-            let id = try context.path("projectId")
+            let id = try context.project()
             let body = try await request.decode(as: TetherAPI.UpdateProjectRequest.self, context: context)
             let (hadWebhook, cursor) = service.read { broker in
                 ((try? broker.project(id))?.policy.webhook != nil, broker.cursor)
@@ -43,7 +46,8 @@ extension BackendAPI {
             return TetherAPI.Project(p)
         }
         router.delete("/projects/:projectId") { _, context in
-            let id = try context.path("projectId")
+            let id = try context.project()
+            try context.requireAdmin("deleting a project")
             guard case .project(let p) = try await service.execute(.deleteProject(id)) else {
                 throw APIError.unexpected
             }
@@ -51,7 +55,7 @@ extension BackendAPI {
             return TetherAPI.Project(p)
         }
         router.get("/projects/:projectId/concurrency") { _, context in
-            let id = try context.path("projectId")
+            let id = try context.project()
             return TetherAPI.ConcurrencyCount(
                 try service.read { broker throws(BrokerError) in try broker.count(id) })
         }

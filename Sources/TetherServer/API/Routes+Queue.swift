@@ -34,7 +34,7 @@ extension BackendAPI {
 
     func addQueueRoutes(to router: RouterGroup<TetherRequestContext>) {
         router.get("/projects/:projectId/queue") { _, context in
-            let id = try context.path("projectId")
+            let id = try context.project()
             let tickets = try service.read { broker throws(BrokerError) in
                 try broker.queue(id).map {
                     TetherAPI.QueueTicket($0, connected: broker.queueClientConnected(id, $0.ticket.userId))
@@ -43,7 +43,7 @@ extension BackendAPI {
             return TetherAPI.QueueList(length: tickets.count, tickets: tickets)
         }
         router.get("/projects/:projectId/queue/:userId") { _, context in
-            let id = try context.path("projectId")
+            let id = try context.project()
             let userId = try context.path("userId")
             return try service.read { broker throws(BrokerError) in
                 TetherAPI.QueueTicket(
@@ -51,7 +51,7 @@ extension BackendAPI {
             }
         }
         router.delete("/projects/:projectId/queue/:userId") { _, context in
-            let id = try context.path("projectId")
+            let id = try context.project()
             let userId = try context.path("userId")
             guard case .ticket(let ticket) = try await service.execute(.cancelTicket(id, userId)) else {
                 throw APIError.unexpected

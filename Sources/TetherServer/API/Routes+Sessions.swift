@@ -7,7 +7,7 @@ import TetherStore
 extension BackendAPI {
     func addSessionRoutes(to router: RouterGroup<TetherRequestContext>) {
         router.post("/projects/:projectId/concurrency/apply") { request, context -> Response in
-            let id = try context.path("projectId")
+            let id = try context.project()
             let body = try await request.decode(as: TetherAPI.ApplyRequest.self, context: context)
             guard body.queue == true else {
                 // A priority without `queue: true` orders nothing: ignored, but its range is checked as the schema says.
@@ -25,7 +25,7 @@ extension BackendAPI {
             return try await applyQueued(id, body).response(from: request, context: context)
         }
         router.post("/projects/:projectId/sessions") { request, context -> EditedResponse<TetherAPI.CreatedSession> in
-            let id = try context.path("projectId")
+            let id = try context.project()
             let body = try await request.decode(as: TetherAPI.CreateSessionRequest.self, context: context)
             var parameters: String?
             if let p = body.parameters {
@@ -40,7 +40,7 @@ extension BackendAPI {
             return EditedResponse(status: .created, response: created(s, project: project))
         }
         router.get("/projects/:projectId/sessions") { request, context in
-            let id = try context.path("projectId")
+            let id = try context.project()
             var state: SessionState?
             if let raw = request.uri.queryParameters["state"] {
                 guard let parsed = SessionState(rawValue: String(raw)) else {
@@ -61,20 +61,27 @@ extension BackendAPI {
         router.get("/sessions/:sessionId") { _, context in
             let id = try context.path("sessionId")
             if let live = service.read({ $0.session(id) }) {
+                guard context.scope.sees(live.projectId) else { throw BrokerError.sessionNotFound(id) }
                 return withLiveness(TetherAPI.Session(live, stats: stats.snapshot(of: id) ?? .empty), of: live)
             }
-            guard let stored = try await store.session(id) else { throw BrokerError.sessionNotFound(id) }
+            guard let stored = try await store.session(id), context.scope.sees(stored.projectId) else {
+                throw BrokerError.sessionNotFound(id)
+            }
             return TetherAPI.Session(stored)
         }
         router.delete("/sessions/:sessionId") { _, context in
             let id = try context.path("sessionId")
+            // A session of a project the key does not see is not found, and is left alone.
+            if let project = service.read({ $0.session(id)?.projectId }), !context.scope.sees(project) {
+                throw BrokerError.sessionNotFound(id)
+            }
             guard case .session(let s) = try await service.execute(.destroySession(id)) else {
                 throw APIError.unexpected
             }
             return TetherAPI.Session(s)
         }
         router.delete("/projects/:projectId/users/:userId/session") { _, context in
-            let id = try context.path("projectId")
+            let id = try context.project()
             let user = try context.path("userId")
             guard case .session(let s) = try await service.execute(.destroyUserSession(id, user)) else {
                 throw APIError.unexpected

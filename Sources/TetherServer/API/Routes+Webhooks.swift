@@ -7,7 +7,7 @@ extension BackendAPI {
     /// `GET /v1/projects/{projectId}/webhook`: the delivery state of the project's webhook.
     func addWebhookRoutes(to router: RouterGroup<TetherRequestContext>) {
         router.get("/projects/:projectId/webhook") { _, context -> WebhookStatus in
-            let id = try context.path("projectId")
+            let id = try context.project()
             let project = try service.read { broker throws(BrokerError) in try broker.project(id) }
             guard let webhook = project.policy.webhook else {
                 throw APIError(

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import TetherCore
 
 /// The request context of the backend API: a request id and the body limit.
 public struct TetherRequestContext: RequestContext {
@@ -8,6 +9,10 @@ public struct TetherRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The id echoed in `X-Request-Id` and in every error body.
     public var requestId: String
+    /// What the request's API key may see and change (set by ``APIKeyMiddleware``; nothing before it).
+    public var scope: KeyScope = .projects([])
+    /// The id of the request's API key, once authenticated.
+    public var keyId: String?
 
     /// Creates the context of a new request.
     public init(source: ApplicationRequestContextSource) {
@@ -48,5 +53,18 @@ extension TetherRequestContext {
         let raw = try parameters.require(name)
         guard raw.utf8.contains(UInt8(ascii: "%")) else { return raw }
         return raw.removingPercentEncoding ?? raw
+    }
+
+    /// The path's `projectId`, if this request's key sees that project; a project it does not see is a 404, as
+    /// if it did not exist.
+    func project() throws -> ProjectID {
+        let id = try path("projectId")
+        guard scope.sees(id) else { throw BrokerError.projectNotFound(id) }
+        return id
+    }
+
+    /// Refuses a request whose key is not an admin key (403 `UnauthorizedOperation`).
+    func requireAdmin(_ what: String) throws {
+        guard scope.isAdmin else { throw KeyError.adminOnly(what) }
     }
 }

@@ -150,7 +150,7 @@ struct PhaseLoop: Service {
     /// here, everything else forwarded.
     private func followerRouter(http: HTTPClient, events: EventMirror) async throws -> Router<TetherRequestContext> {
         let configuration = server.configuration
-        let keyHashes = try await TetherServer.apiKeyHashes(store: control, given: configuration.apiKey, logger: logger)
+        let keys = KeyRing(store: control, time: server.time, given: configuration.apiKey)
         let keeper = keeper
         let responder = responder
         let router = Router(context: TetherRequestContext.self)
@@ -173,11 +173,12 @@ struct PhaseLoop: Service {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: TetherMetrics.render(pools: [:]))))
         }
-        let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(keyHashes: keyHashes))
+        let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(ring: keys, reloadEachCall: true))
         ClusterView(node: keeper.node, keeper: keeper).addRoutes(to: router, v1: v1)
         EventRoutes(
             feed: events.feed, store: events.store, keepAliveMs: configuration.eventStreamKeepAliveMs,
-            refresh: { try await events.refresh() }
+            refresh: { try await events.refresh() }, keyIsLive: { keys.isLive($0) },
+            reloadKeys: { try await keys.reload(ifOlderThanMs: 1_000) }
         ).add(to: v1)
         return router
     }

@@ -15,6 +15,10 @@ struct EventRoutes: Sendable {
     let keepAliveMs: Int64
     /// Brings the feed up to date before a call reads it (a follower's mirror, idle without streams).
     var refresh: (@Sendable () async throws -> Void)? = nil
+    /// Whether a key is still accepted: a stream opened with a key ends once it is revoked.
+    var keyIsLive: @Sendable (String) -> Bool = { _ in true }
+    /// Re-reads the keys before a stream's check (a follower's ring, which changes only in the store).
+    var reloadKeys: (@Sendable () async throws -> Void)? = nil
 
     func add(to router: RouterGroup<TetherRequestContext>) {
         router.get("/events") { request, context -> Response in
@@ -41,6 +45,9 @@ struct EventRoutes: Sendable {
                 limit = value
             }
             let projectId = query["projectId"].map(String.init)
+            // A project key sees its projects' events only; naming another project is a 404, as elsewhere.
+            if let projectId, !context.scope.sees(projectId) { throw BrokerError.projectNotFound(projectId) }
+            let scope = context.scope
             let prunedThrough = try await store.eventsPrunedThrough()
             if after > 0 && after < prunedThrough {
                 throw APIError(
@@ -52,14 +59,28 @@ struct EventRoutes: Sendable {
             try await refresh?()
             let reader = EventReader(feed: feed, store: store)
             if stream {
+                let keyId = context.keyId ?? ""
+                let keyIsLive = self.keyIsLive
+                let reloadKeys = self.reloadKeys
                 return EventStream(
-                    reader: reader, after: after, projectId: projectId,
-                    keepAlive: .milliseconds(keepAliveMs)
+                    reader: reader, after: after, projectId: projectId, scope: scope,
+                    keepAlive: .milliseconds(keepAliveMs),
+                    keyIsLive: {
+                        try? await reloadKeys?()
+                        return keyIsLive(keyId)
+                    }
                 ).response()
             }
-            let (events, _) = try await reader.read(after: after, projectId: projectId, limit: limit)
+            let (read, _) = try await reader.read(after: after, projectId: projectId, limit: limit)
+            guard case .projects = scope, projectId == nil else {
+                return try TetherAPI.EventPage(
+                    events: read.map(TetherAPI.Event.init), nextCursor: read.last?.cursor ?? after
+                ).response(from: request, context: context)
+            }
+            // A project key's page: its projects' events among those read, and a cursor past the others.
+            let events = read.filter { scope.sees($0.projectId) }
             return try TetherAPI.EventPage(
-                events: events.map(TetherAPI.Event.init), nextCursor: events.last?.cursor ?? after
+                events: events.map(TetherAPI.Event.init), nextCursor: read.last?.cursor ?? after
             ).response(from: request, context: context)
         }
     }

@@ -19,8 +19,12 @@ struct EventStream: Sendable {
     let reader: EventReader
     let after: UInt64
     let projectId: ProjectID?
+    /// What the stream's key sees: a project key's stream has its projects' events only.
+    var scope: KeyScope = .admin
     /// How often the stream sends a `: keepalive` comment.
     let keepAlive: Duration
+    /// Checked at each wake-up: the stream ends once its key is revoked.
+    var keyIsLive: @Sendable () async -> Bool = { true }
 
     /// The SSE frames of `events`, each event's JSON written once by the store's `JSONWriter` (a storm of
     /// reconnections is tens of thousands of events for every reader; `JSONEncoder` was most of the server's
@@ -45,6 +49,8 @@ struct EventStream: Sendable {
         let after = self.after
         let projectId = self.projectId
         let keepAlive = self.keepAlive
+        let scope = self.scope
+        let keyIsLive = self.keyIsLive
         let body = ResponseBody { writer in
             let subscription = reader.feed.subscribe(idleAfter: keepAlive)
             var cursor = after
@@ -52,13 +58,19 @@ struct EventStream: Sendable {
             try await withGracefulShutdownHandler {
                 var iterator = subscription.signals.makeAsyncIterator()
                 var signal: EventFeed.Signal? = .new
-                while let current = signal {
+                while let current = signal, await keyIsLive() {
                     if case .idle = current { try await writer.write(ByteBuffer(string: ": keepalive\n\n")) }
                     // Drain everything durable, then wait for news.
                     while true {
                         let (events, through) = try await reader.read(
                             after: cursor, projectId: projectId, limit: Self.batch)
-                        if !events.isEmpty { try await writer.write(Self.frames(events)) }
+                        let visible: [Event]
+                        if case .projects = scope {
+                            visible = events.filter { scope.sees($0.projectId) }
+                        } else {
+                            visible = events
+                        }
+                        if !visible.isEmpty { try await writer.write(Self.frames(visible)) }
                         guard through > cursor else { break }
                         cursor = through
                     }

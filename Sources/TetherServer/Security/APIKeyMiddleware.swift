@@ -1,20 +1,29 @@
 import Hummingbird
+import TetherCore
 
-/// Requires `Authorization: Bearer <api key>` whose SHA-256 matches a stored hash (compared in constant time).
+/// Requires `Authorization: Bearer <api key>` naming a key of the ``KeyRing``, and gives the request its key's
+/// scope. A key is read from that header only, never from the URL.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = TetherRequestContext
-    /// SHA-256 hex hashes of the accepted keys.
-    let keyHashes: [String]
+    /// The accepted keys.
+    let ring: KeyRing
+    /// A follower re-reads the stored keys first, so that a key revoked through the owner is refused here too.
+    var reloadEachCall = false
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.utf8.count < 1024
         else { throw APIError.authFailure }
-        let presented = Secrets.hash(String(header.dropFirst("Bearer ".count)))
-        var match = false
-        for hash in keyHashes where Secrets.constantTimeEquals(hash, presented) { match = true }
-        guard match else { throw APIError.authFailure }
+        if reloadEachCall {
+            do { try await ring.reload() } catch { throw StoreUnavailable() }
+        }
+        guard let entry = ring.authenticate(String(header.dropFirst("Bearer ".count))) else {
+            throw APIError.authFailure
+        }
+        var context = context
+        context.scope = entry.scope
+        context.keyId = entry.keyId
         return try await next(request, context)
     }
 }

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import TetherClient
+import TetherProtocol
+
+/// `tether keys`: the backend API's keys (admin keys only).
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list and revoke API keys (needs an admin key).",
+        subcommands: [Create.self, List.self, Revoke.self])
+
+    /// `tether keys create <name> [--project ID ...]`.
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a key and print it (shown this once; the server keeps only its hash).")
+        @OptionGroup var options: BackendOptions
+        @Argument(help: "A name for people.") var name: String
+        @Option(
+            name: .customLong("project"),
+            help: "A project the key sees and changes (repeat it); without one, an admin key.")
+        var projects: [String] = []
+
+        func run() async throws {
+            try await runBackendCommand {
+                let backend = try options.backend()
+                let request = BackendRequest.createKey(name: name, projects: projects.isEmpty ? nil : projects)
+                if options.json { return Output.raw(try await backend.data(for: request)) }
+                let key = try await backend.send(request)
+                Output.line(
+                    Table.fields([
+                        ("key", key.key), ("keyId", key.keyId), ("name", key.name),
+                        ("projects", key.projects?.joined(separator: ",") ?? "(admin)"),
+                    ]))
+            }
+        }
+    }
+
+    /// `tether keys list`.
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the keys (never the keys themselves).")
+        @OptionGroup var options: BackendOptions
+
+        func run() async throws {
+            try await runBackendCommand {
+                let backend = try options.backend()
+                if options.json { return Output.raw(try await backend.data(for: .keys)) }
+                var table = Table(headers: ["KEY ID", "NAME", "PROJECTS", "CREATED", "LAST USED"])
+                for key in try await backend.send(.keys).keys {
+                    table.rows.append([
+                        key.keyId, key.name, key.projects?.joined(separator: ",") ?? "(admin)",
+                        Self.time(key.createdAt),
+                        key.lastUsedAt.map(Self.time) ?? "-",
+                    ])
+                }
+                table.print()
+            }
+        }
+
+        static func time(_ ms: Int64) -> String {
+            ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+        }
+    }
+
+    /// `tether keys revoke <keyId>`.
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key: refused at once, on every node.")
+        @OptionGroup var options: BackendOptions
+        @Argument(help: "The key's id (ak-…).") var keyId: String
+
+        func run() async throws {
+            try await runBackendCommand {
+                let backend = try options.backend()
+                let request = BackendRequest.revokeKey(keyId)
+                if options.json { return Output.raw(try await backend.data(for: request)) }
+                let key = try await backend.send(request)
+                Output.line("revoked key \(key.keyId) (\(key.name))")
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+import TetherTestKit
+
+/// `tether keys create|list|revoke` against a real `tether serve` (issue 16, item 1).
+@Suite struct CLIKeysTests {
+    @Test func keysAreCreatedListedUsedAndRevoked() async throws {
+        let server = try SDKServer()
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.apiPort)"
+        let admin = CLI(url: url, apiKey: SDKServer.key)
+        #expect(try await admin.run("projects", "create", "game").status == 0)
+        #expect(try await admin.run("projects", "create", "other").status == 0)
+
+        let created = try await admin.run("keys", "create", "team", "--project", "game")
+        #expect(created.status == 0, "\(created.stderr)")
+        let fields = Dictionary(
+            created.stdout.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: " ", maxSplits: 1)
+                guard parts.count == 2 else { return nil }
+                return (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces))
+            }, uniquingKeysWith: { a, _ in a })
+        let key = try #require(fields["key"])
+        let keyId = try #require(fields["keyId"])
+        #expect(key.hasPrefix("tk_") && fields["projects"] == "game", "\(created.stdout)")
+
+        // The project key, through the CLI: its project only; managing keys is refused.
+        let team = CLI(url: url, apiKey: key)
+        let projects = try await team.run("projects", "list", "--json").json()
+        #expect((projects["projects"] as? [[String: Any]])?.map { $0["id"] as? String } == ["game"])
+        let refused = try await team.run("keys", "list")
+        #expect(refused.status == 1 && refused.stderr.hasPrefix("Error: UnauthorizedOperation: "), "\(refused.stderr)")
+
+        let listed = try await admin.run("keys", "list")
+        #expect(listed.status == 0)
+        let lines = listed.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("KEY ID") == true && lines.count == 3, "\(listed.stdout)")
+        #expect(lines.contains { $0.hasPrefix(keyId) && $0.contains("team") && $0.contains("game") })
+        #expect(!listed.stdout.contains(key))
+
+        let revoked = try await admin.run("keys", "revoke", keyId)
+        #expect(revoked.status == 0 && revoked.stdout == "revoked key \(keyId) (team)\n", "\(revoked.stdout)")
+        let after = try await team.run("projects", "list")
+        #expect(after.status == 1 && after.stderr.hasPrefix("Error: AuthFailure: "), "\(after.stderr)")
+        let missing = try await admin.run("keys", "revoke", keyId)
+        #expect(missing.status == 1 && missing.stderr.hasPrefix("Error: ResourceNotFound.Key: "), "\(missing.stderr)")
+    }
+}
