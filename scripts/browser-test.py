@@ -563,10 +563,14 @@ def test_dashboard_project_key(driver, server, artifacts):
     status, created = server.api("POST", "/v1/keys", {"name": "dash team", "projects": ["dash"]})
     if status != 201:
         raise Failure(f"creating a project key: HTTP {status} {created}")
+    # The tab still holds the admin key: the page signs in with it; signing out forgets it. (Clearing
+    # sessionStorage instead raced the page's own sign-in, which stored the key again after the clear.)
     driver.get(server.base + "/dashboard")
-    driver.execute_script("sessionStorage.clear()")
-    driver.get(server.base + "/dashboard")
-    wait_until(driver, "the sign-in form", lambda d: d.find_elements(By.ID, "apiKey"))
+    wait_until(driver, "the sign-out button", lambda d: d.find_element(By.ID, "signout").is_displayed())
+    driver.find_element(By.ID, "signout").click()
+    wait_until(driver, "the sign-in form", lambda d: d.find_element(By.ID, "apiKey").is_displayed())
+    if driver.execute_script("return sessionStorage.getItem('tether-dashboard:key')") is not None:
+        raise Failure("signing out left the API key in sessionStorage")
     driver.find_element(By.ID, "apiKey").send_keys(created["key"])
     driver.find_element(By.ID, "signin").click()
     wait_until(driver, "project dash's pool", lambda d: d.find_elements(By.CSS_SELECTOR, '[data-project="dash"]'))
