@@ -13,7 +13,7 @@ extension Broker {
 
     mutating func updateProject(_ id: ProjectID, _ patch: ProjectPatch) throws(BrokerError) -> Project {
         guard let old = projects[id]?.project else { throw .projectNotFound(id) }
-        var project = patch.applied(to: old)
+        var project = patch.applied(to: old, at: clock)
         if let name = patch.name { try Validation.name(name) }
         try Validation.policy(project.policy)
         project.updatedAt = clock

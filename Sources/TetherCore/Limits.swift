@@ -26,6 +26,8 @@ public enum Limits {
     public static let webhookURLLength: ClosedRange<Int> = 8...2_048
     /// Length of a webhook secret.
     public static let webhookSecretLength: ClosedRange<Int> = 1...256
+    /// How long a replaced webhook secret keeps signing beside the new one (24 h).
+    public static let webhookSecretOverlapMs: Millis = 86_400_000
     /// A queued apply's `priority` (higher first).
     public static let queuePriority: ClosedRange<Int> = 0...9
     /// `queue.offerTtlMs`.

@@ -71,8 +71,9 @@ public struct ProjectPatch: Sendable, Hashable {
         self.queue = queue
     }
 
-    /// Applies the patch to a project and its policy, without validating.
-    func applied(to project: Project) -> Project {
+    /// Applies the patch at `now` to a project and its policy, without validating. A new webhook secret keeps
+    /// the old one signing for the overlap (``Webhook/replaced(by:at:)``).
+    func applied(to project: Project, at now: Millis) -> Project {
         var p = project
         if let name { p.name = name }
         if let capacity { p.policy.capacity = capacity }
@@ -89,7 +90,7 @@ public struct ProjectPatch: Sendable, Hashable {
             if let clientTimeoutMs = queue.clientTimeoutMs { p.policy.queue.clientTimeoutMs = clientTimeoutMs }
         }
         switch webhook {
-        case .set(let hook): p.policy.webhook = hook
+        case .set(let hook): p.policy.webhook = project.policy.webhook?.replaced(by: hook, at: now) ?? hook
         case .remove: p.policy.webhook = nil
         case nil: break
         }

@@ -64,7 +64,19 @@ extension SQLiteStore {
         migrator.registerMigration("v4-queue") { db in
             try db.execute(sql: queueSchema(integer: "INTEGER", boolean: "INTEGER", strict: " STRICT"))
         }
+        // The secret a webhook secret change replaced, signing beside the new one for a while (issue 16).
+        migrator.registerMigration("v5-webhook-previous-secret") { db in
+            try db.execute(sql: webhookPreviousSecretSchema(integer: "INTEGER"))
+        }
         return migrator
+    }
+
+    /// The replaced webhook secret's columns, in either store's types (SQLite's v5, PostgreSQL's v4).
+    static func webhookPreviousSecretSchema(integer: String) -> String {
+        """
+        ALTER TABLE projects ADD COLUMN webhook_previous_secret TEXT;
+        ALTER TABLE projects ADD COLUMN webhook_previous_secret_until \(integer);
+        """
     }
 
     /// The waiting queue's schema, in either store's types (SQLite's v4, PostgreSQL's v3): the queue settings

@@ -125,7 +125,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("max-suspend-ms"), help: "Longest suspension honoured (default 300000).")
     var maxSuspendMs: Int64?
     @Option(name: .customLong("webhook-url"), help: "Where lifecycle events are POSTed.") var webhookURL: String?
-    @Option(name: .customLong("webhook-secret"), help: "HMAC-SHA256 secret of X-Tether-Signature.")
+    @Option(
+        name: .customLong("webhook-secret"),
+        help: "HMAC-SHA256 secret of webhook-signature (Standard Webhooks; whsec_<base64> or any text).")
     var webhookSecret: String?
     @Option(name: .customLong("queue"), help: "on or off: queue users who apply with --queue when the pool is full.")
     var queue: QueueSwitch?

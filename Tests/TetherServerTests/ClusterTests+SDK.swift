@@ -54,7 +54,9 @@ extension ClusterTests {
             #expect(info.concurrencyId == created.concurrencyId && info.epoch == created.epoch, "\(transport)")
             let url = transport == .websocket ? ownerConnect.websocket : try #require(ownerConnect.tcp)
             #expect(await client.endpoint == TetherEndpoint(url: url), "\(transport) ends up on the owner")
-            // Followed at once: no reconnecting state, and the session never left `connected` for a loss.
+            // Followed at once: no reconnecting state, and the session never left `connected` for a loss. (The
+            // log reads the client's state stream on its own task: wait until it has seen `connected`.)
+            _ = await log.wait { if case .connected = $0 { true } else { false } }
             #expect(log.all == [.connecting, .connected(info)], "\(transport): \(log.all)")
             #expect(await client.endpoints.count == 2, "the welcome named the follower as the alternate")
             let session = try await backend.session(created.sessionId)

@@ -73,7 +73,23 @@ import TetherTestKit
             let firstAttempts = receiver.requests.filter { $0.0.cursor == cursors.first }.compactMap(\.0.attempt)
             #expect(firstAttempts.count >= 3)
             #expect(firstAttempts == Array(1...firstAttempts.count))
+            let now = Int64(Date().timeIntervalSince1970)
             for (request, _) in receiver.requests {
+                // Standard Webhooks: the same id on every attempt, the attempt's time, signed with the secret.
+                #expect(request.headers["webhook-id"] == request.cursor.map { "evt_\($0)" })
+                let id = try #require(request.headers["webhook-id"])
+                let timestamp = try #require(request.headers["webhook-timestamp"])
+                let signatures = try #require(request.headers["webhook-signature"])
+                #expect(signatures.split(separator: " ").count == 1)
+                #expect(
+                    StandardWebhookSignature.verify(
+                        id: id, timestamp: timestamp, signatures: signatures, body: request.body, secret: Self.secret,
+                        now: now))
+                #expect(
+                    !StandardWebhookSignature.verify(
+                        id: id, timestamp: timestamp, signatures: signatures, body: request.body, secret: Self.secret,
+                        now: now + 6 * 60), "a delivery replayed 6 minutes later fails the check")
+                // The deprecated header, for one release.
                 let signature = try #require(request.headers["x-tether-signature"])
                 #expect(WebhookSignature.verify(header: signature, body: request.body, secret: Self.secret))
                 #expect(!WebhookSignature.verify(header: signature, body: request.body, secret: "wrong"))
@@ -122,6 +138,50 @@ import TetherTestKit
             _ = try await Self.open(api, "late", "third")
             try await Task.sleep(for: .milliseconds(300))
             #expect(receiver.delivered.count == expected.count)
+        }
+    }
+
+    @Test func aNewSecretSignsBesideTheOldOneSoAReceiverCanMoveToIt() async throws {
+        let receiver = try await WebhookReceiver()
+        defer { Task { await receiver.close() } }
+        try await Self.run { api in
+            let created = try await api.post(
+                "/v1/projects", #"{"id":"rot","capacity":5,"webhook":{"url":"\#(receiver.url)","secret":"old-secret"}}"#
+            )
+            #expect(created.status == .created)
+            _ = try await Self.open(api, "rot", "before")
+            let first = await eventually(within: .seconds(10)) { receiver.delivered.count >= 2 }
+            #expect(first)
+            let patched = try await api.call(
+                .patch, "/v1/projects/rot",
+                json: #"{"webhook":{"url":"\#(receiver.url)","secret":"whsec_bmV3LXNlY3JldA=="}}"#)
+            #expect(patched.status == .ok)
+            #expect(patched.text.contains("\"url\"") && !patched.text.contains("secret"), "no secret shown")
+            _ = try await Self.open(api, "rot", "after")
+            let second = await eventually(within: .seconds(10)) { receiver.delivered.count >= 4 }
+            #expect(second)
+            let now = Int64(Date().timeIntervalSince1970)
+            for (index, request) in receiver.delivered.enumerated() {
+                let id = try #require(request.headers["webhook-id"])
+                let timestamp = try #require(request.headers["webhook-timestamp"])
+                let signatures = try #require(request.headers["webhook-signature"])
+                func checks(_ secret: String) -> Bool {
+                    StandardWebhookSignature.verify(
+                        id: id, timestamp: timestamp, signatures: signatures, body: request.body, secret: secret,
+                        now: now)
+                }
+                if index < 2 {
+                    #expect(signatures.split(separator: " ").count == 1 && checks("old-secret"))
+                } else {
+                    // Both secrets sign during the overlap: a receiver on either accepts the delivery.
+                    #expect(signatures.split(separator: " ").count == 2, "\(signatures)")
+                    #expect(checks("whsec_bmV3LXNlY3JldA==") && checks("old-secret") && !checks("other"))
+                    // The deprecated header carries the current secret only.
+                    let legacy = try #require(request.headers["x-tether-signature"])
+                    #expect(
+                        WebhookSignature.verify(header: legacy, body: request.body, secret: "whsec_bmV3LXNlY3JldA=="))
+                }
+            }
         }
     }
 

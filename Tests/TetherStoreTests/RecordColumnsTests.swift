@@ -106,7 +106,12 @@ import TetherProtocol
             policy: Policy(
                 capacity: Int(r.int64()), heartbeat: .init(intervalMs: r.int64(), timeoutMs: r.int64()),
                 reconnectGraceMs: r.int64(), reservationTtlMs: r.int64(), connectTimeoutMs: r.int64(),
-                maxSuspendMs: r.int64(), webhook: r.maybe { Webhook(url: $0.string(), secret: $0.string()) },
+                maxSuspendMs: r.int64(),
+                webhook: r.maybe {
+                    Webhook(
+                        url: $0.string(), secret: $0.string(), previousSecret: $0.maybe { $0.string() },
+                        previousSecretUntil: $0.maybe { $0.int64() })
+                },
                 queue: QueuePolicy(
                     enabled: r.chance(), offerTtlMs: r.int64(), maxLength: Int(r.int64()), clientTimeoutMs: r.int64())),
             createdAt: r.int64(), updatedAt: r.int64())
@@ -302,6 +307,9 @@ import TetherProtocol
         let projects = (0..<5).map {
             var p = Self.project(&r, id: "p\($0)")
             p.policy.queue = QueuePolicy()
+            // Nor a replaced webhook secret (v5 adds it).
+            p.policy.webhook?.previousSecret = nil
+            p.policy.webhook?.previousSecretUntil = nil
             return p
         }
         var sessions = (0..<300).map { _ in Self.session(&r) }

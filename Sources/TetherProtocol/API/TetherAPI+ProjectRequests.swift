@@ -1,5 +1,5 @@
 extension TetherAPI {
-    /// A webhook to set: where events are POSTed, and the secret of `X-Tether-Signature`.
+    /// A webhook to set: where events are POSTed, and the secret of `webhook-signature` (Standard Webhooks).
     public struct WebhookSetting: Codable, Sendable, Hashable {
         /// Where events are POSTed.
         public var url: String

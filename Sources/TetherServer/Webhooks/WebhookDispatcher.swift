@@ -266,6 +266,18 @@ final class WebhookDispatcher: Service, Sendable {
         var request = HTTPClientRequest(url: webhook.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
+        // Standard Webhooks: the id is the same on every attempt (receivers deduplicate on it), the timestamp
+        // and signatures are the attempt's; a secret replaced within the overlap signs beside the new one.
+        let now = time.now()
+        let id = Self.webhookID(event)
+        let timestamp = now / 1000
+        request.headers.add(name: "webhook-id", value: id)
+        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+        request.headers.add(
+            name: "webhook-signature",
+            value: StandardWebhookSignature.header(
+                id: id, timestamp: timestamp, body: body, secrets: webhook.signingSecrets(at: now)))
+        // Deprecated (one release): the body alone, with the current secret.
         request.headers.add(
             name: "X-Tether-Signature", value: WebhookSignature.header(body: body, secret: webhook.secret))
         request.headers.add(name: "X-Tether-Event-Id", value: String(event.cursor))
@@ -287,6 +299,9 @@ final class WebhookDispatcher: Service, Sendable {
             return WebhookFailure.describe(error, timeoutMs: retry.timeoutMs)
         }
     }
+
+    /// The `webhook-id` of an event's deliveries: `evt_` and its cursor, the same on every attempt.
+    static func webhookID(_ event: Event) -> String { "evt_\(event.cursor)" }
 
     /// Exponential backoff with jitter: between half and all of `min(max, base × 2^(attempt-1))`.
     func backoff(attempt: Int) -> Int64 {

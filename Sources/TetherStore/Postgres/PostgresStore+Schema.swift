@@ -116,6 +116,7 @@ extension PostgresStore {
             """
         ),
         ("v3-queue", SQLiteStore.queueSchema(integer: "bigint", boolean: "boolean", collate: #" COLLATE "C""#)),
+        ("v4-webhook-previous-secret", SQLiteStore.webhookPreviousSecretSchema(integer: "bigint")),
     ]
 
     /// The advisory lock that serialises migrations of nodes starting together.

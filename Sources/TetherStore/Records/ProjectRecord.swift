@@ -1,8 +1,9 @@
 import GRDB
 import TetherCore
 
-/// A project as a row of `projects`: its policy flattened into columns, the webhook as two nullable
-/// columns (`webhook_url`, `webhook_secret`, both set or both NULL).
+/// A project as a row of `projects`: its policy flattened into columns, the webhook as nullable columns
+/// (`webhook_url`, `webhook_secret`, both set or both NULL; `webhook_previous_secret` and
+/// `webhook_previous_secret_until`, the secret a change replaced and when it stops signing).
 struct ProjectRecord: ColumnRecord {
     static let databaseTableName = "projects"
 
@@ -11,6 +12,7 @@ struct ProjectRecord: ColumnRecord {
         "id", "name", "capacity", "heartbeat_interval_ms", "heartbeat_timeout_ms", "reconnect_grace_ms",
         "reservation_ttl_ms", "connect_timeout_ms", "max_suspend_ms", "webhook_url", "webhook_secret", "created_at",
         "updated_at", "queue_enabled", "queue_offer_ttl_ms", "queue_max_length", "queue_client_timeout_ms",
+        "webhook_previous_secret", "webhook_previous_secret_until",
     ]
 
     static let primaryKey = ["id"]
@@ -25,7 +27,10 @@ struct ProjectRecord: ColumnRecord {
     init(columns row: some ColumnRow) throws {
         var webhook: Webhook?
         switch (try row.text(at: 9), try row.text(at: 10)) {
-        case (let url?, let secret?): webhook = Webhook(url: url, secret: secret)
+        case (let url?, let secret?):
+            webhook = Webhook(
+                url: url, secret: secret, previousSecret: try row.text(at: 17),
+                previousSecretUntil: try row.integer(at: 18))
         case (nil, nil): webhook = nil
         default: throw StoreError.corruptRecord("project webhook: url and secret must both be set or both be NULL")
         }
@@ -63,6 +68,8 @@ struct ProjectRecord: ColumnRecord {
             .integer(p.policy.queue.offerTtlMs),  // queue_offer_ttl_ms
             ColumnValue(p.policy.queue.maxLength),  // queue_max_length
             .integer(p.policy.queue.clientTimeoutMs),  // queue_client_timeout_ms
+            ColumnValue(p.policy.webhook?.previousSecret),  // webhook_previous_secret
+            ColumnValue(p.policy.webhook?.previousSecretUntil),  // webhook_previous_secret_until
         ]
     }
 }
