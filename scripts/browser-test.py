@@ -199,10 +199,11 @@ import("/sdk/tether.js").then(({ classifyLoss, ReconnectPlanner, EndpointRoster,
   const check = (name, got, want) => {
     if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${name}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
   };
-  for (const reason of ["replaced", "destroyed", "left", "badToken"]) {
+  for (const reason of ["replaced", "destroyed", "left", "badToken", "originNotAllowed"]) {
     check(`kick ${reason} ends`, classifyLoss({ kick: { reason } }, true, 30000), { terminal: reason });
   }
   check("close 4002 ends replaced", classifyLoss({ code: 4002 }, true, 30000), { terminal: "replaced" });
+  check("close 4030 ends originNotAllowed", classifyLoss({ code: 4030 }, true, 30000), { terminal: "originNotAllowed" });
   check("close 4029 is a protocol error", classifyLoss({ code: 4029 }, true, 30000), { terminal: "protocolError" });
   check("expired answering a hello ends", classifyLoss({ code: 4004 }, false, 30000), { terminal: "expired" });
   check("expired with grace 0 ends", classifyLoss({ code: 4004 }, true, 0), { terminal: "expired" });

@@ -45,6 +45,7 @@ extension LinkLoss {
             case "destroyed": return .terminal(.destroyed)
             case "left": return .terminal(.left)
             case "badToken": return .terminal(.badToken)
+            case "originNotAllowed": return .terminal(.originNotAllowed)
             case "expired": return Self.expired(welcomed: welcomed, grace: grace)
             case "shutdown":
                 return .transient(
@@ -62,6 +63,7 @@ extension LinkLoss {
         case .closed(let code, let reason):
             switch CloseCode(rawValue: code) {
             case .badToken: return .terminal(.badToken)
+            case .originNotAllowed: return .terminal(.originNotAllowed)
             case .replaced: return .terminal(.replaced)
             case .destroyed: return .terminal(.destroyed)
             case .expired: return Self.expired(welcomed: welcomed, grace: grace)

@@ -83,13 +83,18 @@ extension TetherBackend {
         public var removeWebhook = false
         /// The waiting queue's settings to set.
         public var queue: QueueSetting?
+        /// The browser origins whose pages may connect clients (`nil`: not sent).
+        public var allowedOrigins: [String]?
+        /// Update only: allow any origin again (`"allowedOrigins": null`).
+        public var anyOrigin = false
 
         /// Creates a policy change.
         public init(
             name: String? = nil, capacity: Int? = nil, heartbeatIntervalMs: Int64? = nil,
             heartbeatTimeoutMs: Int64? = nil, reconnectGraceMs: Int64? = nil, reservationTtlMs: Int64? = nil,
             connectTimeoutMs: Int64? = nil, maxSuspendMs: Int64? = nil, webhook: Webhook? = nil,
-            removeWebhook: Bool = false, queue: QueueSetting? = nil
+            removeWebhook: Bool = false, queue: QueueSetting? = nil, allowedOrigins: [String]? = nil,
+            anyOrigin: Bool = false
         ) {
             self.name = name
             self.capacity = capacity
@@ -102,6 +107,8 @@ extension TetherBackend {
             self.webhook = webhook
             self.removeWebhook = removeWebhook
             self.queue = queue
+            self.allowedOrigins = allowedOrigins
+            self.anyOrigin = anyOrigin
         }
 
         /// The body of CreateApplicationProject with this policy.
@@ -109,7 +116,7 @@ extension TetherBackend {
             TetherAPI.CreateProjectRequest(
                 id: id, name: name, capacity: capacity, heartbeat: heartbeatSetting, reconnectGraceMs: reconnectGraceMs,
                 reservationTtlMs: reservationTtlMs, connectTimeoutMs: connectTimeoutMs, maxSuspendMs: maxSuspendMs,
-                webhook: webhook, queue: queue)
+                webhook: webhook, queue: queue, allowedOrigins: allowedOrigins)
         }
 
         /// The body of ModifyApplicationProject with this change.
@@ -117,7 +124,8 @@ extension TetherBackend {
             TetherAPI.UpdateProjectRequest(
                 name: name, capacity: capacity, heartbeat: heartbeatSetting, reconnectGraceMs: reconnectGraceMs,
                 reservationTtlMs: reservationTtlMs, connectTimeoutMs: connectTimeoutMs, maxSuspendMs: maxSuspendMs,
-                webhook: removeWebhook ? .remove : webhook.map { .set($0) }, queue: queue)
+                webhook: removeWebhook ? .remove : webhook.map { .set($0) }, queue: queue,
+                allowedOrigins: anyOrigin ? .some(nil) : allowedOrigins.map { .some($0) })
         }
 
         private var heartbeatSetting: TetherAPI.HeartbeatSetting? {

@@ -28,6 +28,9 @@ public enum TetherClientEndReason: Sendable, Hashable {
     case expired
     /// The grace window passed without getting back in.
     case graceExpired
+    /// The project does not allow the `Origin` this client sent (kick `originNotAllowed`, close 4030): the
+    /// page is on a site the project's `allowedOrigins` does not list.
+    case originNotAllowed
     /// The server closed for a protocol violation (4000, 4008, 4029, 1009): a bug, not worth retrying.
     case protocolError(code: UInt16, reason: String)
 }

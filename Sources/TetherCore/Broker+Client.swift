@@ -1,19 +1,22 @@
 // The client channel's transitions: hello, resume, heartbeat, suspend, bye, lost connections, shutdown.
 extension Broker {
     mutating func hello(
-        _ id: SessionID, epoch: UInt64, connection: ConnectionID, transport: Transport, hash: String
+        _ id: SessionID, epoch: UInt64, connection: ConnectionID, transport: Transport, hash: String,
+        origin: String? = nil
     ) throws(BrokerError) -> Session {
         guard var s = sessions[id] else { throw .sessionNotFound(id) }
         guard epoch == s.epoch else { throw .fenced(id) }
+        try checkOrigin(origin, project: s.projectId)
         forgetPreviousResumeToken(&s)
         attach(&s, connection: connection, transport: transport, hash: hash)
         return s
     }
 
     mutating func resume(
-        _ hash: String, connection: ConnectionID, transport: Transport, newHash: String
+        _ hash: String, connection: ConnectionID, transport: Transport, newHash: String, origin: String? = nil
     ) throws(BrokerError) -> Session {
         guard let id = resumeIndex[hash], var s = sessions[id] else { throw .badToken }
+        try checkOrigin(origin, project: s.projectId)
         switch ResumeTokenRule.judge(
             hash, current: s.resumeTokenHash, previous: s.previousResumeTokenHash,
             previousUntil: s.previousResumeTokenUntil, now: clock)
@@ -202,6 +205,13 @@ extension Broker {
                 pendingKicks.append(
                     Kick(connection: connection, sessionId: ticketId, reason: .shutdown, retryAfterMs: retry))
             }
+        }
+    }
+
+    /// Refuses a client connection whose `Origin` its project does not allow (``OriginRule``); changes nothing.
+    func checkOrigin(_ origin: String?, project: ProjectID) throws(BrokerError) {
+        guard OriginRule.allows(origin, projects[project]?.project.policy.allowedOrigins) else {
+            throw .originNotAllowed(origin ?? "")
         }
     }
 }

@@ -18,11 +18,12 @@ extension Broker {
         return Int(hash % UInt32(queuePushSlots))
     }
 
-    mutating func queueHello(_ projectId: ProjectID, _ ticketId: TicketID, connection: ConnectionID)
-        throws(BrokerError) -> QueuePlace
-    {
+    mutating func queueHello(
+        _ projectId: ProjectID, _ ticketId: TicketID, connection: ConnectionID, origin: String? = nil
+    ) throws(BrokerError) -> QueuePlace {
         // A ticket that left (cancelled, taken, lapsed) makes its token worthless.
         guard let (place, old, timeout) = helloFacts(projectId, ticketId) else { throw .badToken }
+        try checkOrigin(origin, project: projectId)
         if let old, old != connection {
             pendingKicks.append(Kick(connection: old, sessionId: ticketId, reason: .replaced))
         }

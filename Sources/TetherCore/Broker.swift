@@ -92,8 +92,8 @@ public struct Broker: Sendable {
             return try applyQueued(projectId, userId: userId, userIp: userIp, priority: priority, ticketId: ticketId)
         case .cancelTicket(let projectId, let userId):
             return .ticket(try cancelTicket(projectId, userId))
-        case .queueHello(let projectId, let ticketId, let connection):
-            return .queued(try queueHello(projectId, ticketId, connection: connection))
+        case .queueHello(let projectId, let ticketId, let connection, let origin):
+            return .queued(try queueHello(projectId, ticketId, connection: connection, origin: origin))
         case .queueBye(let projectId, let userId, let connection):
             try queueBye(projectId, userId, connection: connection)
             return .none
@@ -108,10 +108,12 @@ public struct Broker: Sendable {
             guard let state = projects[projectId] else { throw .projectNotFound(projectId) }
             guard let id = state.liveSessionByUser[userId] else { throw .sessionNotFound("\(projectId)/\(userId)") }
             return .session(try destroy(id))
-        case .hello(let id, let epoch, let connection, let transport, let hash):
-            return .session(try hello(id, epoch: epoch, connection: connection, transport: transport, hash: hash))
-        case .resume(let hash, let connection, let transport, let newHash):
-            return .session(try resume(hash, connection: connection, transport: transport, newHash: newHash))
+        case .hello(let id, let epoch, let connection, let transport, let hash, let origin):
+            return .session(
+                try hello(id, epoch: epoch, connection: connection, transport: transport, hash: hash, origin: origin))
+        case .resume(let hash, let connection, let transport, let newHash, let origin):
+            return .session(
+                try resume(hash, connection: connection, transport: transport, newHash: newHash, origin: origin))
         case .heartbeat(let id, let connection):
             try heartbeat(id, connection: connection)
             return .none

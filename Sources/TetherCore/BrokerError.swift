@@ -20,6 +20,8 @@ public enum BrokerError: Error, Sendable, Hashable {
     case queueFull(maxLength: Int)
     /// The user has no ticket in the project's queue.
     case ticketNotFound(ProjectID, UserID)
+    /// A client's `Origin` is not one of its project's `allowedOrigins`.
+    case originNotAllowed(String)
 
     /// The contract's error code (CAR's where CAR has one).
     public var code: String {
@@ -34,6 +36,7 @@ public enum BrokerError: Error, Sendable, Hashable {
         case .badToken: "AuthFailure.BadToken"
         case .queueFull: "LimitExceeded.Queue"
         case .ticketNotFound: "ResourceNotFound.Ticket"
+        case .originNotAllowed: "UnauthorizedOperation.Origin"
         }
     }
 
@@ -50,6 +53,7 @@ public enum BrokerError: Error, Sendable, Hashable {
         case .badToken: "unknown or used token"
         case .queueFull(let max): "the project's waiting queue is full (\(max) tickets)"
         case .ticketNotFound(let project, let user): "user '\(user)' has no ticket in the queue of project '\(project)'"
+        case .originNotAllowed(let origin): "origin '\(origin)' is not allowed to connect to this project"
         }
     }
 }

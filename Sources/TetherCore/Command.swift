@@ -16,7 +16,8 @@ public enum Command: Sendable, Hashable {
     case cancelTicket(ProjectID, UserID)
     /// A queued client's `hello {queueToken}` for a ticket the shell verified the token of: its place
     /// (``Reply/queued(_:)``); an older connection of the same ticket is kicked (`replaced`).
-    case queueHello(ProjectID, TicketID, connection: ConnectionID)
+    /// `origin`: the connection's `Origin` header, checked against the project's `allowedOrigins`.
+    case queueHello(ProjectID, TicketID, connection: ConnectionID, origin: String? = nil)
     /// A queued client's `bye`: its ticket leaves (reason `left`).
     case queueBye(ProjectID, UserID, connection: ConnectionID)
     /// A queued client's connection closed; `lastSeenAt`: when it was last heard from. The ticket stays; it
@@ -30,9 +31,14 @@ public enum Command: Sendable, Hashable {
     case destroyUserSession(ProjectID, UserID)
     /// A client's `hello` with a client token the shell verified for (session, epoch).
     /// `resumeTokenHash` is the hash of the fresh resume token the `welcome` will carry.
-    case hello(SessionID, epoch: UInt64, connection: ConnectionID, transport: Transport, resumeTokenHash: String)
+    /// `origin`: the connection's `Origin` header, checked against the project's `allowedOrigins`.
+    case hello(
+        SessionID, epoch: UInt64, connection: ConnectionID, transport: Transport, resumeTokenHash: String,
+        origin: String? = nil)
     /// A client's `hello` with a resume token (by its hash); starts a new epoch.
-    case resume(resumeTokenHash: String, connection: ConnectionID, transport: Transport, newResumeTokenHash: String)
+    case resume(
+        resumeTokenHash: String, connection: ConnectionID, transport: Transport, newResumeTokenHash: String,
+        origin: String? = nil)
     /// Any inbound message of an attached connection; it also ends a suspension.
     case heartbeat(SessionID, connection: ConnectionID)
     /// A transport-level sign of life (a WebSocket ping or pong frame, a TCP `pong`): keeps a connected

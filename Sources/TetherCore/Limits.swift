@@ -28,6 +28,10 @@ public enum Limits {
     public static let webhookSecretLength: ClosedRange<Int> = 1...256
     /// How long a replaced webhook secret keeps signing beside the new one (24 h).
     public static let webhookSecretOverlapMs: Millis = 86_400_000
+    /// Entries of `allowedOrigins`.
+    public static let allowedOrigins: ClosedRange<Int> = 0...100
+    /// Length of one allowed origin.
+    public static let originLength: ClosedRange<Int> = 8...256
     /// A queued apply's `priority` (higher first).
     public static let queuePriority: ClosedRange<Int> = 0...9
     /// `queue.offerTtlMs`.

@@ -30,6 +30,8 @@ public struct Policy: Sendable, Hashable, Codable {
     public var webhook: Webhook?
     /// The waiting queue for a full pool (off by default).
     public var queue: QueuePolicy
+    /// The browser origins whose pages may connect clients (``OriginRule``); `nil` allows any.
+    public var allowedOrigins: [String]?
 
     /// Creates a policy; every argument defaults to the value API.md gives.
     public init(
@@ -40,7 +42,8 @@ public struct Policy: Sendable, Hashable, Codable {
         connectTimeoutMs: Millis = 60_000,
         maxSuspendMs: Millis = 300_000,
         webhook: Webhook? = nil,
-        queue: QueuePolicy = QueuePolicy()
+        queue: QueuePolicy = QueuePolicy(),
+        allowedOrigins: [String]? = nil
     ) {
         self.capacity = capacity
         self.heartbeat = heartbeat
@@ -50,5 +53,6 @@ public struct Policy: Sendable, Hashable, Codable {
         self.maxSuspendMs = maxSuspendMs
         self.webhook = webhook
         self.queue = queue
+        self.allowedOrigins = allowedOrigins
     }
 }

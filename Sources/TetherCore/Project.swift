@@ -51,13 +51,15 @@ public struct ProjectPatch: Sendable, Hashable {
     public var webhook: WebhookChange?
     /// New queue settings (each field `nil`: unchanged).
     public var queue: QueuePatch?
+    /// New allowed origins: `nil` unchanged, `.some(nil)` any origin, `.some(list)` only those.
+    public var allowedOrigins: [String]??
 
     /// Creates a patch; every field defaults to "unchanged".
     public init(
         name: String? = nil, capacity: Int? = nil, heartbeatIntervalMs: Millis? = nil,
         heartbeatTimeoutMs: Millis? = nil, reconnectGraceMs: Millis? = nil, reservationTtlMs: Millis? = nil,
         connectTimeoutMs: Millis? = nil, maxSuspendMs: Millis? = nil, webhook: WebhookChange? = nil,
-        queue: QueuePatch? = nil
+        queue: QueuePatch? = nil, allowedOrigins: [String]?? = nil
     ) {
         self.name = name
         self.capacity = capacity
@@ -69,6 +71,7 @@ public struct ProjectPatch: Sendable, Hashable {
         self.maxSuspendMs = maxSuspendMs
         self.webhook = webhook
         self.queue = queue
+        self.allowedOrigins = allowedOrigins
     }
 
     /// Applies the patch at `now` to a project and its policy, without validating. A new webhook secret keeps
@@ -89,6 +92,7 @@ public struct ProjectPatch: Sendable, Hashable {
             if let maxLength = queue.maxLength { p.policy.queue.maxLength = maxLength }
             if let clientTimeoutMs = queue.clientTimeoutMs { p.policy.queue.clientTimeoutMs = clientTimeoutMs }
         }
+        if let allowedOrigins { p.policy.allowedOrigins = allowedOrigins }
         switch webhook {
         case .set(let hook): p.policy.webhook = project.policy.webhook?.replaced(by: hook, at: now) ?? hook
         case .remove: p.policy.webhook = nil

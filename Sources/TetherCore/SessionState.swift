@@ -67,6 +67,8 @@ public enum KickReason: String, Sendable, Hashable, Codable, CaseIterable {
     case busy
     /// This cluster node does not serve clients now: connect to the node in the kick's `connect`.
     case moved
+    /// The page's `Origin` is not one of the project's `allowedOrigins` (the session, if any, is untouched).
+    case originNotAllowed
 }
 
 /// The transport a client connection uses.

@@ -35,6 +35,18 @@ public enum Validation {
         try range(p.queue.offerTtlMs, Limits.queueOfferTtlMs, "queue.offerTtlMs")
         try range(p.queue.maxLength, Limits.queueMaxLength, "queue.maxLength")
         try range(p.queue.clientTimeoutMs, Limits.queueClientTimeoutMs, "queue.clientTimeoutMs")
+        if let origins = p.allowedOrigins {
+            guard Limits.allowedOrigins.contains(origins.count) else {
+                throw .invalidParameter(field: "allowedOrigins", message: "must hold at most 100 origins")
+            }
+            for (i, origin) in origins.enumerated()
+            where !Limits.originLength.contains(origin.utf8.count) || !OriginRule.isValid(origin) {
+                throw .invalidParameter(
+                    field: "allowedOrigins[\(i)]",
+                    message:
+                        "must be an origin as browsers send it: http(s)://host[:port], nothing after (8 to 256 bytes)")
+            }
+        }
         if let hook = p.webhook {
             let url = hook.url
             guard Limits.webhookURLLength.contains(url.utf8.count), WebhookURL.isValid(url) else {

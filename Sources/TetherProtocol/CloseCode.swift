@@ -28,6 +28,8 @@ public struct CloseCode: RawRepresentable, Sendable, Hashable {
     public static let moved = CloseCode(rawValue: 4009)
     /// 4008: no hello within 10 s.
     public static let noHello = CloseCode(rawValue: 4008)
+    /// 4030: the page's `Origin` is not one of the project's `allowedOrigins`.
+    public static let originNotAllowed = CloseCode(rawValue: 4030)
     /// 4029: too many messages per second.
     public static let rateLimited = CloseCode(rawValue: 4029)
 
@@ -41,6 +43,7 @@ public struct CloseCode: RawRepresentable, Sendable, Hashable {
         case "shutdown": .goingAway
         case "busy": .tryAgainLater
         case "moved": .moved
+        case "originNotAllowed": .originNotAllowed
         default: .badToken
         }
     }

@@ -68,6 +68,10 @@ extension SQLiteStore {
         migrator.registerMigration("v5-webhook-previous-secret") { db in
             try db.execute(sql: webhookPreviousSecretSchema(integer: "INTEGER"))
         }
+        // The browser origins a project's clients may connect from (issue 16).
+        migrator.registerMigration("v6-allowed-origins") { db in
+            try db.execute(sql: allowedOriginsSchema)
+        }
         return migrator
     }
 
@@ -78,6 +82,9 @@ extension SQLiteStore {
         ALTER TABLE projects ADD COLUMN webhook_previous_secret_until \(integer);
         """
     }
+
+    /// The allowed origins' column, in either store (SQLite's v6, PostgreSQL's v5).
+    static let allowedOriginsSchema = "ALTER TABLE projects ADD COLUMN allowed_origins TEXT;"
 
     /// The waiting queue's schema, in either store's types (SQLite's v4, PostgreSQL's v3): the queue settings
     /// with the contract's defaults, the tickets (one per user of a project), and the queue events' fields.

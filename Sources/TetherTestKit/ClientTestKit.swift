@@ -203,10 +203,10 @@ public struct WebSocketTestClient: ClientConnection {
     public struct NotUpgraded: Error {}
 
     /// Connects to `ws://127.0.0.1:port/v1/connect`. A client that does not `answerPings` never sends pong
-    /// frames (a silent, stuck client).
-    public static func connect(port: Int, path: String = "/v1/connect", answerPings: Bool = true) async throws
-        -> WebSocketTestClient
-    {
+    /// frames (a silent, stuck client); `origin` is sent as the upgrade's `Origin` header (as a browser does).
+    public static func connect(
+        port: Int, path: String = "/v1/connect", answerPings: Bool = true, origin: String? = nil
+    ) async throws -> WebSocketTestClient {
         let inbox = ClientInbox()
         let upgrade: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -225,6 +225,7 @@ public struct WebSocketTestClient: ClientConnection {
                     var headers = HTTPHeaders()
                     headers.add(name: "Host", value: "127.0.0.1:\(port)")
                     headers.add(name: "Content-Length", value: "0")
+                    if let origin { headers.add(name: "Origin", value: origin) }
                     let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
                     var configuration = NIOUpgradableHTTPClientPipelineConfiguration(
                         upgradeConfiguration: NIOTypedHTTPClientUpgradeConfiguration<Upgrade>(
@@ -479,7 +480,8 @@ public enum HeartbeatHTTP {
     public struct NoReply: Error {}
 
     public static func call(
-        port: Int, method: HTTPMethod = .POST, path: String = "/v1/heartbeat", token: String?, body: String
+        port: Int, method: HTTPMethod = .POST, path: String = "/v1/heartbeat", token: String?, body: String,
+        origin: String? = nil
     ) async throws -> Reply {
         let (channel, reply) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
@@ -496,6 +498,7 @@ public enum HeartbeatHTTP {
         headers.add(name: "Content-Length", value: String(body.utf8.count))
         headers.add(name: "Connection", value: "close")
         if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let origin { headers.add(name: "Origin", value: origin) }
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil)
@@ -504,9 +507,12 @@ public enum HeartbeatHTTP {
         return try await reply.get()
     }
 
-    public static func ping(port: Int, token: String?, seq: UInt64, t: Int64 = 7) async throws -> Reply {
+    public static func ping(port: Int, token: String?, seq: UInt64, t: Int64 = 7, origin: String? = nil) async throws
+        -> Reply
+    {
         try await call(
-            port: port, token: token, body: String(decoding: ClientMessage.ping(seq: seq, t: t).json, as: UTF8.self))
+            port: port, token: token, body: String(decoding: ClientMessage.ping(seq: seq, t: t).json, as: UTF8.self),
+            origin: origin)
     }
 }
 

@@ -66,13 +66,18 @@ struct Projects: AsyncParsableCommand {
         @Argument(help: "The project's id.") var id: String
         @OptionGroup var policy: PolicyOptions
         @Flag(name: .customLong("remove-webhook"), help: "Remove the project's webhook.") var removeWebhook = false
+        @Flag(name: .customLong("any-origin"), help: "Let pages of any origin connect clients again.")
+        var anyOrigin = false
 
         func validate() throws {
             try policy.validate(update: true)
             if removeWebhook && policy.webhookURL != nil {
                 throw ValidationError("--remove-webhook and --webhook-url cannot be used together")
             }
-            if !removeWebhook && policy.isEmpty {
+            if anyOrigin && !policy.allowedOrigins.isEmpty {
+                throw ValidationError("--any-origin and --allowed-origin cannot be used together")
+            }
+            if !removeWebhook && !anyOrigin && policy.isEmpty {
                 throw ValidationError("nothing to change: give at least one policy flag")
             }
         }
@@ -82,6 +87,7 @@ struct Projects: AsyncParsableCommand {
                 let backend = try options.backend()
                 var change = policy.policy
                 change.removeWebhook = removeWebhook
+                change.anyOrigin = anyOrigin
                 let request = BackendRequest.updateProject(id, change)
                 if options.json { return Output.raw(try await backend.data(for: request)) }
                 Output.line(ProjectView.fields(try await backend.send(request)))
@@ -141,6 +147,10 @@ struct PolicyOptions: ParsableArguments {
         name: .customLong("queue-client-timeout-ms"),
         help: "Silence that ends a connected queued client's ticket (default 30000).")
     var queueClientTimeoutMs: Int64?
+    @Option(
+        name: .customLong("allowed-origin"),
+        help: "A browser origin (https://host[:port]) whose pages may connect clients; repeat for several.")
+    var allowedOrigins: [String] = []
 
     /// `--queue on|off`.
     enum QueueSwitch: String, ExpressibleByArgument { case on, off }
@@ -159,7 +169,7 @@ struct PolicyOptions: ParsableArguments {
     var isEmpty: Bool {
         name == nil && capacity == nil && heartbeatIntervalMs == nil && heartbeatTimeoutMs == nil && graceMs == nil
             && reservationTtlMs == nil && connectTimeoutMs == nil && maxSuspendMs == nil && webhookURL == nil
-            && queueSetting == nil
+            && queueSetting == nil && allowedOrigins.isEmpty
     }
 
     /// The queue flags given, if any.
@@ -179,7 +189,7 @@ struct PolicyOptions: ParsableArguments {
             heartbeatTimeoutMs: heartbeatTimeoutMs, reconnectGraceMs: graceMs, reservationTtlMs: reservationTtlMs,
             connectTimeoutMs: connectTimeoutMs, maxSuspendMs: maxSuspendMs,
             webhook: webhookURL.flatMap { url in webhookSecret.map { TetherBackend.Webhook(url: url, secret: $0) } },
-            queue: queueSetting)
+            queue: queueSetting, allowedOrigins: allowedOrigins.isEmpty ? nil : allowedOrigins)
     }
 }
 
@@ -208,6 +218,7 @@ enum ProjectView {
             ("heartbeat.timeoutMs", String(p.heartbeat.timeoutMs)), ("reconnectGraceMs", String(p.reconnectGraceMs)),
             ("reservationTtlMs", String(p.reservationTtlMs)), ("connectTimeoutMs", String(p.connectTimeoutMs)),
             ("maxSuspendMs", String(p.maxSuspendMs)), ("webhook", p.webhook?.url ?? "-"),
+            ("allowedOrigins", p.allowedOrigins.map { $0.isEmpty ? "none" : $0.joined(separator: " ") } ?? "any"),
             ("createdAt", Output.time(p.createdAt)), ("updatedAt", Output.time(p.updatedAt)),
         ])
     }

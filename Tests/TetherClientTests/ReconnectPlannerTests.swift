@@ -10,7 +10,8 @@ import TetherProtocol
 
     @Test(arguments: [
         ("replaced", TetherClientEndReason.replaced), ("destroyed", .destroyed), ("left", .left),
-        ("badToken", .badToken), ("protocolError", .protocolError(code: 4000, reason: "protocolError")),
+        ("badToken", .badToken), ("originNotAllowed", .originNotAllowed),
+        ("protocolError", .protocolError(code: 4000, reason: "protocolError")),
         ("noHello", .protocolError(code: 4008, reason: "noHello")),
         ("rateLimited", .protocolError(code: 4029, reason: "rateLimited")),
         ("tooLarge", .protocolError(code: 1009, reason: "tooLarge")),
@@ -26,7 +27,7 @@ import TetherProtocol
     @Test(arguments: [
         (UInt16(4001), TetherClientEndReason.badToken), (4002, .replaced), (4003, .destroyed), (1000, .left),
         (4000, .protocolError(code: 4000, reason: "x")), (4008, .protocolError(code: 4008, reason: "x")),
-        (1009, .protocolError(code: 1009, reason: "x")),
+        (1009, .protocolError(code: 1009, reason: "x")), (4030, .originNotAllowed),
     ])
     func terminalCloseCodesWithoutAKickEndTheClient(code: UInt16, expected: TetherClientEndReason) {
         var p = planner()

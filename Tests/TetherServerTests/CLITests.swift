@@ -43,6 +43,19 @@ import TetherTestKit
         let unhooked = try await cli.run("projects", "update", "demo", "--remove-webhook", "--json").json()
         #expect(unhooked["webhook"] == nil)
 
+        // Allowed origins: set (repeatable), shown, and cleared with --any-origin.
+        let origins = try await cli.run(
+            "projects", "update", "demo", "--allowed-origin", "https://app.example.com", "--allowed-origin",
+            "http://localhost:3000")
+        #expect(origins.status == 0, "\(origins.stderr)")
+        #expect(
+            origins.stdout.contains("allowedOrigins        https://app.example.com http://localhost:3000"),
+            "\(origins.stdout)")
+        let badOrigin = try await cli.run("projects", "update", "demo", "--allowed-origin", "https://x.example/path")
+        #expect(badOrigin.status == 1 && badOrigin.stderr.contains("allowedOrigins[0]"), "\(badOrigin.stderr)")
+        let anyOrigin = try await cli.run("projects", "update", "demo", "--any-origin", "--json").json()
+        #expect(anyOrigin["allowedOrigins"] == nil)
+
         let deleted = try await cli.run("projects", "delete", "demo")
         #expect(deleted.status == 0)
         #expect(deleted.stdout == "deleted project demo\n")

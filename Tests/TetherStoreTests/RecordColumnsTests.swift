@@ -113,7 +113,11 @@ import TetherProtocol
                         previousSecretUntil: $0.maybe { $0.int64() })
                 },
                 queue: QueuePolicy(
-                    enabled: r.chance(), offerTtlMs: r.int64(), maxLength: Int(r.int64()), clientTimeoutMs: r.int64())),
+                    enabled: r.chance(), offerTtlMs: r.int64(), maxLength: Int(r.int64()), clientTimeoutMs: r.int64()),
+                allowedOrigins: r.maybe { r in
+                    let count = Int(r.counter() % 4)
+                    return (0..<count).map { "https://o\($0).example:\(8000 + $0)" }
+                }),
             createdAt: r.int64(), updatedAt: r.int64())
     }
 
@@ -307,7 +311,8 @@ import TetherProtocol
         let projects = (0..<5).map {
             var p = Self.project(&r, id: "p\($0)")
             p.policy.queue = QueuePolicy()
-            // Nor a replaced webhook secret (v5 adds it).
+            // Nor a replaced webhook secret (v5 adds it), nor allowed origins (v6).
+            p.policy.allowedOrigins = nil
             p.policy.webhook?.previousSecret = nil
             p.policy.webhook?.previousSecretUntil = nil
             return p

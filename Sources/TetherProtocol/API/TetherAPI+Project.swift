@@ -43,6 +43,8 @@ extension TetherAPI {
         public var webhook: WebhookView?
         /// The waiting queue's settings.
         public var queue: QueuePolicy
+        /// The browser origins whose pages may connect clients; absent: any.
+        public var allowedOrigins: [String]?
         /// Creation time (Unix ms).
         public var createdAt: Int64
         /// Last change (Unix ms).
@@ -54,7 +56,7 @@ extension TetherAPI {
             reservationTtlMs: Int64, connectTimeoutMs: Int64, maxSuspendMs: Int64, webhook: WebhookView?,
             queue: QueuePolicy = QueuePolicy(
                 enabled: false, offerTtlMs: 30_000, maxLength: 10_000, clientTimeoutMs: 30_000),
-            createdAt: Int64, updatedAt: Int64
+            allowedOrigins: [String]? = nil, createdAt: Int64, updatedAt: Int64
         ) {
             self.id = id
             self.name = name
@@ -66,6 +68,7 @@ extension TetherAPI {
             self.maxSuspendMs = maxSuspendMs
             self.webhook = webhook
             self.queue = queue
+            self.allowedOrigins = allowedOrigins
             self.createdAt = createdAt
             self.updatedAt = updatedAt
         }

@@ -49,12 +49,15 @@ extension TetherAPI {
         public var webhook: WebhookSetting?
         /// The waiting queue.
         public var queue: QueueSetting?
+        /// The browser origins whose pages may connect clients (absent: any).
+        public var allowedOrigins: [String]?
 
         /// Creates the body.
         public init(
             id: String, name: String? = nil, capacity: Int? = nil, heartbeat: HeartbeatSetting? = nil,
             reconnectGraceMs: Int64? = nil, reservationTtlMs: Int64? = nil, connectTimeoutMs: Int64? = nil,
-            maxSuspendMs: Int64? = nil, webhook: WebhookSetting? = nil, queue: QueueSetting? = nil
+            maxSuspendMs: Int64? = nil, webhook: WebhookSetting? = nil, queue: QueueSetting? = nil,
+            allowedOrigins: [String]? = nil
         ) {
             self.id = id
             self.name = name
@@ -66,6 +69,7 @@ extension TetherAPI {
             self.maxSuspendMs = maxSuspendMs
             self.webhook = webhook
             self.queue = queue
+            self.allowedOrigins = allowedOrigins
         }
     }
 
@@ -96,17 +100,20 @@ extension TetherAPI {
         public var webhook: WebhookChange?
         /// Queue settings to change (absent fields stay).
         public var queue: QueueSetting?
+        /// The allowed origins: absent unchanged, `.some(nil)` (`"allowedOrigins": null`) any origin again.
+        public var allowedOrigins: [String]??
 
         private enum Keys: String, CodingKey {
             case name, capacity, heartbeat, reconnectGraceMs, reservationTtlMs, connectTimeoutMs, maxSuspendMs, webhook,
-                queue
+                queue, allowedOrigins
         }
 
         /// Creates the body.
         public init(
             name: String? = nil, capacity: Int? = nil, heartbeat: HeartbeatSetting? = nil,
             reconnectGraceMs: Int64? = nil, reservationTtlMs: Int64? = nil, connectTimeoutMs: Int64? = nil,
-            maxSuspendMs: Int64? = nil, webhook: WebhookChange? = nil, queue: QueueSetting? = nil
+            maxSuspendMs: Int64? = nil, webhook: WebhookChange? = nil, queue: QueueSetting? = nil,
+            allowedOrigins: [String]?? = nil
         ) {
             self.name = name
             self.capacity = capacity
@@ -117,6 +124,7 @@ extension TetherAPI {
             self.maxSuspendMs = maxSuspendMs
             self.webhook = webhook
             self.queue = queue
+            self.allowedOrigins = allowedOrigins
         }
 
         /// Decodes a change: `webhook` absent, `null` (remove) or an object (set).
@@ -134,6 +142,11 @@ extension TetherAPI {
                 webhook =
                     try c.decodeNil(forKey: .webhook) ? .remove : .set(c.decode(WebhookSetting.self, forKey: .webhook))
             }
+            if c.contains(.allowedOrigins) {
+                allowedOrigins =
+                    try c.decodeNil(forKey: .allowedOrigins)
+                    ? .some(nil) : .some(c.decode([String].self, forKey: .allowedOrigins))
+            }
         }
 
         /// Encodes the change: absent fields left out, a removal as `"webhook": null`.
@@ -150,6 +163,11 @@ extension TetherAPI {
             switch webhook {
             case .set(let setting): try c.encode(setting, forKey: .webhook)
             case .remove: try c.encodeNil(forKey: .webhook)
+            case nil: break
+            }
+            switch allowedOrigins {
+            case .some(.some(let origins)): try c.encode(origins, forKey: .allowedOrigins)
+            case .some(nil): try c.encodeNil(forKey: .allowedOrigins)
             case nil: break
             }
         }

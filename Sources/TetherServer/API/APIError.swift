@@ -50,6 +50,7 @@ public struct APIError: Error, Sendable {
             case .projectExists, .lockTimeout, .fenced: .conflict
             case .noIdle, .queueFull: .tooManyRequests
             case .badToken: .unauthorized
+            case .originNotAllowed: .forbidden
             }
         var retry: Millis? = nil
         if case .noIdle(let ms) = error { retry = ms }

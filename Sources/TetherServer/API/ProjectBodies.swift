@@ -20,7 +20,8 @@ extension TetherAPI.CreateProjectRequest {
             queue: QueuePolicy(
                 enabled: queue?.enabled ?? d.queue.enabled, offerTtlMs: queue?.offerTtlMs ?? d.queue.offerTtlMs,
                 maxLength: queue?.maxLength ?? d.queue.maxLength,
-                clientTimeoutMs: queue?.clientTimeoutMs ?? d.queue.clientTimeoutMs))
+                clientTimeoutMs: queue?.clientTimeoutMs ?? d.queue.clientTimeoutMs),
+            allowedOrigins: allowedOrigins)
     }
 }
 
@@ -42,6 +43,6 @@ extension TetherAPI.UpdateProjectRequest {
                 QueuePatch(
                     enabled: $0.enabled, offerTtlMs: $0.offerTtlMs, maxLength: $0.maxLength,
                     clientTimeoutMs: $0.clientTimeoutMs)
-            })
+            }, allowedOrigins: allowedOrigins)
     }
 }

@@ -15,7 +15,7 @@ extension TetherAPI.Project {
             queue: TetherAPI.QueuePolicy(
                 enabled: p.policy.queue.enabled, offerTtlMs: p.policy.queue.offerTtlMs,
                 maxLength: p.policy.queue.maxLength, clientTimeoutMs: p.policy.queue.clientTimeoutMs),
-            createdAt: p.createdAt, updatedAt: p.updatedAt)
+            allowedOrigins: p.policy.allowedOrigins, createdAt: p.createdAt, updatedAt: p.updatedAt)
     }
 }
 

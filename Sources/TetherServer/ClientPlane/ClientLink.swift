@@ -37,7 +37,12 @@ final class ClientLink: Kickable, PingSweepable, LivenessReporting, @unchecked S
     private let heardUntil = Atomic<Int64>(0)
     var sweepSlot = -1
 
-    init(transport: Transport, eventLoop: any EventLoop, plane: ClientPlaneContext, sink: any ClientSink) {
+    /// `origin`: the WebSocket upgrade's `Origin` header (checked at hello against the project's
+    /// `allowedOrigins`).
+    init(
+        transport: Transport, eventLoop: any EventLoop, plane: ClientPlaneContext, sink: any ClientSink,
+        origin: String? = nil
+    ) {
         let id = plane.registry.makeID()
         self.id = id
         self.transport = transport
@@ -49,7 +54,7 @@ final class ClientLink: Kickable, PingSweepable, LivenessReporting, @unchecked S
             settings: .init(
                 helloTimeoutMs: plane.helloTimeoutMs, messagesPerSecond: plane.messagesPerSecond,
                 messageBurst: plane.messageBurst, watchesLiveness: plane.watchedTransports.contains(transport)),
-            now: plane.time.now())
+            now: plane.time.now(), origin: origin)
     }
 
     /// The machine's phase (for tests and logs).

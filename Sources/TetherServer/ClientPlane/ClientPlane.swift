@@ -94,15 +94,16 @@ public final class ClientPlane: Service, Sendable {
                 let accept = WebSocketHandshake.isConnectPath(head.uri) && WebSocketHandshake.refusal(head) == nil
                 return channel.eventLoop.makeSucceededFuture(accept ? [:] : nil)
             },
-            upgradePipelineHandler: { channel, _ in
-                channel.eventLoop.makeCompletedFuture {
+            upgradePipelineHandler: { channel, head in
+                let origin = head.headers.first(name: "origin")
+                return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(WebSocketFrameChecker())
                     try sync.addHandler(
                         NIOWebSocketFrameAggregator(
                             minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64,
                             maxAccumulatedFrameSize: FrameLimits.maxPayload))
-                    try sync.addHandler(WebSocketClientHandler(plane: context))
+                    try sync.addHandler(WebSocketClientHandler(plane: context, origin: origin))
                 }
             })
         return channel.eventLoop.makeCompletedFuture {

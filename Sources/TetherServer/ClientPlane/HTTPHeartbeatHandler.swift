@@ -73,7 +73,8 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
         } catch {
             return refuse(.badRequest, "InvalidParameter", error.reason)
         }
-        if let queueClaims { return answer(queued(queueClaims, message), requestId: requestId) }
+        let origin = head.headers.first(name: "origin")
+        if let queueClaims { return answer(queued(queueClaims, message, origin: origin), requestId: requestId) }
         guard let claims else { return .kick(.badToken, requestId: requestId) }
         if case .hello = message {
             return refuse(.badRequest, "InvalidParameter", "type: send ping, suspend or bye")
@@ -86,7 +87,8 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
         let attach = needsAttach ? (plane.registry.makeID(), Secrets.hash(Secrets.randomToken())) : nil
         let busy = needsAttach ? plane.hellos.admit(at: now) : nil
         let reply = execute(
-            link.run { $0.httpRequest(message, attach: attach, busyRetryAfterMs: busy, at: now) }, link: link)
+            link.run { $0.httpRequest(message, attach: attach, busyRetryAfterMs: busy, origin: origin, at: now) },
+            link: link)
         return answer(reply, requestId: requestId)
     }
 
@@ -102,13 +104,18 @@ final class HTTPHeartbeatHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     /// A heartbeat with a queue token: the ticket's live client over HTTP (``HTTPQueueLink``).
-    private func queued(_ claims: TokenSigner.QueueClaims, _ message: ClientMessage) -> HeartbeatReply? {
+    private func queued(_ claims: TokenSigner.QueueClaims, _ message: ClientMessage, origin: String?)
+        -> HeartbeatReply?
+    {
         let now = plane.time.now()
         let link = links.queued.link(project: claims.p, ticket: claims.t, now: now)
         let needsAttach = link.needsAttach
         let attach = needsAttach ? plane.registry.makeID() : nil
         let busy = needsAttach ? plane.hellos.admit(at: now) : nil
-        return execute(link.run { $0.httpQueueRequest(message, attach: attach, busyRetryAfterMs: busy, at: now) }, link)
+        return execute(
+            link.run {
+                $0.httpQueueRequest(message, attach: attach, busyRetryAfterMs: busy, origin: origin, at: now)
+            }, link)
     }
 
     /// Carries out the machine's actions for one queued client's heartbeat; returns the answer it chose.

@@ -51,6 +51,10 @@ struct HeartbeatAnswer {
             .error(
                 .serviceUnavailable, "InternalError.ShuttingDown", "the server is stopping; heartbeat again shortly",
                 requestId: requestId, kick: reason)
+        case .originNotAllowed:
+            .error(
+                .forbidden, "UnauthorizedOperation.Origin", "this page's Origin may not connect to the project",
+                requestId: requestId, kick: reason)
         case .replaced:
             .error(
                 .conflict, "FailedOperation.SessionReplaced", "a newer epoch of the session took it over",

@@ -15,12 +15,18 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
     private var link: ClientLink?
     private var context: ChannelHandlerContext?
     private var closing = false
+    /// The upgrade request's `Origin` header.
+    private let origin: String?
 
-    init(plane: ClientPlaneContext) { self.plane = plane }
+    init(plane: ClientPlaneContext, origin: String? = nil) {
+        self.plane = plane
+        self.origin = origin
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let link = ClientLink(transport: .websocket, eventLoop: context.eventLoop, plane: plane, sink: self)
+        let link = ClientLink(
+            transport: .websocket, eventLoop: context.eventLoop, plane: plane, sink: self, origin: origin)
         self.link = link
         link.start()
     }

@@ -17,11 +17,18 @@ extension ConnectionMachine {
     /// One `POST /v1/heartbeat` whose token verified, carrying `message`. When it would attach the session
     /// (``httpNeedsAttach``), `busyRetryAfterMs` is the server's hello pacer's answer: non-nil refuses it for
     /// that long (503, kick `busy`), the session untouched.
+    ///
+    /// `origin` is the request's `Origin` header: the broker checks the attaching request's against the
+    /// project's `allowedOrigins`; a later request with another `Origin` is refused (403, kick
+    /// `originNotAllowed`) without touching the session.
     mutating func httpRequest(
         _ message: ClientMessage, attach: (connection: ConnectionID, resumeTokenHash: String)?,
-        busyRetryAfterMs: Millis? = nil, at now: Millis
+        busyRetryAfterMs: Millis? = nil, origin: String? = nil, at now: Millis
     ) -> ConnectionActions {
         guard let (session, epoch) = httpToken else { return ConnectionActions() }
+        if attachedSession != nil, origin != httpOrigin {
+            return ConnectionActions(.answer(.kick(.originNotAllowed)))
+        }
         switch message {
         case .hello, .pong:
             return ConnectionActions(
@@ -47,11 +54,12 @@ extension ConnectionMachine {
             httpKicked = nil
             lastSeqReset()
             phase = .helloPending
+            httpOrigin = origin
             actions.append(
                 .submit(
                     .hello(
                         session, epoch: epoch, connection: connection, transport: .http,
-                        resumeTokenHash: attach.resumeTokenHash)))
+                        resumeTokenHash: attach.resumeTokenHash, origin: origin)))
         }
         switch message {
         case .ping(let seq, let t):
@@ -80,6 +88,7 @@ extension ConnectionMachine {
         if phase == .helloPending {
             phase = .awaitingHello
             if case .fenced = error { return ConnectionActions(.answer(.kick(.badToken))) }
+            if case .originNotAllowed = error { return ConnectionActions(.answer(.kick(.originNotAllowed))) }
         }
         return ConnectionActions(.answer(.kick(.expired)))
     }

@@ -34,10 +34,15 @@ extension ConnectionMachine {
     /// One `POST /v1/heartbeat` whose queue token verified, carrying `message`. When it would attach the
     /// client, `attach` is a fresh connection id and `busyRetryAfterMs` the hello pacer's answer (non-nil:
     /// 503, kick `busy`, nothing touched).
+    /// `origin`: the request's `Origin`, as for ``httpRequest(_:attach:busyRetryAfterMs:origin:at:)``.
     mutating func httpQueueRequest(
-        _ message: ClientMessage, attach: ConnectionID?, busyRetryAfterMs: Millis? = nil, at now: Millis
+        _ message: ClientMessage, attach: ConnectionID?, busyRetryAfterMs: Millis? = nil, origin: String? = nil,
+        at now: Millis
     ) -> ConnectionActions {
         guard let wait = httpQueue else { return ConnectionActions() }
+        if case .queued = phase, origin != httpOrigin {
+            return ConnectionActions(.answer(.kick(.originNotAllowed)))
+        }
         switch message {
         case .hello, .pong:
             return ConnectionActions(
@@ -85,7 +90,8 @@ extension ConnectionMachine {
         var actions = ConnectionActions(.countInbound, .attach(old: connection, new: attach))
         connection = attach
         phase = .helloPending
-        actions.append(.submit(.queueHello(wait.project, wait.ticket, connection: connection)))
+        httpOrigin = origin
+        actions.append(.submit(.queueHello(wait.project, wait.ticket, connection: connection, origin: origin)))
         return actions
     }
 
@@ -119,6 +125,7 @@ extension ConnectionMachine {
     mutating func httpQueueRefused(_ error: BrokerError) -> ConnectionActions {
         phase = .awaitingHello
         if case .badToken = error { return ConnectionActions(.forget, .answer(.kick(.badToken))) }
+        if case .originNotAllowed = error { return ConnectionActions(.forget, .answer(.kick(.originNotAllowed))) }
         return ConnectionActions(.forget, .answer(.kick(.expired)))
     }
 }

@@ -56,6 +56,9 @@ struct ConnectionMachine: Sendable {
     var connection: ConnectionID
     let transport: Transport
     let settings: Settings
+    /// The `Origin` header of the WebSocket upgrade or HTTP heartbeat (`nil`: none, or TCP); the broker checks
+    /// it against the project's `allowedOrigins` at hello.
+    let origin: String?
     /// Set only by the machine (its HTTP inputs live in ConnectionMachine+HTTP.swift).
     var phase = Phase.awaitingHello
     /// When the hello deadline passes.
@@ -79,6 +82,8 @@ struct ConnectionMachine: Sendable {
     private(set) var suspended = false
     /// HTTP: the (session, epoch) of the client token this virtual connection belongs to.
     let httpToken: (session: SessionID, epoch: UInt64)?
+    /// HTTP: the `Origin` of the request that attached the virtual connection (later ones must carry the same).
+    var httpOrigin: String?
     /// HTTP: the reason of the last kick, told to the client's next heartbeat.
     var httpKicked: KickReason?
     /// HTTP: the ticket of the queue token this virtual connection belongs to, and the broker's last word
@@ -87,9 +92,10 @@ struct ConnectionMachine: Sendable {
 
     init(
         connection: ConnectionID, transport: Transport, settings: Settings = Settings(), now: Millis,
-        httpToken: (session: SessionID, epoch: UInt64)? = nil
+        httpToken: (session: SessionID, epoch: UInt64)? = nil, origin: String? = nil
     ) {
         self.httpToken = httpToken
+        self.origin = origin
         self.connection = connection
         self.transport = transport
         self.settings = settings
@@ -309,13 +315,14 @@ struct ConnectionMachine: Sendable {
         case .token(let session, let epoch):
             command = .hello(
                 session, epoch: epoch, connection: connection, transport: transport,
-                resumeTokenHash: newResumeTokenHash)
+                resumeTokenHash: newResumeTokenHash, origin: origin)
         case .resume(let tokenHash):
             command = .resume(
                 resumeTokenHash: tokenHash, connection: connection, transport: transport,
-                newResumeTokenHash: newResumeTokenHash)
+                newResumeTokenHash: newResumeTokenHash, origin: origin)
         case .queue(let project, let ticket):
-            return ConnectionActions(.register, .submit(.queueHello(project, ticket, connection: connection)))
+            return ConnectionActions(
+                .register, .submit(.queueHello(project, ticket, connection: connection, origin: origin)))
         }
         nextResumeToken = newResumeToken
         return ConnectionActions(.register, .submit(command))
@@ -363,6 +370,7 @@ struct ConnectionMachine: Sendable {
         case .helloPending:
             // A genuine token whose session is gone: it ended. Anything else: the credential is no good.
             if case .sessionNotFound = error { return refuse(.expired) }
+            if case .originNotAllowed = error { return refuse(.originNotAllowed) }
             return refuse(.badToken)
         case .attached:
             switch error {

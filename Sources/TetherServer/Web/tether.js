@@ -45,6 +45,7 @@ const CLOSE_REASONS = {
   4008: "noHello",
   4009: "moved",
   4029: "rateLimited",
+  4030: "originNotAllowed",
 };
 
 const DEFAULTS = Object.freeze({
@@ -86,6 +87,7 @@ export function classifyLoss(loss, welcomed, graceMs) {
     case "destroyed":
     case "left":
     case "badToken":
+    case "originNotAllowed":
       return { terminal: reason };
     case "expired":
       return !welcomed || graceMs === 0 ? { terminal: "expired" } : {};

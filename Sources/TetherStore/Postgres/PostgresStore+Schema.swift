@@ -117,6 +117,7 @@ extension PostgresStore {
         ),
         ("v3-queue", SQLiteStore.queueSchema(integer: "bigint", boolean: "boolean", collate: #" COLLATE "C""#)),
         ("v4-webhook-previous-secret", SQLiteStore.webhookPreviousSecretSchema(integer: "bigint")),
+        ("v5-allowed-origins", SQLiteStore.allowedOriginsSchema),
     ]
 
     /// The advisory lock that serialises migrations of nodes starting together.

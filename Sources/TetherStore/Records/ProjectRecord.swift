@@ -3,7 +3,8 @@ import TetherCore
 
 /// A project as a row of `projects`: its policy flattened into columns, the webhook as nullable columns
 /// (`webhook_url`, `webhook_secret`, both set or both NULL; `webhook_previous_secret` and
-/// `webhook_previous_secret_until`, the secret a change replaced and when it stops signing).
+/// `webhook_previous_secret_until`, the secret a change replaced and when it stops signing), the allowed
+/// origins one per line (`allowed_origins`, NULL for any).
 struct ProjectRecord: ColumnRecord {
     static let databaseTableName = "projects"
 
@@ -12,7 +13,7 @@ struct ProjectRecord: ColumnRecord {
         "id", "name", "capacity", "heartbeat_interval_ms", "heartbeat_timeout_ms", "reconnect_grace_ms",
         "reservation_ttl_ms", "connect_timeout_ms", "max_suspend_ms", "webhook_url", "webhook_secret", "created_at",
         "updated_at", "queue_enabled", "queue_offer_ttl_ms", "queue_max_length", "queue_client_timeout_ms",
-        "webhook_previous_secret", "webhook_previous_secret_until",
+        "webhook_previous_secret", "webhook_previous_secret_until", "allowed_origins",
     ]
 
     static let primaryKey = ["id"]
@@ -42,7 +43,8 @@ struct ProjectRecord: ColumnRecord {
             webhook: webhook,
             queue: QueuePolicy(
                 enabled: try row.boolean(at: 13) ?? false, offerTtlMs: try row.requiredInteger(at: 14),
-                maxLength: try row.int(at: 15), clientTimeoutMs: try row.requiredInteger(at: 16)))
+                maxLength: try row.int(at: 15), clientTimeoutMs: try row.requiredInteger(at: 16)),
+            allowedOrigins: try row.text(at: 19).map(Self.origins(from:)))
         project = Project(
             id: try row.requiredText(at: 0), name: try row.requiredText(at: 1), policy: policy,
             createdAt: try row.requiredInteger(at: 11), updatedAt: try row.requiredInteger(at: 12))
@@ -70,6 +72,13 @@ struct ProjectRecord: ColumnRecord {
             .integer(p.policy.queue.clientTimeoutMs),  // queue_client_timeout_ms
             ColumnValue(p.policy.webhook?.previousSecret),  // webhook_previous_secret
             ColumnValue(p.policy.webhook?.previousSecretUntil),  // webhook_previous_secret_until
+            ColumnValue(p.policy.allowedOrigins.map { $0.joined(separator: "\n") }),  // allowed_origins
         ]
+    }
+
+    /// `allowed_origins`: the origins one per line (an origin holds no line break); `''` is the empty list,
+    /// NULL any origin.
+    static func origins(from text: String) -> [String] {
+        text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 }
