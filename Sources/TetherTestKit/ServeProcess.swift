@@ -179,9 +179,14 @@ public final class ServeProcess: @unchecked Sendable {
     }
 
     /// One JSON request; returns the status and the parsed body.
-    public func call(_ method: String, _ path: String, _ body: String? = nil, key: String) async throws -> (Int, Any) {
+    /// One API call through `URLSession.shared`; `timeout` (seconds) bounds it, so a poll that loses its request
+    /// (the shared session's transfers have been seen to stall under a full test run's load) tries again.
+    public func call(
+        _ method: String, _ path: String, _ body: String? = nil, key: String, timeout: TimeInterval = 60
+    ) async throws -> (Int, Any) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
+        request.timeoutInterval = timeout
         request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
         if let body {
             request.httpBody = Data(body.utf8)
