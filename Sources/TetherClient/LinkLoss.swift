@@ -53,6 +53,9 @@ extension LinkLoss {
             case "moved":
                 // Without a `connect` to follow (a `.moved` loss carries one): come back as after any loss.
                 return .transient(notBefore: nil, graceFloor: nil)
+            case "tooManyConnections":
+                // This address holds as many connections as the server allows it: come back later.
+                return .transient(notBefore: retryAfterMs.map { .milliseconds($0) }, graceFloor: nil)
             case "busy":
                 // Over the server's hello rate: come back when it says; the session was not touched.
                 return .transient(notBefore: retryAfterMs.map { .milliseconds($0) }, graceFloor: nil)

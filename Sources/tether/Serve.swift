@@ -83,9 +83,9 @@ struct Serve: AsyncParsableCommand {
     )
     var httpReadTimeoutMs: Int?
     @Option(
-        name: .customLong("max-connections-per-address"),
+        name: [.customLong("max-connections-per-ip"), .customLong("max-connections-per-address")],
         help:
-            "Open connections one source address may hold on each listener, 0 = no cap, default 4096 (env TETHER_MAX_CONNECTIONS_PER_ADDRESS)."
+            "Open connections one source IP address may hold on each listener; over it a connection is answered 429 (HTTP) or kick tooManyConnections (TCP) and closed; 0 = no cap, default 4096 (env TETHER_MAX_CONNECTIONS_PER_IP or TETHER_MAX_CONNECTIONS_PER_ADDRESS)."
     )
     var maxConnectionsPerAddress: Int?
     @Option(
@@ -178,7 +178,9 @@ struct Serve: AsyncParsableCommand {
         if let ms = try count(eventsKeepAliveMs, "EVENTS_KEEPALIVE_MS") { c.eventStreamKeepAliveMs = Int64(ms) }
         if let ms = try count(httpIdleTimeoutMs, "HTTP_IDLE_TIMEOUT_MS") { c.httpIdleTimeoutMs = Int64(ms) }
         if let ms = try count(httpReadTimeoutMs, "HTTP_READ_TIMEOUT_MS") { c.httpReadTimeoutMs = Int64(ms) }
-        if let cap = try count(maxConnectionsPerAddress, "MAX_CONNECTIONS_PER_ADDRESS", minimum: 0) {
+        if let cap = try count(maxConnectionsPerAddress, "MAX_CONNECTIONS_PER_IP", minimum: 0)
+            ?? count(nil, "MAX_CONNECTIONS_PER_ADDRESS", minimum: 0)
+        {
             c.maxConnectionsPerAddress = cap
         }
         if let rate = try count(helloRate, "HELLO_RATE", minimum: 0) { c.helloRatePerSecond = Double(rate) }

@@ -130,6 +130,15 @@ import TetherProtocol
                 == .end(.graceExpired))
     }
 
+    /// The address holds as many connections as the server allows (kick `tooManyConnections` on TCP): a
+    /// reconnect after its `retryAfterMs`, not the end of the client.
+    @Test func tooManyConnectionsFromTheAddressIsRetriedAfterItsRetryAfter() {
+        var p = planner(grace: .seconds(10))
+        #expect(
+            p.lost(.kicked(reason: "tooManyConnections", retryAfterMs: 1_000), welcomed: true, now: .zero, unit: 0)
+                == .reconnect(attempt: 1, delay: .milliseconds(1_000)))
+    }
+
     @Test func aLongerBackoffThanRetryAfterIsKept() {
         var p = ReconnectPlanner(backoff: Backoff(base: .seconds(4), cap: .seconds(8)), grace: .seconds(60))
         #expect(

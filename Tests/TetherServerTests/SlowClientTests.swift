@@ -8,7 +8,7 @@ import TetherTestKit
 /// listeners (the backend API and the client port), each case beside a healthy WebSocket client that keeps
 /// heartbeating: idle connections and requests too slow to arrive are closed (408 when a head came), garbage
 /// is answered 400 and too many headers 431 in the API's error shape and closed, and one source address
-/// holds at most `--max-connections-per-address` connections per listener.
+/// holds at most `--max-connections-per-ip` connections per listener.
 @Suite(.serialized) struct SlowClientTests {
     static let key = "slow-client-key-0123456789"
 
@@ -44,7 +44,7 @@ import TetherTestKit
             dataPath: data.path, apiKey: key, tcpPort: tcp ? ServeProcess.freePort() : 0, clientPort: clientPort,
             extraArguments: [
                 "--http-idle-timeout-ms", "\(idleMs)", "--http-read-timeout-ms", "\(readMs)",
-                "--max-connections-per-address", "\(cap)",
+                "--max-connections-per-ip", "\(cap)",
             ])
         defer { _ = serve.terminate() }
         let project = #"{"id":"n","capacity":5,"heartbeat":{"intervalMs":200,"timeoutMs":3000}}"#
@@ -165,11 +165,27 @@ import TetherTestKit
         }
     }
 
-    /// One address holds at most the cap on each listener (TCP included); beyond it connections are closed at
-    /// once, while other addresses (the neighbour on 127.0.0.1) are untouched; a freed place can be taken.
+    /// Whether `bytes` are the over-the-cap answer: an HTTP 429 `RequestLimitExceeded.Connections` with
+    /// `Retry-After` and `Connection: close`, or a TCP `kick` frame `tooManyConnections` with `retryAfterMs`.
+    static func isRefusal(_ bytes: [UInt8], tcp: Bool) -> Bool {
+        if tcp {
+            guard bytes.count > 5, bytes[4] == FrameType.kick.rawValue,
+                let kick = try? JSONSerialization.jsonObject(with: Data(bytes[5...])) as? [String: Any]
+            else { return false }
+            return kick["type"] as? String == "kick" && kick["reason"] as? String == "tooManyConnections"
+                && kick["retryAfterMs"] as? Int == 1_000
+        }
+        guard let response = RawHTTPResponse(bytes) else { return false }
+        return response.status == 429 && response.error?.code == "RequestLimitExceeded.Connections"
+            && response.headers["retry-after"] == "1" && response.headers["connection"] == "close"
+    }
+
+    /// One address holds at most the cap on each listener (TCP included); beyond it a connection is told so at
+    /// once (HTTP 429 `RequestLimitExceeded.Connections`, TCP kick `tooManyConnections`) and closed, while other
+    /// addresses (the neighbour on 127.0.0.1) are untouched; a freed place can be taken.
     @Test func oneAddressHoldsAtMostTheCap() async throws {
         try await Self.withServer(idleMs: 60_000, readMs: 60_000, cap: 3, tcp: true) { bed in
-            // Something each listener answers (an over-cap connection is closed without a byte).
+            // Something each listener answers.
             let ping = Array(ClientMessage.ping(seq: 1, t: 1).json)
             let probes: [(Int, [UInt8])] = [
                 (bed.serve.port, Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8)),
@@ -182,7 +198,10 @@ import TetherTestKit
                 let refused = await eventually { sockets.contains { $0.isClosedNow } }
                 #expect(refused, "4 connections from 127.0.0.2 to \(port) were all kept")
                 let closed = sockets.filter { $0.isClosedNow }
-                #expect(closed.count == 1 && closed[0].received.isEmpty, "\(closed.count) closed on \(port)")
+                #expect(closed.count == 1, "\(closed.count) closed on \(port)")
+                if let refused = closed.first {
+                    #expect(Self.isRefusal(refused.received, tcp: port == bed.serve.tcpPort), "\(refused.received)")
+                }
                 var held = sockets.filter { !$0.isClosedNow }
                 held.removeFirst().close()
                 // The freed place is taken as soon as the server has seen the close.
@@ -190,6 +209,7 @@ import TetherTestKit
                     guard let socket = try? RawSocket(port: port, source: "127.0.0.2") else { return false }
                     socket.send(probe)
                     return socket.waitReceived(within: .seconds(2)) { !$0.isEmpty }
+                        && !Self.isRefusal(socket.received, tcp: port == bed.serve.tcpPort)
                 }
                 #expect(again, "no place freed on \(port)")
             }

@@ -51,7 +51,7 @@ public final class ClientPlane: Service, Sendable {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
-                        try sync.addHandler(AddressCapHandler(cap: tcpCap))
+                        try sync.addHandler(AddressCapHandler(cap: tcpCap, answer: .tcpKick))
                         try sync.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
                         try sync.addHandler(MessageToByteHandler(TCPFrameEncoder()))
                         try sync.addHandler(TCPClientHandler(plane: context))
@@ -113,7 +113,7 @@ public final class ClientPlane: Service, Sendable {
             let refusals = WebSocketRefusalHandler()
             let heartbeat = HTTPHeartbeatHandler(plane: context, links: links)
             let bound = NIOLoopBound((connectionGuard, refusals, heartbeat), eventLoop: channel.eventLoop)
-            try sync.addHandler(AddressCapHandler(cap: cap))
+            try sync.addHandler(AddressCapHandler(cap: cap, answer: .http))
             try sync.configureHTTPServerPipeline(
                 withServerUpgrade: (
                     upgraders: [upgrader],

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Synchronization
+import TetherProtocol
 
 /// The open connections of one listener per source address, and how many one address may hold: a connection
 /// over the cap is closed as soon as it is accepted, so one host cannot take the whole file table.
@@ -58,23 +59,66 @@ final class AddressCap: Sendable {
 }
 
 /// The first handler of every accepted connection: counts it against its address's cap when it becomes
-/// active (closing it at once when the address is at the cap) and releases it when it goes inactive.
+/// active and releases it when it goes inactive. A connection over the cap is told so at once, without
+/// waiting for a request, then closed (lingering a second, so the answer is not lost to a reset): on an HTTP
+/// listener a 429 `RequestLimitExceeded.Connections` with `Retry-After` (``HTTPRefusal``), on the TCP port a
+/// `kick` frame `tooManyConnections` with `retryAfterMs`. Its input never reaches the application.
 final class AddressCapHandler: ChannelInboundHandler {
-    typealias InboundIn = Any
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// How a connection over the cap is told.
+    enum Answer: Sendable {
+        /// An HTTP 429.
+        case http
+        /// A TCP `kick` frame.
+        case tcpKick
+    }
+
+    /// The kick reason on the TCP port, and when to try again.
+    static let kickReason = "tooManyConnections"
+    static let retryAfterMs: Int64 = 1_000
 
     private let cap: AddressCap
+    private let answer: Answer
     private var key: AddressCap.Key?
+    private var refused = false
 
-    init(cap: AddressCap) { self.cap = cap }
+    init(cap: AddressCap, answer: Answer) {
+        self.cap = cap
+        self.answer = answer
+    }
 
     func channelActive(context: ChannelHandlerContext) {
         let key = AddressCap.Key(context.channel.remoteAddress)
         context.fireChannelActive()
         if cap.acquire(key) {
             self.key = key
-        } else {
-            context.close(promise: nil)
+            return
         }
+        refused = true
+        let channel = context.channel
+        // Whatever happens to the answer, the connection is gone within a few seconds.
+        context.eventLoop.scheduleTask(in: .seconds(3)) { channel.close(promise: nil) }
+        let refusal: ByteBuffer
+        switch answer {
+        case .http:
+            refusal = HTTPRefusal.tooManyConnections(limit: cap.limit).encoded()
+        case .tcpKick:
+            var frame = context.channel.allocator.buffer(capacity: 96)
+            let kick = ServerMessage.kick(reason: Self.kickReason, retryAfterMs: Self.retryAfterMs)
+            try? TCPFrameEncoder().encode(
+                data: TCPFrame(type: kick.frameType.rawValue, payload: ByteBuffer(bytes: kick.json)), out: &frame)
+            refusal = frame
+        }
+        channel.closeLingering(after: context.writeAndFlush(wrapOutboundOut(refusal)))
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // A connection over the cap is read and dropped until it closes.
+        if refused { return }
+        context.fireChannelRead(data)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

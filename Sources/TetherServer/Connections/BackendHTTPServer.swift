@@ -38,7 +38,7 @@ final class GuardInstaller: ChannelInboundHandler, RemovableChannelHandler {
         let guardHandler = HTTPConnectionGuard(
             idleTimeout: limits.idleTimeout, readTimeout: limits.readTimeout, closeAfterErrors: false)
         do {
-            try pipeline.addHandler(AddressCapHandler(cap: cap), position: .first)
+            try pipeline.addHandler(AddressCapHandler(cap: cap, answer: .http), position: .first)
             let decoder = try pipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try pipeline.addHandler(guardHandler, position: .after(decoder.handler))
         } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOEmbedded
 import NIOHTTP1
 
 /// An error answer written below the application (a malformed request, headers too large, a request too slow,
@@ -27,6 +28,14 @@ struct HTTPRefusal: Sendable {
         return HTTPRefusal(status: .badRequest, code: "InvalidParameter", message: "malformed HTTP request (\(error))")
     }
 
+    /// 429: the source address already holds `limit` connections to this listener (`--max-connections-per-ip`).
+    static func tooManyConnections(limit: Int) -> HTTPRefusal {
+        HTTPRefusal(
+            status: .tooManyRequests, code: "RequestLimitExceeded.Connections",
+            message: "this address holds \(limit) connections to this port, the most it may: close one and try again",
+            headers: [("retry-after", "1")])
+    }
+
     /// 408: the request did not arrive within the read timeout.
     static func readTimeout(_ timeout: TimeAmount) -> HTTPRefusal {
         HTTPRefusal(
@@ -48,19 +57,43 @@ struct HTTPRefusal: Sendable {
         return Array((try? JSONEncoder().encode(body)) ?? Data(#"{"error":{"code":"InternalError"}}"#.utf8))
     }
 
+    /// The answer as bytes, encoded by NIOHTTP1's `HTTPResponseEncoder`: for a connection refused before any
+    /// HTTP handler has seen it (``AddressCapHandler``).
+    func encoded() -> ByteBuffer {
+        let requestId = TetherRequestContext.makeRequestID()
+        let json = body(requestId: requestId)
+        let channel = EmbeddedChannel(handler: HTTPResponseEncoder())
+        var out = ByteBuffer()
+        do {
+            try channel.writeOutbound(HTTPServerResponsePart.head(head(requestId: requestId, length: json.count)))
+            try channel.writeOutbound(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: json))))
+            try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+            while let part = try channel.readOutbound(as: ByteBuffer.self) { out.writeImmutableBuffer(part) }
+            _ = try channel.finish()
+        } catch {
+            return ByteBuffer()
+        }
+        return out
+    }
+
+    /// The response head.
+    private func head(requestId: String, length: Int) -> HTTPResponseHead {
+        var head = HTTPResponseHead(version: .http1_1, status: status)
+        head.headers.add(name: "content-type", value: "application/json; charset=utf-8")
+        head.headers.add(name: "content-length", value: String(length))
+        head.headers.add(name: "x-request-id", value: requestId)
+        head.headers.add(name: "connection", value: "close")
+        for (name, value) in headers { head.headers.add(name: name, value: value) }
+        return head
+    }
+
     /// Writes the answer from `context`; the future completes when it is out. The caller closes (an
     /// ``HTTPConnectionGuard`` closes after any error response that passes it).
     @discardableResult
     func write(to context: ChannelHandlerContext) -> EventLoopFuture<Void> {
         let requestId = TetherRequestContext.makeRequestID()
         let json = body(requestId: requestId)
-        var head = HTTPResponseHead(version: .http1_1, status: status)
-        head.headers.add(name: "content-type", value: "application/json; charset=utf-8")
-        head.headers.add(name: "content-length", value: String(json.count))
-        head.headers.add(name: "x-request-id", value: requestId)
-        head.headers.add(name: "connection", value: "close")
-        for (name, value) in headers { head.headers.add(name: name, value: value) }
-        context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+        context.write(NIOAny(HTTPServerResponsePart.head(head(requestId: requestId, length: json.count))), promise: nil)
         context.write(
             NIOAny(HTTPServerResponsePart.body(.byteBuffer(context.channel.allocator.buffer(bytes: json)))),
             promise: nil)
