@@ -65,6 +65,9 @@ public enum Effect: Sendable, Hashable {
     /// The session ended (its final record is in a `saveSession` before this): the shell forgets what it
     /// keeps per session (stats, HTTP links).
     case sessionEnded(SessionID)
+    /// Append to the audit trail, in the same transaction as the change it records (added by the shell, which
+    /// knows the request; the broker never produces it).
+    case audit(AuditRecord)
 }
 
 /// What a queued client is told, on its connection.

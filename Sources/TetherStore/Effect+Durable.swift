@@ -6,7 +6,7 @@ extension Effect {
     var isDurable: Bool {
         switch self {
         case .event, .saveProject, .deleteProject, .saveReservation, .deleteReservation, .saveSession, .saveTicket,
-            .deleteTicket:
+            .deleteTicket, .audit:
             true
         case .kick, .queueNotice, .deadlineExpired, .deadlinesShifted, .sessionEnded: false
         }

@@ -33,6 +33,8 @@ struct RowBatch<Values: Sendable>: Sendable {
     private(set) var events: [Values] = []
     /// Settings' last values, in the order first changed.
     private(set) var settings: [(String, String)] = []
+    /// Audit records to append, in order.
+    private(set) var audits: [Values] = []
 
     private var projectIndex: [ProjectID: Int] = [:]
     private var reservationIndex: [ReservationKey: Int] = [:]
@@ -68,6 +70,7 @@ struct RowBatch<Values: Sendable>: Sendable {
             case .upsertSession(let values, let id): Self.set(id, values, in: &sessions, &sessionIndex)
             case .insertEvent(let values, _): events.append(values)
             case .setting(let key, let value): Self.set(key, value, in: &settings, &settingIndex)
+            case .insertAudit(let values): audits.append(values)
             }
         }
     }

@@ -12,6 +12,7 @@ enum RowChange<Values: Sendable>: Sendable {
     case deleteTicket(projectId: ProjectID, userId: UserID)
     case insertEvent(Values, cursor: Int64)
     case setting(key: String, value: String)
+    case insertAudit(Values)
 
     /// The row changes of a transaction's writes, in order (effects that are not durable give none), and the
     /// highest event cursor among them. `bind` turns a record's column values into the store's bindings.
@@ -50,6 +51,8 @@ enum RowChange<Values: Sendable>: Sendable {
                         let c = try signedColumn(e.cursor, "event cursor")
                         changes.append(.insertEvent(bind(try EventRecord(e).columnValues()), cursor: c))
                         cursor = max(cursor ?? c, c)
+                    case .audit(let record):
+                        changes.append(.insertAudit(bind(AuditRow.insertValues(record))))
                     case .kick, .queueNotice, .deadlineExpired, .deadlinesShifted, .sessionEnded: break
                     }
                 }

@@ -72,6 +72,21 @@ extension SQLiteStore {
         migrator.registerMigration("v6-allowed-origins") { db in
             try db.execute(sql: allowedOriginsSchema)
         }
+        // The audit trail of the backend API's changes (issue 16).
+        migrator.registerMigration("v7-audit") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_log (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at INTEGER NOT NULL,
+                        key_id TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        target TEXT NOT NULL,
+                        request_id TEXT NOT NULL,
+                        source_ip TEXT NOT NULL
+                    ) STRICT
+                    """)
+        }
         return migrator
     }
 

@@ -14,6 +14,7 @@ extension SQLiteStore {
     private static let sessionUpsert = SessionRecord.upsertSQL
     private static let ticketUpsert = QueueTicketRecord.upsertSQL
     private static let eventInsert = EventRecord.insertSQL
+    private static let auditInsert = AuditRow.insertSQL { _ in "?" }
 
     /// Writes the batches in one transaction, in order. Events are appended (a cursor already written is an
     /// error that fails the transaction); everything else is an upsert of every column of a record
@@ -59,6 +60,8 @@ extension SQLiteStore {
             try db.cachedStatement(sql: sessionUpsert).execute(arguments: arguments)
         case .insertEvent(let arguments, _):
             try db.cachedStatement(sql: eventInsert).execute(arguments: arguments)
+        case .insertAudit(let arguments):
+            try db.cachedStatement(sql: auditInsert).execute(arguments: arguments)
         case .setting(let key, let value):
             try db.cachedStatement(
                 sql:

@@ -168,6 +168,16 @@ public final class SQLiteStore: Store {
         return rows.map(\.event)
     }
 
+    /// The audit records after `id`, oldest first.
+    public func audit(after id: Int64, limit: Int) async throws -> [AuditRecord] {
+        guard limit > 0 else { return [] }
+        return try await pool.read { db in
+            try AuditRow.fetchAll(
+                db, sql: "SELECT \(AuditRow.selection) FROM audit_log WHERE id > ? ORDER BY id LIMIT ?",
+                arguments: [id, limit])
+        }.map(\.record)
+    }
+
     /// A server setting, if set.
     public func setting(_ key: String) async throws -> String? {
         try await pool.read { db in

@@ -33,6 +33,9 @@ public protocol Store: Sendable {
     /// Events after `cursor`, in cursor order, optionally of one project.
     func events(after cursor: UInt64, projectId: ProjectID?, limit: Int) async throws -> [Event]
 
+    /// The audit records after `id`, oldest first, at most `limit` (written as `Effect.audit`).
+    func audit(after id: Int64, limit: Int) async throws -> [AuditRecord]
+
     /// Deletes old events (retention): every event but the newest `keepLast`, and every event that happened
     /// before `before` (Unix ms). Returns how many were deleted. The cursor never goes back.
     func pruneEvents(keepLast: Int, before: Millis) async throws -> Int

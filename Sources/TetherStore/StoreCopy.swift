@@ -7,7 +7,7 @@ import TetherCore
 /// of every table is written as it is (the records' own columns, through the same upserts the stores use):
 /// projects, sessions live and ended with their epochs, deadlines and resume-token hashes, reservations, the
 /// waiting queues' tickets with their order and offers, the
-/// event log with its cursors, and the settings (API key hashes, the client-token secret, webhook cursors, the
+/// event log with its cursors, the audit trail with its ids, and the settings (API key hashes, the client-token secret, webhook cursors, the
 /// last event cursor). So a node started on the database afterwards restores exactly what the embedded server
 /// had, and event readers and webhooks resume from the cursors they had.
 public enum StoreCopy {
@@ -19,9 +19,10 @@ public enum StoreCopy {
         public var tickets = 0
         public var events = 0
         public var settings = 0
+        public var audit = 0
 
         public var description: String {
-            "\(projects) projects, \(sessions) sessions, \(reservations) reservations, \(tickets) queue tickets, \(events) events, \(settings) settings"
+            "\(projects) projects, \(sessions) sessions, \(reservations) reservations, \(tickets) queue tickets, \(events) events, \(settings) settings, \(audit) audit records"
         }
     }
 
@@ -94,6 +95,32 @@ public enum StoreCopy {
                     try await write(events, EventRecord.postgresInsertSQL, connection, logger)
                     counts.events += events.count
                     lastCursor = Int64(clamping: last.event.cursor)
+                }
+                var lastAudit: Int64 = 0
+                while true {
+                    let after = lastAudit
+                    let rows = try await pool.read { db in
+                        try AuditRow.fetchAll(
+                            db,
+                            sql: "SELECT \(AuditRow.selection) FROM audit_log WHERE id > ? ORDER BY id LIMIT \(page)",
+                            arguments: [after])
+                    }
+                    guard let last = rows.last else { break }
+                    let insert =
+                        "INSERT INTO audit_log (\(AuditRow.selection)) OVERRIDING SYSTEM VALUE VALUES ("
+                        + (1...AuditRow.columns.count).map { "$\($0)" }.joined(separator: ", ") + ")"
+                    for row in rows {
+                        var binds = PostgresBindings()
+                        for value in try row.columnValues() { binds.append(value) }
+                        _ = try await connection.query(PostgresQuery(unsafeSQL: insert, binds: binds), logger: logger)
+                    }
+                    counts.audit += rows.count
+                    lastAudit = last.record.id
+                }
+                if counts.audit > 0 {
+                    // The next record PostgreSQL numbers comes after the copied ones.
+                    _ = try await connection.query(
+                        "SELECT setval(pg_get_serial_sequence('audit_log', 'id'), \(lastAudit))", logger: logger)
                 }
                 let settings = try await pool.read { db in
                     try Row.fetchAll(db, sql: "SELECT key, value FROM settings ORDER BY key").map {

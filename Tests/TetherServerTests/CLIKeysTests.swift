@@ -44,5 +44,19 @@ import TetherTestKit
         #expect(after.status == 1 && after.stderr.hasPrefix("Error: AuthFailure: "), "\(after.stderr)")
         let missing = try await admin.run("keys", "revoke", keyId)
         #expect(missing.status == 1 && missing.stderr.hasPrefix("Error: ResourceNotFound.Key: "), "\(missing.stderr)")
+
+        // `tether audit`: the changes above, oldest first, never a key; paged with --after; admin keys only.
+        let audit = try await admin.run("audit")
+        #expect(audit.status == 0, "\(audit.stderr)")
+        let rows = audit.stdout.split(separator: "\n")
+        #expect(rows.first?.hasPrefix("ID") == true && rows.count == 5, "\(audit.stdout)")
+        let actions = rows.dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true)[3] }
+        #expect(actions == ["project.create", "project.create", "key.create", "key.revoke"], "\(audit.stdout)")
+        #expect(rows.last?.contains(keyId) == true && rows.last?.contains("127.0.0.1") == true)
+        #expect(!audit.stdout.contains(key))
+        let page = try await admin.run("audit", "--after", "2", "--json").json()
+        #expect((page["records"] as? [[String: Any]])?.compactMap { $0["id"] as? Int } == [3, 4])
+        #expect(page["nextCursor"] as? Int == 4)
+        #expect(try await admin.run("audit", "--limit", "0").status == 64)
     }
 }

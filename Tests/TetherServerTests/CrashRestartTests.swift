@@ -82,9 +82,14 @@ import TetherTestKit
         let paths = [
             "/v1/projects", "/v1/projects/p/concurrency", "/v1/projects/q/concurrency", "/v1/projects/p/sessions",
             "/v1/projects/q/sessions", "/v1/projects/p/sessions?state=ended", "/v1/events?limit=1000",
+            "/v1/audit?limit=1000",
         ]
         var before: [String: String] = [:]
         for path in paths { before[path] = try await first.json(path, key: k) }
+        // The audit trail holds the acknowledged changes: two projects created, one changed.
+        #expect(
+            before["/v1/audit?limit=1000"]?.components(separatedBy: #""action":"project."#).count == 4,
+            "\(before["/v1/audit?limit=1000"] ?? "")")
         first.kill9()
         let killedAt = Int(Date().timeIntervalSince1970 * 1000)
 

@@ -24,7 +24,10 @@ import TetherTestKit
                     == 200)
         }
         #expect(try await embedded.call("POST", "/v1/projects/m/sessions", #"{"userId":"a"}"#, key: k).0 == 201)
-        let paths = ["/v1/projects", "/v1/projects/m/concurrency", "/v1/projects/m/sessions", "/v1/events?limit=1000"]
+        let paths = [
+            "/v1/projects", "/v1/projects/m/concurrency", "/v1/projects/m/sessions", "/v1/events?limit=1000",
+            "/v1/audit?limit=1000",
+        ]
         var before: [String: String] = [:]
         for p in paths { before[p] = try await embedded.json(p, key: k) }
         #expect(embedded.terminate() == 0)
@@ -32,6 +35,7 @@ import TetherTestKit
         let (status, output) = try Self.tether(["store", "copy", "sqlite:\(path)", url])
         #expect(status == 0, "\(output)")
         #expect(output.contains("copied 1 projects, 1 sessions, 1 reservations"), "\(output)")
+        #expect(output.contains("1 audit records"), "\(output)")
         // Copying again is refused: the database is in use now.
         let (again, refusal) = try Self.tether(["store", "copy", "sqlite:\(path)", url])
         #expect(again != 0 && refusal.contains("not empty"), "\(refusal)")
@@ -58,6 +62,12 @@ import TetherTestKit
         #expect(after.count >= old.count && !old.isEmpty)
         #expect(
             after.prefix(old.count).compactMap { $0["cursor"] as? Int } == old.compactMap { $0["cursor"] as? Int })
+        // The audit trail goes on after the copied records.
+        #expect(try await node.call("PATCH", "/v1/projects/m", #"{"capacity":4}"#, key: k).0 == 200)
+        let (_, audit) = try await node.call("GET", "/v1/audit?limit=1000", key: k)
+        let records = ((audit as? [String: Any])?["records"] as? [[String: Any]]) ?? []
+        #expect(records.compactMap { $0["id"] as? Int } == [1, 2], "\(records)")
+        #expect(records.compactMap { $0["action"] as? String } == ["project.create", "project.update"])
         try? FileManager.default.removeItem(atPath: path)
     }
 }

@@ -63,6 +63,7 @@ struct BackendAPI: Sendable {
         ).add(to: v1)
         addWebhookRoutes(to: v1)
         addKeyRoutes(to: v1)
+        addAuditRoutes(to: v1)
         router.answerUnservedMethods()
         return router
     }

@@ -1,6 +1,7 @@
 import Hummingbird
 import TetherCore
 import TetherProtocol
+import TetherStore
 
 extension TetherAPI.Key: ResponseEncodable {}
 extension TetherAPI.CreatedKey: ResponseEncodable {}
@@ -20,12 +21,24 @@ extension BackendAPI {
     func addKeyRoutes(to router: RouterGroup<TetherRequestContext>) {
         let keys = self.keys
         let service = self.service
+        let store = self.store
+        let time = self.time
+        // A key change is saved first (KeyRing), then its audit record (a separate commit: the keys are a
+        // setting, not a broker command); the call is answered once both are durable.
+        @Sendable func audited(_ record: AuditRecord) async throws {
+            do {
+                try await store.enqueue([.audit(record)]).durable()
+            } catch {
+                throw StoreUnavailable()
+            }
+        }
         router.post("/keys") { request, context -> EditedResponse<TetherAPI.CreatedKey> in
             try context.requireAdmin("creating a key")
             let body = try await request.decode(as: TetherAPI.CreateKeyRequest.self, context: context)
             let (entry, key) = try await keys.create(
                 name: body.name, projects: body.projects,
                 existing: { id in service.read { (try? $0.project(id)) != nil } })
+            try await audited(context.audit(.keyCreate, entry.keyId, at: time.now()))
             return EditedResponse(
                 status: .created,
                 response: TetherAPI.CreatedKey(
@@ -38,7 +51,9 @@ extension BackendAPI {
         }
         router.delete("/keys/:keyId") { _, context in
             try context.requireAdmin("revoking a key")
-            return TetherAPI.Key(try await keys.revoke(try context.path("keyId")))
+            let revoked = try await keys.revoke(try context.path("keyId"))
+            try await audited(context.audit(.keyRevoke, revoked.keyId, at: time.now()))
+            return TetherAPI.Key(revoked)
         }
     }
 }

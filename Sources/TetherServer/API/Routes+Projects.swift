@@ -8,7 +8,8 @@ extension BackendAPI {
             try context.requireAdmin("creating a project")
             let body = try await request.decode(as: TetherAPI.CreateProjectRequest.self, context: context)
             let reply = try await service.execute(
-                .createProject(id: body.id, name: body.name ?? body.id, policy: body.policy))
+                .createProject(id: body.id, name: body.name ?? body.id, policy: body.policy),
+                audit: context.audit(.projectCreate, body.id, at: time.now()))
             guard case .project(let p) = reply else { throw APIError.unexpected }
             return EditedResponse(status: .created, response: TetherAPI.Project(p))
         }
@@ -32,7 +33,8 @@ extension BackendAPI {
             if !hadWebhook { webhooks.webhookAdding(id, at: cursor) }
             let reply: Reply
             do {
-                reply = try await service.execute(.updateProject(id, body.patch))
+                reply = try await service.execute(
+                    .updateProject(id, body.patch), audit: context.audit(.projectUpdate, id, at: time.now()))
             } catch {
                 webhooks.webhookNotAdded(id)
                 throw error
@@ -48,7 +50,10 @@ extension BackendAPI {
         router.delete("/projects/:projectId") { _, context in
             let id = try context.project()
             try context.requireAdmin("deleting a project")
-            guard case .project(let p) = try await service.execute(.deleteProject(id)) else {
+            guard
+                case .project(let p) = try await service.execute(
+                    .deleteProject(id), audit: context.audit(.projectDelete, id, at: time.now()))
+            else {
                 throw APIError.unexpected
             }
             await webhooks.projectDeleted(id)  // nothing is sent for it once this is answered

@@ -53,7 +53,10 @@ extension BackendAPI {
         router.delete("/projects/:projectId/queue/:userId") { _, context in
             let id = try context.project()
             let userId = try context.path("userId")
-            guard case .ticket(let ticket) = try await service.execute(.cancelTicket(id, userId)) else {
+            guard
+                case .ticket(let ticket) = try await service.execute(
+                    .cancelTicket(id, userId), audit: context.audit(.queueCancel, "\(id)/\(userId)", at: time.now()))
+            else {
                 throw APIError.unexpected
             }
             return TetherAPI.QueueTicket(

@@ -75,7 +75,10 @@ extension BackendAPI {
             if let project = service.read({ $0.session(id)?.projectId }), !context.scope.sees(project) {
                 throw BrokerError.sessionNotFound(id)
             }
-            guard case .session(let s) = try await service.execute(.destroySession(id)) else {
+            guard
+                case .session(let s) = try await service.execute(
+                    .destroySession(id), audit: context.audit(.sessionDestroy, id, at: time.now()))
+            else {
                 throw APIError.unexpected
             }
             return TetherAPI.Session(s)
@@ -83,7 +86,11 @@ extension BackendAPI {
         router.delete("/projects/:projectId/users/:userId/session") { _, context in
             let id = try context.project()
             let user = try context.path("userId")
-            guard case .session(let s) = try await service.execute(.destroyUserSession(id, user)) else {
+            guard
+                case .session(let s) = try await service.execute(
+                    .destroyUserSession(id, user),
+                    audit: context.audit(.sessionDestroy, "\(id)/\(user)", at: time.now()))
+            else {
                 throw APIError.unexpected
             }
             return TetherAPI.Session(s)

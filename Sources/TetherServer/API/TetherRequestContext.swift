@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import TetherCore
 
 /// The request context of the backend API: a request id and the body limit.
@@ -13,10 +14,13 @@ public struct TetherRequestContext: RequestContext {
     public var scope: KeyScope = .projects([])
     /// The id of the request's API key, once authenticated.
     public var keyId: String?
+    /// The request's connection (for its peer's address, read only when a change is audited).
+    private let channel: (any Channel)?
 
     /// Creates the context of a new request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.channel = source.channel
         self.requestId = Self.makeRequestID()
         // The request's debug lines (Hummingbird's, LogRequestsMiddleware's) carry the id the client sees in
         // `X-Request-Id`. Setting metadata re-renders the handler's metadata text (swift-log's
@@ -61,6 +65,15 @@ extension TetherRequestContext {
         let id = try path("projectId")
         guard scope.sees(id) else { throw BrokerError.projectNotFound(id) }
         return id
+    }
+
+    /// The address of the request's peer (`unknown` when the connection has none, as in some tests).
+    var sourceIp: String { channel?.remoteAddress?.ipAddress ?? "unknown" }
+
+    /// The audit record of a change this request makes at `at` (``AuditRecord``).
+    func audit(_ action: AuditRecord.Action, _ target: String, at: Millis) -> AuditRecord {
+        AuditRecord(
+            at: at, keyId: keyId ?? "", action: action, target: target, requestId: requestId, sourceIp: sourceIp)
     }
 
     /// Refuses a request whose key is not an admin key (403 `UnauthorizedOperation`).

@@ -114,7 +114,8 @@ public final class BrokerService: Service, Sendable {
 
     /// Runs a command now, on the calling thread. Returns the reply and the ticket of its durability;
     /// a refused command throws ``BrokerError`` (the effects of deadlines processed before it still flow).
-    public func submit(_ command: Command) throws(BrokerError) -> (Reply, CommitTicket) {
+    /// `audit` is written in the same transaction as the command's effects, when the command succeeds.
+    public func submit(_ command: Command, audit: AuditRecord? = nil) throws(BrokerError) -> (Reply, CommitTicket) {
         let now = time.now()
         let (result, ticket, kicks, handler) = state.withLock {
             s -> (Result<Reply, BrokerError>, CommitTicket, [Kick], (@Sendable ([Kick]) -> Void)?) in
@@ -127,6 +128,7 @@ public final class BrokerService: Service, Sendable {
                 do throws(BrokerError) {
                     let (reply, produced) = try s.broker.handle(command)
                     effects += produced
+                    if let audit { effects.append(.audit(audit)) }
                     result = .success(reply)
                 } catch {
                     result = .failure(error)
@@ -143,8 +145,8 @@ public final class BrokerService: Service, Sendable {
     }
 
     /// Runs a command; returns once its effects are durable (``StoreUnavailable`` when the store failed them).
-    public func execute(_ command: Command) async throws -> Reply {
-        let (reply, ticket) = try submit(command)
+    public func execute(_ command: Command, audit: AuditRecord? = nil) async throws -> Reply {
+        let (reply, ticket) = try submit(command, audit: audit)
         do {
             try await ticket.durable()
         } catch {

@@ -118,6 +118,20 @@ extension PostgresStore {
         ("v3-queue", SQLiteStore.queueSchema(integer: "bigint", boolean: "boolean", collate: #" COLLATE "C""#)),
         ("v4-webhook-previous-secret", SQLiteStore.webhookPreviousSecretSchema(integer: "bigint")),
         ("v5-allowed-origins", SQLiteStore.allowedOriginsSchema),
+        (
+            "v6-audit",
+            """
+            CREATE TABLE audit_log (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                at bigint NOT NULL,
+                key_id text NOT NULL,
+                action text NOT NULL,
+                target text NOT NULL,
+                request_id text NOT NULL,
+                source_ip text NOT NULL
+            )
+            """
+        ),
     ]
 
     /// The advisory lock that serialises migrations of nodes starting together.

@@ -73,6 +73,12 @@ extension PostgresStore {
             try await insert(QueueTicketRecord.self, Batch.upserts(batch.tickets), connection, logger)
             try await insert(SessionRecord.self, batch.sessions.map(\.1), connection, logger)
             try await insert(EventRecord.self, batch.events, upsert: false, connection, logger)
+            for values in batch.audits {
+                var binds = PostgresBindings(capacity: values.count)
+                for value in values { binds.append(value) }
+                _ = try await connection.query(
+                    PostgresQuery(unsafeSQL: AuditRow.insertSQL { "$\($0)" }, binds: binds), logger: logger)
+            }
             for (key, value) in batch.settings {
                 _ = try await connection.query(
                     """

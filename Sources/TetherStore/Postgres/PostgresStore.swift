@@ -283,6 +283,17 @@ public final class PostgresStore: Store {
         ).map(\.event)
     }
 
+    /// The audit records after `id`, oldest first.
+    public func audit(after id: Int64, limit: Int) async throws -> [AuditRecord] {
+        guard limit > 0 else { return [] }
+        var binds = PostgresBindings()
+        binds.append(id)
+        binds.append(Int64(limit))
+        return try await records(
+            AuditRow.self, "SELECT \(AuditRow.selection) FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2", binds
+        ).map(\.record)
+    }
+
     /// A server setting, if set.
     public func setting(_ key: String) async throws -> String? {
         guard !isClosed else { throw StoreError.closed }
