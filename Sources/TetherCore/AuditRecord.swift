@@ -18,6 +18,8 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         case keyCreate = "key.create"
         /// A revoked API key.
         case keyRevoke = "key.revoke"
+        /// A new token signing key (the previous one retiring).
+        case secretsRotate = "secrets.rotate"
     }
 
     /// The record's position in the trail; grows strictly (0 until the store assigns it).

@@ -98,7 +98,7 @@ public struct TetherServer: Sendable {
         try await store.migrate()  // migrations before settings
         let keys = KeyRing(store: store, time: time, given: configuration.apiKey)
         try await keys.load(logger: logger)
-        let signer = TokenSigner(secret: try await Self.tokenSecret(store: store))
+        let signer = TokenSigner(keyring: try await TokenKeyring.load(store: store, time: time))
         let group = MultiThreadedEventLoopGroup.singleton
         let loops = Array(group.makeIterator())
         // The broker's time waits for event loops that fall behind on reading heartbeats.
@@ -160,16 +160,6 @@ public struct TetherServer: Sendable {
                 KeyUsageFlusher(keys: keys, logger: logger),
             ]
         )
-    }
-
-    /// The HMAC key of client tokens, made once and kept in the store.
-    static func tokenSecret(store: any Store) async throws -> [UInt8] {
-        if let hex = try await store.setting("tokenSecret"), let bytes = Self.bytes(hex: hex), bytes.count >= 32 {
-            return bytes
-        }
-        let secret = Secrets.randomBytes(32)
-        try await store.setSetting("tokenSecret", secret.map { String(format: "%02x", $0) }.joined())
-        return secret
     }
 
     static func bytes(hex: String) -> [UInt8]? {

@@ -81,18 +81,28 @@ public final class RawSocket {
         }
     }
 
-    /// Waits until the server closes the connection (`true`), or `timeout` passes (`false`).
-    public func waitClosed(within timeout: Duration = .seconds(10)) -> Bool {
+    /// Waits until the server closes the connection (`true`), or `timeout` passes (`false`). It sleeps between
+    /// reads rather than blocking in `poll`: a blocked thread of Swift's cooperative pool (two on a 2-core
+    /// machine) holds up every other test's tasks, and a full run once saw another test's HTTP probe wait 20 s.
+    public func waitClosed(within timeout: Duration = .seconds(10)) async -> Bool {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        while !peerClosed && ContinuousClock.now < deadline { pump(timeoutMs: 50) }
-        return peerClosed
+        while true {
+            pump(timeoutMs: 0)
+            if peerClosed || ContinuousClock.now >= deadline { return peerClosed }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
-    /// Waits until `condition` holds on what was received, or the connection closes, or `timeout` passes.
-    public func waitReceived(within timeout: Duration = .seconds(10), until condition: ([UInt8]) -> Bool) -> Bool {
+    /// Waits until `condition` holds on what was received, or the connection closes, or `timeout` passes
+    /// (sleeping between reads, as ``waitClosed(within:)``).
+    public func waitReceived(within timeout: Duration = .seconds(10), until condition: ([UInt8]) -> Bool) async -> Bool
+    {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        while !condition(received) && !peerClosed && ContinuousClock.now < deadline { pump(timeoutMs: 50) }
-        return condition(received)
+        while true {
+            pump(timeoutMs: 0)
+            if condition(received) || peerClosed || ContinuousClock.now >= deadline { return condition(received) }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     /// Whether the server has closed the connection by now (reads what is pending, does not wait).

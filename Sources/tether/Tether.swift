@@ -7,7 +7,8 @@ struct Tether: AsyncParsableCommand {
         commandName: "tether",
         abstract: "A session broker: concurrency slots, heartbeats, grace windows and resumable sessions.",
         subcommands: [
-            Serve.self, Projects.self, Keys.self, Audit.self, Apply.self, Queue.self, Sessions.self, Count.self,
+            Serve.self, Projects.self, Keys.self, Audit.self, SecretsCommand.self, Apply.self, Queue.self,
+            Sessions.self, Count.self,
             Events.self,
             StoreCommand.self,
             Sim.self,

@@ -124,7 +124,7 @@ import TetherTestKit
             #expect(created.status == .created)
             let sessionId = try #require(created["sessionId"].string)
             #expect(created["epoch"].int == 1 && created["state"].string == "created")
-            #expect(created["clientToken"].string?.hasPrefix("v1.") == true)
+            #expect(created["clientToken"].string?.hasPrefix("v2.") == true)
             let ws = try #require(created["connect"]["websocket"].string)
             #expect(ws.hasPrefix("ws://127.0.0.1:") && ws.hasSuffix("/v1/connect") && !ws.contains(":0/"))
             #expect(created["connect"]["tcp"].isNull)  // --tcp-port 0: TCP is off

@@ -23,7 +23,7 @@ import TetherTestKit
             #expect(a.status == .accepted)
             #expect(a["queued"].bool == true && a["position"].int == 1 && a["etaMs"].int != nil)
             #expect(a["ticketId"].string?.hasPrefix("qt-") == true)
-            #expect(a["queueToken"].string?.hasPrefix("q1.") == true)
+            #expect(a["queueToken"].string?.hasPrefix("q2.") == true)
             let b = try await api.post(
                 "/v1/projects/p/concurrency/apply", #"{"userId":"b","queue":true,"priority":5}"#)
             #expect(b.status == .accepted && b["position"].int == 1)

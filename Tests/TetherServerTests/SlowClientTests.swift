@@ -84,20 +84,20 @@ import TetherTestKit
         try await Self.withServer(idleMs: 300, readMs: 60_000) { bed in
             for port in bed.ports {
                 let silent = try RawSocket(port: port)
-                #expect(silent.waitClosed(), "a silent connection to \(port) was left open")
+                #expect(await silent.waitClosed(), "a silent connection to \(port) was left open")
             }
             let api = try RawSocket(port: bed.serve.port)
             api.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(api.waitReceived { RawHTTPResponse($0)?.status == 200 })
-            #expect(api.waitClosed(), "a keep-alive connection was left open after its answer")
+            #expect(await api.waitReceived { RawHTTPResponse($0)?.status == 200 })
+            #expect(await api.waitClosed(), "a keep-alive connection was left open after its answer")
             let credentials = try await Self.session(bed.serve, "http")
             let heartbeat = try RawSocket(port: bed.clientPort)
             let ping = String(decoding: ClientMessage.ping(seq: 1, t: 1).json, as: UTF8.self)
             heartbeat.send(
                 "POST /v1/heartbeat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(credentials.token)\r\n"
                     + "Content-Length: \(ping.utf8.count)\r\n\r\n\(ping)")
-            #expect(heartbeat.waitReceived { RawHTTPResponse($0)?.status == 200 })
-            #expect(heartbeat.waitClosed(), "a keep-alive heartbeat connection was left open")
+            #expect(await heartbeat.waitReceived { RawHTTPResponse($0)?.status == 200 })
+            #expect(await heartbeat.waitClosed(), "a keep-alive heartbeat connection was left open")
         }
     }
 
@@ -110,7 +110,7 @@ import TetherTestKit
                 let deadline = ContinuousClock.now.advanced(by: .seconds(20))
                 while sockets.contains(where: { !$0.isClosedNow }) && ContinuousClock.now < deadline {
                     for socket in sockets { socket.send("a") }
-                    _ = sockets[0].waitClosed(within: .milliseconds(100))
+                    _ = await sockets[0].waitClosed(within: .milliseconds(100))
                 }
                 let open = sockets.filter { !$0.isClosedNow }.count
                 #expect(open == 0, "\(open) of 20 trickling connections to \(port) still open")
@@ -131,7 +131,7 @@ import TetherTestKit
                 let deadline = ContinuousClock.now.advanced(by: .seconds(20))
                 while !socket.isClosedNow && ContinuousClock.now < deadline {
                     socket.send(" ")
-                    _ = socket.waitClosed(within: .milliseconds(100))
+                    _ = await socket.waitClosed(within: .milliseconds(100))
                 }
                 #expect(socket.isClosedNow, "the trickling request to \(port) is still open")
                 let response = socket.response
@@ -149,14 +149,14 @@ import TetherTestKit
             for port in bed.ports {
                 let noise = try RawSocket(port: port)
                 noise.send([0x16, 0x03, 0x01] + (0..<509).map { _ in UInt8.random(in: 0...255, using: &generator) })
-                #expect(noise.waitClosed(), "noise to \(port): still open")
+                #expect(await noise.waitClosed(), "noise to \(port): still open")
                 #expect(noise.response?.status == 400, "\(String(decoding: noise.received, as: UTF8.self))")
                 #expect(noise.response?.error?.code == "InvalidParameter")
 
                 let huge = try RawSocket(port: port)
                 let headers = (0..<10_000).map { "X-Header-\($0): value\r\n" }.joined()
                 huge.send("GET /healthz HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n")
-                #expect(huge.waitClosed(), "10,000 headers to \(port): still open")
+                #expect(await huge.waitClosed(), "10,000 headers to \(port): still open")
                 let response = huge.response
                 #expect(response?.status == 431, "\(String(decoding: huge.received, as: UTF8.self))")
                 #expect(response?.error?.code == "InvalidParameter.HeadersTooLarge")
@@ -208,7 +208,7 @@ import TetherTestKit
                 let again = await eventually(within: .seconds(10), every: .milliseconds(50)) {
                     guard let socket = try? RawSocket(port: port, source: "127.0.0.2") else { return false }
                     socket.send(probe)
-                    return socket.waitReceived(within: .seconds(2)) { !$0.isEmpty }
+                    return await socket.waitReceived(within: .seconds(2)) { !$0.isEmpty }
                         && !Self.isRefusal(socket.received, tcp: port == bed.serve.tcpPort)
                 }
                 #expect(again, "no place freed on \(port)")

@@ -174,7 +174,7 @@ import TetherTestKit
             let socket = try RawSocket(port: h.clientPort)
             let (request, status) = handshake.request
             socket.send(request)
-            #expect(socket.waitClosed(), "the connection was left open after the refusal")
+            #expect(await socket.waitClosed(), "the connection was left open after the refusal")
             let response = try #require(
                 socket.response, "no response: \(String(decoding: socket.received, as: UTF8.self))")
             #expect(response.status == status, "\(response)")
@@ -189,7 +189,7 @@ import TetherTestKit
         try await PlaneHarness.run { h in
             let socket = try RawSocket(port: h.clientPort)
             socket.send(BadHandshake.version8.request.text.replacingOccurrences(of: "Version: 8", with: "Version: 13"))
-            #expect(socket.waitReceived { RawHTTPResponse($0) != nil })
+            #expect(await socket.waitReceived { RawHTTPResponse($0) != nil })
             let response = try #require(socket.response)
             #expect(response.status == 101)
             #expect(response.headers["sec-websocket-accept"] == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")

@@ -64,6 +64,7 @@ struct BackendAPI: Sendable {
         addWebhookRoutes(to: v1)
         addKeyRoutes(to: v1)
         addAuditRoutes(to: v1)
+        addSecretRoutes(to: v1)
         router.answerUnservedMethods()
         return router
     }

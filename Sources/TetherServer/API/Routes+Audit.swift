@@ -28,13 +28,7 @@ extension BackendAPI {
                 }
                 after = value
             }
-            var limit = 100
-            if let raw = query["limit"] {
-                guard let value = Int(raw), (1...1_000).contains(value) else {
-                    throw APIError.invalidValue("limit", "must be an integer between 1 and 1000")
-                }
-                limit = value
-            }
+            let limit = try PageLimit.parse(query)
             let records: [AuditRecord]
             do {
                 records = try await store.audit(after: after, limit: limit)

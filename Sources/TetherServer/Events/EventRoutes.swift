@@ -37,13 +37,7 @@ struct EventRoutes: Sendable {
                 }
                 after = value
             }
-            var limit = 100
-            if let raw = query["limit"] {
-                guard let value = Int(raw), (1...1_000).contains(value) else {
-                    throw APIError.invalidValue("limit", "must be an integer between 1 and 1000")
-                }
-                limit = value
-            }
+            let limit = try PageLimit.parse(query)
             let projectId = query["projectId"].map(String.init)
             // A project key sees its projects' events only; naming another project is a 404, as elsewhere.
             if let projectId, !context.scope.sees(projectId) { throw BrokerError.projectNotFound(projectId) }

@@ -4,8 +4,12 @@ import TetherCore
 import TetherProtocol
 import TetherStore
 
-/// Signs and verifies client tokens: `v1.<base64url payload>.<base64url HMAC-SHA256>`, where the payload
-/// binds a session, an epoch and an expiry. The key is a server secret kept in the store.
+/// Signs and verifies client tokens, `v2.<kid>.<base64url payload>.<base64url HMAC-SHA256 of "kid." + payload>`,
+/// and queue tokens, `q2.<kid>.<payload>.<HMAC of "q2.kid." + payload>`, where the payload binds a session and
+/// an epoch (a project and a ticket) and an expiry, and `kid` names the key of the ``TokenKeyring`` that signed
+/// it: the newest key signs, and a token verifies while its key has not retired (``SigningKeys``). Tokens of
+/// before the keyring (`v1.`, `q1.`, no key id) verify with the key the old single secret became, until that
+/// one retires.
 public struct TokenSigner: Sendable {
     /// What a verified token says.
     public struct Claims: Codable, Sendable, Equatable {
@@ -27,15 +31,15 @@ public struct TokenSigner: Sendable {
         public var x: Millis
     }
 
-    private let key: SymmetricKey
-    /// What a queue token's MAC covers before its payload: a client token can never pass for one, nor the
-    /// reverse.
-    private static let queueDomain = Array("q1.".utf8)
+    /// The signing keys.
+    public let keyring: TokenKeyring
 
-    /// Creates a signer with a secret of at least 32 bytes.
+    /// A signer on `keyring`.
+    public init(keyring: TokenKeyring) { self.keyring = keyring }
+
+    /// A signer with one key, `secret` (at least 32 bytes), signing from time 0.
     public init(secret: [UInt8]) {
-        precondition(secret.count >= 32, "token secret too short")
-        key = SymmetricKey(data: secret)
+        self.init(keyring: TokenKeyring(secret: secret))
     }
 
     /// A token for (session, epoch) that expires at `expiresAt`.
@@ -47,13 +51,11 @@ public struct TokenSigner: Sendable {
         json.field("e", epoch)
         json.field("x", expiresAt)
         json.endObject()
-        let payload = json.bytes
-        let mac = HMAC<SHA256>.authenticationCode(for: payload, using: key)
-        return "v1." + Base64URL.encode(payload) + "." + Base64URL.encode(mac)
+        return Self.sign("v2", json.bytes, keyring.signing)
     }
 
-    /// A queue token (`q1.<payload>.<mac>`) for a ticket of a project, expiring at `expiresAt`: what a queued
-    /// user's client sends in `hello {queueToken}`.
+    /// A queue token for a ticket of a project, expiring at `expiresAt`: what a queued user's client sends in
+    /// `hello {queueToken}`.
     public func queueToken(project: ProjectID, ticket: TicketID, expiresAt: Millis) -> String {
         var json = JSONWriter(capacity: 128)
         json.beginObject()
@@ -61,31 +63,67 @@ public struct TokenSigner: Sendable {
         json.field("t", ticket)
         json.field("x", expiresAt)
         json.endObject()
-        let payload = json.bytes
-        let mac = HMAC<SHA256>.authenticationCode(for: Self.queueDomain + payload, using: key)
-        return "q1." + Base64URL.encode(payload) + "." + Base64URL.encode(mac)
+        return Self.sign("q2", json.bytes, keyring.signing)
     }
 
-    /// The claims of a genuine, unexpired queue token; `nil` for anything else (a client token included).
+    /// The claims of a genuine, unexpired queue token whose key has not retired; `nil` for anything else (a
+    /// client token included).
     public func verifyQueueToken(_ token: String, now: Millis) -> QueueClaims? {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "q1", let payload = Base64URL.decode(parts[1]),
-            let mac = Base64URL.decode(parts[2]),
-            HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Self.queueDomain + Array(payload), using: key),
+        guard let payload = verified(token, version: "q2", legacy: "q1", now: now),
             let claims = try? StrictJSONDecoder().decode(QueueClaims.self, from: payload), claims.x > now
         else { return nil }
         return claims
     }
 
-    /// The claims of a genuine, unexpired token; `nil` for anything else.
+    /// The claims of a genuine, unexpired client token whose key has not retired; `nil` for anything else.
     public func verify(_ token: String, now: Millis) -> Claims? {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "v1", let payload = Base64URL.decode(parts[1]),
-            let mac = Base64URL.decode(parts[2]),
-            HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key),
+        guard let payload = verified(token, version: "v2", legacy: "v1", now: now),
             let claims = try? StrictJSONDecoder().decode(Claims.self, from: payload), claims.x > now
         else { return nil }
         return claims
+    }
+
+    /// `version.kid.payload.mac`, the MAC over `kid.payload` (a queue token's also over its version first).
+    private static func sign(_ version: String, _ payload: [UInt8], _ key: TokenKeyring.Key) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: signed(version, key.kid, payload), using: key.symmetric)
+        return version + "." + key.kid + "." + Base64URL.encode(payload) + "." + Base64URL.encode(mac)
+    }
+
+    /// What a MAC covers: `kid.payload` for a client token (`v2`), `q2.kid.payload` for a queue token; the
+    /// payload alone for a legacy client token, `q1.` + payload for a legacy queue token (no key id).
+    private static func signed(_ version: String, _ kid: String?, _ payload: [UInt8]) -> [UInt8] {
+        let domain: [UInt8]
+        switch (version, kid) {
+        case ("q1", _): domain = Array("q1.".utf8)
+        case ("q2", let kid?): domain = Array("q2.\(kid).".utf8)
+        case (_, let kid?): domain = Array("\(kid).".utf8)
+        default: domain = []
+        }
+        return domain + payload
+    }
+
+    /// The payload of a token of `version` (or of its `legacy` form) whose MAC is genuine and whose key still
+    /// verifies at `now`.
+    private func verified(_ token: String, version: String, legacy: String, now: Millis) -> Data? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        let kid: String?
+        let payloadPart: Substring
+        let macPart: Substring
+        if parts.count == 4, parts[0] == version {
+            kid = String(parts[1])
+            (payloadPart, macPart) = (parts[2], parts[3])
+        } else if parts.count == 3, parts[0] == legacy {
+            kid = nil
+            (payloadPart, macPart) = (parts[1], parts[2])
+        } else {
+            return nil
+        }
+        guard let key = kid.map({ keyring.verifying($0, at: now) }) ?? keyring.verifyingLegacy(at: now),
+            let payload = Base64URL.decode(payloadPart), let mac = Base64URL.decode(macPart),
+            HMAC<SHA256>.isValidAuthenticationCode(
+                mac, authenticating: Self.signed(String(parts[0]), kid, Array(payload)), using: key.symmetric)
+        else { return nil }
+        return payload
     }
 }
 
