@@ -12,11 +12,13 @@ public struct KeyEntry: Codable, Sendable, Hashable {
     public var lastUsedAt: Millis?
     /// SHA-256 of the key, lowercase hex.
     public var hash: String
+    /// When it stops being accepted (Unix epoch ms); `nil`: never.
+    public var expiresAt: Millis?
 
     /// Creates an entry.
     public init(
         keyId: String, name: String, projects: [ProjectID]?, createdAt: Millis, lastUsedAt: Millis? = nil,
-        hash: String
+        hash: String, expiresAt: Millis? = nil
     ) {
         self.keyId = keyId
         self.name = name
@@ -24,7 +26,11 @@ public struct KeyEntry: Codable, Sendable, Hashable {
         self.createdAt = createdAt
         self.lastUsedAt = lastUsedAt
         self.hash = hash
+        self.expiresAt = expiresAt
     }
+
+    /// Whether the key is accepted at `now` (not expired).
+    public func isLive(at now: Millis) -> Bool { expiresAt.map { now < $0 } ?? true }
 
     /// What the key may see and change.
     public var scope: KeyScope { KeyScope(projects: projects) }
@@ -104,13 +110,28 @@ public enum KeyRules {
         return projects.sorted()
     }
 
-    /// The entries once `keyId` is revoked.
-    public static func revoke(_ keyId: String, from entries: [KeyEntry]) throws(KeyError) -> (
+    /// Checks a new key's expiry: absent (never), or a time after `now`; at most ``maxLifetimeMs`` ahead.
+    public static func checkExpiry(_ expiresAt: Millis?, at now: Millis) throws(KeyError) {
+        guard let expiresAt else { return }
+        guard expiresAt > now, expiresAt - now <= maxLifetimeMs else {
+            throw .invalidParameter(
+                field: "expiresAt", message: "must be a time after now and at most 10 years ahead (Unix epoch ms)")
+        }
+    }
+
+    /// The longest an expiring key may live (10 years).
+    public static let maxLifetimeMs: Millis = 10 * 365 * 86_400_000
+
+    /// The entries once `keyId` is revoked at `now`: never the last admin key still accepted (an expired one
+    /// does not count).
+    public static func revoke(_ keyId: String, from entries: [KeyEntry], at now: Millis = .min) throws(KeyError) -> (
         revoked: KeyEntry, left: [KeyEntry]
     ) {
         guard let index = entries.firstIndex(where: { $0.keyId == keyId }) else { throw .keyNotFound(keyId) }
         let revoked = entries[index]
-        if revoked.scope.isAdmin && !entries.contains(where: { $0.keyId != keyId && $0.scope.isAdmin }) {
+        if revoked.scope.isAdmin
+            && !entries.contains(where: { $0.keyId != keyId && $0.scope.isAdmin && $0.isLive(at: now) })
+        {
             throw .lastAdminKey(keyId)
         }
         var left = entries

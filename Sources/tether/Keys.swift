@@ -19,17 +19,29 @@ struct Keys: AsyncParsableCommand {
             name: .customLong("project"),
             help: "A project the key sees and changes (repeat it); without one, an admin key.")
         var projects: [String] = []
+        @Option(
+            name: .customLong("expires-in-hours"), help: "Refuse the key from this many hours on (default: never).")
+        var expiresInHours: Int?
+
+        func validate() throws {
+            if let hours = expiresInHours, hours < 1 { throw ValidationError("--expires-in-hours must be at least 1") }
+        }
 
         func run() async throws {
             try await runBackendCommand {
                 let backend = try options.backend()
-                let request = BackendRequest.createKey(name: name, projects: projects.isEmpty ? nil : projects)
+                let expiresAt = expiresInHours.map {
+                    Int64(Date().timeIntervalSince1970 * 1000) + Int64($0) * 3_600_000
+                }
+                let request = BackendRequest.createKey(
+                    name: name, projects: projects.isEmpty ? nil : projects, expiresAt: expiresAt)
                 if options.json { return Output.raw(try await backend.data(for: request)) }
                 let key = try await backend.send(request)
                 Output.line(
                     Table.fields([
                         ("key", key.key), ("keyId", key.keyId), ("name", key.name),
                         ("projects", key.projects?.joined(separator: ",") ?? "(admin)"),
+                        ("expires", key.expiresAt.map(List.time) ?? "never"),
                     ]))
             }
         }
@@ -44,12 +56,12 @@ struct Keys: AsyncParsableCommand {
             try await runBackendCommand {
                 let backend = try options.backend()
                 if options.json { return Output.raw(try await backend.data(for: .keys)) }
-                var table = Table(headers: ["KEY ID", "NAME", "PROJECTS", "CREATED", "LAST USED"])
+                var table = Table(headers: ["KEY ID", "NAME", "PROJECTS", "CREATED", "LAST USED", "EXPIRES"])
                 for key in try await backend.send(.keys).keys {
                     table.rows.append([
                         key.keyId, key.name, key.projects?.joined(separator: ",") ?? "(admin)",
                         Self.time(key.createdAt),
-                        key.lastUsedAt.map(Self.time) ?? "-",
+                        key.lastUsedAt.map(Self.time) ?? "-", key.expiresAt.map(Self.time) ?? "never",
                     ])
                 }
                 table.print()

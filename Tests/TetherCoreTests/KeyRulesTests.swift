@@ -70,3 +70,36 @@ import TetherCore
         #expect(merged.map(\.lastUsedAt) == [10, 50])
     }
 }
+
+/// Keys that expire (issue 16, item 7): refused from their `expiresAt` on, and an expired admin key does not
+/// count as the admin key that must remain.
+@Suite struct KeyExpiryTests {
+    static func entry(_ id: String, admin: Bool = true, expiresAt: Millis? = nil) -> KeyEntry {
+        KeyEntry(
+            keyId: id, name: id, projects: admin ? nil : ["p"], createdAt: 0, hash: String(repeating: "a", count: 64),
+            expiresAt: expiresAt)
+    }
+
+    @Test func aKeyIsLiveUntilItsExpiry() {
+        #expect(Self.entry("a").isLive(at: .max - 1))
+        let expiring = Self.entry("b", expiresAt: 1_000)
+        #expect(expiring.isLive(at: 999) && !expiring.isLive(at: 1_000))
+    }
+
+    @Test func anExpiryMustBeAheadAndWithinTenYears() throws {
+        try KeyRules.checkExpiry(nil, at: 5)
+        try KeyRules.checkExpiry(6, at: 5)
+        try KeyRules.checkExpiry(5 + KeyRules.maxLifetimeMs, at: 5)
+        for bad: Millis in [5, 4, -1, 6 + KeyRules.maxLifetimeMs] {
+            #expect(throws: KeyError.self) { try KeyRules.checkExpiry(bad, at: 5) }
+        }
+    }
+
+    @Test func anExpiredAdminKeyDoesNotCountAsTheOneThatMustRemain() throws {
+        let entries = [Self.entry("live"), Self.entry("gone", expiresAt: 100), Self.entry("scoped", admin: false)]
+        #expect(throws: KeyError.lastAdminKey("live")) { try KeyRules.revoke("live", from: entries, at: 100) }
+        // Before the other one expires, it still counts.
+        #expect(try KeyRules.revoke("live", from: entries, at: 99).left.map(\.keyId) == ["gone", "scoped"])
+        #expect(try KeyRules.revoke("gone", from: entries, at: 100).left.map(\.keyId) == ["live", "scoped"])
+    }
+}

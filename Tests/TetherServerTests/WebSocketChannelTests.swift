@@ -57,12 +57,13 @@ import TetherTestKit
     /// The automatic pong of a client that sends nothing else keeps its session (a throttled background tab).
     @Test func pongFramesAloneKeepTheSessionAlive() async throws {
         try await PlaneHarness.run { h in
-            try await h.project(intervalMs: 200, timeoutMs: 1_500)
+            // A 3 s timeout (a full run on 2 cores once stalled the in-process server past 1.5 s).
+            try await h.project(intervalMs: 500, timeoutMs: 3_000)
             let c = try await h.session("alice")
             let client = try await h.websocket(answerPings: true)
             _ = try #require(try await client.hello(token: c.token))
-            // Eight pings take longer than the timeout: only the pong frames bridge it.
-            #expect(await eventually(within: .seconds(10)) { client.inbox.serverPings >= 8 })
+            // Ten pings take longer than the timeout: only the pong frames bridge it.
+            #expect(await eventually(within: .seconds(20)) { client.inbox.serverPings >= 10 })
             let session = try await h.get(c.sessionId)
             #expect(session["state"].string == "connected", "\(session["state"]) \(session["lastCause"])")
             #expect(!client.inbox.isClosed && client.inbox.messages("kick").isEmpty)

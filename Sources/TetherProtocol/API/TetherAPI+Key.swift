@@ -5,11 +5,14 @@ extension TetherAPI {
         public var name: String
         /// The projects the key sees and changes; absent for an admin key.
         public var projects: [String]?
+        /// When the key stops being accepted (Unix epoch ms); absent: never.
+        public var expiresAt: Int64?
 
         /// Creates the body.
-        public init(name: String, projects: [String]? = nil) {
+        public init(name: String, projects: [String]? = nil, expiresAt: Int64? = nil) {
             self.name = name
             self.projects = projects
+            self.expiresAt = expiresAt
         }
     }
 
@@ -25,9 +28,15 @@ extension TetherAPI {
         public var createdAt: Int64
         /// When a call last presented it (Unix epoch ms, saved at most once a minute); absent if never.
         public var lastUsedAt: Int64?
+        /// When it stops being accepted (Unix epoch ms); absent: never.
+        public var expiresAt: Int64?
 
         /// Creates a key.
-        public init(keyId: String, name: String, projects: [String]?, createdAt: Int64, lastUsedAt: Int64?) {
+        public init(
+            keyId: String, name: String, projects: [String]?, createdAt: Int64, lastUsedAt: Int64?,
+            expiresAt: Int64? = nil
+        ) {
+            self.expiresAt = expiresAt
             self.keyId = keyId
             self.name = name
             self.projects = projects
@@ -48,9 +57,14 @@ extension TetherAPI {
         public var createdAt: Int64
         /// The key (`tk_…`): the only time it is shown; the server keeps its SHA-256.
         public var key: String
+        /// When it stops being accepted (Unix epoch ms); absent: never.
+        public var expiresAt: Int64?
 
         /// Creates the answer.
-        public init(keyId: String, name: String, projects: [String]?, createdAt: Int64, key: String) {
+        public init(
+            keyId: String, name: String, projects: [String]?, createdAt: Int64, key: String, expiresAt: Int64? = nil
+        ) {
+            self.expiresAt = expiresAt
             self.keyId = keyId
             self.name = name
             self.projects = projects

@@ -57,7 +57,7 @@ final class KeyRing: Sendable {
         let hash = Secrets.hash(token)
         let now = time.now()
         return state.withLockedValue { state in
-            guard let entry = state.byHash[hash] else { return nil }
+            guard let entry = state.byHash[hash], entry.isLive(at: now) else { return nil }
             state.lastUsed[entry.keyId] = now
             return entry
         }
@@ -65,7 +65,8 @@ final class KeyRing: Sendable {
 
     /// Whether the key `keyId` is still accepted (an event stream opened with it ends once it is not).
     func isLive(_ keyId: String) -> Bool {
-        state.withLockedValue { state in state.entries.contains { $0.keyId == keyId } }
+        let now = time.now()
+        return state.withLockedValue { state in state.entries.contains { $0.keyId == keyId && $0.isLive(at: now) } }
     }
 
     /// Every key, oldest first, with its latest use.
@@ -129,22 +130,26 @@ final class KeyRing: Sendable {
     // MARK: Changes
 
     /// Creates a key; the answer holds the key, shown this once.
-    func create(name: String, projects: [ProjectID]?, existing: @escaping @Sendable (ProjectID) -> Bool) async throws
-        -> (entry: KeyEntry, key: String)
-    {
+    func create(
+        name: String, projects: [ProjectID]?, expiresAt: Millis? = nil,
+        existing: @escaping @Sendable (ProjectID) -> Bool
+    ) async throws -> (entry: KeyEntry, key: String) {
         let checked = try KeyRules.checkNew(name: name, projects: projects, existing: existing)
+        let now = time.now()
+        try KeyRules.checkExpiry(expiresAt, at: now)
         let key = Self.newKey()
         let entry = KeyEntry(
-            keyId: "ak-" + Secrets.hex(Secrets.randomBytes(8)), name: name, projects: checked, createdAt: time.now(),
-            hash: Secrets.hash(key))
+            keyId: "ak-" + Secrets.hex(Secrets.randomBytes(8)), name: name, projects: checked, createdAt: now,
+            hash: Secrets.hash(key), expiresAt: expiresAt)
         try await change { entries in (entries + [entry], ()) }
         return (entry, key)
     }
 
     /// Revokes a key: from the moment this returns, no call presenting it is accepted by this node.
     func revoke(_ keyId: String) async throws -> KeyEntry {
-        try await change { entries throws(KeyError) in
-            let (revoked, left) = try KeyRules.revoke(keyId, from: entries)
+        let now = time.now()
+        return try await change { entries throws(KeyError) in
+            let (revoked, left) = try KeyRules.revoke(keyId, from: entries, at: now)
             return (left, revoked)
         }
     }
