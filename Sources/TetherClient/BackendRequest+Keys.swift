@@ -11,11 +11,11 @@ extension TetherBackend {
 
 extension BackendRequest where Response == TetherBackend.CreatedKey {
     /// `POST /v1/keys`: an admin key, or with `projects` a key that sees and changes only those projects.
-    /// With `expiresAt` (Unix epoch ms), the key is refused from then on.
-    public static func createKey(name: String, projects: [String]? = nil, expiresAt: Int64? = nil) -> Self {
+    /// With `expiresInMs`, the key is refused from that long after its creation on.
+    public static func createKey(name: String, projects: [String]? = nil, expiresInMs: Int64? = nil) -> Self {
         Self(
             method: "POST", path: "/v1/keys",
-            body: jsonBody(TetherAPI.CreateKeyRequest(name: name, projects: projects, expiresAt: expiresAt)))
+            body: jsonBody(TetherAPI.CreateKeyRequest(name: name, projects: projects, expiresInMs: expiresInMs)))
     }
 }
 

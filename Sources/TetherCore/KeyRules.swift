@@ -110,13 +110,16 @@ public enum KeyRules {
         return projects.sorted()
     }
 
-    /// Checks a new key's expiry: absent (never), or a time after `now`; at most ``maxLifetimeMs`` ahead.
-    public static func checkExpiry(_ expiresAt: Millis?, at now: Millis) throws(KeyError) {
-        guard let expiresAt else { return }
-        guard expiresAt > now, expiresAt - now <= maxLifetimeMs else {
+    /// A new key's expiry from its `expiresInMs` asked at `now`: `nil` (never) when absent; 1 ms to
+    /// ``maxLifetimeMs`` ahead. (A lifetime rather than a time: a schema can say what is valid, and clocks
+    /// differ.)
+    public static func expiry(inMs expiresInMs: Millis?, at now: Millis) throws(KeyError) -> Millis? {
+        guard let expiresInMs else { return nil }
+        guard (1...maxLifetimeMs).contains(expiresInMs) else {
             throw .invalidParameter(
-                field: "expiresAt", message: "must be a time after now and at most 10 years ahead (Unix epoch ms)")
+                field: "expiresInMs", message: "must be between 1 and \(maxLifetimeMs) (10 years), in milliseconds")
         }
+        return now + expiresInMs
     }
 
     /// The longest an expiring key may live (10 years).

@@ -30,11 +30,9 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             try await runBackendCommand {
                 let backend = try options.backend()
-                let expiresAt = expiresInHours.map {
-                    Int64(Date().timeIntervalSince1970 * 1000) + Int64($0) * 3_600_000
-                }
                 let request = BackendRequest.createKey(
-                    name: name, projects: projects.isEmpty ? nil : projects, expiresAt: expiresAt)
+                    name: name, projects: projects.isEmpty ? nil : projects,
+                    expiresInMs: expiresInHours.map { Int64($0) * 3_600_000 })
                 if options.json { return Output.raw(try await backend.data(for: request)) }
                 let key = try await backend.send(request)
                 Output.line(

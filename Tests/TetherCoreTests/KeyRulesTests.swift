@@ -86,12 +86,12 @@ import TetherCore
         #expect(expiring.isLive(at: 999) && !expiring.isLive(at: 1_000))
     }
 
-    @Test func anExpiryMustBeAheadAndWithinTenYears() throws {
-        try KeyRules.checkExpiry(nil, at: 5)
-        try KeyRules.checkExpiry(6, at: 5)
-        try KeyRules.checkExpiry(5 + KeyRules.maxLifetimeMs, at: 5)
-        for bad: Millis in [5, 4, -1, 6 + KeyRules.maxLifetimeMs] {
-            #expect(throws: KeyError.self) { try KeyRules.checkExpiry(bad, at: 5) }
+    @Test func anExpiryIsALifetimeOfOneMillisecondToTenYears() throws {
+        #expect(try KeyRules.expiry(inMs: nil, at: 5) == nil)
+        #expect(try KeyRules.expiry(inMs: 1, at: 5) == 6)
+        #expect(try KeyRules.expiry(inMs: KeyRules.maxLifetimeMs, at: 5) == 5 + KeyRules.maxLifetimeMs)
+        for bad: Millis in [0, -1, .min, KeyRules.maxLifetimeMs + 1, .max] {
+            #expect(throws: KeyError.self) { try KeyRules.expiry(inMs: bad, at: 5) }
         }
     }
 

@@ -5,14 +5,14 @@ extension TetherAPI {
         public var name: String
         /// The projects the key sees and changes; absent for an admin key.
         public var projects: [String]?
-        /// When the key stops being accepted (Unix epoch ms); absent: never.
-        public var expiresAt: Int64?
+        /// How long the key is accepted from now (ms, up to 10 years); absent: for ever.
+        public var expiresInMs: Int64?
 
         /// Creates the body.
-        public init(name: String, projects: [String]? = nil, expiresAt: Int64? = nil) {
+        public init(name: String, projects: [String]? = nil, expiresInMs: Int64? = nil) {
             self.name = name
             self.projects = projects
-            self.expiresAt = expiresAt
+            self.expiresInMs = expiresInMs
         }
     }
 

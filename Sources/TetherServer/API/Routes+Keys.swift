@@ -36,7 +36,7 @@ extension BackendAPI {
             try context.requireAdmin("creating a key")
             let body = try await request.decode(as: TetherAPI.CreateKeyRequest.self, context: context)
             let (entry, key) = try await keys.create(
-                name: body.name, projects: body.projects, expiresAt: body.expiresAt,
+                name: body.name, projects: body.projects, expiresInMs: body.expiresInMs,
                 existing: { id in service.read { (try? $0.project(id)) != nil } })
             try await audited(context.audit(.keyCreate, entry.keyId, at: time.now()))
             return EditedResponse(

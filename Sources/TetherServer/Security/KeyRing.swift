@@ -131,12 +131,12 @@ final class KeyRing: Sendable {
 
     /// Creates a key; the answer holds the key, shown this once.
     func create(
-        name: String, projects: [ProjectID]?, expiresAt: Millis? = nil,
+        name: String, projects: [ProjectID]?, expiresInMs: Millis? = nil,
         existing: @escaping @Sendable (ProjectID) -> Bool
     ) async throws -> (entry: KeyEntry, key: String) {
         let checked = try KeyRules.checkNew(name: name, projects: projects, existing: existing)
         let now = time.now()
-        try KeyRules.checkExpiry(expiresAt, at: now)
+        let expiresAt = try KeyRules.expiry(inMs: expiresInMs, at: now)
         let key = Self.newKey()
         let entry = KeyEntry(
             keyId: "ak-" + Secrets.hex(Secrets.randomBytes(8)), name: name, projects: checked, createdAt: now,
