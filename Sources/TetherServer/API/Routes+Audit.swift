@@ -40,3 +40,15 @@ extension BackendAPI {
         }
     }
 }
+
+extension BackendAPI {
+    /// Writes `record` on its own commit (a change that is no broker command: keys, token keys, saved just
+    /// before) and returns once it is durable; ``StoreUnavailable`` when the store failed it.
+    static func appendAudit(to store: any Store, _ record: AuditRecord) async throws {
+        do {
+            try await store.enqueue([.audit(record)]).durable()
+        } catch {
+            throw StoreUnavailable()
+        }
+    }
+}

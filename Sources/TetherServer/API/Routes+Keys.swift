@@ -23,22 +23,14 @@ extension BackendAPI {
         let service = self.service
         let store = self.store
         let time = self.time
-        // A key change is saved first (KeyRing), then its audit record (a separate commit: the keys are a
-        // setting, not a broker command); the call is answered once both are durable.
-        @Sendable func audited(_ record: AuditRecord) async throws {
-            do {
-                try await store.enqueue([.audit(record)]).durable()
-            } catch {
-                throw StoreUnavailable()
-            }
-        }
+        // A key change is saved first (KeyRing), then its audit record; answered once both are durable.
         router.post("/keys") { request, context -> EditedResponse<TetherAPI.CreatedKey> in
             try context.requireAdmin("creating a key")
             let body = try await request.decode(as: TetherAPI.CreateKeyRequest.self, context: context)
             let (entry, key) = try await keys.create(
                 name: body.name, projects: body.projects, expiresInMs: body.expiresInMs,
                 existing: { id in service.read { (try? $0.project(id)) != nil } })
-            try await audited(context.audit(.keyCreate, entry.keyId, at: time.now()))
+            try await Self.appendAudit(to: store, context.audit(.keyCreate, entry.keyId, at: time.now()))
             return EditedResponse(
                 status: .created,
                 response: TetherAPI.CreatedKey(
@@ -52,7 +44,7 @@ extension BackendAPI {
         router.delete("/keys/:keyId") { _, context in
             try context.requireAdmin("revoking a key")
             let revoked = try await keys.revoke(try context.path("keyId"))
-            try await audited(context.audit(.keyRevoke, revoked.keyId, at: time.now()))
+            try await Self.appendAudit(to: store, context.audit(.keyRevoke, revoked.keyId, at: time.now()))
             return TetherAPI.Key(revoked)
         }
     }

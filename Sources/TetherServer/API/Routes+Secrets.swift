@@ -48,11 +48,10 @@ extension BackendAPI {
             let keys: SigningKeys
             do {
                 keys = try await keyring.rotate(store: store, time: time, retireAfterMs: retire)
-                try await store.enqueue([.audit(context.audit(.secretsRotate, keys.signing.kid, at: time.now()))])
-                    .durable()
             } catch {
                 throw StoreUnavailable()
             }
+            try await Self.appendAudit(to: store, context.audit(.secretsRotate, keys.signing.kid, at: time.now()))
             return TetherAPI.SigningKeyList(keys)
         }
     }

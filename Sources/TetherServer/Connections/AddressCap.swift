@@ -99,8 +99,6 @@ final class AddressCapHandler: ChannelInboundHandler {
         }
         refused = true
         let channel = context.channel
-        // Whatever happens to the answer, the connection is gone within a few seconds.
-        context.eventLoop.scheduleTask(in: .seconds(3)) { channel.close(promise: nil) }
         let refusal: ByteBuffer
         switch answer {
         case .http:

@@ -30,10 +30,8 @@ public enum StandardWebhookSignature {
 
     /// The `webhook-signature` header: one signature per secret, in order, separated by spaces.
     public static func header(id: String, timestamp: Int64, body: some Sequence<UInt8>, secrets: [String]) -> String {
-        let content = signedContent(id: id, timestamp: timestamp, body: body)
-        return secrets.map { secret in
-            "v1," + Data(HMAC<SHA256>.authenticationCode(for: content, using: key(secret))).base64EncodedString()
-        }.joined(separator: " ")
+        let body = Array(body)
+        return secrets.map { signature(id: id, timestamp: timestamp, body: body, secret: $0) }.joined(separator: " ")
     }
 
     /// The receiver's check: the timestamp is within ``toleranceSeconds`` of `now` (Unix seconds) and one of
