@@ -31,7 +31,7 @@ struct Link: Sendable {
     /// when the connection is gone).
     static func open(
         _ endpoint: TetherEndpoint, group: any EventLoopGroup, connectTimeout: Duration,
-        localAddress: SocketAddress? = nil, events: AsyncStream<LinkEvent>.Continuation
+        localAddress: SocketAddress? = nil, tls: TetherTLS = .system, events: AsyncStream<LinkEvent>.Continuation
     ) async throws -> Link {
         let tap = LinkTap()
         var bootstrap = ClientBootstrap(group: group)
@@ -40,17 +40,21 @@ struct Link: Sendable {
         if let localAddress { bootstrap = bootstrap.bind(to: localAddress) }
         do {
             switch endpoint {
-            case .websocket(let host, let port, let path):
+            case .websocket(let host, let port, let path, let secure):
+                if secure { _ = try tls.sslContext() }  // built here, off the event loop, once
                 let channel = try await WebSocketLink.connect(
-                    host: host, port: port, path: path, bootstrap: bootstrap, tap: tap, events: events)
+                    host: host, port: port, path: path, bootstrap: bootstrap, tls: secure ? tls : nil, tap: tap,
+                    events: events)
                 return Link(channel: channel, framing: .websocket, tap: tap)
-            case .tcp(let host, let port):
+            case .tcp(let host, let port, let secure):
+                if secure { _ = try tls.sslContext() }
                 let channel =
                     try await bootstrap
                     .connect(host: host, port: port) { channel in
                         channel.eventLoop.makeCompletedFuture {
                             let sync = channel.pipeline.syncOperations
-                            try sync.addHandler(tap, position: .first)
+                            if secure { try sync.addHandler(tls.makeClientHandler(host: host)) }
+                            try sync.addHandler(tap)
                             try sync.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
                             try sync.addHandler(MessageToByteHandler(TCPFrameEncoder()))
                             try sync.addHandler(TCPLinkHandler(events: events))

@@ -32,21 +32,25 @@ public struct TetherBackend: Sendable {
     /// The longest one request may take, connecting included; past it the call throws
     /// ``TetherTransportError``.
     public var timeout: Duration
+    /// How `https://` URLs are spoken to: nil uses URLSession and the system's trust roots; a ``TetherTLS``
+    /// (such as ``TetherTLS/trusting(caFile:)``) sends every call through AsyncHTTPClient with it.
+    public var tls: TetherTLS?
 
     /// Which of ``urls`` answered last (shared by copies).
     private let preferred = Preferred()
 
     /// Creates a client of one node.
-    public init(url: URL, apiKey: String?, timeout: Duration = .seconds(30)) {
-        self.init(urls: [url], apiKey: apiKey, timeout: timeout)
+    public init(url: URL, apiKey: String?, timeout: Duration = .seconds(30), tls: TetherTLS? = nil) {
+        self.init(urls: [url], apiKey: apiKey, timeout: timeout, tls: tls)
     }
 
     /// Creates a client of several nodes (tried in order when one cannot be reached); `urls` must not be empty.
-    public init(urls: [URL], apiKey: String?, timeout: Duration = .seconds(30)) {
+    public init(urls: [URL], apiKey: String?, timeout: Duration = .seconds(30), tls: TetherTLS? = nil) {
         precondition(!urls.isEmpty, "TetherBackend needs a URL")
         self.urls = urls
         self.apiKey = apiKey
         self.timeout = timeout
+        self.tls = tls
     }
 
     /// Sends `request`; the raw JSON of a 2xx answer.
@@ -101,6 +105,7 @@ public struct TetherBackend: Sendable {
             components.queryItems = request.query.map { URLQueryItem(name: $0.name, value: $0.value) }
         }
         guard let target = components.url else { throw TetherTransportError("bad URL \(url)\(request.path)") }
+        if let tls { return try await exchange(request, target: target, base: url, with: tls) }
         var http = URLRequest(url: target, timeoutInterval: Double(timeout.milliseconds) / 1_000)
         http.httpMethod = request.method
         if let apiKey { http.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }

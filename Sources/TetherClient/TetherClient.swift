@@ -205,7 +205,7 @@ public actor TetherClient {
         do {
             link = try await Link.open(
                 roster.current, group: configuration.eventLoopGroup, connectTimeout: configuration.connectTimeout,
-                localAddress: configuration.localAddress, events: sink)
+                localAddress: configuration.localAddress, tls: configuration.tls, events: sink)
         } catch {
             return .unreachable("\(error)")
         }

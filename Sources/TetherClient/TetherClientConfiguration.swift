@@ -22,6 +22,9 @@ public struct TetherClientConfiguration: Sendable {
     /// generator spreads many connections over several loopback addresses (127.0.0.2, 127.0.0.3, ...) this way,
     /// since each source address has its own ~28 k ephemeral ports.
     public var localAddress: SocketAddress?
+    /// How `wss://` and `tls://` endpoints are spoken to: the system's trust roots by default, or
+    /// ``TetherTLS/trusting(caFile:)``.
+    public var tls: TetherTLS = .system
     /// A uniform draw in `0 ..< 1` for the backoff's jitter.
     public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
     /// Monotonic time since an arbitrary origin (RTT, deadlines; the `t` of pings is its milliseconds).

@@ -1,21 +1,24 @@
 /// Where a client connects: one of CreateSession's `connect` URLs.
 public enum TetherEndpoint: Sendable, Hashable {
-    /// `ws://host:port/path`.
-    case websocket(host: String, port: Int, path: String)
-    /// `tcp://host:port`.
-    case tcp(host: String, port: Int)
+    /// `ws://host:port/path`, or `wss://` when `secure` (TLS, ``TetherClientConfiguration/tls``).
+    case websocket(host: String, port: Int, path: String, secure: Bool = false)
+    /// `tcp://host:port`, or `tls://` when `secure`.
+    case tcp(host: String, port: Int, secure: Bool = false)
 
-    /// Parses `ws://host:port/path` or `tcp://host:port` (IPv6 hosts in brackets); nil for anything else
-    /// (`wss://` needs TLS, which this SDK does not carry).
+    /// Parses `ws://host:port/path`, `wss://host:port/path`, `tcp://host:port` or `tls://host:port` (IPv6 hosts
+    /// in brackets; a WebSocket URL without a port means 80, or 443 for `wss`); nil for anything else.
     public init?(url: String) {
-        let scheme: String
+        let websocket: Bool
+        let secure: Bool
         var rest: Substring
         if url.hasPrefix("ws://") {
-            scheme = "ws"
-            rest = url.dropFirst(5)
+            (websocket, secure, rest) = (true, false, url.dropFirst(5))
+        } else if url.hasPrefix("wss://") {
+            (websocket, secure, rest) = (true, true, url.dropFirst(6))
         } else if url.hasPrefix("tcp://") {
-            scheme = "tcp"
-            rest = url.dropFirst(6)
+            (websocket, secure, rest) = (false, false, url.dropFirst(6))
+        } else if url.hasPrefix("tls://") {
+            (websocket, secure, rest) = (false, true, url.dropFirst(6))
         } else {
             return nil
         }
@@ -43,12 +46,20 @@ public enum TetherEndpoint: Sendable, Hashable {
             guard let p = Int(portText), (1...65_535).contains(p) else { return nil }
             port = p
         } else {
-            guard scheme == "ws" else { return nil }
-            port = 80
+            guard websocket else { return nil }
+            port = secure ? 443 : 80
         }
         self =
-            scheme == "ws"
-            ? .websocket(host: String(host), port: port, path: path) : .tcp(host: String(host), port: port)
+            websocket
+            ? .websocket(host: String(host), port: port, path: path, secure: secure)
+            : .tcp(host: String(host), port: port, secure: secure)
+    }
+
+    /// Whether the endpoint speaks TLS (`wss://`, `tls://`).
+    public var secure: Bool {
+        switch self {
+        case .websocket(_, _, _, let secure), .tcp(_, _, let secure): secure
+        }
     }
 
     /// The transport's name as sessions show it.

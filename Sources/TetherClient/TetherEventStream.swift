@@ -33,6 +33,8 @@ public struct TetherEventStream: Sendable {
     public var connectTimeout: Duration = .seconds(5)
     /// The event loops the connections run on.
     public var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    /// How an `https://` URL is spoken to (the system's trust roots by default).
+    public var tls: TetherTLS = .system
 
     /// Creates a reader.
     public init(url: URL, apiKey: String?, project: String? = nil) {
@@ -45,10 +47,13 @@ public struct TetherEventStream: Sendable {
     /// stream (it does on shutdown) and throws ``TetherTransportError`` when the connection drops, or
     /// ``TetherAPIError`` when the server refused the request.
     public func open(after: UInt64) async throws -> AsyncThrowingStream<ServerSentEvent, any Error> {
-        guard url.scheme == "http", let host = url.host else {
-            throw TetherTransportError("the event stream needs an http:// URL, got \(url.absoluteString)")
+        guard url.scheme == "http" || url.scheme == "https", let host = url.host else {
+            throw TetherTransportError("the event stream needs an http:// or https:// URL, got \(url.absoluteString)")
         }
-        let port = url.port ?? 80
+        let secure = url.scheme == "https"
+        let port = url.port ?? (secure ? 443 : 80)
+        let tls = tls
+        if secure { _ = try tls.sslContext() }  // built off the event loop, once
         let (events, sink) = AsyncThrowingStream<ServerSentEvent, any Error>.makeStream()
         let idle = TimeAmount(idleTimeout)
         let channel: any Channel
@@ -58,6 +63,7 @@ public struct TetherEventStream: Sendable {
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
+                        if secure { try sync.addHandler(tls.makeClientHandler(host: host)) }
                         try sync.addHTTPClientHandlers()
                         try sync.addHandler(IdleStateHandler(readTimeout: idle))
                         try sync.addHandler(EventStreamHandler(sink: sink))

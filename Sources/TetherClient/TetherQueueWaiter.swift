@@ -108,7 +108,7 @@ public struct TetherQueueWaiter: Sendable {
         do {
             link = try await Link.open(
                 target, group: configuration.eventLoopGroup, connectTimeout: configuration.connectTimeout,
-                localAddress: configuration.localAddress, events: sink)
+                localAddress: configuration.localAddress, tls: configuration.tls, events: sink)
         } catch {
             return .retry(after: nil, endpoint: nil)
         }

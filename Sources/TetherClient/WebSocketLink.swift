@@ -5,7 +5,7 @@ import NIOPosix
 import NIOWebSocket
 import TetherProtocol
 
-/// Opens WebSocket connections with NIOHTTP1's client upgrade (no TLS: `ws://` only).
+/// Opens WebSocket connections with NIOHTTP1's client upgrade, over TLS for `wss://`.
 enum WebSocketLink {
     /// The upgrade's outcome.
     enum Upgrade: Sendable {
@@ -21,7 +21,7 @@ enum WebSocketLink {
     /// Connects with `bootstrap` and upgrades; the channel carries `tap` outermost and `WebSocketLinkHandler`
     /// afterwards.
     static func connect(
-        host: String, port: Int, path: String, bootstrap: ClientBootstrap, tap: LinkTap,
+        host: String, port: Int, path: String, bootstrap: ClientBootstrap, tls: TetherTLS?, tap: LinkTap,
         events: AsyncStream<LinkEvent>.Continuation
     ) async throws -> any Channel {
         let upgrade: EventLoopFuture<Upgrade> =
@@ -29,6 +29,10 @@ enum WebSocketLink {
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(tap, position: .first)
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            tls.makeClientHandler(host: host), position: .first)
+                    }
                     let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(
                         maxFrameSize: FrameLimits.maxPayload + 16, enableAutomaticErrorHandling: true,
                         upgradePipelineHandler: { channel, _ in
@@ -43,7 +47,8 @@ enum WebSocketLink {
                             }
                         })
                     var headers = HTTPHeaders()
-                    headers.add(name: "Host", value: port == 80 ? host : "\(host):\(port)")
+                    let defaultPort = tls == nil ? 80 : 443
+                    headers.add(name: "Host", value: port == defaultPort ? host : "\(host):\(port)")
                     headers.add(name: "Content-Length", value: "0")
                     let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
                     var configuration = NIOUpgradableHTTPClientPipelineConfiguration(

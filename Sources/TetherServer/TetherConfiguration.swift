@@ -12,7 +12,8 @@ public struct TetherConfiguration: Sendable {
     public var clientPort: Int = 8081
     /// Client TCP frames; 0 turns them off.
     public var tcpPort: Int = 7070
-    /// The host clients are told in `connect` (`ws://`, `tcp://`, `http://` URLs are built from it);
+    /// The host clients are told in `connect` (`ws://`, `tcp://`, `http://` URLs, or with TLS `wss://`, `tls://`,
+    /// `https://`, are built from it);
     /// defaults to `host`.
     public var publicURL: String?
     /// The SQLite file (the embedded store), when ``store`` is not set.
@@ -65,6 +66,13 @@ public struct TetherConfiguration: Sendable {
     /// Open connections one source address may hold on each listener (backend, client, TCP); 0 for no cap.
     public var maxConnectionsPerAddress = 4_096
 
+    /// The certificate and key all three listeners serve TLS with (`--tls-cert`, `--tls-key`); nil: plain
+    /// HTTP, WebSocket and TCP.
+    public var tls: TLSFiles?
+    /// Extra certificates (PEM) a node trusts when it calls another node of its cluster over HTTPS, beside the
+    /// system's roots and its own certificate chain (`--ca-file`).
+    public var peerCAFile: String?
+
     /// This node's id in a cluster on PostgreSQL (`--node-id`); nil: `HOST:PORT`.
     public var nodeId: String?
     /// A cluster node silent this long is dead, and its lease runs this long (`--node-timeout-ms`).
@@ -76,7 +84,7 @@ public struct TetherConfiguration: Sendable {
     /// The host part of the client URLs.
     var publicHost: String {
         guard var url = publicURL, !url.isEmpty else { return host }
-        for scheme in ["http://", "https://", "ws://", "wss://", "tcp://"] where url.hasPrefix(scheme) {
+        for scheme in ["http://", "https://", "ws://", "wss://", "tcp://", "tls://"] where url.hasPrefix(scheme) {
             url.removeFirst(scheme.count)
         }
         let authority = url.split(separator: "/").first.map(String.init) ?? url
@@ -86,4 +94,7 @@ public struct TetherConfiguration: Sendable {
         }
         return authority.split(separator: ":").first.map(String.init) ?? authority
     }
+
+    /// The URL schemes of this server's listeners.
+    var schemes: ListenerSchemes { ListenerSchemes(secure: tls != nil) }
 }

@@ -14,6 +14,8 @@ public struct TetherServer: Sendable {
     public var configuration: TetherConfiguration
     /// Where the shell reads time.
     public var time: any TimeSource
+    /// The TLS identity of ``TetherConfiguration/tls``, read once per process by ``withTLS()``.
+    var tlsIdentity: TLSIdentity?
 
     /// Creates a server.
     public init(configuration: TetherConfiguration, time: any TimeSource = WallClock()) {
@@ -24,12 +26,28 @@ public struct TetherServer: Sendable {
     /// Opens the store, rebuilds the broker, serves until SIGTERM/SIGINT, then shuts down in order
     /// (HTTP first, then the broker, which kicks clients and commits, then the store).
     public func run() async throws {
+        let server = try withTLS()
         if case .postgres(let url) = configuration.storeLocation {
-            try await ClusterRunner(server: self, url: url).run()
+            try await ClusterRunner(server: server, url: url).run()
             return
         }
-        let app = try await makeApplication()
+        let app = try await server.makeApplication()
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// This server with its TLS certificate read (files that cannot be used stop the start here, before any
+    /// store is opened or port bound); itself when TLS is off or already read.
+    func withTLS() throws -> TetherServer {
+        guard tlsIdentity == nil, let files = configuration.tls else { return self }
+        var server = self
+        server.tlsIdentity = try TLSIdentity(files: files)
+        return server
+    }
+
+    /// The services every process serving TLS runs beside its listeners: the SIGHUP reloader.
+    func tlsServices() async -> [any Service] {
+        guard let tlsIdentity else { return [] }
+        return [await TLSReloader(identity: tlsIdentity, logger: logger)]
     }
 
     /// The logger the configuration asks for.
@@ -49,6 +67,9 @@ public struct TetherServer: Sendable {
     public func makeApplication(
         onReady: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
+        guard tlsIdentity != nil || configuration.tls == nil else {
+            return try await withTLS().makeApplication(onReady: onReady)
+        }
         let logger = logger
         TetherMetrics.bootstrap()
         let store: any Store
@@ -67,18 +88,19 @@ public struct TetherServer: Sendable {
         let parts = try await makeParts(store: store, cluster: cluster)
         let host = configuration.host
         let demo = configuration.demo
+        let http = configuration.schemes.http
         return Application(
             router: parts.router,
-            server: BackendHTTPServer.builder(limits: ConnectionLimits(configuration)),
+            server: BackendHTTPServer.builder(limits: ConnectionLimits(configuration), tls: tlsIdentity),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "tether"),
-            services: parts.services,
+            services: parts.services + (await tlsServices()),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                Console.line("tether: backend API listening on http://\(host):\(port)")
-                Console.line("tether: dashboard at http://\(host):\(port)/dashboard")
+                Console.line("tether: backend API listening on \(http)://\(host):\(port)")
+                Console.line("tether: dashboard at \(http)://\(host):\(port)/dashboard")
                 if demo {
                     Console.line(
-                        "tether: demo at http://\(host):\(port)/demo (demo mode: POST /demo/session needs no key;"
+                        "tether: demo at \(http)://\(host):\(port)/demo (demo mode: POST /demo/session needs no key;"
                             + " never expose this server)")
                 }
                 await onReady(port)
@@ -121,14 +143,18 @@ public struct TetherServer: Sendable {
             logger: logger, sweepers: PingSweepers(time: time),
             watchedTransports: brokerConfiguration.shellWatchedTransports,
             hellos: HelloGate(ratePerSecond: configuration.helloRatePerSecond, burst: configuration.helloRatePerSecond),
-            alternates: { cluster?.keeper?.peers.map(ClusterView.connect(of:)) ?? [] })
+            alternates: {
+                guard let cluster, let keeper = cluster.keeper else { return [] }
+                return keeper.peers.map(cluster.connect(of:))
+            })
         let limits = ConnectionLimits(configuration)
         let plane = try await ClientPlane(
             host: configuration.host, clientPort: configuration.clientPort, tcpPort: configuration.tcpPort,
-            context: planeContext, group: group, limits: limits, watch: watch)
+            context: planeContext, group: group, limits: limits, tls: tlsIdentity, watch: watch)
+        let schemes = configuration.schemes
         Console.line(
-            "tether: client plane listening on ws://\(configuration.host):\(plane.clientPort)/v1/connect"
-                + (plane.tcpPort == 0 ? "" : " and tcp://\(configuration.host):\(plane.tcpPort)"))
+            "tether: client plane listening on \(schemes.websocket)://\(configuration.host):\(plane.clientPort)/v1/connect"
+                + (plane.tcpPort == 0 ? "" : " and \(schemes.tcp)://\(configuration.host):\(plane.tcpPort)"))
         let webhooks = WebhookDispatcher(
             service: service, store: store, time: time, logger: logger, retry: configuration.webhookRetry)
         var api = BackendAPI(
@@ -141,7 +167,7 @@ public struct TetherServer: Sendable {
                         nodeId: configuration.nodeId ?? "\(configuration.host):\(configuration.port)", incarnation: "",
                         publicHost: configuration.publicHost, apiPort: configuration.port, clientPort: plane.clientPort,
                         tcpPort: plane.tcpPort, startedAt: time.now(), lastSeenAt: time.now()),
-                    keeper: nil))
+                    keeper: nil, schemes: schemes))
         api.registry = planeContext.registry
         let registry = planeContext.registry
         cluster?.keeper?.countConnections { registry.count }

@@ -21,17 +21,22 @@ actor SimHTTPLink {
     private let token: String
     private let localAddress: SocketAddress?
     private let group: any EventLoopGroup
+    /// The TLS of an `https://` URL; nil for `http://`.
+    private let tls: TetherTLS?
     private var channel: (any Channel)?
 
-    /// A link to CreateSession's `connect.http` URL.
+    /// A link to CreateSession's `connect.http` URL (`http://`, or `https://` spoken with `tls`).
     init?(
         url: String, token: String, localAddress: SocketAddress?, group: any EventLoopGroup,
-        requestTimeout: Duration = .seconds(5)
+        requestTimeout: Duration = .seconds(5), tls: TetherTLS = .system
     ) {
         self.requestTimeout = requestTimeout
-        guard let parsed = URL(string: url), parsed.scheme == "http", let host = parsed.host else { return nil }
+        guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https",
+            let host = parsed.host
+        else { return nil }
         self.host = host
-        port = parsed.port ?? 80
+        self.tls = parsed.scheme == "https" ? tls : nil
+        port = parsed.port ?? (self.tls == nil ? 80 : 443)
         path = parsed.path.isEmpty ? "/v1/heartbeat" : parsed.path
         self.token = token
         self.localAddress = localAddress
@@ -83,8 +88,12 @@ actor SimHTTPLink {
         var bootstrap = ClientBootstrap(group: group).connectTimeout(TimeAmount(requestTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
         if let localAddress { bootstrap = bootstrap.bind(to: localAddress) }
+        let tls = tls
+        let host = host
+        if let tls { _ = try tls.sslContext() }
         let channel = try await bootstrap.connect(host: host, port: port) { channel in
             channel.eventLoop.makeCompletedFuture {
+                if let tls { try channel.pipeline.syncOperations.addHandler(tls.makeClientHandler(host: host)) }
                 try channel.pipeline.syncOperations.addHTTPClientHandlers()
                 try channel.pipeline.syncOperations.addHandler(HTTPExchangeHandler())
                 return channel

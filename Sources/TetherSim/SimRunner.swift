@@ -38,6 +38,8 @@ public struct SimOptions: Sendable {
     public var seed: UInt64 = 1
     /// Seconds clients may take to finish after ``duration``; the run then ends without those still running.
     public var drain = 15.0
+    /// Trust only the CA certificates of this PEM file for `https://`, `wss://` and `tls://` (`--ca-file`).
+    public var caFile: String?
     /// The niceness of the worker processes (0: as this process). A benchmark that shares its machine with
     /// the server raises it, so that the load it makes does not take the CPU of the server it measures.
     public var workerNice: Int32 = 0
@@ -173,7 +175,7 @@ public enum SimRunner {
                 afterCursor: after, transport: o.transport, churn: o.churn, kill: o.kill, silent: o.silent,
                 suspend: o.suspend, durationMs: Int64(o.duration * 1_000), suspendMs: o.suspendMs,
                 intervalMs: o.intervalMs, timeoutMs: o.timeoutMs, seed: o.seed, sources: o.sourceAddresses,
-                rampConcurrency: o.rampConcurrency, drainMs: Int64(o.drain * 1_000))
+                rampConcurrency: o.rampConcurrency, drainMs: Int64(o.drain * 1_000), caFile: o.caFile)
         }
     }
 }

@@ -196,7 +196,7 @@ struct SimUser: Sendable {
         guard
             var link = SimHTTPLink(
                 url: session.connect.http, token: session.clientToken, localAddress: context.source(index),
-                group: context.client.eventLoopGroup, requestTimeout: requestTimeout)
+                group: context.client.eventLoopGroup, requestTimeout: requestTimeout, tls: context.client.tls)
         else {
             ledger.error("\(id): no usable http URL \(session.connect.http)")
             return
@@ -223,7 +223,7 @@ struct SimUser: Sendable {
                 while answer.status == 421, moves < 3, let url = SimUser.movedURL(answer.body),
                     let moved = SimHTTPLink(
                         url: url, token: session.clientToken, localAddress: context.source(index),
-                        group: context.client.eventLoopGroup, requestTimeout: requestTimeout)
+                        group: context.client.eventLoopGroup, requestTimeout: requestTimeout, tls: context.client.tls)
                 {
                     moves += 1
                     await link.close()

@@ -32,6 +32,8 @@ struct SimSpec: Codable, Sendable {
     /// How long after the end clients may take to finish (a resume under way, the final `bye`); the run
     /// ends then without those still running, and the report counts them as unfinished.
     var drainMs: Int64 = 15_000
+    /// Trust only the CA certificates of this PEM file for `https://`, `wss://` and `tls://` (`--ca-file`).
+    var caFile: String?
 }
 
 /// Runs one process's clients: creates their sessions, connects them, plays the plan for the duration, reads
@@ -45,7 +47,14 @@ enum SimWorker {
         let ledger = SimLedger()
         let urls = spec.url.split(separator: ",").compactMap { URL(string: String($0)) }
         guard let url = urls.first else { return SimReport() }
-        let backend = TetherBackend(urls: urls, apiKey: apiKey)
+        let tls: TetherTLS?
+        do {
+            tls = try spec.caFile.map(TetherTLS.trusting(caFile:))
+        } catch {
+            ledger.error("\(error)")
+            return ledger.report
+        }
+        let backend = TetherBackend(urls: urls, apiKey: apiKey, tls: tls)
         let duration = Duration.milliseconds(spec.durationMs)
         let plan = SimPlan(
             count: spec.clients, transport: spec.transport,
@@ -62,6 +71,7 @@ enum SimWorker {
         // The server's view, judged as it comes.
         var feed = TetherEventStream(url: url, apiKey: apiKey, project: spec.project)
         feed.alternates = Array(urls.dropFirst())
+        feed.tls = tls ?? .system
         let reader = Task {
             let decoder = JSONDecoder()
             do {
@@ -93,6 +103,7 @@ enum SimWorker {
             }
         }
         var client = TetherClientConfiguration()
+        client.tls = tls ?? .system
         client.backoff = Backoff(base: .milliseconds(100), cap: .seconds(2))
         let start = ContinuousClock.now
         let context = SimContext(

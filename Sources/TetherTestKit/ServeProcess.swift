@@ -57,10 +57,11 @@ public final class ServeProcess: @unchecked Sendable {
                 outputEnded = true
                 break
             }
-            for line in lines where line.contains("listening on http://127.0.0.1:") {
+            for line in lines
+            where line.contains("listening on http://127.0.0.1:") || line.contains("listening on https://127.0.0.1:") {
                 port = Int(line.split(separator: ":").last ?? "") ?? 0
             }
-            for line in lines where line.contains(" and tcp://127.0.0.1:") {
+            for line in lines where line.contains(" and tcp://127.0.0.1:") || line.contains(" and tls://127.0.0.1:") {
                 self.tcpPort = Int(line.split(separator: ":").last ?? "") ?? 0
             }
         }

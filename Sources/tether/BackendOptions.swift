@@ -13,6 +13,13 @@ struct BackendOptions: ParsableArguments {
     @Option(name: .customLong("api-key"), help: "Backend API key (env TETHER_API_KEY).")
     var apiKey: String?
 
+    @Option(
+        name: .customLong("ca-file"),
+        help:
+            "Trust only the CA certificates in this PEM file for https:// (a private CA or a self-signed server; env TETHER_CA_FILE)."
+    )
+    var caFile: String?
+
     @Flag(help: "Print the API's JSON instead of a table.")
     var json = false
 
@@ -35,7 +42,19 @@ struct BackendOptions: ParsableArguments {
         guard seconds > 0, seconds <= 86_400 else {
             throw ValidationError("--timeout must be between 0 and 86400 seconds")
         }
-        return TetherBackend(urls: parsed, apiKey: key, timeout: .milliseconds(Int64(seconds * 1_000)))
+        return TetherBackend(
+            urls: parsed, apiKey: key, timeout: .milliseconds(Int64(seconds * 1_000)), tls: try Self.tls(caFile))
+    }
+
+    /// The TLS trust of `--ca-file` (or TETHER_CA_FILE); nil: the system's, through URLSession.
+    static func tls(_ flag: String?) throws -> TetherTLS? {
+        let env = ProcessInfo.processInfo.environment
+        guard let file = flag ?? env["TETHER_CA_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        do {
+            return try TetherTLS.trusting(caFile: file)
+        } catch {
+            throw ValidationError("--ca-file: \(error)")
+        }
     }
 
     /// The URLs of `--url`: one, or several separated by commas, each `http://` or `https://` with a host.
@@ -45,7 +64,7 @@ struct BackendOptions: ParsableArguments {
             guard let parsed = URL(string: text), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
                 parsed.host != nil
             else {
-                throw ValidationError("--url must be http:// URLs separated by commas, got '\(raw)'")
+                throw ValidationError("--url must be http:// or https:// URLs separated by commas, got '\(raw)'")
             }
             return parsed
         }

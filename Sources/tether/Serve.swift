@@ -29,6 +29,20 @@ struct Serve: AsyncParsableCommand {
     var nodeTimeoutMs: Int?
     @Option(help: "SQLite file, shorthand of --store sqlite:PATH (env TETHER_DATA).") var data: String?
     @Option(
+        name: .customLong("tls-cert"),
+        help:
+            "Serve TLS on all three ports with this certificate chain, PEM, leaf first; SIGHUP reloads it (env TETHER_TLS_CERT)."
+    )
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "The certificate's private key, PEM (env TETHER_TLS_KEY).")
+    var tlsKey: String?
+    @Option(
+        name: .customLong("ca-file"),
+        help:
+            "With TLS: more CA certificates (PEM) trusted when calling another node of the cluster (env TETHER_CA_FILE)."
+    )
+    var caFile: String?
+    @Option(
         help:
             "Store: sqlite:PATH (the default, ./tether.sqlite) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…] shared by several nodes (env TETHER_STORE)."
     )
@@ -140,6 +154,18 @@ struct Serve: AsyncParsableCommand {
             }
         }
         c.apiKey = value(apiKey, "API_KEY")
+        switch (
+            value(tlsCert, "TLS_CERT").flatMap { $0.isEmpty ? nil : $0 },
+            value(tlsKey, "TLS_KEY").flatMap { $0.isEmpty ? nil : $0 }
+        ) {
+        case (let cert?, let key?): c.tls = TLSFiles(certificatePath: cert, keyPath: key)
+        case (nil, nil): break
+        default: throw ValidationError("--tls-cert and --tls-key go together: give both or neither")
+        }
+        c.peerCAFile = value(caFile, "CA_FILE").flatMap { $0.isEmpty ? nil : $0 }
+        if c.peerCAFile != nil && c.tls == nil {
+            throw ValidationError("--ca-file is for TLS between nodes: give --tls-cert and --tls-key too")
+        }
         if let id = value(nodeId, "NODE_ID") {
             guard !id.isEmpty, id.utf8.count <= 128, !id.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
                 throw ValidationError("--node-id must be 1 to 128 characters without control characters")

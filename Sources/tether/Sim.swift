@@ -107,6 +107,8 @@ struct Sim: AsyncParsableCommand {
         o.rampConcurrency = rampConcurrency
         o.seed = seed
         o.drain = drain
+        o.caFile =
+            options.caFile ?? ProcessInfo.processInfo.environment["TETHER_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         try await runBackendCommand {
             Output.line(try await SimRunner.run(o, backend: try options.backend(), json: options.json))
         }

@@ -114,11 +114,8 @@ extension BackendAPI {
 
     /// This node's client plane, where a client connects (CreateSession's and a queued apply's `connect`).
     var connect: TetherAPI.CreatedSession.Connect {
-        let host = configuration.publicHost
-        return .init(
-            websocket: "ws://\(host):\(clientPort)/v1/connect",
-            tcp: configuration.tcpPort == 0 ? nil : "tcp://\(host):\(tcpPort)",
-            http: "http://\(host):\(clientPort)/v1/heartbeat")
+        configuration.schemes.connect(
+            host: configuration.publicHost, clientPort: clientPort, tcpPort: configuration.tcpPort == 0 ? 0 : tcpPort)
     }
 
     /// Client tokens outlive any reasonable session; fencing by epoch is what retires them.

@@ -23,7 +23,7 @@ public final class ClientPlane: Service, Sendable {
     /// Binds the client port and (unless 0 in `tcpPort`) the TCP port.
     init(
         host: String, clientPort: Int, tcpPort: Int, context: ClientPlaneContext, group: any EventLoopGroup,
-        limits: ConnectionLimits, watch: LoopWatch? = nil
+        limits: ConnectionLimits, tls: TLSIdentity? = nil, watch: LoopWatch? = nil
     ) async throws {
         self.context = context
         self.watch = watch
@@ -37,7 +37,8 @@ public final class ClientPlane: Service, Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in
-                Self.configureHTTP(channel: channel, context: context, links: links, limits: limits, cap: httpCap)
+                Self.configureHTTP(
+                    channel: channel, context: context, links: links, limits: limits, cap: httpCap, tls: tls)
             }
             .bind(host: host, port: clientPort).get()
         var channels: [any Channel] = [http]
@@ -51,6 +52,7 @@ public final class ClientPlane: Service, Sendable {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
+                        try tls?.addServerHandlers(to: sync)
                         try sync.addHandler(AddressCapHandler(cap: tcpCap, answer: .tcpKick))
                         try sync.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
                         try sync.addHandler(MessageToByteHandler(TCPFrameEncoder()))
@@ -79,13 +81,14 @@ public final class ClientPlane: Service, Sendable {
     /// at 256 bytes instead of NIO's 2 KiB (1.8 KiB less per idle connection) and grows when reads fill it.
     static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536)
 
-    /// The client port's pipeline: the address cap; NIO's HTTP/1 server (header limits, no error handler of
+    /// The client port's pipeline: TLS first when it is on; the address cap; NIO's HTTP/1 server (header limits, no error handler of
     /// its own) with the WebSocket upgrader; the connection guard (timeouts, parser errors answered and
     /// closed, every error response closed); refused handshakes answered; HTTP heartbeats. The upgrade takes
     /// the HTTP handlers out and puts in the RFC 6455 frame checks, the fragment aggregator and the client
     /// handler (NIO's decoder errors go to the client handler, which closes with the RFC's code).
     private static func configureHTTP(
-        channel: any Channel, context: ClientPlaneContext, links: HTTPLinks, limits: ConnectionLimits, cap: AddressCap
+        channel: any Channel, context: ClientPlaneContext, links: HTTPLinks, limits: ConnectionLimits, cap: AddressCap,
+        tls: TLSIdentity?
     ) -> EventLoopFuture<Void> {
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: FrameLimits.maxPayload,
@@ -113,6 +116,7 @@ public final class ClientPlane: Service, Sendable {
             let refusals = WebSocketRefusalHandler()
             let heartbeat = HTTPHeartbeatHandler(plane: context, links: links)
             let bound = NIOLoopBound((connectionGuard, refusals, heartbeat), eventLoop: channel.eventLoop)
+            try tls?.addServerHandlers(to: sync)
             try sync.addHandler(AddressCapHandler(cap: cap, answer: .http))
             try sync.configureHTTPServerPipeline(
                 withServerUpgrade: (

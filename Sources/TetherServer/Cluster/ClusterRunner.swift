@@ -52,14 +52,15 @@ struct ClusterRunner {
         let phases = PhaseLoop(
             server: server, url: url, keeper: keeper, control: control, responder: responder, logger: logger)
         let host = configuration.host
+        let http = configuration.schemes.http
         let app = Application(
             responder: responder,
-            server: BackendHTTPServer.builder(limits: ConnectionLimits(configuration)),
+            server: BackendHTTPServer.builder(limits: ConnectionLimits(configuration), tls: server.tlsIdentity),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "tether"),
-            services: [phases],
+            services: [phases] + (await server.tlsServices()),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                Console.line("tether: node \(nodeId): backend API listening on http://\(host):\(port)")
+                Console.line("tether: node \(nodeId): backend API listening on \(http)://\(host):\(port)")
             },
             logger: logger)
         var failure: (any Error)?

@@ -10,13 +10,12 @@ struct ClusterView: Sendable {
     let node: ClusterNode
     /// The keeper of a node on PostgreSQL; nil on the embedded store.
     let keeper: ClusterKeeper?
+    /// The URL schemes of the nodes' listeners: the nodes of a cluster all serve TLS, or none does.
+    let schemes: ListenerSchemes
 
     /// The `connect` block of a node.
-    static func connect(of node: ClusterNode) -> TetherAPI.CreatedSession.Connect {
-        .init(
-            websocket: "ws://\(node.publicHost):\(node.clientPort)/v1/connect",
-            tcp: node.tcpPort == 0 ? nil : "tcp://\(node.publicHost):\(node.tcpPort)",
-            http: "http://\(node.publicHost):\(node.clientPort)/v1/heartbeat")
+    func connect(of node: ClusterNode) -> TetherAPI.CreatedSession.Connect {
+        schemes.connect(host: node.publicHost, clientPort: node.clientPort, tcpPort: node.tcpPort)
     }
 
     /// Whether the node can reach its store (`/readyz`).
@@ -34,9 +33,10 @@ struct ClusterView: Sendable {
         return TetherAPI.NodeList(
             nodes: try await nodes().map { n in
                 TetherAPI.Node(
-                    nodeId: n.nodeId, publicUrl: "http://\(n.publicHost):\(n.apiPort)", startedAt: n.startedAt,
+                    nodeId: n.nodeId, publicUrl: "\(schemes.http)://\(n.publicHost):\(n.apiPort)",
+                    startedAt: n.startedAt,
                     lastSeenAt: n.lastSeenAt, state: n.alive ? "alive" : "dead", connections: n.connections,
-                    owner: n.alive && n.nodeId == owner, connect: Self.connect(of: n))
+                    owner: n.alive && n.nodeId == owner, connect: connect(of: n))
             })
     }
 

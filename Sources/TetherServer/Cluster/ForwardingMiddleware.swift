@@ -8,7 +8,7 @@ import NIOPosix
 import ServiceLifecycle
 
 /// A follower's backend API: every call it does not answer itself goes to the node that owns the cluster's
-/// lease, over HTTP (AsyncHTTPClient), and the owner's answer comes back as it is, status, headers and body
+/// lease, over HTTP or HTTPS (AsyncHTTPClient), and the owner's answer comes back as it is, status, headers and body
 /// (streamed: an SSE stream of events is forwarded as it goes). So any node answers any call with the owner's
 /// answer, and a change one node acknowledged is seen by the next call to any node.
 ///
@@ -26,6 +26,8 @@ struct ForwardingMiddleware: RouterMiddleware {
     /// Paths this node answers itself.
     let local: Set<String>
     let http: HTTPClient
+    /// `http` or `https`: the nodes' backend APIs speak TLS when this one does.
+    let scheme: String
     /// How long a call waits for an owner to be known and to answer the connection (a takeover under way).
     let waitMs: Int64
 
@@ -40,7 +42,7 @@ struct ForwardingMiddleware: RouterMiddleware {
     func forwarding(
         _ request: Request, _ body: ByteBuffer, to owner: (host: String, port: Int), _ context: Context
     ) -> HTTPClientRequest {
-        var forwarded = HTTPClientRequest(url: "http://\(owner.host):\(owner.port)\(request.uri.string)")
+        var forwarded = HTTPClientRequest(url: "\(scheme)://\(owner.host):\(owner.port)\(request.uri.string)")
         forwarded.method = HTTPMethod(rawValue: request.method.rawValue)
         for field in request.headers where !Self.hopByHop.contains(field.name.canonicalName) {
             forwarded.headers.add(name: field.name.rawName, value: field.value)

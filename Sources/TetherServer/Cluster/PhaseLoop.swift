@@ -36,6 +36,9 @@ struct PhaseLoop: Service {
         var httpConfiguration = HTTPClient.Configuration(
             timeout: .init(connect: .seconds(2), read: nil), decompression: .disabled)
         httpConfiguration.redirectConfiguration = .disallow
+        // Over TLS, the owner's certificate is checked against the system's roots, this node's own chain (nodes
+        // that share one certificate) and `--ca-file`.
+        httpConfiguration.tlsConfiguration = try server.peerTLSConfiguration()
         // A follower passes on as many calls at once as its clients make: AsyncHTTPClient's default of 8
         // connections to the owner queued the rest in its pool (docs/PERFORMANCE.md, "Several nodes").
         httpConfiguration.connectionPool = .init(
@@ -85,7 +88,8 @@ struct PhaseLoop: Service {
             store.fence(with: fence)
             do {
                 parts = try await server.makeParts(
-                    store: store, cluster: ClusterView(node: keeper.node, keeper: keeper))
+                    store: store,
+                    cluster: ClusterView(node: keeper.node, keeper: keeper, schemes: server.configuration.schemes))
             } catch {
                 try? await store.close()
                 throw error
@@ -121,6 +125,7 @@ struct PhaseLoop: Service {
     /// bound (the client then finds the port closed, and tries its alternates).
     private func redirectPlane() async -> [any Service] {
         let configuration = server.configuration
+        let schemes = configuration.schemes
         let keeper = keeper
         let released = NIOLockedValueBox(false)
         do {
@@ -133,12 +138,13 @@ struct PhaseLoop: Service {
                     target: {
                         guard let owner = keeper.renewingOwner else { return nil }
                         if owner.nodeId == keeper.node.nodeId && !released.withLockedValue({ $0 }) { return nil }
-                        return ClusterView.connect(of: owner)
+                        return schemes.connect(
+                            host: owner.publicHost, clientPort: owner.clientPort, tcpPort: owner.tcpPort)
                     },
                     // A hello in a takeover waits for the next owner: the node timeout and a margin, within the
                     // SDKs' 10 s for a welcome.
                     waitMs: min(keeper.timeoutMs + 2_000, 8_000), released: released,
-                    limits: ConnectionLimits(configuration))
+                    limits: ConnectionLimits(configuration), tls: server.tlsIdentity)
             ]
         } catch {
             logger.warning("cannot bind the client ports of a follower", metadata: ["error": "\(error)"])
@@ -164,7 +170,7 @@ struct PhaseLoop: Service {
                     if owner.nodeId == keeper.node.nodeId && !responder.servesOwner { return nil }
                     return (host: owner.publicHost, port: owner.apiPort)
                 }, nodeId: keeper.node.nodeId, local: ["/healthz", "/readyz", "/v1/nodes", "/metrics", "/v1/events"],
-                http: http,
+                http: http, scheme: configuration.schemes.http,
                 waitMs: keeper.timeoutMs + 2_000))
         router.get("/healthz") { _, _ in ["status": "ok"] }
         // This node's own figures; a follower holds no pools (series of projects it reported as owner go to 0).
@@ -174,7 +180,7 @@ struct PhaseLoop: Service {
                 body: .init(byteBuffer: ByteBuffer(bytes: TetherMetrics.render(pools: [:]))))
         }
         let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(ring: keys, reloadEachCall: true))
-        ClusterView(node: keeper.node, keeper: keeper).addRoutes(to: router, v1: v1)
+        ClusterView(node: keeper.node, keeper: keeper, schemes: configuration.schemes).addRoutes(to: router, v1: v1)
         EventRoutes(
             feed: events.feed, store: events.store, keepAliveMs: configuration.eventStreamKeepAliveMs,
             refresh: { try await events.refresh() }, keyIsLive: { keys.isLive($0) },

@@ -31,7 +31,7 @@ final class RedirectPlane: Service, Sendable {
     /// clients to itself only once its own client plane can bind them).
     init(
         host: String, clientPort: Int, tcpPort: Int, target: @escaping Target, waitMs: Int64,
-        released: NIOLockedValueBox<Bool>, limits: ConnectionLimits
+        released: NIOLockedValueBox<Bool>, limits: ConnectionLimits, tls: TLSIdentity?
     ) async throws {
         self.released = released
         let group = MultiThreadedEventLoopGroup.singleton
@@ -57,6 +57,7 @@ final class RedirectPlane: Service, Sendable {
                     })
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    try tls?.addServerHandlers(to: sync)
                     let heartbeat = RedirectHTTPHandler(target: target)
                     let connectionGuard = HTTPConnectionGuard(
                         idleTimeout: limits.idleTimeout, readTimeout: limits.readTimeout, closeAfterErrors: true)
@@ -83,6 +84,7 @@ final class RedirectPlane: Service, Sendable {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
+                        try tls?.addServerHandlers(to: sync)
                         try sync.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
                         try sync.addHandler(MessageToByteHandler(TCPFrameEncoder()))
                         try sync.addHandler(RedirectSocketHandler(target: target, framing: .tcp, waitMs: waitMs))

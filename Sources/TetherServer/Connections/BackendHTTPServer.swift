@@ -7,30 +7,32 @@ import NIOHTTP1
 /// per-address cap, and an ``HTTPConnectionGuard`` (timeouts; parser errors answered in the API's shape and
 /// closed, where Hummingbird would answer an empty 400 and wait for the client to close).
 enum BackendHTTPServer {
-    static func builder(limits: ConnectionLimits) -> HTTPServerBuilder {
+    static func builder(limits: ConnectionLimits, tls: TLSIdentity? = nil) -> HTTPServerBuilder {
         let cap = AddressCap(limit: limits.maxPerAddress)
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: HTTPHeaderLimits.maxFieldBytes, maxHeaderListSize: HTTPHeaderLimits.maxTotalBytes,
             maxHeaderFieldCount: HTTPHeaderLimits.maxCount)
         return .http1(
             configuration: .init(
-                additionalChannelHandlers: [GuardInstaller(limits: limits, cap: cap)],
+                additionalChannelHandlers: [GuardInstaller(limits: limits, cap: cap, tls: tls)],
                 httpDecoderConfiguration: decoder))
     }
 }
 
 /// Hummingbird adds its extra handlers after its HTTPTypes codec; the guard works on NIOHTTP1's parts and must
 /// see the parser's errors before the application does. So this handler, added among the extras, puts the
-/// guard right after the request decoder, the cap handler first, and leaves.
+/// guard right after the request decoder, the cap handler first (TLS before it, when on), and leaves.
 final class GuardInstaller: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = Any
 
     private let limits: ConnectionLimits
     private let cap: AddressCap
+    private let tls: TLSIdentity?
 
-    init(limits: ConnectionLimits, cap: AddressCap) {
+    init(limits: ConnectionLimits, cap: AddressCap, tls: TLSIdentity?) {
         self.limits = limits
         self.cap = cap
+        self.tls = tls
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -39,6 +41,7 @@ final class GuardInstaller: ChannelInboundHandler, RemovableChannelHandler {
             idleTimeout: limits.idleTimeout, readTimeout: limits.readTimeout, closeAfterErrors: false)
         do {
             try pipeline.addHandler(AddressCapHandler(cap: cap, answer: .http), position: .first)
+            try tls?.addServerHandlers(to: pipeline)
             let decoder = try pipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try pipeline.addHandler(guardHandler, position: .after(decoder.handler))
         } catch {
