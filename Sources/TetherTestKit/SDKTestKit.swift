@@ -12,8 +12,11 @@ public final class SDKServer: @unchecked Sendable {
     public let clientPort: Int
     public let tcpPort: Int
     public private(set) var process: ServeProcess
+    /// The certificate it serves TLS with (`--tls-cert`), or nil for plain HTTP, WebSocket and TCP.
+    public let certificate: TestCertificate?
 
-    public init() throws {
+    public init(tls certificate: TestCertificate? = nil) throws {
+        self.certificate = certificate
         dataPath = FileManager.default.temporaryDirectory.appendingPathComponent("tether-sdk-\(UUID()).sqlite").path
         // The ports are picked free, then bound by the server: another test's server may take one in between
         // (seen once in a full CI run: the server exited before its backend API listened). A server that
@@ -23,7 +26,8 @@ public final class SDKServer: @unchecked Sendable {
             let ports = (ServeProcess.freePort(), ServeProcess.freePort(), ServeProcess.freePort())
             do {
                 process = try ServeProcess(
-                    dataPath: dataPath, apiKey: Self.key, tcpPort: ports.2, apiPort: ports.0, clientPort: ports.1)
+                    dataPath: dataPath, apiKey: Self.key, tcpPort: ports.2, apiPort: ports.0, clientPort: ports.1,
+                    extraArguments: certificate?.serveArguments ?? [])
                 (apiPort, clientPort, tcpPort) = ports
                 return
             } catch ServeProcess.ServeError.exited(let lines) {
@@ -34,13 +38,17 @@ public final class SDKServer: @unchecked Sendable {
     }
 
     public var backend: TetherBackend {
-        TetherBackend(url: URL(string: "http://127.0.0.1:\(apiPort)")!, apiKey: Self.key)
+        TetherBackend(url: URL(string: url)!, apiKey: Self.key, tls: try? certificate?.trust())
     }
+
+    /// The backend API's URL (`https://` with TLS).
+    public var url: String { "\(certificate == nil ? "http" : "https")://127.0.0.1:\(apiPort)" }
 
     /// Starts the binary again on the same data file and ports.
     public func restart() throws {
         process = try ServeProcess(
-            dataPath: dataPath, apiKey: Self.key, tcpPort: tcpPort, apiPort: apiPort, clientPort: clientPort)
+            dataPath: dataPath, apiKey: Self.key, tcpPort: tcpPort, apiPort: apiPort, clientPort: clientPort,
+            extraArguments: certificate?.serveArguments ?? [])
     }
 
     /// SIGTERM (idempotent at the end of a test).

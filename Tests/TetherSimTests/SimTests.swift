@@ -8,7 +8,7 @@ import TetherTestKit
 @Suite struct SimTests {
     /// Runs `tether sim ... --json` against `server`; the summary.
     func sim(_ server: SDKServer, _ arguments: [String]) async throws -> [String: Any] {
-        let cli = CLI(url: "http://127.0.0.1:\(server.apiPort)", apiKey: SDKServer.key)
+        let cli = CLI(url: server.url, apiKey: SDKServer.key)
         let result = try await cli.run(["sim", "--json"] + arguments)
         #expect(result.status == 0, "\(result.stderr)")
         return try result.json()
@@ -75,5 +75,28 @@ import TetherTestKit
         let ended = try await server.backend.sessions(project: "sim", state: "ended")
         #expect(ended.count == 20)
         #expect(ended.allSatisfy { $0.endReason == "left" })
+    }
+
+    /// Over TLS (`--ca-file`): WebSocket, TCP and HTTP heartbeats, resumes after kills and the event stream
+    /// all go through `wss://`, `tls://` and `https://`.
+    @Test func aRunOverTLSWithACAFile() async throws {
+        let certificate = try TestCertificate()
+        let server = try SDKServer(tls: certificate)
+        defer { server.stop() }
+        let s = try await sim(
+            server,
+            [
+                "--clients", "12", "--duration", "4", "--transport", "mix", "--kill", "25", "--silent", "25",
+                "--ca-file", certificate.certificatePath,
+            ])
+        #expect(s["transports"] as? [String: Int] == ["ws": 4, "tcp": 4, "http": 4])
+        #expect(int(s, "connected") == 12)
+        #expect(int(s, "connectFailures") == 0)
+        #expect(int(s, "errors") == 0, "\(s["notes"] ?? "")")
+        #expect(int(s, "kills") == 3)
+        #expect(int(s, "killsSameConcurrency") == 3)
+        #expect(int(s, "silentDetected") == int(s, "silent"))
+        #expect(int(s, "falseDisconnects") == 0, "\(s["notes"] ?? "")")
+        #expect(int(s, "sessionsHeldAtEnd") == 12)
     }
 }
