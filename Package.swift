@@ -123,6 +123,7 @@ let package = Package(
             name: "TetherBench",
             dependencies: [
                 "TetherProtocol", "TetherClient", "TetherSim", "TetherCore",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -40,6 +40,8 @@ public enum BenchScenario: String, CaseIterable, Sendable {
 /// The sizes and settings of a run (the command line's flags; docs/PERFORMANCE.md explains each).
 public struct BenchOptions: Sendable {
     public var transport = "ws"
+    /// Serve TLS (a certificate the run makes) and load over `wss://`, `tls://` and `https://`.
+    public var tls = false
     public var clientsPerWorker = 5_000
     public var expirySessions = 10_000
     public var expiryRate = 5_000.0

@@ -1,6 +1,8 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
+import TetherClient
 
 /// A load process as `tether bench` sees it.
 struct BenchWorkerHandle: Sendable {
@@ -55,6 +57,30 @@ final class BenchContext {
         return "127.0.0.\(nextSource)"
     }
 
+    /// With `--tls`: the certificate the servers serve, and the client context that trusts it.
+    private(set) var tls: BenchTLS?
+    private(set) var clientTLS: NIOSSLContext?
+
+    /// Serves TLS from now on (`--tls`).
+    func useTLS() throws {
+        let made = try BenchTLS.make(in: directory)
+        tls = made
+        clientTLS = try BenchTLS.clientContext(caFile: made.certificatePath)
+    }
+
+    /// The `serve` arguments of TLS (none without `--tls`).
+    var tlsArguments: [String] { tls?.serveArguments ?? [] }
+
+    /// The backend API's URL on `port` (`https` with `--tls`).
+    func apiURL(port: Int) -> URL { URL(string: "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)")! }
+
+    /// An SDK backend client of the API on `port`, trusting the run's certificate with `--tls`.
+    func backend(port: Int, apiKey: String) throws -> TetherBackend {
+        TetherBackend(
+            url: apiURL(port: port), apiKey: apiKey,
+            tls: try tls.map { try TetherTLS.trusting(caFile: $0.certificatePath) })
+    }
+
     /// The pid of the last server started (for attaching a profiler).
     var serverPID: Int32?
 
@@ -63,14 +89,16 @@ final class BenchContext {
         serverCount += 1
         let server = try await BenchServer.start(
             executable: executable, directory: directory, dataPath: "\(directory)/data-\(serverCount).sqlite",
-            apiKey: "tk_bench_\(UInt64.random(in: 1...UInt64.max))")
+            apiKey: "tk_bench_\(UInt64.random(in: 1...UInt64.max))", extraArguments: tlsArguments)
         serverPID = server.child.pid
         return server
     }
 
     /// A backend API connection to `server`.
     func api(_ server: BenchServer) async throws -> BenchHTTPConnection {
-        try await BenchHTTPConnection.connect(on: group.next(), port: server.apiPort, apiKey: server.apiKey).get()
+        try await BenchHTTPConnection.connect(
+            on: group.next(), port: server.apiPort, apiKey: server.apiKey, tls: clientTLS
+        ).get()
     }
 
     /// Creates a project.
@@ -132,6 +160,7 @@ final class BenchContext {
             config.clientPort = server.clientPort
             config.tcpPort = server.tcpPort
             config.apiKey = server.apiKey
+            config.caFile = tls?.certificatePath
             let name = "worker-\(config.role.rawValue)-\(config.userPrefix)\(first)"
             config.resultPath = "\(directory)/\(name).json"
             let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A keep-alive HTTP/1.1 client connection on SwiftNIO's HTTP/1 client pipeline (`HTTPRequestEncoder` and
 /// `HTTPResponseDecoder`): replies come back in order. Optionally streams one response's body (an event
@@ -20,7 +21,7 @@ final class BenchHTTPConnection: @unchecked Sendable {
 
     /// Connects to `127.0.0.1:port`, from `sourceIP` when given.
     static func connect(
-        on loop: any EventLoop, port: Int, apiKey: String, sourceIP: String? = nil
+        on loop: any EventLoop, port: Int, apiKey: String, sourceIP: String? = nil, tls: NIOSSLContext? = nil
     ) -> EventLoopFuture<BenchHTTPConnection> {
         var bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -30,7 +31,13 @@ final class BenchHTTPConnection: @unchecked Sendable {
             bootstrap = bootstrap.bind(to: address)
         }
         return bootstrap.channelInitializer { channel in
-            channel.eventLoop.makeCompletedFuture { try addHandlers(to: channel) }
+            channel.eventLoop.makeCompletedFuture {
+                if let tls {
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: tls, serverHostname: nil))
+                }
+                try addHandlers(to: channel)
+            }
         }
         .connect(host: "127.0.0.1", port: port)
         .flatMapThrowing { channel in try over(channel, apiKey: apiKey) }

@@ -8,6 +8,8 @@ struct BenchReport: Codable, Sendable {
     var build: String
     /// Whether this was a `--smoke` run (tiny sizes; figures meaningless).
     var smoke: Bool
+    /// Whether the servers served TLS and the load spoke it (`--tls`).
+    var tls = false
     /// Where it ran.
     var machine: MachineInfo
     /// The scenarios, in the order they ran.

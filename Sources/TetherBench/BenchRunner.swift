@@ -17,6 +17,13 @@ public enum BenchRunner {
         if chosen.isEmpty { chosen = BenchScenario.allCases }
         let context = try BenchContext()
         context.clientsPerWorker = options.clientsPerWorker
+        if options.tls {
+            let plainOnly = chosen.filter { [.cluster, .queue].contains($0) }
+            guard plainOnly.isEmpty else {
+                throw BenchError("--tls is not wired into \(plainOnly.map(\.rawValue).joined(separator: ", ")) yet")
+            }
+            try context.useTLS()
+        }
         var build = "release"
         #if DEBUG
             build = "debug"
@@ -24,9 +31,11 @@ public enum BenchRunner {
         var report = BenchReport(
             startedAt: Int64(BenchProc.wallMs()), build: build, smoke: smoke, machine: BenchProc.machine(),
             scenarios: [])
+        report.tls = options.tls
         WorkerIO.say(
             "tether bench: \(report.machine.cores) cores, \(report.machine.memoryBytes >> 20) MiB, "
-                + "\(report.machine.cpuModel); \(build) build\(smoke ? ", smoke sizes" : "")")
+                + "\(report.machine.cpuModel); \(build) build\(smoke ? ", smoke sizes" : "")"
+                + (options.tls ? ", TLS on every connection" : ""))
         var failures: [String] = []
         for scenario in chosen {
             WorkerIO.say("==> \(scenario.rawValue)")

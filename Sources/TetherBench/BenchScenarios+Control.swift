@@ -101,7 +101,8 @@ extension BenchScenarios {
                 try await BenchServer.start(
                     executable: context.executable, directory: context.directory,
                     dataPath: "\(context.directory)/restart.sqlite", apiKey: "tk_bench_restart",
-                    apiPort: BenchServer.freePort(), clientPort: BenchServer.freePort()))
+                    apiPort: BenchServer.freePort(), clientPort: BenchServer.freePort(),
+                    extraArguments: context.tlsArguments))
             try await context.createProject(first, id: "bench", capacity: n + 10, intervalMs: 5_000, timeoutMs: 15_000)
             let workers = tracker.track(
                 try await context.spawnWorkers(
@@ -117,7 +118,7 @@ extension BenchScenarios {
                 try await BenchServer.start(
                     executable: context.executable, directory: context.directory, dataPath: first.dataPath,
                     apiKey: first.apiKey, apiPort: first.apiPort, clientPort: first.clientPort, tcpPort: first.tcpPort,
-                    waitForListening: false))
+                    waitForListening: false, extraArguments: context.tlsArguments))
             let readyNs = try await waitUntilReady(context, port: first.apiPort, timeout: 120)
             let after = try await context.concurrency(second, projectId: "bench")
             context.start(workers, at: BenchProc.wallMs())
@@ -142,8 +143,9 @@ extension BenchScenarios {
     static func waitUntilReady(_ context: BenchContext, port: Int, timeout: Double) async throws -> UInt64 {
         let deadline = BenchProc.monotonicNs() + UInt64(timeout * 1e9)
         while BenchProc.monotonicNs() < deadline {
-            if let conn = try? await BenchHTTPConnection.connect(on: context.group.next(), port: port, apiKey: "").get()
-            {
+            if let conn = try? await BenchHTTPConnection.connect(
+                on: context.group.next(), port: port, apiKey: "", tls: context.clientTLS
+            ).get() {
                 let reply = try? await conn.request("GET", "/readyz").get()
                 conn.close()
                 if reply?.status == 200 { return BenchProc.monotonicNs() }

@@ -27,9 +27,10 @@ extension BenchScenarios {
                 try await BenchServer.start(
                     executable: context.executable, directory: context.directory,
                     dataPath: "\(context.directory)/\(name).sqlite", apiKey: "tk_bench_storm",
-                    apiPort: BenchServer.freePort(), clientPort: BenchServer.freePort()))
-            guard let url = URL(string: "http://127.0.0.1:\(first.apiPort)") else { throw BenchError("bad URL") }
+                    apiPort: BenchServer.freePort(), clientPort: BenchServer.freePort(),
+                    extraArguments: context.tlsArguments))
             var sim = SimOptions()
+            sim.caFile = context.tls?.certificatePath
             sim.project = "storm"
             sim.clients = n
             sim.transport = "mix"
@@ -43,7 +44,8 @@ extension BenchScenarios {
             // The load shares the machine with the server: it runs at a lower priority, so that what is
             // measured is how fast the server brings everyone back, not who wins the CPU (docs/PERFORMANCE.md).
             sim.workerNice = options.stormLoadNice
-            let backend = TetherBackend(url: url, apiKey: first.apiKey, timeout: .seconds(60))
+            var backend = try context.backend(port: first.apiPort, apiKey: first.apiKey)
+            backend.timeout = .seconds(60)
             let simEnded = SimEnded()
             let run = Task {
                 defer { simEnded.set() }
@@ -61,7 +63,7 @@ extension BenchScenarios {
                 try await BenchServer.start(
                     executable: context.executable, directory: context.directory, dataPath: first.dataPath,
                     apiKey: first.apiKey, apiPort: first.apiPort, clientPort: first.clientPort, tcpPort: first.tcpPort,
-                    waitForListening: false))
+                    waitForListening: false, extraArguments: context.tlsArguments))
             let cpuAtStart = second.cpu
             let readyNs = try await waitUntilReady(context, port: first.apiPort, timeout: 120)
             // The server's own view: everyone connected again (or the sim ended).

@@ -57,9 +57,9 @@ final class BenchServer: Sendable {
                 child: child, apiPort: apiPort, clientPort: clientPort, tcpPort: tcp, dataPath: dataPath,
                 apiKey: apiKey, spawnedNs: spawned)
         }
-        let planeLine = try await child.waitForLine(timeout: 60) { $0.contains("client plane listening on ws://") }
-        let apiLine = try await child.waitForLine(timeout: 60) { $0.contains("backend API listening on http://") }
-        guard let api = lastPort(apiLine), let client = port(after: "ws://127.0.0.1:", in: planeLine) else {
+        let planeLine = try await child.waitForLine(timeout: 60) { $0.contains("client plane listening on ") }
+        let apiLine = try await child.waitForLine(timeout: 60) { $0.contains("backend API listening on ") }
+        guard let api = lastPort(apiLine), let client = port(after: "://127.0.0.1:", in: planeLine) else {
             throw BenchError("cannot read the ports from: \(apiLine) / \(planeLine)")
         }
         return BenchServer(

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One load process of `tether bench` (`tether bench-worker --config <json>`, hidden). It creates its
 /// sessions through the backend API, connects its clients from its own source address, prints `ready`,
@@ -10,7 +11,7 @@ public enum BenchWorkerRunner {
     /// Runs the worker described by `config` (a ``WorkerConfig`` as JSON).
     public static func run(config: String) async throws {
         let settings = try JSONDecoder().decode(WorkerConfig.self, from: Data(config.utf8))
-        let worker = LoadWorker(config: settings)
+        let worker = try LoadWorker(config: settings)
         do {
             try await worker.run()
         } catch {
@@ -79,9 +80,12 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
     var hammer = HammerState()
     var release = ReleaseState()
     var api = APIState()
+    /// The TLS context of every connection (`--tls`), nil for plain ones.
+    let tls: NIOSSLContext?
 
-    init(config: WorkerConfig) {
+    init(config: WorkerConfig) throws {
         self.config = config
+        self.tls = try config.caFile.map(BenchTLS.clientContext(caFile:))
         self.loop = group.next()
         self.result = WorkerResult(role: config.role, welcomed: 0, failed: 0)
         self.finished = loop.makePromise(of: Void.self)
@@ -193,12 +197,13 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
         let lanes = max(1, min(config.setupConnections, config.count))
         let config = self.config
         let loop = self.loop
+        let tls = self.tls
         var out = [(String, String)](repeating: ("", ""), count: config.count)
         try await withThrowingTaskGroup(of: [(Int, String, String)].self) { group in
             for lane in 0..<lanes {
                 group.addTask {
                     let conn = try await BenchHTTPConnection.connect(
-                        on: loop, port: config.apiPort, apiKey: config.apiKey, sourceIP: config.sourceIP
+                        on: loop, port: config.apiPort, apiKey: config.apiKey, sourceIP: config.sourceIP, tls: tls
                     ).get()
                     defer { conn.close() }
                     var made: [(Int, String, String)] = []
@@ -256,8 +261,15 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
         if let address = try? SocketAddress(ipAddress: config.sourceIP, port: 0) {
             bootstrap = bootstrap.bind(to: address)
         }
+        let tls = tls
         bootstrap.channelInitializer { channel in
-            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(bound.value) }
+            channel.eventLoop.makeCompletedFuture {
+                if let tls {
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: tls, serverHostname: nil))
+                }
+                try channel.pipeline.syncOperations.addHandler(bound.value)
+            }
         }
         .connect(host: "127.0.0.1", port: client.port)
         .whenFailure { _ in bound.value.failedToConnect() }

@@ -18,7 +18,7 @@ extension LoadWorker {
         for _ in 0..<config.count {
             connecting.append(
                 BenchHTTPConnection.connect(
-                    on: loop, port: config.apiPort, apiKey: config.apiKey, sourceIP: config.sourceIP))
+                    on: loop, port: config.apiPort, apiKey: config.apiKey, sourceIP: config.sourceIP, tls: tls))
         }
         EventLoopFuture.whenAllSucceed(connecting, on: loop).whenComplete { [self] outcome in
             guard case .success(let conns) = outcome else {

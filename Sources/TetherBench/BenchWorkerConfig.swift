@@ -61,6 +61,8 @@ struct WorkerConfig: Codable, Sendable {
     var setupConnections: Int = 16
     /// Where to write the ``WorkerResult`` JSON.
     var resultPath: String
+    /// With `--tls`: the certificate to trust; every connection of the worker speaks TLS.
+    var caFile: String?
 }
 
 /// What a load process reports.

@@ -55,7 +55,7 @@ extension LoadWorker {
     /// Opens the event reader before `ready`.
     func openEventReader() async throws {
         let conn = try await BenchHTTPConnection.connect(
-            on: loop, port: config.apiPort, apiKey: config.apiKey, sourceIP: config.sourceIP
+            on: loop, port: config.apiPort, apiKey: config.apiKey, sourceIP: config.sourceIP, tls: tls
         ).get()
         try await loop.flatSubmit { () -> EventLoopFuture<Void> in
             self.release.reader = conn

@@ -16,6 +16,8 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("json-out"), help: "Where to write the figures as JSON.")
     var jsonOut = "bench-results.json"
     @Option(help: "Client transport of the load: ws or tcp.") var transport = "ws"
+    @Flag(help: "Serve TLS with a certificate the run makes; the load speaks wss://, tls:// and https://.")
+    var tls = false
     @Flag(name: .customLong("keep-files"), help: "Keep the temporary directory (data files, logs, worker results).")
     var keepFiles = false
     @Option(name: .customLong("clients-per-worker"), help: "Most clients per load process (fd limit!).")
@@ -83,6 +85,7 @@ struct Bench: AsyncParsableCommand {
     func run() async throws {
         var options = BenchOptions()
         options.transport = transport
+        options.tls = tls
         options.clientsPerWorker = clientsPerWorker
         options.expirySessions = expirySessions
         options.expiryRate = expiryRate
