@@ -21,6 +21,11 @@ demo queue fills the demo project's three slots through the backend API (apply +
            (201), connected, and hid the panel (the queue's connection ended `left`: taken); saves
            artifacts/demo-queue-waiting.png and artifacts/demo-queue.png, then leaves and destroys the other
            holders' sessions, so that the three slots are free again.
+demo wss   starts a second server with --tls-cert/--tls-key (a P-256 certificate this test makes with openssl,
+           which Chromium is told to accept by its public key: --ignore-certificate-errors-spki-list), loads
+           https://…/demo, connects over wss:// (the session's `connect` says so), waits for heartbeats and checks
+           through the backend API (over HTTPS, trusting that certificate) that the session is connected, then
+           leaves.
 dashboard  makes a project and a session held by a raw WebSocket client (websocket-client, its own process),
            loads /dashboard, checks that a wrong key is refused, signs in with the key (kept in
            sessionStorage, never in the URL), waits for the session's row `connected` and the SSE feed live,
@@ -36,8 +41,11 @@ import argparse
 import json
 import os
 import select
+import base64
+import hashlib
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -70,15 +78,36 @@ def free_ports(n):
     return ports
 
 
-class Server:
-    """`tether serve --demo` on free ports with a throwaway data file."""
+class Certificate:
+    """A self-signed P-256 certificate for 127.0.0.1 and localhost, made with openssl."""
 
-    def __init__(self, binary, work):
+    def __init__(self, work):
+        self.cert = os.path.join(work, "tls-cert.pem")
+        self.key = os.path.join(work, "tls-key.pem")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", self.key, "-out", self.cert, "-days", "1", "-subj", "/CN=localhost",
+             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+            check=True, capture_output=True)
+        der = subprocess.run(["openssl", "x509", "-in", self.cert, "-pubkey", "-noout"], check=True,
+                             capture_output=True).stdout
+        spki = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=der, check=True,
+                              capture_output=True).stdout
+        # What --ignore-certificate-errors-spki-list takes: base64 of the SHA-256 of the public key (SPKI).
+        self.spki_sha256 = base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
+class Server:
+    """`tether serve --demo` on free ports with a throwaway data file (over TLS when given a certificate)."""
+
+    def __init__(self, binary, work, certificate=None):
         self.binary = binary
         self.work = work
+        self.certificate = certificate
         self.port, self.client_port = free_ports(2)
         self.key = "bt-" + os.urandom(16).hex()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"{'https' if certificate else 'http'}://127.0.0.1:{self.port}"
+        self.ssl = ssl.create_default_context(cafile=certificate.cert) if certificate else None
         self.log_path = os.path.join(work, "server.log")
         self.log = open(self.log_path, "w")
         self.start()
@@ -87,14 +116,15 @@ class Server:
         self.process = subprocess.Popen(
             [self.binary, "serve", "--demo", "--host", "127.0.0.1", "--port", str(self.port),
              "--client-port", str(self.client_port), "--tcp-port", "0",
-             "--data", os.path.join(self.work, "tether.sqlite"), "--api-key", self.key, "--log-level", "warning"],
+             "--data", os.path.join(self.work, "tether.sqlite"), "--api-key", self.key, "--log-level", "warning"]
+            + (["--tls-cert", self.certificate.cert, "--tls-key", self.certificate.key] if self.certificate else []),
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while True:
             if self.process.poll() is not None:
                 raise Failure(f"tether exited at start (status {self.process.returncode}):\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=2):
+                with urllib.request.urlopen(self.base + "/healthz", timeout=2, context=self.ssl):
                     break
             except (urllib.error.URLError, OSError):
                 if time.monotonic() > deadline:
@@ -109,7 +139,7 @@ class Server:
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=10, context=self.ssl) as response:
                 return response.status, json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
@@ -138,11 +168,15 @@ class Server:
         self.log.close()
 
 
-def make_driver():
+def make_driver(certificate, work):
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    # The TLS server's certificate is accepted by its public key only (Chromium honours the SPKI list with a
+    # user data directory of its own); every other certificate error stays an error.
     for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1280,900", "--no-first-run", "--disable-extensions"]:
+                "--window-size=1280,900", "--no-first-run", "--disable-extensions",
+                f"--user-data-dir={os.path.join(work, 'chromium')}",
+                f"--ignore-certificate-errors-spki-list={certificate.spki_sha256}"]:
         options.add_argument(arg)
     service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     return webdriver.Chrome(service=service, options=options)
@@ -361,6 +395,32 @@ def test_demo(driver, server, artifacts):
              lambda: ((r := server.api("GET", f"/v1/sessions/{session_id}")[1] or {})
                       .get("endReason") == "left", r.get("state")))
     print("   leave -> ended (left)")
+
+
+def test_demo_tls(driver, server, artifacts):
+    """The demo over TLS: the page on https://, its client over wss:// (issue 16, item 2)."""
+    tls = Server(server.binary, tempfile.mkdtemp(prefix="tether-browser-tls-"), server.tls_certificate)
+    try:
+        driver.get(tls.base + "/demo")
+        wait_until(driver, "the demo page over https", lambda d: d.find_elements(By.ID, "userId"))
+        driver.find_element(By.ID, "userId").send_keys("tls-user")
+        driver.find_element(By.ID, "start").click()
+        wait_until(driver, "state 'connected' over wss", lambda d: text(d, "state") == "connected")
+        wait_until(driver, "two heartbeats counted over wss", lambda d: int(text(d, "heartbeats") or 0) >= 2)
+        session_id = text(driver, "sessionId")
+        status, session = tls.api("GET", f"/v1/sessions/{session_id}")
+        if status != 200 or session.get("state") != "connected" or session.get("transport") != "websocket":
+            raise Failure(f"over TLS the backend sees {status} {session}")
+        url = driver.execute_script("return location.href")
+        if not url.startswith("https://"):
+            raise Failure(f"the demo page is not on https: {url}")
+        driver.save_screenshot(os.path.join(artifacts, "demo-tls.png"))
+        driver.find_element(By.ID, "leave").click()
+        wait_until(driver, "state 'ended' after leaving", lambda d: text(d, "state") == "ended")
+        print(f"   {url}: connected over wss:// ({session_id}), heartbeats counted, left")
+    finally:
+        tls.stop()
+        shutil.rmtree(tls.work, ignore_errors=True)
 
 
 def queue_list(server, project="demo"):
@@ -599,10 +659,12 @@ def main():
     failed = None
     try:
         server = Server(os.path.abspath(args.binary), work)
+        server.tls_certificate = Certificate(work)
         print(f"==> tether serve --demo on {server.base}")
-        driver = make_driver()
+        driver = make_driver(server.tls_certificate, work)
         print(f"==> {driver.capabilities.get('browserName')} {driver.capabilities.get('browserVersion')} (headless)")
-        tests = [("sdk rules", test_sdk_rules), ("demo", test_demo), ("demo queue", test_demo_queue),
+        tests = [("sdk rules", test_sdk_rules), ("demo", test_demo), ("demo over wss", test_demo_tls),
+                 ("demo queue", test_demo_queue),
                  ("dashboard", test_dashboard), ("dashboard with a project key", test_dashboard_project_key)]
         for name, test in tests:
             t0 = time.monotonic()
