@@ -65,13 +65,15 @@ public struct CLI {
 
         /// What it printed so far.
         public var stdout: String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
+        /// What it printed on standard error so far.
+        public var stderr: String { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
 
         /// The result after it exited.
         public func result() -> Result {
             process.waitUntilExit()
             let r = Result(
                 status: process.terminationStatus, stdout: stdout,
-                stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+                stderr: stderr)
             try? FileManager.default.removeItem(at: out)
             try? FileManager.default.removeItem(at: err)
             return r

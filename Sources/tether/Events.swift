@@ -8,7 +8,7 @@ import TetherProtocol
 /// `--follow` reads the Server-Sent Events stream (`GET /v1/events`, `Accept: text/event-stream`) and prints
 /// each event as it comes; after a dropped connection or a server restart it reconnects with `Last-Event-ID`
 /// set to the last cursor printed (backoff 0.25 s doubling up to 5 s, with jitter), so nothing is lost or
-/// printed twice. `--poll` (and any `https://` URL, which the NIO stream does not speak) polls
+/// printed twice; an `https://` URL is read over TLS (`--ca-file`, or the system's roots). `--poll` polls
 /// `GET /v1/events?after=<cursor>` every `--interval-ms` instead.
 struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,7 +38,7 @@ struct Events: AsyncParsableCommand {
                 return
             }
             if !options.json { Output.line(EventView.header) }
-            if poll || backend.url.scheme != "http" {
+            if poll {
                 try await pollEvents(backend)
             } else {
                 try await streamEvents(backend)
@@ -51,6 +51,7 @@ struct Events: AsyncParsableCommand {
     private func streamEvents(_ backend: TetherBackend) async throws {
         var feed = TetherEventStream(url: backend.url, apiKey: backend.apiKey, project: project)
         feed.alternates = Array(backend.urls.dropFirst())
+        feed.tls = backend.tls ?? .system
         let decoder = JSONDecoder()
         let events = feed.follow(after: after ?? 0) { error, delay in
             Output.error("events: \(error); reconnecting in \(Output.duration(delay.wholeMilliseconds))")

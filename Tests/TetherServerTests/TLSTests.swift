@@ -242,5 +242,15 @@ import TetherTestKit
         #expect(untrusted.stderr.contains("Unreachable"), "\(untrusted.stderr)")
         let badFile = try await cli.run("projects", "list", "--ca-file", "/nonexistent.pem")
         #expect(badFile.status == 64, "\(badFile.stderr)")
+
+        // The SSE stream over TLS: `events --follow` reads it live (not by polling).
+        let follow = try cli.start([
+            "events", "--follow", "--json", "--project", "p", "--ca-file", certificate.certificatePath,
+        ])
+        defer { _ = follow.stop() }
+        #expect(try await cli.run("apply", "p", "alice", "--ca-file", certificate.certificatePath).status == 0)
+        let seen = await eventually(within: .seconds(10)) { follow.stdout.contains("concurrency.reserved") }
+        #expect(seen, "follow printed: \(follow.stdout) \(follow.stderr)")
+        #expect(!follow.stderr.contains("reconnecting"), "\(follow.stderr)")
     }
 }
