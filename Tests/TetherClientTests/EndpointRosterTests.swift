@@ -71,7 +71,7 @@ import TetherProtocol
     @Test func alternatesThatDoNotParseAreSkipped() {
         var roster = EndpointRoster(Self.ws("a"))
         roster.welcomed(alternates: [
-            .init(websocket: "wss://b:1/v1/connect", tcp: nil, http: "x"),
+            .init(websocket: "ftp://b:1/v1/connect", tcp: nil, http: "x"),
             .init(websocket: "nonsense", tcp: nil, http: ""),
             Self.connect("c"),
         ])

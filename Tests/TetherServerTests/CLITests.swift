@@ -261,6 +261,6 @@ extension CLITests {
     func aListWithAnythingButHTTPURLsIsAUsageError(url: String) async throws {
         let result = try await CLI(url: url, apiKey: "k").run("projects", "list")
         #expect(result.status == 64, "\(url): \(result.stderr)")
-        #expect(result.stderr.contains("--url must be http:// URLs"), "\(result.stderr)")
+        #expect(result.stderr.contains("--url must be http:// or https:// URLs"), "\(result.stderr)")
     }
 }
