@@ -11,11 +11,16 @@ extension TetherBackend {
 
 extension BackendRequest where Response == TetherBackend.CreatedKey {
     /// `POST /v1/keys`: an admin key, or with `projects` a key that sees and changes only those projects.
-    /// With `expiresInMs`, the key is refused from that long after its creation on.
-    public static func createKey(name: String, projects: [String]? = nil, expiresInMs: Int64? = nil) -> Self {
+    /// With `expiresInMs`, the key is refused from that long after its creation on. With `car`, the answer also
+    /// holds a CAR key pair (`secretId`, `secretKey`) for the CAR-compatible endpoint.
+    public static func createKey(
+        name: String, projects: [String]? = nil, expiresInMs: Int64? = nil, car: Bool = false
+    ) -> Self {
         Self(
             method: "POST", path: "/v1/keys",
-            body: jsonBody(TetherAPI.CreateKeyRequest(name: name, projects: projects, expiresInMs: expiresInMs)))
+            body: jsonBody(
+                TetherAPI.CreateKeyRequest(
+                    name: name, projects: projects, expiresInMs: expiresInMs, car: car ? true : nil)))
     }
 }
 

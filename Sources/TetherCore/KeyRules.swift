@@ -14,12 +14,19 @@ public struct KeyEntry: Codable, Sendable, Hashable {
     public var hash: String
     /// When it stops being accepted (Unix epoch ms); `nil`: never.
     public var expiresAt: Millis?
+    /// The `SecretId` of the key's CAR key pair, if it has one.
+    public var secretId: String?
+    /// The pair's `SecretKey`, kept as it is: a `TC3-HMAC-SHA256` signature can be checked only with it (never
+    /// shown after its creation).
+    public var secretKey: String?
 
     /// Creates an entry.
     public init(
         keyId: String, name: String, projects: [ProjectID]?, createdAt: Millis, lastUsedAt: Millis? = nil,
-        hash: String, expiresAt: Millis? = nil
+        hash: String, expiresAt: Millis? = nil, secretId: String? = nil, secretKey: String? = nil
     ) {
+        self.secretId = secretId
+        self.secretKey = secretKey
         self.keyId = keyId
         self.name = name
         self.projects = projects

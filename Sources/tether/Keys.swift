@@ -22,6 +22,8 @@ struct Keys: AsyncParsableCommand {
         @Option(
             name: .customLong("expires-in-hours"), help: "Refuse the key from this many hours on (default: never).")
         var expiresInHours: Int?
+        @Flag(help: "Also make a CAR key pair (SecretId, SecretKey) for the CAR-compatible endpoint, POST /.")
+        var car = false
 
         func validate() throws {
             if let hours = expiresInHours, hours < 1 { throw ValidationError("--expires-in-hours must be at least 1") }
@@ -32,7 +34,7 @@ struct Keys: AsyncParsableCommand {
                 let backend = try options.backend()
                 let request = BackendRequest.createKey(
                     name: name, projects: projects.isEmpty ? nil : projects,
-                    expiresInMs: expiresInHours.map { Int64($0) * 3_600_000 })
+                    expiresInMs: expiresInHours.map { Int64($0) * 3_600_000 }, car: car)
                 if options.json { return Output.raw(try await backend.data(for: request)) }
                 let key = try await backend.send(request)
                 Output.line(
@@ -40,7 +42,7 @@ struct Keys: AsyncParsableCommand {
                         ("key", key.key), ("keyId", key.keyId), ("name", key.name),
                         ("projects", key.projects?.joined(separator: ",") ?? "(admin)"),
                         ("expires", key.expiresAt.map(List.time) ?? "never"),
-                    ]))
+                    ] + (key.secretId.map { [("secretId", $0), ("secretKey", key.secretKey ?? "")] } ?? [])))
             }
         }
     }

@@ -7,12 +7,16 @@ extension TetherAPI {
         public var projects: [String]?
         /// How long the key is accepted from now (ms, up to 10 years); absent: for ever.
         public var expiresInMs: Int64?
+        /// Also a CAR key pair (`secretId`, `secretKey`) for `TC3-HMAC-SHA256`-signed calls of the CAR-compatible
+        /// endpoint (`POST /`), with the key's scope.
+        public var car: Bool?
 
         /// Creates the body.
-        public init(name: String, projects: [String]? = nil, expiresInMs: Int64? = nil) {
+        public init(name: String, projects: [String]? = nil, expiresInMs: Int64? = nil, car: Bool? = nil) {
             self.name = name
             self.projects = projects
             self.expiresInMs = expiresInMs
+            self.car = car
         }
     }
 
@@ -30,12 +34,15 @@ extension TetherAPI {
         public var lastUsedAt: Int64?
         /// When it stops being accepted (Unix epoch ms); absent: never.
         public var expiresAt: Int64?
+        /// The `SecretId` of its CAR key pair (`AKID…`); absent for a key made without `car`.
+        public var secretId: String?
 
         /// Creates a key.
         public init(
             keyId: String, name: String, projects: [String]?, createdAt: Int64, lastUsedAt: Int64?,
-            expiresAt: Int64? = nil
+            expiresAt: Int64? = nil, secretId: String? = nil
         ) {
+            self.secretId = secretId
             self.expiresAt = expiresAt
             self.keyId = keyId
             self.name = name
@@ -59,11 +66,17 @@ extension TetherAPI {
         public var key: String
         /// When it stops being accepted (Unix epoch ms); absent: never.
         public var expiresAt: Int64?
+        /// With `car: true`: the CAR key pair's `SecretId` (`AKID…`) and `SecretKey`, the secret shown this once.
+        public var secretId: String?
+        public var secretKey: String?
 
         /// Creates the answer.
         public init(
-            keyId: String, name: String, projects: [String]?, createdAt: Int64, key: String, expiresAt: Int64? = nil
+            keyId: String, name: String, projects: [String]?, createdAt: Int64, key: String, expiresAt: Int64? = nil,
+            secretId: String? = nil, secretKey: String? = nil
         ) {
+            self.secretId = secretId
+            self.secretKey = secretKey
             self.expiresAt = expiresAt
             self.keyId = keyId
             self.name = name

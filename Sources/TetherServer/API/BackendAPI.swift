@@ -52,6 +52,7 @@ struct BackendAPI: Sendable {
         }
         addWebRoutes(to: router)
         if configuration.demo { addDemoRoutes(to: router) }
+        addCARRoutes(to: router)
         let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(ring: keys))
         cluster.addRoutes(to: router, v1: v1)
         addProjectRoutes(to: v1)

@@ -12,7 +12,7 @@ extension TetherAPI.Key {
     init(_ entry: KeyEntry) {
         self.init(
             keyId: entry.keyId, name: entry.name, projects: entry.projects, createdAt: entry.createdAt,
-            lastUsedAt: entry.lastUsedAt, expiresAt: entry.expiresAt)
+            lastUsedAt: entry.lastUsedAt, expiresAt: entry.expiresAt, secretId: entry.secretId)
     }
 }
 
@@ -28,14 +28,14 @@ extension BackendAPI {
             try context.requireAdmin("creating a key")
             let body = try await request.decode(as: TetherAPI.CreateKeyRequest.self, context: context)
             let (entry, key) = try await keys.create(
-                name: body.name, projects: body.projects, expiresInMs: body.expiresInMs,
+                name: body.name, projects: body.projects, expiresInMs: body.expiresInMs, car: body.car ?? false,
                 existing: { id in service.read { (try? $0.project(id)) != nil } })
             try await Self.appendAudit(to: store, context.audit(.keyCreate, entry.keyId, at: time.now()))
             return EditedResponse(
                 status: .created,
                 response: TetherAPI.CreatedKey(
                     keyId: entry.keyId, name: entry.name, projects: entry.projects, createdAt: entry.createdAt,
-                    key: key, expiresAt: entry.expiresAt))
+                    key: key, expiresAt: entry.expiresAt, secretId: entry.secretId, secretKey: entry.secretKey))
         }
         router.get("/keys") { _, context in
             try context.requireAdmin("listing keys")

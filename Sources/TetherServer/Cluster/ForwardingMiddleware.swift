@@ -47,6 +47,9 @@ struct ForwardingMiddleware: RouterMiddleware {
         for field in request.headers where !Self.hopByHop.contains(field.name.canonicalName) {
             forwarded.headers.add(name: field.name.rawName, value: field.value)
         }
+        // The client's `Host` goes on as it came (AsyncHTTPClient keeps a given one): a CAR call's signature
+        // covers it (`POST /`, TC3-HMAC-SHA256).
+        if let authority = request.head.authority { forwarded.headers.replaceOrAdd(name: "Host", value: authority) }
         forwarded.headers.add(name: Self.forwardedBy.rawName, value: nodeId)
         forwarded.headers.replaceOrAdd(name: "X-Request-Id", value: context.requestId)
         if body.readableBytes > 0 || request.method == .post || request.method == .put || request.method == .patch {

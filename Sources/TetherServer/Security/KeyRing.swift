@@ -63,6 +63,18 @@ final class KeyRing: Sendable {
         }
     }
 
+    /// The key whose CAR key pair has `secretId`, with its secret key, if it is accepted; its use is noted.
+    func carKey(secretId: String) -> (entry: KeyEntry, secretKey: String)? {
+        let now = time.now()
+        return state.withLockedValue { state in
+            guard let entry = state.entries.first(where: { $0.secretId == secretId }), entry.isLive(at: now),
+                let secretKey = entry.secretKey
+            else { return nil }
+            state.lastUsed[entry.keyId] = now
+            return (entry, secretKey)
+        }
+    }
+
     /// Whether the key `keyId` is still accepted (an event stream opened with it ends once it is not).
     func isLive(_ keyId: String) -> Bool {
         let now = time.now()
@@ -131,7 +143,7 @@ final class KeyRing: Sendable {
 
     /// Creates a key; the answer holds the key, shown this once.
     func create(
-        name: String, projects: [ProjectID]?, expiresInMs: Millis? = nil,
+        name: String, projects: [ProjectID]?, expiresInMs: Millis? = nil, car: Bool = false,
         existing: @escaping @Sendable (ProjectID) -> Bool
     ) async throws -> (entry: KeyEntry, key: String) {
         let checked = try KeyRules.checkNew(name: name, projects: projects, existing: existing)
@@ -140,7 +152,8 @@ final class KeyRing: Sendable {
         let key = Self.newKey()
         let entry = KeyEntry(
             keyId: "ak-" + Secrets.hex(Secrets.randomBytes(8)), name: name, projects: checked, createdAt: now,
-            hash: Secrets.hash(key), expiresAt: expiresAt)
+            hash: Secrets.hash(key), expiresAt: expiresAt,
+            secretId: car ? Self.newSecretId() : nil, secretKey: car ? Self.newSecretKey() : nil)
         try await change { entries in (entries + [entry], ()) }
         return (entry, key)
     }
@@ -198,4 +211,16 @@ final class KeyRing: Sendable {
 
     /// A new key: `tk_` and 256 random bits.
     static func newKey() -> String { "tk_" + Secrets.randomToken() }
+
+    /// A CAR `SecretId`: `AKID` and 32 random letters and digits, as Tencent Cloud's look (36 characters).
+    static func newSecretId() -> String { "AKID" + randomAlphanumerics(32) }
+
+    /// A CAR `SecretKey`: 32 random letters and digits (~190 bits).
+    static func newSecretKey() -> String { randomAlphanumerics(32) }
+
+    private static func randomAlphanumerics(_ count: Int) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        var rng = SystemRandomNumberGenerator()
+        return String(decoding: (0..<count).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] }, as: UTF8.self)
+    }
 }
