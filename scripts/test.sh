@@ -11,6 +11,15 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+command -v openssl >/dev/null 2>&1 || {
+    echo "==> installing openssl (the TLS tests make their certificates with it)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+}
+python3 -c 'import tencentcloud.car.v20220110' 2>/dev/null || {
+    echo "==> installing tencentcloud-sdk-python-car (pip; CARTests drive Tencent's own CarClient)"
+    python3 -m pip install --quiet tencentcloud-sdk-python-car >&2
+}
+
 echo "==> PostgreSQL for the store and cluster tests (a throwaway server on 127.0.0.1, stopped at the end)"
 pgdir=$(mktemp -d /tmp/tether-pg.XXXXXX)
 trap 'bash scripts/postgres.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT

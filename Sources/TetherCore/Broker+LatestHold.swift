@@ -17,7 +17,9 @@ extension Broker {
         if let best { return best.projectId }
         let held = projects.keys.filter(visible).compactMap { session(of: userId, in: $0) }
         return held.max { a, b in
-            (a.state == .grace ? 1 : 0, a.createdAt, b.projectId) < (b.state == .grace ? 1 : 0, b.createdAt, a.projectId)
+            (a.state == .grace ? 1 : 0, a.createdAt, b.projectId) < (
+                b.state == .grace ? 1 : 0, b.createdAt, a.projectId
+            )
         }?.projectId
     }
 }

@@ -38,11 +38,12 @@ struct Keys: AsyncParsableCommand {
                 if options.json { return Output.raw(try await backend.data(for: request)) }
                 let key = try await backend.send(request)
                 Output.line(
-                    Table.fields([
-                        ("key", key.key), ("keyId", key.keyId), ("name", key.name),
-                        ("projects", key.projects?.joined(separator: ",") ?? "(admin)"),
-                        ("expires", key.expiresAt.map(List.time) ?? "never"),
-                    ] + (key.secretId.map { [("secretId", $0), ("secretKey", key.secretKey ?? "")] } ?? [])))
+                    Table.fields(
+                        [
+                            ("key", key.key), ("keyId", key.keyId), ("name", key.name),
+                            ("projects", key.projects?.joined(separator: ",") ?? "(admin)"),
+                            ("expires", key.expiresAt.map(List.time) ?? "never"),
+                        ] + (key.secretId.map { [("secretId", $0), ("secretKey", key.secretKey ?? "")] } ?? [])))
             }
         }
     }

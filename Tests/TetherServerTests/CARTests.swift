@@ -35,8 +35,10 @@ import TetherTestKit
         ) throws -> [String: Any] {
             let run = try ChildProcess.run(
                 URL(fileURLWithPath: "/usr/bin/env"),
-                ["python3", CARTests.script, mode, endpoint, secretId ?? self.secretId, secretKey ?? self.secretKey,
-                 action, params] + extra)
+                [
+                    "python3", CARTests.script, mode, endpoint, secretId ?? self.secretId, secretKey ?? self.secretKey,
+                    action, params,
+                ] + extra)
             let line = run.output.split(separator: "\n").last.map(String.init) ?? ""
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
             return try #require(object, "car-client.py printed: \(run.output)")
@@ -55,7 +57,10 @@ import TetherTestKit
         }
 
         /// A hand-signed call: HTTP status, content type, and the error code if any.
-        func raw(_ action: String, _ params: String, _ extra: [String] = [], secretId: String? = nil, secretKey: String? = nil)
+        func raw(
+            _ action: String, _ params: String, _ extra: [String] = [], secretId: String? = nil,
+            secretKey: String? = nil
+        )
             throws -> (status: Int, contentType: String?, code: String?, response: [String: Any])
         {
             let out = try call("raw", action, params, extra, secretId: secretId, secretKey: secretKey)
@@ -72,12 +77,15 @@ import TetherTestKit
         let f = try await Fixture()
         defer { f.server.stop() }
         let created = try f.sdk(
-            "CreateApplicationProject", #"{"Name": "Game", "ProjectId": "cap-game", "Capacity": 1, "ReconnectTimeout": 30}"#)
+            "CreateApplicationProject",
+            #"{"Name": "Game", "ProjectId": "cap-game", "Capacity": 1, "ReconnectTimeout": 30}"#)
         #expect(created["ProjectId"] as? String == "cap-game")
         let project = try await f.server.backend.project("cap-game")
         #expect(project.name == "Game" && project.capacity == 1 && project.reconnectGraceMs == 30_000)
 
-        #expect(try f.sdk("ApplyConcurrent", #"{"UserId": "u1", "UserIp": "10.0.0.1", "ProjectId": "cap-game"}"#).keys.sorted() == ["RequestId"])
+        #expect(
+            try f.sdk("ApplyConcurrent", #"{"UserId": "u1", "UserIp": "10.0.0.1", "ProjectId": "cap-game"}"#).keys
+                .sorted() == ["RequestId"])
         let session = try f.sdk("CreateSession", #"{"UserId": "u1", "UserIp": "10.0.0.1", "ClientSession": "cs-1"}"#)
         let serverSession = try #require(session["ServerSession"] as? String)
         let decoded = try JSONDecoder().decode(
@@ -92,8 +100,9 @@ import TetherTestKit
 
         let count = try f.sdk("DescribeConcurrentCount", #"{"ProjectId": "cap-game"}"#)
         #expect(count["Total"] as? Int == 1 && count["Running"] as? Int == 1, "\(count)")
-        #expect(try f.sdkError("ApplyConcurrent", #"{"UserId": "u2", "UserIp": "10.0.0.2", "ProjectId": "cap-game"}"#)
-            == "ResourceNotFound.NoIdle")
+        #expect(
+            try f.sdkError("ApplyConcurrent", #"{"UserId": "u2", "UserIp": "10.0.0.2", "ProjectId": "cap-game"}"#)
+                == "ResourceNotFound.NoIdle")
 
         // The user's network drops; the same user comes back through CAR's calls: the same concurrency, and the
         // Swift SDK connects with the new ServerSession's token.
@@ -155,8 +164,14 @@ import TetherTestKit
             ("StartPublishStream", #"{"UserId": "u1"}"#, [], nil, nil, "UnsupportedOperation"),
             ("ApplyConcurrent", #"{"ProjectId": "cap-a"}"#, [], nil, nil, "MissingParameter"),
             ("ApplyConcurrent", #"{"UserId": 7, "ProjectId": "cap-a"}"#, [], nil, nil, "InvalidParameterValue"),
-            ("ApplyConcurrent", #"{"UserId": "u1", "ProjectId": "cap-a", "Nope": 1}"#, [], nil, nil, "UnknownParameter"),
-            ("ApplyConcurrent", #"{"UserId": "u1", "ProjectId": "cap-nope"}"#, [], nil, nil, "ResourceNotFound.Project"),
+            (
+                "ApplyConcurrent", #"{"UserId": "u1", "ProjectId": "cap-a", "Nope": 1}"#, [], nil, nil,
+                "UnknownParameter"
+            ),
+            (
+                "ApplyConcurrent", #"{"UserId": "u1", "ProjectId": "cap-nope"}"#, [], nil, nil,
+                "ResourceNotFound.Project"
+            ),
             ("CreateSession", #"{"UserId": "u1"}"#, [], nil, nil, "FailedOperation.LockTimeout"),
             ("CreateSession", #"{"UserId": "u1", "HostUserId": "h"}"#, [], nil, nil, "UnsupportedOperation"),
             ("ApplyConcurrent", apply, ["--content-type", "text/plain"], nil, nil, "InvalidParameter"),

@@ -59,4 +59,21 @@ import TetherTestKit
         #expect(page["nextCursor"] as? Int == 4)
         #expect(try await admin.run("audit", "--limit", "0").status == 64)
     }
+
+    /// `tether keys create --car` prints the CAR key pair; `keys list --json` shows its SecretId, never its secret.
+    @Test func aCARKeyPairIsPrintedOnce() async throws {
+        let server = try SDKServer()
+        defer { server.stop() }
+        let admin = CLI(url: "http://127.0.0.1:\(server.apiPort)", apiKey: SDKServer.key)
+        let created = try await admin.run("keys", "create", "car-backend", "--car")
+        #expect(created.status == 0, "\(created.stderr)")
+        let lines = created.stdout.split(separator: "\n")
+        let secretId = try #require(lines.first { $0.hasPrefix("secretId ") }?.split(separator: " ").last)
+        let secretKey = try #require(lines.first { $0.hasPrefix("secretKey ") }?.split(separator: " ").last)
+        #expect(secretId.hasPrefix("AKID") && secretId.count == 36 && secretKey.count == 32, "\(created.stdout)")
+        let listed = try await admin.run("keys", "list", "--json")
+        #expect(listed.stdout.contains(String(secretId)) && !listed.stdout.contains(String(secretKey)))
+        let plain = try await admin.run("keys", "create", "plain")
+        #expect(!plain.stdout.contains("secretId"), "\(plain.stdout)")
+    }
 }

@@ -45,7 +45,8 @@ import Testing
         #expect(parsed.signedHeaders == ["content-type", "host"])
         let sig = "6af1452a6883356c2f815038759ca534eb3a9c7f3355048d8fcaac94eb33ff90"
         for bad in [
-            "", "Bearer tk_x", "TC3-HMAC-SHA256", "HMAC-SHA1 Credential=a/b/car/tc3_request, SignedHeaders=host, Signature=\(sig)",
+            "", "Bearer tk_x", "TC3-HMAC-SHA256",
+            "HMAC-SHA1 Credential=a/b/car/tc3_request, SignedHeaders=host, Signature=\(sig)",
             "TC3-HMAC-SHA256 Credential=a/b/car, SignedHeaders=host, Signature=\(sig)",
             "TC3-HMAC-SHA256 Credential=a/b/car/tc3_request, SignedHeaders=host, Signature=XYZ",
             "TC3-HMAC-SHA256 Credential=a/b/car/tc3_request, SignedHeaders=host, Signature=\(sig.uppercased())",

@@ -21,7 +21,8 @@ extension BackendAPI {
     ]
 
     /// Runs `action` with `body` for the key in `context`.
-    func carPerform(_ action: String, body: [UInt8], context: TetherRequestContext) async throws -> [String: JSONValue] {
+    func carPerform(_ action: String, body: [UInt8], context: TetherRequestContext) async throws -> [String: JSONValue]
+    {
         switch action {
         case "ApplyConcurrent":
             let p = try CARParameters.decode(CARBodies.Apply.self, from: body)
@@ -34,7 +35,9 @@ extension BackendAPI {
         case "DestroySession":
             let p = try CARParameters.decode(CARBodies.DestroySession.self, from: body)
             let projects = service.read { broker in
-                broker.allProjects.map(\.id).filter { context.scope.sees($0) && broker.session(of: p.UserId, in: $0) != nil }
+                broker.allProjects.map(\.id).filter {
+                    context.scope.sees($0) && broker.session(of: p.UserId, in: $0) != nil
+                }
             }
             guard !projects.isEmpty else {
                 throw CARError("ResourceNotFound.SessionNotFound", "user '\(p.UserId)' has no live session")
@@ -84,7 +87,8 @@ extension BackendAPI {
                 _ = try service.read { broker throws(BrokerError) in try broker.project(id) }
             }
             for id in p.ProjectIds {
-                _ = try await service.execute(.deleteProject(id), audit: context.audit(.projectDelete, id, at: time.now()))
+                _ = try await service.execute(
+                    .deleteProject(id), audit: context.audit(.projectDelete, id, at: time.now()))
                 await webhooks.projectDeleted(id)
             }
             return [:]

@@ -44,7 +44,9 @@ struct TC3Signature: Sendable {
                 signature.utf8.count == 64,
                 signature.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
             else { return nil }
-            (secretId, date, service, signedHeaders, self.signature) = (scope[0], scope[1], scope[2], headers, signature)
+            (secretId, date, service, signedHeaders, self.signature) = (
+                scope[0], scope[1], scope[2], headers, signature
+            )
         }
     }
 
