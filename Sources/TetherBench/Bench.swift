@@ -14,6 +14,7 @@ public enum BenchScenario: String, CaseIterable, Sendable {
     case stormTerm = "storm-term"
     case cluster
     case queue
+    case liveness
 
     func run(_ context: BenchContext, _ options: BenchOptions) async throws -> ScenarioResult {
         switch self {
@@ -33,6 +34,7 @@ public enum BenchScenario: String, CaseIterable, Sendable {
         case .stormTerm: try await BenchScenarios.storm(context, options, graceful: true)
         case .cluster: try await BenchScenarios.cluster(context, options)
         case .queue: try await BenchScenarios.queue(context, options)
+        case .liveness: try await BenchScenarios.liveness(context, options)
         }
     }
 }
@@ -43,6 +45,13 @@ public struct BenchOptions: Sendable {
     /// Serve TLS (a certificate the run makes) and load over `wss://`, `tls://` and `https://`.
     public var tls = false
     public var clientsPerWorker = 5_000
+    /// liveness: healthy and silent clients per disturbance, the silent ones' rate, the reconnect burst, and
+    /// which disturbances (none given: each, then all together).
+    public var livenessHealthy = 1_000
+    public var livenessSilent = 1_000
+    public var livenessSilentRate = 250.0
+    public var livenessBurst = 5_000
+    public var livenessDisturbances: [String] = []
     public var expirySessions = 10_000
     public var expiryRate = 5_000.0
     public var burstSessions = 10_000
@@ -119,5 +128,10 @@ public struct BenchOptions: Sendable {
         queueOffers = 5
         queuePushClients = 100
         queuePushSeconds = 3
+        livenessHealthy = 20
+        livenessSilent = 40
+        livenessSilentRate = 100
+        livenessBurst = 100
+        if livenessDisturbances.isEmpty { livenessDisturbances = ["loss", "stall", "throttled"] }
     }
 }

@@ -106,6 +106,8 @@ struct Lateness {
     var fromSend: [Double] = []
     /// Every deadline (ms).
     var deadlines: [Double] = []
+    /// The deadline of each entry of ``detection``, in the same order.
+    var detectedDeadlines: [Double] = []
     /// Silent clients never declared lost.
     var missed = 0
     /// Clients declared lost before their deadline.
@@ -126,6 +128,7 @@ struct Lateness {
             deadlines.append(deadline)
             if let at = lost[client.sessionId] {
                 detection.append(Double(at) - deadline)
+                detectedDeadlines.append(deadline)
                 if let sent = client.lastSendMs {
                     fromSend.append(Double(at) - (sent + timeout))
                     // Before the client's own send time + timeout (1 ms for the event's resolution).

@@ -326,9 +326,16 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
         let interval = config.intervalMs
         let first = Int64.random(in: 0..<max(1, interval))
         let bound = NIOLoopBound(client, eventLoop: loop)
+        let (dropRate, jitterMs, loop) = (config.dropRate, config.jitterMs, loop)
         client.repeated = loop.scheduleRepeatedTask(
             initialDelay: .milliseconds(first), delay: .milliseconds(interval)
-        ) { _ in bound.value.sendPing() }
+        ) { _ in
+            // `liveness` disturbances: a heartbeat lost on the way, or held up (the server's pings are still
+            // answered at once).
+            if dropRate > 0, Double.random(in: 0..<1) < dropRate { return }
+            guard jitterMs > 0 else { return bound.value.sendPing() }
+            loop.scheduleTask(in: .milliseconds(Int64.random(in: 0...jitterMs))) { bound.value.sendPing() }
+        }
     }
 
     /// Schedules `body` at a wall-clock time (ms).

@@ -63,6 +63,10 @@ struct WorkerConfig: Codable, Sendable {
     var resultPath: String
     /// With `--tls`: the certificate to trust; every connection of the worker speaks TLS.
     var caFile: String?
+    /// `liveness` disturbances of the heartbeats (`heartbeat` and `expire` roles, before the last ping): the
+    /// share of heartbeats not sent, and a random delay of up to this much before each one sent.
+    var dropRate: Double = 0
+    var jitterMs: Int64 = 0
 }
 
 /// What a load process reports.

@@ -81,6 +81,18 @@ struct Bench: AsyncParsableCommand {
     var queuePushClients = 10_000
     @Option(name: .customLong("queue-push-seconds"), help: "queue: how long the places are pushed.")
     var queuePushSeconds = 10.0
+    @Option(name: .customLong("liveness-healthy"), help: "liveness: healthy clients per disturbance.")
+    var livenessHealthy = 1_000
+    @Option(name: .customLong("liveness-silent"), help: "liveness: clients that fall silent per disturbance.")
+    var livenessSilent = 1_000
+    @Option(name: .customLong("liveness-silent-rate"), help: "liveness: silent clients per second.")
+    var livenessSilentRate = 250.0
+    @Option(name: .customLong("liveness-burst"), help: "liveness: clients of the reconnect burst.")
+    var livenessBurst = 5_000
+    @Option(
+        name: .customLong("liveness-disturbance"),
+        help: "liveness: loss, jitter, throttled, stall, cpu, burst or all (repeatable; default each, then all).")
+    var livenessDisturbances: [String] = []
 
     func run() async throws {
         var options = BenchOptions()
@@ -120,6 +132,11 @@ struct Bench: AsyncParsableCommand {
         options.queueOffers = queueOffers
         options.queuePushClients = queuePushClients
         options.queuePushSeconds = queuePushSeconds
+        options.livenessHealthy = livenessHealthy
+        options.livenessSilent = livenessSilent
+        options.livenessSilentRate = livenessSilentRate
+        options.livenessBurst = livenessBurst
+        options.livenessDisturbances = livenessDisturbances
         try await BenchRunner.run(
             scenarios + scenarioOptions, options: options, smoke: smoke, jsonOut: jsonOut, keepFiles: keepFiles)
     }

@@ -21,6 +21,7 @@ extension ClusterTests {
                 try #require(pair.secretKey), "ApplyConcurrent", #"{"UserId": "u1", "ProjectId": "cap-a"}"#,
             ])
         #expect(run.output.contains(#""status": 200"#) && !run.output.contains("Error"), "\(run.output)")
-        #expect(try await TetherBackend(url: api(cluster, owner), apiKey: Self.key).count(project: "cap-a").reserved == 1)
+        #expect(
+            try await TetherBackend(url: api(cluster, owner), apiKey: Self.key).count(project: "cap-a").reserved == 1)
     }
 }

@@ -80,6 +80,10 @@ extension TetherAPI.Session {
         w.field("updatedAt", updatedAt)
         w.field("endedAt", endedAt)
         w.field("lastHeartbeatAt", lastHeartbeatAt)
+        if let suspect {
+            w.key("suspect")
+            w.value(suspect)
+        }
         w.field("transport", transport)
         w.field("userIp", userIp)
         w.field("clientSession", clientSession)

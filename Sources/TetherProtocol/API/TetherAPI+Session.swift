@@ -228,6 +228,9 @@ extension TetherAPI {
         public var endedAt: Int64?
         /// The last heartbeat (Unix ms).
         public var lastHeartbeatAt: Int64?
+        /// A connected session not heard from for more than a heartbeat interval: probed with server pings,
+        /// not yet convicted (absent unless connected).
+        public var suspect: Bool?
         /// The current connection's transport.
         public var transport: String?
         /// As given at CreateSession.

@@ -56,13 +56,20 @@ extension BackendAPI {
             }
             let live = try service.read { broker throws(BrokerError) in try broker.sessions(in: id, state: state)
             }
-            return TetherAPI.SessionList(sessions: live.map { withLiveness(TetherAPI.Session($0), of: $0) })
+            let intervalMs = try service.read { broker throws(BrokerError) in
+                try broker.project(id).policy.heartbeat.intervalMs
+            }
+            return TetherAPI.SessionList(
+                sessions: live.map { withLiveness(TetherAPI.Session($0), of: $0, intervalMs: intervalMs) })
         }
         router.get("/sessions/:sessionId") { _, context in
             let id = try context.path("sessionId")
             if let live = service.read({ $0.session(id) }) {
                 guard context.scope.sees(live.projectId) else { throw BrokerError.sessionNotFound(id) }
-                return withLiveness(TetherAPI.Session(live, stats: stats.snapshot(of: id) ?? .empty), of: live)
+                let intervalMs = service.read { try? $0.project(live.projectId) }?.policy.heartbeat.intervalMs
+                return withLiveness(
+                    TetherAPI.Session(live, stats: stats.snapshot(of: id) ?? .empty), of: live,
+                    intervalMs: intervalMs ?? .max)
             }
             guard let stored = try await store.session(id), context.scope.sees(stored.projectId) else {
                 throw BrokerError.sessionNotFound(id)
@@ -125,13 +132,18 @@ extension BackendAPI {
 extension BackendAPI {
     /// A connected session whose event loop watches its connection: the last heartbeat and the deadline are
     /// the loop's (the broker holds no heartbeat deadline for it).
-    func withLiveness(_ dto: TetherAPI.Session, of session: Session) -> TetherAPI.Session {
-        guard session.state == .connected, let connection = session.connection,
-            let liveness = registry.liveness(of: connection), liveness.lastSeenAt != ClientLink.awaitingWelcome
-        else { return dto }
+    func withLiveness(_ dto: TetherAPI.Session, of session: Session, intervalMs: Millis) -> TetherAPI.Session {
+        guard session.state == .connected else { return dto }
         var dto = dto
-        dto.lastHeartbeatAt = liveness.lastSeenAt
-        dto.deadlineAt = liveness.deadlineAt
+        if let connection = session.connection, let liveness = registry.liveness(of: connection),
+            liveness.lastSeenAt != ClientLink.awaitingWelcome
+        {
+            dto.lastHeartbeatAt = liveness.lastSeenAt
+            dto.deadlineAt = liveness.deadlineAt
+        }
+        if let heard = dto.lastHeartbeatAt {
+            dto.suspect = Suspicion.isSuspect(lastHeardAt: heard, intervalMs: intervalMs, at: time.now())
+        }
         return dto
     }
 }

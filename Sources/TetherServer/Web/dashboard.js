@@ -139,7 +139,9 @@ function sessionRow(s, stats, now) {
   return el("tr", { "data-session": s.sessionId, "data-state": s.state },
     el("td", {}, s.userId),
     el("td", { class: "mono" }, s.concurrencyId),
-    el("td", { class: "session-state" }, el("span", { class: `state ${s.state}` }, s.state)),
+    el("td", { class: "session-state" }, el("span", { class: `state ${s.state}` }, s.state),
+      // Not heard from for more than an interval: probed with server pings, not convicted (docs/BEHAVIOUR.md).
+      s.suspect ? el("span", { class: "state suspect", title: "quiet for more than a heartbeat interval; being probed" }, "suspect") : null),
     el("td", { class: "num" }, s.epoch),
     el("td", {}, s.transport ?? "–"),
     el("td", { class: "num" }, s.lastHeartbeatAt ? `${seconds(now - s.lastHeartbeatAt)} ago` : "–"),
