@@ -112,6 +112,8 @@ struct Lateness {
     var missed = 0
     /// Clients declared lost before their deadline.
     var premature = 0
+    /// What is known of each premature one, for the notes.
+    var prematureDetails: [String] = []
 
     init(silent: [WorkerResult], events: [EventSummary], timeoutMs: Int64) {
         for e in events where e.type == "session.disconnected" && e.data?["cause"] == "heartbeatTimeout" {
@@ -121,7 +123,15 @@ struct Lateness {
         for client in silent.flatMap(\.clients) {
             guard let st = client.lastPongSt else {
                 // Never acknowledged its last ping: it was cut off before (or never connected).
-                if client.kickMs != nil || lost[client.sessionId] != nil { premature += 1 } else { missed += 1 }
+                if client.kickMs != nil || lost[client.sessionId] != nil {
+                    premature += 1
+                    prematureDetails.append(
+                        "\(client.sessionId): cut off before its last ping's pong (kick \(client.kickReason ?? "none") at "
+                            + "\(client.kickMs.map { String(Int64($0)) } ?? "-"), lost at \(lost[client.sessionId].map(String.init) ?? "-"), "
+                            + "last send \(client.lastSendMs.map { String(Int64($0)) } ?? "-"))")
+                } else {
+                    missed += 1
+                }
                 continue
             }
             let deadline = Double(st) + timeout
@@ -132,7 +142,11 @@ struct Lateness {
                 if let sent = client.lastSendMs {
                     fromSend.append(Double(at) - (sent + timeout))
                     // Before the client's own send time + timeout (1 ms for the event's resolution).
-                    if Double(at) < sent + timeout - 1 { premature += 1 }
+                    if Double(at) < sent + timeout - 1 {
+                        premature += 1
+                        prematureDetails.append(
+                            "\(client.sessionId): lost at \(at), its last send \(Int64(sent)) + timeout, pong st \(st)")
+                    }
                 }
             } else {
                 missed += 1

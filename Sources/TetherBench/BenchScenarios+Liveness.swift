@@ -116,6 +116,18 @@ extension BenchScenarios {
         context.start(silent + healthy, at: startMs)
         await context.sleep(until: startMs)
         let cpu0 = server.cpu
+        // The stall runs in its own task, so that it keeps its place in the timeline while the burst connects.
+        let stallWanted = parts.contains(.stall)
+        let stalling = Task { () async -> (from: Double, to: Double)? in
+            guard stallWanted else { return nil }
+            let delay = startMs + spanMs / 2 - BenchProc.wallMs()
+            if delay > 0 { try? await Task.sleep(for: .milliseconds(Int64(delay))) }
+            let stoppedMs = BenchProc.wallMs()
+            server.child.signal(SIGSTOP)
+            try? await Task.sleep(for: .seconds(2))
+            server.child.signal(SIGCONT)
+            return (stoppedMs, BenchProc.wallMs())
+        }
         var late: [BenchWorkerHandle] = []
         if parts.contains(.burst) {
             await context.sleep(until: startMs + spanMs / 3)
@@ -124,14 +136,7 @@ extension BenchScenarios {
             late = tracker.track(try await context.spawnWorkers(server, c, total: burst))
             context.start(late, at: BenchProc.wallMs())
         }
-        var resumedMs: Double?
-        if parts.contains(.stall) {
-            await context.sleep(until: startMs + spanMs / 2)
-            server.child.signal(SIGSTOP)
-            try await Task.sleep(for: .seconds(2))
-            server.child.signal(SIGCONT)
-            resumedMs = BenchProc.wallMs()
-        }
+        let stall = await stalling.value
         let silentResults = try await context.results(
             silent, timeout: (spanMs + Double(options.timeoutMs)) / 1_000 + 60)
         let cpu1 = server.cpu
@@ -146,7 +151,12 @@ extension BenchScenarios {
         let lateness = Lateness(silent: silentResults, events: events, timeoutMs: options.timeoutMs)
         let healthyClients = healthyResults.flatMap(\.clients)
         let convicted = healthyClients.filter { $0.kickMs != nil || lateness.lost[$0.sessionId] != nil }
-        result.figures["falseExpiries"] = Double(convicted.count)
+        // A silent client convicted before it went silent (no last ping sent) was a healthy one then.
+        let convictedEarly = silentResults.flatMap(\.clients).filter { c in
+            c.lastSendMs == nil && (c.kickMs != nil || lateness.lost[c.sessionId] != nil)
+        }.count
+        result.figures["falseExpiries"] = Double(convicted.count + convictedEarly)
+        result.figures["convictedBeforeSilence"] = Double(convictedEarly)
         result.figures["healthyKicks"] = Double(healthyClients.filter { $0.kickMs != nil }.count)
         result.figures["healthyClients"] = Double(healthyResults.reduce(0) { $0 + $1.welcomed })
         result.figures["silentClients"] = Double(silentResults.reduce(0) { $0 + $1.welcomed })
@@ -157,17 +167,18 @@ extension BenchScenarios {
             result.figures["detectionP99Ms"] = d.p99
             result.figures["detectionMaxMs"] = d.max
         }
-        // A stopped server cannot convict anyone: lateness counted from when it ran again, for the deadlines
-        // that fell in the stall.
-        if let resumedMs {
-            let fromResume = zip(lateness.detectedDeadlines, lateness.detection).map { deadline, late in
-                deadline + late - max(deadline, resumedMs)
+        // The deadlines that fell while the server was stopped: their lateness counted from when it ran again.
+        if let stall {
+            let fromResume = zip(lateness.detectedDeadlines, lateness.detection).compactMap { deadline, late in
+                (stall.from...stall.to).contains(deadline) ? deadline + late - stall.to : nil
             }
+            result.figures["deadlinesInStall"] = Double(fromResume.count)
             if let r = LatencySummary(fromResume) {
-                result.figures["detectionFromRunningP99Ms"] = r.p99
-                result.figures["detectionFromRunningMaxMs"] = r.max
+                result.figures["inStallFromResumeP50Ms"] = r.p50
+                result.figures["inStallFromResumeMaxMs"] = r.max
             }
         }
+        result.notes += lateness.prematureDetails.prefix(5)
         let reasons = Dictionary(grouping: convicted.compactMap(\.kickReason), by: { $0 }).mapValues(\.count)
         if !reasons.isEmpty { result.notes.append("healthy clients kicked: \(reasons)") }
         result.serverCPU = cpu1 - cpu0

@@ -334,7 +334,11 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
             // answered at once).
             if dropRate > 0, Double.random(in: 0..<1) < dropRate { return }
             guard jitterMs > 0 else { return bound.value.sendPing() }
-            loop.scheduleTask(in: .milliseconds(Int64.random(in: 0...jitterMs))) { bound.value.sendPing() }
+            loop.scheduleTask(in: .milliseconds(Int64.random(in: 0...jitterMs))) {
+                // An `expire` client that has sent its last ping meanwhile stays silent.
+                guard bound.value.mark == 0 else { return }
+                bound.value.sendPing()
+            }
         }
     }
 
