@@ -181,6 +181,11 @@ extension BenchScenarios {
         result.notes += lateness.prematureDetails.prefix(5)
         let reasons = Dictionary(grouping: convicted.compactMap(\.kickReason), by: { $0 }).mapValues(\.count)
         if !reasons.isEmpty { result.notes.append("healthy clients kicked: \(reasons)") }
+        for c in convicted.prefix(5) {
+            result.notes.append(
+                "healthy \(c.sessionId) convicted: lost at \(lateness.lost[c.sessionId].map(String.init) ?? "-"), kick "
+                    + "\(c.kickReason ?? "none"), closed at \(c.closedMs.map { String(Int64($0)) } ?? "-")")
+        }
         result.serverCPU = cpu1 - cpu0
         result.loadCPU = loadCPU(silentResults + healthyResults)
         result.windowSeconds = (BenchProc.wallMs() - startMs) / 1_000

@@ -229,7 +229,9 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
             self.clients = credentials.enumerated().map { i, c in
                 let client = LoadClient(
                     index: i, sessionId: c.0, token: c.1, websocket: websocket, port: port, delegate: self)
-                client.answersPings = self.config.role != .expire
+                // An `expire` client answers the server's pings until its last ping, like any healthy client
+                // (one that answered none lost its session to 3 dropped heartbeats in a row under `liveness`'s loss).
+                client.answersPings = true
                 client.queueToken = self.config.role == .queued
                 return client
             }

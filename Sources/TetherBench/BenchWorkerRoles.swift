@@ -34,6 +34,7 @@ extension LoadWorker {
             last = max(last, startMs + offset)
             client.timer = at(startMs + offset) { [client] in
                 client.repeated?.cancel()
+                client.answersPings = false
                 client.readsPongFields = true
                 client.mark = client.seq + 1
                 client.sendPing()
