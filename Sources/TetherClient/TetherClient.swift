@@ -46,6 +46,8 @@ public actor TetherClient {
     private var suspension: Duration?
     private var closing = false
     private var silenced = false
+    /// When the last heartbeat was due under a ``HeartbeatDisturbance`` (its `pingEvery`).
+    private var lastDisturbedPing: Duration?
     private var runTask: Task<Void, Never>?
     private var waiters: [Waiter] = []
 
@@ -292,6 +294,19 @@ public actor TetherClient {
         }
         meter.expire(sentBefore: now - session.heartbeatTimeout)
         guard suspension == nil, !silenced else { return nil }
+        if let disturbance = configuration.disturbance {
+            if let every = disturbance.pingEvery, let last = lastDisturbedPing, now - last < every { return nil }
+            lastDisturbedPing = now
+            let seq = meter.sent(at: now)
+            if disturbance.dropRate > 0, configuration.random() < disturbance.dropRate { return nil }
+            let delay = disturbance.jitter * configuration.random()
+            let sleep = configuration.sleep
+            Task {
+                try? await sleep(delay)
+                try? await link.send(.ping(seq: seq, t: now.milliseconds))
+            }
+            return nil
+        }
         let seq = meter.sent(at: now)
         try? await link.send(.ping(seq: seq, t: now.milliseconds))
         return nil

@@ -25,6 +25,8 @@ public struct TetherClientConfiguration: Sendable {
     /// How `wss://` and `tls://` endpoints are spoken to: the system's trust roots by default, or
     /// ``TetherTLS/trusting(caFile:)``.
     public var tls: TetherTLS = .system
+    /// Disturbs the heartbeats as a bad network or a throttled tab would (simulators and tests only).
+    public var disturbance: HeartbeatDisturbance?
     /// A uniform draw in `0 ..< 1` for the backoff's jitter.
     public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
     /// Monotonic time since an arbitrary origin (RTT, deadlines; the `t` of pings is its milliseconds).

@@ -30,6 +30,8 @@ struct SimReport: Codable, Sendable {
     /// Suspensions declared, and how many came back to `connected`.
     var suspensions = 0
     var suspensionsResumed = 0
+    /// Clients behaving as a throttled background tab (`--throttled`).
+    var throttled = 0
     /// Server events (`session.disconnected`, `session.ended`) for sessions the sim had not let go of.
     var falseDisconnects = 0
     /// Losses the SDK clients saw without the sim causing them (a reconnect, or an end).
@@ -75,6 +77,7 @@ struct SimReport: Codable, Sendable {
         noticeLateness += other.noticeLateness
         suspensions += other.suspensions
         suspensionsResumed += other.suspensionsResumed
+        throttled += other.throttled
         falseDisconnects += other.falseDisconnects
         clientLosses += other.clientLosses
         lateHeartbeats += other.lateHeartbeats
@@ -163,6 +166,7 @@ struct SimSummary: Codable, Sendable {
     var noticeLatenessMs: Percentiles
     var suspensions: Int
     var suspensionsResumed: Int
+    var throttledClients: Int
     var falseDisconnects: Int
     var clientLosses: Int
     var lateHeartbeats: Int
@@ -204,6 +208,7 @@ struct SimSummary: Codable, Sendable {
         noticeLatenessMs = Percentiles(r.noticeLateness)
         suspensions = r.suspensions
         suspensionsResumed = r.suspensionsResumed
+        throttledClients = r.throttled
         falseDisconnects = r.falseDisconnects
         clientLosses = r.clientLosses
         lateHeartbeats = r.lateHeartbeats
@@ -241,6 +246,7 @@ struct SimSummary: Codable, Sendable {
             ("detection lateness", spread(detectionLatenessMs) + " (event's at − last sent − timeout)"),
             ("notice lateness", spread(noticeLatenessMs) + " (event's arrival here − last sent − timeout)"),
             ("suspensions", "\(suspensions): \(suspensionsResumed) came back"),
+            ("throttled tabs", "\(throttledClients) (a heartbeat a minute, the server's pings answered)"),
             ("false disconnects", String(falseDisconnects)),
             ("client-side losses", String(clientLosses)),
             ("late heartbeats", "\(lateHeartbeats) (HTTP heartbeats the sim sent past the timeout: it was starved)"),

@@ -40,6 +40,12 @@ public struct SimOptions: Sendable {
     public var drain = 15.0
     /// Trust only the CA certificates of this PEM file for `https://`, `wss://` and `tls://` (`--ca-file`).
     public var caFile: String?
+    /// Disturbances of the WebSocket and TCP clients' heartbeats (issue 18): percent never sent, the most each
+    /// is held (ms), and the percent of clients that behave as a throttled background tab (a heartbeat a minute,
+    /// the server's pings still answered). HTTP clients are not disturbed: they cannot answer a probe.
+    public var loss = 0.0
+    public var jitterMs: Int64 = 0
+    public var throttled = 0.0
     /// The niceness of the worker processes (0: as this process). A benchmark that shares its machine with
     /// the server raises it, so that the load it makes does not take the CPU of the server it measures.
     public var workerNice: Int32 = 0
@@ -175,7 +181,8 @@ public enum SimRunner {
                 afterCursor: after, transport: o.transport, churn: o.churn, kill: o.kill, silent: o.silent,
                 suspend: o.suspend, durationMs: Int64(o.duration * 1_000), suspendMs: o.suspendMs,
                 intervalMs: o.intervalMs, timeoutMs: o.timeoutMs, seed: o.seed, sources: o.sourceAddresses,
-                rampConcurrency: o.rampConcurrency, drainMs: Int64(o.drain * 1_000), caFile: o.caFile)
+                rampConcurrency: o.rampConcurrency, drainMs: Int64(o.drain * 1_000), caFile: o.caFile, loss: o.loss,
+                jitterMs: o.jitterMs, throttled: o.throttled)
         }
     }
 }

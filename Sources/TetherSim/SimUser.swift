@@ -59,6 +59,8 @@ struct SimUser: Sendable {
     var transport: SimTransport
     var behaviour: SimBehaviour
     var context: SimContext
+    /// Behaves as a throttled background tab (`--throttled`): a heartbeat a minute, pings still answered.
+    var throttled = false
 
     /// Runs the user's script with a session already created.
     func run(_ session: TetherBackend.CreatedSession) async {
@@ -92,6 +94,12 @@ struct SimUser: Sendable {
     private func runSocket(_ session: TetherBackend.CreatedSession) async {
         var configuration = context.client
         configuration.localAddress = context.source(index)
+        if throttled {
+            context.ledger.count { $0.throttled += 1 }
+            var disturbance = configuration.disturbance ?? HeartbeatDisturbance()
+            disturbance.pingEvery = .seconds(60)
+            configuration.disturbance = disturbance
+        }
         let client: TetherClient
         do {
             client = try TetherClient(

@@ -34,6 +34,10 @@ struct SimSpec: Codable, Sendable {
     var drainMs: Int64 = 15_000
     /// Trust only the CA certificates of this PEM file for `https://`, `wss://` and `tls://` (`--ca-file`).
     var caFile: String?
+    /// `--loss` (percent), `--jitter-ms`, `--throttled` (percent of clients).
+    var loss: Double = 0
+    var jitterMs: Int64 = 0
+    var throttled: Double = 0
 }
 
 /// Runs one process's clients: creates their sessions, connects them, plays the plan for the duration, reads
@@ -104,6 +108,9 @@ enum SimWorker {
         }
         var client = TetherClientConfiguration()
         client.tls = tls ?? .system
+        if spec.loss > 0 || spec.jitterMs > 0 {
+            client.disturbance = HeartbeatDisturbance(dropRate: spec.loss / 100, jitter: .milliseconds(spec.jitterMs))
+        }
         client.backoff = Backoff(base: .milliseconds(100), cap: .seconds(2))
         let start = ContinuousClock.now
         let context = SimContext(
@@ -117,9 +124,15 @@ enum SimWorker {
             await withTaskGroup(of: Void.self) { group in
                 for (i, session) in sessions.enumerated() {
                     guard let session else { continue }
-                    let user = SimUser(
+                    var user = SimUser(
                         id: users[i], index: spec.firstUser + i, transport: plan.transports[i],
                         behaviour: plan.behaviours[i], context: context)
+                    // Throttled tabs among the steady WebSocket and TCP clients, spread over the numbers.
+                    if case .steady = plan.behaviours[i], plan.transports[i] != .http,
+                        Double((spec.firstUser + i) * 37 % 100) < spec.throttled
+                    {
+                        user.throttled = true
+                    }
                     group.addTask {
                         await user.run(session)
                         running.finished(i)

@@ -21,6 +21,15 @@ struct Sim: AsyncParsableCommand {
     var silent = 0.0
     @Option(help: "Percent of clients that suspend, then come back after --suspend-ms.")
     var suspend = 0.0
+    @Option(help: "Percent of the WebSocket and TCP clients' heartbeats never sent (a lossy network).")
+    var loss = 0.0
+    @Option(name: .customLong("jitter-ms"), help: "Each WebSocket or TCP heartbeat held up to this long, at random.")
+    var jitterMs: Int64 = 0
+    @Option(
+        help:
+            "Percent of the steady WebSocket and TCP clients that behave as a throttled background tab: a heartbeat a minute, the server's pings still answered."
+    )
+    var throttled = 0.0
     @Option(name: .customLong("suspend-ms"), help: "How long a suspension lasts.") var suspendMs: Int64 = 2_000
     @Option(name: .customLong("heartbeat-interval-ms"), help: "The project's heartbeat interval.")
     var intervalMs: Int64 = 1_000
@@ -59,6 +68,9 @@ struct Sim: AsyncParsableCommand {
             throw ValidationError("--\(name) must be a percentage (0...100)")
         }
         if churn + kill + silent + suspend > 100 { throw ValidationError("the percentages add up to more than 100") }
+        if !(0..<100).contains(loss) { throw ValidationError("--loss must be a percentage below 100") }
+        if !(0...100).contains(throttled) { throw ValidationError("--throttled must be a percentage (0...100)") }
+        if !(0...60_000).contains(jitterMs) { throw ValidationError("--jitter-ms must be between 0 and 60000") }
         if clients < 1 { throw ValidationError("--clients must be at least 1") }
         if duration <= 0 { throw ValidationError("--duration must be positive") }
         if processes < 0 { throw ValidationError("--processes must be 0 or more") }
@@ -107,6 +119,9 @@ struct Sim: AsyncParsableCommand {
         o.rampConcurrency = rampConcurrency
         o.seed = seed
         o.drain = drain
+        o.loss = loss
+        o.jitterMs = jitterMs
+        o.throttled = throttled
         o.caFile =
             options.caFile ?? ProcessInfo.processInfo.environment["TETHER_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         try await runBackendCommand {

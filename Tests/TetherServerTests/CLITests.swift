@@ -175,7 +175,9 @@ import TetherTestKit
     @Test func eventsListAndFollow() async throws {
         let (server, cli) = try setUp()
         defer { server.stop() }
-        #expect(try await cli.run("projects", "create", "p").status == 0)
+        // A reservation that outlives a busy machine: three CLI processes start between the apply and the
+        // create (a fresh-clone CI run once took over 30 s, the default, and the reservation lapsed).
+        #expect(try await cli.run("projects", "create", "p", "--reservation-ttl-ms", "600000").status == 0)
         #expect(try await cli.run("apply", "p", "alice").status == 0)
         let page = try await cli.run("events", "--project", "p", "--json").json()
         let events = try #require(page["events"] as? [[String: Any]])

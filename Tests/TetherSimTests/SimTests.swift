@@ -99,4 +99,25 @@ import TetherTestKit
         #expect(int(s, "falseDisconnects") == 0, "\(s["notes"] ?? "")")
         #expect(int(s, "sessionsHeldAtEnd") == 12)
     }
+
+    /// Disturbed heartbeats (issue 18): 5 % never sent, each held up to 300 ms, and half the steady socket
+    /// clients throttled to a heartbeat a minute against a 1.5 s timeout: the server's probes keep them all, and
+    /// the silent ones are still detected.
+    @Test func lossJitterAndThrottledTabsCauseNoFalseDisconnect() async throws {
+        let server = try SDKServer()
+        defer { server.stop() }
+        let s = try await sim(
+            server,
+            [
+                "--clients", "16", "--duration", "5", "--transport", "ws", "--silent", "25",
+                "--heartbeat-interval-ms", "500", "--heartbeat-timeout-ms", "1500", "--loss", "5", "--jitter-ms",
+                "300", "--throttled", "50",
+            ])
+        #expect(int(s, "throttledClients") >= 4, "\(s)")
+        #expect(int(s, "falseDisconnects") == 0, "\(s["notes"] ?? "")")
+        #expect(int(s, "silent") == 4)
+        #expect(int(s, "silentDetected") == 4)
+        #expect(int(s, "errors") == 0, "\(s["notes"] ?? "")")
+        #expect(int(s, "sessionsHeldAtEnd") == 16)
+    }
 }
