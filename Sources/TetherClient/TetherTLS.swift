@@ -17,19 +17,24 @@ import NIOSSL
 public final class TetherTLS: Sendable {
     /// The TLS settings (swift-nio-ssl's).
     public let configuration: TLSConfiguration
+    /// How long ``TetherBackend``'s connections stay open unused before this client closes them. Keep it below
+    /// the server's `--http-idle-timeout-ms` (60 s by default): a connection the server closed while idle fails
+    /// the next call sent on it (AsyncHTTPClient does not send a non-idempotent call again).
+    public let idleTimeout: Duration
     private let context = NIOLockedValueBox<NIOSSLContext?>(nil)
     private let http = NIOLockedValueBox<HTTPClient?>(nil)
 
     /// Uses `configuration` as it is.
-    public init(configuration: TLSConfiguration) {
+    public init(configuration: TLSConfiguration, idleTimeout: Duration = .seconds(30)) {
         self.configuration = configuration
+        self.idleTimeout = idleTimeout
     }
 
     /// The system's trust roots, TLS 1.2 and up.
     public static let system: TetherTLS = TetherTLS(configuration: clientDefaults())
 
     /// Trusts only the certificates in `caFile` (PEM): a private CA, or a self-signed server certificate.
-    public static func trusting(caFile: String) throws -> TetherTLS {
+    public static func trusting(caFile: String, idleTimeout: Duration = .seconds(30)) throws -> TetherTLS {
         let roots: [NIOSSLCertificate]
         do {
             roots = try NIOSSLCertificate.fromPEMFile(caFile)
@@ -39,7 +44,7 @@ public final class TetherTLS: Sendable {
         guard !roots.isEmpty else { throw TetherTransportError("no certificate in the CA file \(caFile)") }
         var configuration = clientDefaults()
         configuration.trustRoots = .certificates(roots)
-        return TetherTLS(configuration: configuration)
+        return TetherTLS(configuration: configuration, idleTimeout: idleTimeout)
     }
 
     private static func clientDefaults() -> TLSConfiguration {
@@ -74,6 +79,7 @@ public final class TetherTLS: Sendable {
             settings.redirectConfiguration = .disallow
             settings.timeout.connect = .seconds(10)
             settings.connectionPool.retryConnectionEstablishment = false
+            settings.connectionPool.idleTimeout = TimeAmount(idleTimeout)
             let made = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
             cached = made
             return made

@@ -53,7 +53,7 @@ enum SimWorker {
         guard let url = urls.first else { return SimReport() }
         let tls: TetherTLS?
         do {
-            tls = try spec.caFile.map(TetherTLS.trusting(caFile:))
+            tls = try spec.caFile.map { try TetherTLS.trusting(caFile: $0) }
         } catch {
             ledger.error("\(error)")
             return ledger.report

@@ -16,12 +16,13 @@ import TetherTestKit
         let backend: TetherBackend
         let trust: TetherTLS
 
-        init(_ certificate: TestCertificate, extra: [String] = []) async throws {
+        /// `idleTimeout`: the backend client's, below the server's `--http-idle-timeout-ms` when a test lowers it.
+        init(_ certificate: TestCertificate, extra: [String] = [], idleTimeout: Duration = .seconds(30)) async throws {
             let data = FileManager.default.temporaryDirectory.appendingPathComponent("tether-tls-\(UUID()).sqlite")
             process = try ServeProcess(
                 dataPath: data.path, apiKey: SDKServer.key, tcpPort: ServeProcess.freePort(),
                 extraArguments: certificate.serveArguments + extra)
-            trust = try certificate.trust()
+            trust = try TetherTLS.trusting(caFile: certificate.certificatePath, idleTimeout: idleTimeout)
             backend = TetherBackend(
                 url: URL(string: "https://127.0.0.1:\(process.port)")!, apiKey: SDKServer.key, tls: trust)
             _ = try await backend.createProject(
@@ -113,18 +114,23 @@ import TetherTestKit
     /// ports: each is closed (the last by the idle timeout) while TLS clients keep heartbeating, never kicked.
     @Test func plainTextAndGarbageOnTLSPortsLeaveHealthyClientsAlone() async throws {
         let certificate = try TestCertificate()
-        let server = try await Fixture(certificate, extra: ["--http-idle-timeout-ms", "1000"])
+        // The server closes idle HTTP connections after 1 s here, so the backend client keeps its own 250 ms (a
+        // fresh-clone CI run once sent a call on a connection the server had just closed as idle), and the
+        // sessions are made before any client connects.
+        let server = try await Fixture(
+            certificate, extra: ["--http-idle-timeout-ms", "1000"], idleTimeout: .milliseconds(250))
         defer { server.stop() }
+        let sessions = [try await server.session("h-ws"), try await server.session("h-tcp")]
         var healthy: [(TetherClient, StateLog)] = []
-        for (user, transport) in [("h-ws", TetherClient.Transport.websocket), ("h-tcp", .tcp)] {
-            let client = try server.client(try await server.session(user), transport)
+        for (created, transport) in zip(sessions, [TetherClient.Transport.websocket, .tcp]) {
+            let client = try server.client(created, transport)
             let log = StateLog(client)
             _ = try await client.connect()
             healthy.append((client, log))
         }
         guard
             case .websocket(_, let clientPort, _, true)? = TetherEndpoint(
-                url: try await server.session("x").connect.websocket)
+                url: sessions[0].connect.websocket)
         else {
             Issue.record("no wss:// endpoint")
             return
