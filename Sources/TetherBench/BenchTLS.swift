@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+import TetherClient
 
 /// `tether bench --tls`: the servers serve a self-signed certificate the run makes (P-256, with `openssl`),
 /// and every load client, backend API connection and event reader speaks TLS to them, trusting only it.
@@ -22,12 +23,9 @@ struct BenchTLS: Sendable {
     /// The `serve` arguments.
     var serveArguments: [String] { ["--tls-cert", certificatePath, "--tls-key", keyPath] }
 
-    /// A client context trusting only `caFile` (TLS 1.2 and up); built once per process and shared by its
-    /// connections.
+    /// A client context trusting only `caFile` (the SDK's, TLS 1.2 and up); built once per process and shared by
+    /// its connections.
     static func clientContext(caFile: String) throws -> NIOSSLContext {
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.minimumTLSVersion = .tlsv12
-        configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
-        return try NIOSSLContext(configuration: configuration)
+        try TetherTLS.trusting(caFile: caFile).sslContext()
     }
 }
