@@ -26,18 +26,24 @@ demo wss   starts a second server with --tls-cert/--tls-key (a P-256 certificate
            https://…/demo, connects over wss:// (the session's `connect` says so), waits for heartbeats and checks
            through the backend API (over HTTPS, trusting that certificate) that the session is connected, then
            leaves.
-dashboard  makes a project and a session held by a raw WebSocket client (websocket-client, its own process),
+dashboard  makes a project and two sessions held by raw WebSocket clients (websocket-client, own processes),
            loads /dashboard, checks that a wrong key is refused, signs in with the key (kept in
            sessionStorage, never in the URL), waits for the session's row `connected` and the SSE feed live,
-           kills the client with SIGKILL and waits for the row to show `grace` (with a countdown) and a
-           session.disconnected event, and saves artifacts/dashboard.png; then restarts the server, destroys
-           the session and waits for its session.ended event (the stream resumed) and its row to go.
+           checks charts.js's /metrics parsing in the page, waits for the project's pool plot (2 connected)
+           and the node's RTT histogram (server pings answered), stops the second client (SIGSTOP: silent)
+           and waits for its heartbeat timeout in the detection-lateness histogram, kills the first with
+           SIGKILL and waits for the row to show `grace` (with a countdown) and a session.disconnected event,
+           and saves artifacts/dashboard.png and artifacts/dashboard-charts.png; then restarts the server,
+           destroys the session and waits for its session.ended event (the stream resumed) and its row to go.
+bench      with --bench-charts GLOB: opens each SVG lateness chart `tether bench` wrote (file://), checks its
+           bars and title, and saves artifacts/bench-NAME.png.
 
 Every wait is explicit (a condition polled with a generous timeout). Exits 1 with a message on any failure
 (a screenshot of the failing page goes to artifacts/failure.png), 0 when every check passed.
 """
 
 import argparse
+import glob
 import json
 import os
 import select
@@ -550,6 +556,11 @@ class RawClient:
                     return json.loads(line)
         raise Failure(f"the raw WebSocket client got no welcome within {timeout} s")
 
+    def stop(self):
+        """SIGSTOP: the socket stays open and the client falls silent (no heartbeat, no pong)."""
+        if self.process.poll() is None:
+            self.process.send_signal(19)
+
     def kill(self):
         if self.process.poll() is None:
             self.process.kill()  # SIGKILL: the kernel closes the socket, no close frame, no bye
@@ -568,8 +579,14 @@ def test_dashboard(driver, server, artifacts):
         raise Failure(f"CreateSession: HTTP {status} {created}")
     session_id = created["sessionId"]
     client = RawClient(created["connect"]["websocket"], created["clientToken"])
+    server.api("POST", "/v1/projects/dash/concurrency/apply", {"userId": "dave"})
+    status, silent_created = server.api("POST", "/v1/projects/dash/sessions", {"userId": "dave"})
+    if status != 201:
+        raise Failure(f"CreateSession (dave): HTTP {status} {silent_created}")
+    silent = RawClient(silent_created["connect"]["websocket"], silent_created["clientToken"])
     try:
         client.welcome()
+        silent.welcome()
         driver.get(server.base + "/dashboard")
         wait_until(driver, "the sign-in form", lambda d: d.find_elements(By.ID, "apiKey"))
 
@@ -590,9 +607,14 @@ def test_dashboard(driver, server, artifacts):
         if driver.execute_script("return sessionStorage.getItem('tether-dashboard:key')") != server.key:
             raise Failure("the API key is not kept in sessionStorage")
         wait_until(driver, "the event stream to be live", lambda d: text(d, "feed-status") == "live (SSE)")
-        wait_until(driver, "the pool counts (dash: 1 connected)", lambda d: d.find_element(
-            By.CSS_SELECTOR, '[data-project="dash"] [data-count="connected"] b').text == "1")
+        wait_until(driver, "the pool counts (dash: 2 connected)", lambda d: d.find_element(
+            By.CSS_SELECTOR, '[data-project="dash"] [data-count="connected"] b').text == "2")
         print(f"   signed in (key in sessionStorage, not in the URL); {session_id} connected; feed live (SSE)")
+        before = check_charts(driver)
+        print("   charts.js parses /metrics in the page; pool plot shows 2 connected; RTT histogram counts pings")
+        silent.stop()
+        wait_for_lateness(driver, before)
+        print("   a silent client (SIGSTOP) -> its heartbeat timeout counted in the lateness histogram")
 
         # The client dies: the server sees the socket close, the session goes to grace, the page follows.
         client.kill()
@@ -603,6 +625,9 @@ def test_dashboard(driver, server, artifacts):
         wait_until(driver, "a grace countdown", lambda d: "grace ends in" in d.find_element(By.CSS_SELECTOR, row).text)
         print("   client killed -> grace on the dashboard (event stream), countdown shown")
         driver.save_screenshot(os.path.join(artifacts, "dashboard.png"))
+        driver.execute_script("document.querySelector('svg.pool-chart[data-project=\"dash\"]').scrollIntoView()")
+        driver.save_screenshot(os.path.join(artifacts, "dashboard-charts.png"))
+        driver.execute_script("window.scrollTo(0, 0)")
 
         # The stream ends when the server stops; the page resumes it (Last-Event-ID) and misses nothing.
         server.restart()
@@ -617,6 +642,91 @@ def test_dashboard(driver, server, artifacts):
         print("   server restarted: the stream resumed; DestroySession shown (session.ended, row gone)")
     finally:
         client.kill()
+        silent.kill()
+
+
+CHARTS_RULES = """
+const done = arguments[arguments.length - 1];
+import("/dashboard/charts.js").then((c) => {
+  const failures = [];
+  const check = (ok, what) => { if (!ok) failures.push(what); };
+  const text = [
+    '# TYPE tether_rtt_seconds histogram',
+    'tether_rtt_seconds_bucket{le="0.001"} 3',
+    'tether_rtt_seconds_bucket{le="0.005"} 9',
+    'tether_rtt_seconds_bucket{le="+Inf"} 10',
+    'tether_rtt_seconds_sum 0.02',
+    'tether_detection_lateness_seconds_bucket{deadline="heartbeat",le="0.001"} 1',
+    'tether_detection_lateness_seconds_bucket{deadline="grace",le="0.001"} 7',
+    'tether_detection_lateness_seconds_bucket{deadline="heartbeat",le="+Inf"} 2',
+  ].join("\\n");
+  const rtt = c.parseHistogram(text, "tether_rtt_seconds");
+  check(JSON.stringify(rtt) === JSON.stringify([{le: 0.001, cumulative: 3}, {le: 0.005, cumulative: 9},
+    {le: null, cumulative: 10}]), "parseHistogram: " + JSON.stringify(rtt));
+  check(rtt[2].le === Infinity, "+Inf is Infinity");
+  check(JSON.stringify(c.bucketCounts(rtt).map((b) => b.count)) === "[3,6,1]", "bucketCounts");
+  check(c.quantileBound(rtt, 0.5) === 0.005 && c.quantileBound(rtt, 0.3) === 0.001, "p50 and p30 bounds");
+  check(c.quantileBound(rtt, 0.99) === Infinity, "p99 past the last finite bound");
+  check(c.quantileBound([], 0.5) === null, "no samples, no bound");
+  const hb = c.parseHistogram(text, "tether_detection_lateness_seconds", {deadline: "heartbeat"});
+  check(hb.length === 2 && hb[0].cumulative === 1 && hb[1].cumulative === 2, "label filter: " + JSON.stringify(hb));
+  check(c.parseHistogram(text, "tether_absent_seconds").length === 0, "an absent family is empty");
+  const chart = c.poolChart("p", [
+    {at: Date.now() - 20000, total: 2, idle: 2, connected: 0, suspended: 0, grace: 0, queued: 0},
+    {at: Date.now() - 7200000, total: 2, idle: 1, connected: 1, suspended: 0, grace: 0, queued: 0},
+    {at: Date.now(), total: 2, idle: 0, connected: 2, suspended: 0, grace: 0, queued: 3}], Date.now());
+  check(chart.getAttribute("data-samples") === "2", "samples older than an hour are left out");
+  check(chart.querySelector('[data-legend="queued"]').textContent === "queued 3", "the legend shows the last sample");
+  done(failures);
+}).catch((error) => done(["charts.js did not load: " + error]));
+"""
+
+
+def check_charts(driver):
+    """The pool plot and the node's histograms (issue 18, item 5): parsing in the page, then the live plots."""
+    driver.set_script_timeout(WAIT_S)
+    failures = driver.execute_async_script(CHARTS_RULES)
+    if failures:
+        raise Failure("charts.js:\n  " + "\n  ".join(failures))
+    pool = 'svg.pool-chart[data-project="dash"]'
+    wait_until(driver, "the pool plot of dash (connected 2)", lambda d: d.find_element(
+        By.CSS_SELECTOR, f'{pool} [data-legend="connected"]').text == "connected 2")
+    points = int(driver.find_element(By.CSS_SELECTOR, f'{pool} polyline[data-series="connected"]')
+                 .get_attribute("data-points"))
+    if points < 1:
+        raise Failure(f"the pool plot has {points} samples")
+    wait_until(driver, "the RTT histogram to count server pings", lambda d: int(d.find_element(
+        By.CSS_SELECTOR, 'svg[data-histogram="rtt"]').get_attribute("data-total")) > 0)
+    return int(driver.find_element(By.CSS_SELECTOR, 'svg[data-histogram="lateness"]').get_attribute("data-total"))
+
+
+def wait_for_lateness(driver, before):
+    wait_until(driver, "the silent client's heartbeat timeout in the lateness histogram", lambda d: int(
+        d.find_element(By.CSS_SELECTOR, 'svg[data-histogram="lateness"]').get_attribute("data-total")) > before,
+        timeout=40)
+    bars = [int(b.get_attribute("data-count")) for b in
+            driver.find_elements(By.CSS_SELECTOR, 'svg[data-histogram="lateness"] rect.bar')]
+    if sum(bars) <= before:
+        raise Failure(f"the lateness histogram's bars add up to {sum(bars)}")
+
+
+def test_bench_charts(driver, server, artifacts, pattern):
+    """The SVG charts of `tether bench` (issue 18, item 5), opened in Chromium."""
+    paths = sorted(glob.glob(pattern))
+    if not paths:
+        raise Failure(f"no bench chart matches {pattern}")
+    for path in paths:
+        driver.get("file://" + os.path.abspath(path))
+        bars = driver.find_elements(By.CSS_SELECTOR, "rect.bar")
+        if len(bars) != 15:
+            raise Failure(f"{path}: {len(bars)} bars, not 15")
+        title = driver.find_element(By.CSS_SELECTOR, "text").text
+        if "detection lateness" not in title:
+            raise Failure(f"{path}: title {title!r}")
+        name = os.path.splitext(os.path.basename(path))[0]
+        driver.save_screenshot(os.path.join(artifacts, f"{name}.png"))
+        total = sum(int(b.get_attribute("data-count")) for b in bars)
+        print(f"   {os.path.basename(path)}: 15 bars, {total} samples, screenshot artifacts/{name}.png")
 
 
 def test_dashboard_project_key(driver, server, artifacts):
@@ -651,6 +761,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binary", required=True)
     parser.add_argument("--artifacts", default="artifacts")
+    parser.add_argument("--bench-charts", help="a glob of SVG charts written by `tether bench` to open and check")
     args = parser.parse_args()
     os.makedirs(args.artifacts, exist_ok=True)
     started = time.monotonic()
@@ -666,6 +777,8 @@ def main():
         tests = [("sdk rules", test_sdk_rules), ("demo", test_demo), ("demo over wss", test_demo_tls),
                  ("demo queue", test_demo_queue),
                  ("dashboard", test_dashboard), ("dashboard with a project key", test_dashboard_project_key)]
+        if args.bench_charts:
+            tests.append(("bench charts", lambda d, s, a: test_bench_charts(d, s, a, args.bench_charts)))
         for name, test in tests:
             t0 = time.monotonic()
             print(f"==> {name}")

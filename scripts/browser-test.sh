@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Drives the demo (and the dashboard) in headless Chromium against a real `tether serve --demo`.
 #
-# Usage: scripts/browser-test.sh PATH_TO_TETHER_BINARY
+# Usage: scripts/browser-test.sh PATH_TO_TETHER_BINARY [BENCH_CHART_GLOB]
 #
 # Installs what is missing (Debian's chromium and chromium-driver with apt-get; selenium and websocket-client
 # with pip), builds nothing, then runs scripts/browser-test.py, which starts the server on free ports with a
-# temporary data file, checks the pages and writes screenshots to artifacts/. Exits non-zero on any failure.
+# temporary data file, checks the pages and writes screenshots to artifacts/; with BENCH_CHART_GLOB (the SVG
+# charts a `tether bench` run wrote, e.g. '.build/bench-smoke.*.svg'), also opens and checks each of them.
+# Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-    echo "usage: $0 PATH_TO_TETHER_BINARY" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ] || [ ! -x "$1" ]; then
+    echo "usage: $0 PATH_TO_TETHER_BINARY [BENCH_CHART_GLOB]" >&2
     exit 2
 fi
 
@@ -29,4 +31,7 @@ if [ ${#need_pip[@]} -gt 0 ]; then
     python3 -m pip install --quiet "${need_pip[@]}" >&2
 fi
 
+if [ $# -eq 2 ]; then
+    exec python3 scripts/browser-test.py --binary "$1" --artifacts artifacts --bench-charts "$2"
+fi
 exec python3 scripts/browser-test.py --binary "$1" --artifacts artifacts

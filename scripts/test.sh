@@ -52,12 +52,14 @@ LLVM_PROFILE_FILE=/dev/null bash scripts/schemathesis.sh "$(swift build --show-b
 echo "==> README walk-through (every sh block of README.md, in order, against a fresh server)"
 LLVM_PROFILE_FILE=/dev/null bash scripts/readme-test.sh "$(swift build --show-bin-path)/tether"
 
-echo "==> browser test (headless Chromium: the demo and the dashboard)"
-LLVM_PROFILE_FILE=/dev/null bash scripts/browser-test.sh "$(swift build --show-bin-path)/tether"
-
 echo "==> tether bench --smoke (checks that the benchmark runs; no figure is checked)"
+rm -f .build/bench-smoke.*.svg
 LLVM_PROFILE_FILE=/dev/null "$(swift build --show-bin-path)/tether" bench --smoke --json-out .build/bench-smoke.json \
     --postgres "$TETHER_TEST_POSTGRES_URL"
+
+echo "==> browser test (headless Chromium: the demo, the dashboard and the bench's lateness charts)"
+LLVM_PROFILE_FILE=/dev/null bash scripts/browser-test.sh "$(swift build --show-bin-path)/tether" \
+    '.build/bench-smoke.*.svg'
 
 echo "==> TetherCore line coverage"
 python3 scripts/coverage.py TetherCore 90

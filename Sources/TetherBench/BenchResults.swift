@@ -98,6 +98,15 @@ struct ScenarioResult: Codable, Sendable {
     var totalSeconds: Double
     /// Anything worth knowing when reading the figures (e.g. the event reader fell back to polling).
     var notes: [String]
+    /// The SVG charts written next to the JSON (file names), one per lateness series.
+    var charts: [String]? = nil
+    /// Detection lateness samples (ms) by series (`""`: the scenario's only one; a disturbance's name for
+    /// `liveness`); charted, not written to the JSON.
+    var lateness: [String: [Double]] = [:]
+
+    private enum CodingKeys: String, CodingKey {
+        case name, parameters, figures, goals, serverCPU, loadCPU, windowSeconds, totalSeconds, notes, charts
+    }
 
     /// Checks `figure` against a goal and records the outcome.
     mutating func goal(_ figure: String, _ comparison: String, _ value: Double) {

@@ -43,7 +43,8 @@ public enum BenchRunner {
         for scenario in chosen {
             WorkerIO.say("==> \(scenario.rawValue)")
             do {
-                let result = try await scenario.run(context, options)
+                var result = try await scenario.run(context, options)
+                result.charts = try writeCharts(result, nextTo: jsonOut)
                 report.scenarios.append(result)
                 BenchTable.print(result)
                 try write(report, to: jsonOut)
@@ -58,6 +59,25 @@ public enum BenchRunner {
         WorkerIO.say("figures written to \(jsonOut)")
         BenchTable.printSummary(report)
         if !failures.isEmpty { throw BenchError("scenarios that could not run: \(failures.joined(separator: ", "))") }
+    }
+
+    /// Writes one SVG histogram per lateness series of `result` next to `jsonOut`
+    /// (`bench-results.json` → `bench-results.liveness-loss.svg`); returns their file names (`nil`: none).
+    static func writeCharts(_ result: ScenarioResult, nextTo jsonOut: String) throws -> [String]? {
+        guard !result.lateness.isEmpty else { return nil }
+        let json = URL(fileURLWithPath: jsonOut)
+        let stem = json.deletingPathExtension().lastPathComponent
+        var names: [String] = []
+        for (series, samples) in result.lateness.sorted(by: { $0.key < $1.key }) {
+            let name = "\(stem).\(result.name)\(series.isEmpty ? "" : "-" + series).svg"
+            let title = series.isEmpty ? result.name : "\(result.name) · \(series)"
+            let goal = result.goals.first { $0.figure == (series.isEmpty ? "" : series + ".") + "detectionP99Ms" }
+            let svg = LatenessChart(title: title, samples: samples, goalMs: goal?.value).svg()
+            try Data(svg.utf8).write(to: json.deletingLastPathComponent().appendingPathComponent(name))
+            names.append(name)
+        }
+        WorkerIO.say("    charts: \(names.joined(separator: ", "))")
+        return names
     }
 
     private static func write(_ report: BenchReport, to jsonOut: String) throws {

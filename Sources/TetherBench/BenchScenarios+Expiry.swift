@@ -59,6 +59,7 @@ extension BenchScenarios {
             let welcomed = silentResults.reduce(0) { $0 + $1.welcomed }
             result.figures["silentClients"] = Double(welcomed)
             result.figures["healthyClients"] = Double(healthyResults.reduce(0) { $0 + $1.welcomed })
+            result.lateness[""] = detection
             if let d = LatencySummary(detection) {
                 result.figures["detectionP50Ms"] = d.p50
                 result.figures["detectionP99Ms"] = d.p99

@@ -63,6 +63,7 @@ extension BenchScenarios {
             result.loadCPU = result.loadCPU + one.loadCPU
             result.windowSeconds += one.windowSeconds
             result.notes += one.notes.map { prefix + " " + $0 }
+            result.lateness[disturbance.rawValue] = one.lateness[""]
         }
         return result
     }
@@ -162,6 +163,7 @@ extension BenchScenarios {
         result.figures["silentClients"] = Double(silentResults.reduce(0) { $0 + $1.welcomed })
         result.figures["missedExpiries"] = Double(lateness.missed)
         result.figures["prematureExpiries"] = Double(lateness.premature)
+        result.lateness[""] = lateness.detection
         if let d = LatencySummary(lateness.detection) {
             result.figures["detectionP50Ms"] = d.p50
             result.figures["detectionP99Ms"] = d.p99

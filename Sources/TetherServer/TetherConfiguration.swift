@@ -32,6 +32,9 @@ public struct TetherConfiguration: Sendable {
     public var eventsKeep: Int = 1_000_000
     /// Event retention: events older than this are deleted (7 days by default).
     public var eventsMaxAgeMs: Millis = 7 * 24 * 3_600_000
+    /// How often the pool of every project is sampled for the dashboard's plot (`GET
+    /// /v1/projects/{id}/history`, an hour of samples kept in memory).
+    public var poolHistoryPeriodMs: Millis = 10_000
     /// How often an idle event stream (SSE) sends a `: keepalive` comment.
     public var eventStreamKeepAliveMs: Int64 = 15_000
     /// Webhook retry timing (first delay, longest delay, request timeout).

@@ -157,10 +157,11 @@ public struct TetherServer: Sendable {
                 + (plane.tcpPort == 0 ? "" : " and \(schemes.tcp)://\(configuration.host):\(plane.tcpPort)"))
         let webhooks = WebhookDispatcher(
             service: service, store: store, time: time, logger: logger, retry: configuration.webhookRetry)
+        let poolHistory = PoolHistoryRecorder(service: service, time: time, periodMs: configuration.poolHistoryPeriodMs)
         var api = BackendAPI(
             service: service, store: store, signer: signer, configuration: configuration, keys: keys,
             time: time, stats: planeContext.stats, webhooks: webhooks, assets: assets, clientPort: plane.clientPort,
-            tcpPort: plane.tcpPort,
+            tcpPort: plane.tcpPort, poolHistory: poolHistory,
             cluster: cluster
                 ?? ClusterView(
                     node: ClusterNode(
@@ -184,6 +185,7 @@ public struct TetherServer: Sendable {
                     logger: logger),
                 webhooks,
                 KeyUsageFlusher(keys: keys, logger: logger),
+                poolHistory,
             ]
         )
     }

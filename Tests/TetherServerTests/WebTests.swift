@@ -25,7 +25,7 @@ import TetherTestKit
             #expect(page.status == .ok && page.headers[.contentType] == "text/html; charset=utf-8")
             #expect(page.headers[.cacheControl] == "no-cache" && page.headers[.contentSecurityPolicy] != nil)
             #expect(page.text.contains("/dashboard/dashboard.js") && page.text.contains(#"type="password""#))
-            for script in ["/dashboard/dashboard.js", "/dashboard/feed.js"] {
+            for script in ["/dashboard/dashboard.js", "/dashboard/feed.js", "/dashboard/charts.js"] {
                 let r = try await api.call(.get, script, key: nil)
                 #expect(r.status == .ok && r.headers[.contentType] == "text/javascript; charset=utf-8", "\(script)")
             }

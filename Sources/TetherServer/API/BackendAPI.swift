@@ -25,6 +25,8 @@ struct BackendAPI: Sendable {
     /// The client plane's bound ports (they differ from the configuration when it asked for port 0).
     var clientPort: Int
     var tcpPort: Int
+    /// Every project's pool over the last hour (the dashboard's plot).
+    let poolHistory: PoolHistoryRecorder
     /// The cluster as this node sees it (`GET /v1/nodes`, `/readyz`); a node on the embedded store is alone.
     var cluster: ClusterView
 

@@ -64,6 +64,13 @@ extension BackendAPI {
             return TetherAPI.ConcurrencyCount(
                 try service.read { broker throws(BrokerError) in try broker.count(id) })
         }
+        router.get("/projects/:projectId/history") { _, context in
+            let id = try context.project()
+            guard let samples = poolHistory.samples(of: id) else { throw BrokerError.projectNotFound(id) }
+            return TetherAPI.PoolHistory(
+                projectId: id, periodMs: poolHistory.periodMs, windowMs: poolHistory.windowMs,
+                samples: samples.map(TetherAPI.PoolSample.init))
+        }
     }
 }
 

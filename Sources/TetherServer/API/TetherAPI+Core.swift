@@ -35,6 +35,15 @@ extension TetherAPI.ConcurrencyCount {
     }
 }
 
+extension TetherAPI.PoolSample {
+    /// One sample of a project's pool history.
+    init(_ s: PoolSample) {
+        self.init(
+            at: s.at, total: s.total, idle: s.idle, reserved: s.reserved, created: s.created, connected: s.connected,
+            suspended: s.suspended, grace: s.grace, queued: s.queued)
+    }
+}
+
 extension TetherAPI.HistoryEntry {
     /// One transition.
     init(_ h: HistoryEntry) {

@@ -20,6 +20,7 @@ extension TetherAPI.Project: ResponseEncodable {}
 extension TetherAPI.ProjectList: ResponseEncodable {}
 extension TetherAPI.SessionList: ResponseEncodable {}
 extension TetherAPI.ConcurrencyCount: ResponseEncodable {}
+extension TetherAPI.PoolHistory: ResponseEncodable {}
 extension TetherAPI.Applied: ResponseEncodable {}
 extension TetherAPI.CreatedSession: ResponseEncodable {}
 extension TetherAPI.Session: ResponseEncodable {}

@@ -9,5 +9,6 @@ extension BackendAPI {
         router.get("/dashboard") { _, _ in assets.response("dashboard.html") }
         router.get("/dashboard/dashboard.js") { _, _ in assets.response("dashboard.js") }
         router.get("/dashboard/feed.js") { _, _ in assets.response("feed.js") }
+        router.get("/dashboard/charts.js") { _, _ in assets.response("charts.js") }
     }
 }

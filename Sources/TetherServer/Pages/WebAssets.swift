@@ -18,6 +18,7 @@ struct WebAssets: Sendable {
     /// The files every server serves.
     static let names = [
         "tether.js", "style.css", "demo.html", "demo.js", "dashboard.html", "dashboard.js", "feed.js",
+        "charts.js",
     ]
 
     /// Reads every file of ``names`` from the bundle; a missing one is an error (a broken install).

@@ -4,11 +4,15 @@
 // sessionStorage and sends it as `Authorization: Bearer` with fetch() (never in a URL). State changes come
 // from the event feed (feed.js: SSE over fetch, or polling); each event refreshes its project's counts and
 // sessions. Heartbeat ages, RTTs and countdowns are not events: they are re-read every few seconds and the
-// countdowns tick locally.
+// countdowns tick locally. Each project's pool is plotted over the last hour (charts.js: the server's samples,
+// GET /v1/projects/{id}/history, re-read every 30 s, plus the counts read live in between); the node's RTT and
+// detection-lateness histograms come from /metrics every 5 s.
 import { EventFeed } from "/dashboard/feed.js";
+import { poolChart, parseHistogram, histogramChart } from "/dashboard/charts.js";
 
 const KEY = "tether-dashboard:key";
 const MAX_EVENTS = 100;
+const HISTORY_REREAD_MS = 30_000;
 const $ = (id) => document.getElementById(id);
 
 const board = {
@@ -19,6 +23,7 @@ const board = {
   timers: [],
   pending: new Set(), // project ids waiting for a refresh
   refreshTimer: null,
+  metrics: null, // the last /metrics text
 };
 
 // ---- DOM helpers (text only: user ids and event data are never parsed as HTML)
@@ -68,9 +73,10 @@ async function refreshProject(id) {
     board.projects.delete(id); // deleted meanwhile
     return;
   }
-  const entry = board.projects.get(id) ?? { stats: new Map() };
+  const entry = board.projects.get(id) ?? { stats: new Map(), history: [], historyAt: 0 };
   entry.project = project;
   entry.counts = counts;
+  await refreshHistory(id, entry, counts);
   entry.sessions = list.sessions;
   // RTT is per session (GET /v1/sessions/{id}); read it for the sessions that have had a connection.
   const live = list.sessions.filter((s) => s.state !== "created").slice(0, 50);
@@ -79,6 +85,33 @@ async function refreshProject(id) {
   );
   entry.stats = new Map(live.map((s, i) => [s.sessionId, stats[i]]));
   board.projects.set(id, entry);
+}
+
+/** The pool over the last hour: the server's samples every 30 s, the live counts appended in between. */
+async function refreshHistory(id, entry, counts) {
+  const now = Date.now();
+  if (now - entry.historyAt >= HISTORY_REREAD_MS) {
+    try {
+      const history = await api(`/v1/projects/${encodeURIComponent(id)}/history`);
+      entry.history = history.samples;
+      entry.historyAt = now;
+      return;
+    } catch (error) {
+      if (error instanceof Unauthorized) throw error;
+    }
+  }
+  const last = entry.history[entry.history.length - 1];
+  const sample = { ...counts, at: now, queued: last?.queued ?? 0 };
+  if (last && now - last.at < 1000) entry.history[entry.history.length - 1] = sample;
+  else entry.history.push(sample);
+  entry.history = entry.history.filter((s) => s.at > now - 3_600_000);
+}
+
+async function refreshMetrics() {
+  const response = await fetch("/metrics", { cache: "no-store" });
+  if (!response.ok) throw new Error(`/metrics: ${response.status}`);
+  board.metrics = await response.text();
+  renderHistograms();
 }
 
 async function refreshAll() {
@@ -162,6 +195,7 @@ function projectCard(entry, now) {
       countBox("total", c.total), countBox("idle", c.idle), countBox("reserved", c.reserved),
       countBox("created", c.created), countBox("connected", c.connected), countBox("suspended", c.suspended),
       countBox("grace", c.grace)),
+    el("div", { class: "chart-box" }, poolChart(p.id, entry.history ?? [], now)),
     rows.length === 0
       ? el("p", { class: "muted" }, "no live sessions")
       : el("table", {},
@@ -177,6 +211,15 @@ function render() {
     .sort((a, b) => a.project.id.localeCompare(b.project.id))
     .map((e) => projectCard(e, now));
   $("projects").replaceChildren(...(cards.length ? cards : [el("p", { class: "card muted" }, "no projects yet")]));
+}
+
+/** The node's RTT and heartbeat-lateness distributions, from the last /metrics read. */
+function renderHistograms() {
+  const text = board.metrics ?? "";
+  $("histograms").replaceChildren(
+    histogramChart("rtt", "RTT of server pings (ms)", parseHistogram(text, "tether_rtt_seconds")),
+    histogramChart("lateness", "Detection lateness of silent clients (ms after the heartbeat deadline)",
+      parseHistogram(text, "tether_detection_lateness_seconds", { deadline: "heartbeat" })));
 }
 
 function detailValue(key, value) {
@@ -237,6 +280,9 @@ async function signIn(key) {
   feed.start();
   board.timers.push(setInterval(render, 1000)); // countdowns and ages
   board.timers.push(setInterval(() => refreshAll().catch(failed), 3000)); // heartbeats and RTTs are not events
+  const metrics = () => refreshMetrics().catch((error) => status(`error: ${error.message}`));
+  metrics();
+  board.timers.push(setInterval(metrics, 5000));
 }
 
 function signOut(message = "") {
@@ -247,6 +293,7 @@ function signOut(message = "") {
   board.key = null;
   board.projects.clear();
   board.events = [];
+  board.metrics = null;
   sessionStorage.removeItem(KEY);
   $("signin-card").hidden = false;
   $("board").hidden = true;
