@@ -1,3 +1,5 @@
+import Foundation
+
 extension BenchScenarios {
     /// `heartbeats`: closed-loop pings over many connections (each under the server's 50/s limit); counts
     /// the pongs received in the window, and the server's CPU per pong.
@@ -19,6 +21,11 @@ extension BenchScenarios {
             result.goal("ackedPerSecond", ">=", 50_000)
             result.goal("serverCpuUsPerHeartbeat", "<=", 12)
             result.notes.append("rttP50Ms is the mean of the load processes' medians, rttP99Ms the worst of their p99s")
+            if let bound = HeartbeatBound(
+                figures: result.figures, cores: ProcessInfo.processInfo.activeProcessorCount)
+            {
+                result.notes.append(bound.description)
+            }
             return result
         }
     }
@@ -64,7 +71,10 @@ extension BenchScenarios {
         let seconds = Double(config.windowMs) / 1_000
         var out = HammerFigures(figures: [:], serverCPU: cpu1 - cpu0, loadCPU: loadCPU(results), seconds: seconds)
         out.figures["ackedPerSecond"] = Double(pongs) / seconds
-        if pongs > 0 { out.figures["serverCpuUsPerHeartbeat"] = out.serverCPU.total / Double(pongs) * 1e6 }
+        if pongs > 0 {
+            out.figures["serverCpuUsPerHeartbeat"] = out.serverCPU.total / Double(pongs) * 1e6
+            out.figures["loadCpuUsPerHeartbeat"] = out.loadCPU.total / Double(pongs) * 1e6
+        }
         out.figures["serverCpuCores"] = out.serverCPU.total / seconds
         out.figures["loadCpuCores"] = out.loadCPU.total / seconds
         out.figures["connections"] = Double(results.reduce(0) { $0 + $1.welcomed })
