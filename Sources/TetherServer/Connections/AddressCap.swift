@@ -59,11 +59,13 @@ final class AddressCap: Sendable {
 }
 
 /// The first handler of every accepted connection: counts it against its address's cap when it becomes
-/// active and releases it when it goes inactive. A connection over the cap is told so at once, without
-/// waiting for a request, then closed (lingering a second, so the answer is not lost to a reset): on an HTTP
-/// listener a 429 `RequestLimitExceeded.Connections` with `Retry-After` (``HTTPRefusal``), on the TCP port a
-/// `kick` frame `tooManyConnections` with `retryAfterMs`. Its input never reaches the application.
-final class AddressCapHandler: ChannelInboundHandler {
+/// active. A connection within the cap is released when it closes (on its close future) and the handler
+/// leaves the pipeline at once, so the reads of a live connection do not pass through it (one hop fewer per
+/// heartbeat). A connection over the cap is told so at once, without waiting for a request, then closed
+/// (lingering a second, so the answer is not lost to a reset): on an HTTP listener a 429
+/// `RequestLimitExceeded.Connections` with `Retry-After` (``HTTPRefusal``), on the TCP port a `kick` frame
+/// `tooManyConnections` with `retryAfterMs`; the handler stays and its input never reaches the application.
+final class AddressCapHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -82,7 +84,6 @@ final class AddressCapHandler: ChannelInboundHandler {
 
     private let cap: AddressCap
     private let answer: Answer
-    private var key: AddressCap.Key?
     private var refused = false
 
     init(cap: AddressCap, answer: Answer) {
@@ -94,7 +95,9 @@ final class AddressCapHandler: ChannelInboundHandler {
         let key = AddressCap.Key(context.channel.remoteAddress)
         context.fireChannelActive()
         if cap.acquire(key) {
-            self.key = key
+            let cap = cap
+            context.channel.closeFuture.whenComplete { _ in cap.release(key) }
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
             return
         }
         refused = true
@@ -117,13 +120,5 @@ final class AddressCapHandler: ChannelInboundHandler {
         // A connection over the cap is read and dropped until it closes.
         if refused { return }
         context.fireChannelRead(data)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        if let key {
-            cap.release(key)
-            self.key = nil
-        }
-        context.fireChannelInactive()
     }
 }
