@@ -677,6 +677,11 @@ import("/dashboard/charts.js").then((c) => {
     {at: Date.now(), total: 2, idle: 0, connected: 2, suspended: 0, grace: 0, queued: 3}], Date.now());
   check(chart.getAttribute("data-samples") === "2", "samples older than an hour are left out");
   check(chart.querySelector('[data-legend="queued"]').textContent === "queued 3", "the legend shows the last sample");
+  check(chart.getAttribute("data-span-ms") === String(5 * 60000), "a young history spans five minutes");
+  const now = Date.now();
+  check(c.chartSpan([], now) === 300000, "no samples: five minutes");
+  check(c.chartSpan([{at: now - 1200000}], now) === 1200000, "20 minutes of history: 20 minutes");
+  check(c.chartSpan([{at: now - 7200000}], now) === 3600000, "never more than an hour");
   done(failures);
 }).catch((error) => done(["charts.js did not load: " + error]));
 """

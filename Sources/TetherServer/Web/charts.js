@@ -23,17 +23,27 @@ function clock(ms) {
 }
 
 /**
+ * The x axis's span: the last hour, or less while the history is younger (from its first sample, at least
+ * five minutes), so that a fresh server's plot is not a sliver at the right edge.
+ */
+export function chartSpan(samples, now) {
+  const first = samples.length ? samples[0].at : now;
+  return Math.min(HOUR_MS, Math.max(5 * 60_000, now - first));
+}
+
+/**
  * The pool of one project over the hour before `now`: one step line per series of POOL_SERIES (samples are
  * instants; each value holds until the next sample), the y axis from 0 to the largest value (at least the
- * pool's size), the x axis the last hour.
+ * pool's size), the x axis the last hour (or since the first sample, see chartSpan).
  */
 export function poolChart(projectId, samples, now) {
   const width = 640, height = 170, left = 34, right = 110, top = 10, bottom = 22;
   const plotW = width - left - right, plotH = height - top - bottom;
-  const from = now - HOUR_MS;
-  const shown = samples.filter((s) => s.at > from && s.at <= now);
+  const shown = samples.filter((s) => s.at > now - HOUR_MS && s.at <= now);
+  const span = chartSpan(shown, now);
+  const from = now - span;
   const yMax = Math.max(1, ...shown.map((s) => Math.max(s.total, ...POOL_SERIES.map((k) => s[k] ?? 0))));
-  const x = (at) => left + ((at - from) / HOUR_MS) * plotW;
+  const x = (at) => left + ((at - from) / span) * plotW;
   const y = (v) => top + plotH - (v / yMax) * plotH;
   const root = svg("svg", {
     class: "chart pool-chart", "data-project": projectId, "data-samples": shown.length,
@@ -44,8 +54,9 @@ export function poolChart(projectId, samples, now) {
   for (const v of [0, yMax]) {
     root.append(svg("text", { class: "axis", x: left - 4, y: y(v) + 4, "text-anchor": "end" }, v));
   }
+  root.setAttribute("data-span-ms", span);
   for (let i = 0; i <= 4; i++) {
-    const at = from + (i * HOUR_MS) / 4;
+    const at = from + (i * span) / 4;
     root.append(svg("text", { class: "axis", x: x(at), y: height - 6, "text-anchor": "middle" },
       i === 4 ? "now" : clock(at)));
   }
