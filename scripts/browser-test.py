@@ -687,6 +687,19 @@ import("/dashboard/charts.js").then((c) => {
 """
 
 
+def page_values(driver, selector, attribute):
+    """The attribute of every element matching `selector`, read in one script: the dashboard redraws every
+    second, so an element found by one WebDriver call may be gone (stale) by the next."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map((e) => e.getAttribute(arguments[1]))",
+        selector, attribute)
+
+
+def page_number(driver, selector, attribute):
+    values = page_values(driver, selector, attribute)
+    return int(values[0]) if values and values[0] is not None else None
+
+
 def check_charts(driver):
     """The pool plot and the node's histograms (issue 18, item 5): parsing in the page, then the live plots."""
     driver.set_script_timeout(WAIT_S)
@@ -694,23 +707,21 @@ def check_charts(driver):
     if failures:
         raise Failure("charts.js:\n  " + "\n  ".join(failures))
     pool = 'svg.pool-chart[data-project="dash"]'
-    wait_until(driver, "the pool plot of dash (connected 2)", lambda d: d.find_element(
-        By.CSS_SELECTOR, f'{pool} [data-legend="connected"]').text == "connected 2")
-    points = int(driver.find_element(By.CSS_SELECTOR, f'{pool} polyline[data-series="connected"]')
-                 .get_attribute("data-points"))
-    if points < 1:
+    wait_until(driver, "the pool plot of dash (connected 2)", lambda d: d.execute_script(
+        "const e = document.querySelector(arguments[0]); return e !== null && e.textContent === 'connected 2'",
+        f'{pool} [data-legend="connected"]'))
+    points = page_number(driver, f'{pool} polyline[data-series="connected"]', "data-points")
+    if points is None or points < 1:
         raise Failure(f"the pool plot has {points} samples")
-    wait_until(driver, "the RTT histogram to count server pings", lambda d: int(d.find_element(
-        By.CSS_SELECTOR, 'svg[data-histogram="rtt"]').get_attribute("data-total")) > 0)
-    return int(driver.find_element(By.CSS_SELECTOR, 'svg[data-histogram="lateness"]').get_attribute("data-total"))
+    wait_until(driver, "the RTT histogram to count server pings",
+               lambda d: (page_number(d, 'svg[data-histogram="rtt"]', "data-total") or 0) > 0)
+    return page_number(driver, 'svg[data-histogram="lateness"]', "data-total") or 0
 
 
 def wait_for_lateness(driver, before):
-    wait_until(driver, "the silent client's heartbeat timeout in the lateness histogram", lambda d: int(
-        d.find_element(By.CSS_SELECTOR, 'svg[data-histogram="lateness"]').get_attribute("data-total")) > before,
-        timeout=40)
-    bars = [int(b.get_attribute("data-count")) for b in
-            driver.find_elements(By.CSS_SELECTOR, 'svg[data-histogram="lateness"] rect.bar')]
+    wait_until(driver, "the silent client's heartbeat timeout in the lateness histogram",
+               lambda d: (page_number(d, 'svg[data-histogram="lateness"]', "data-total") or 0) > before, timeout=40)
+    bars = [int(v) for v in page_values(driver, 'svg[data-histogram="lateness"] rect.bar', "data-count")]
     if sum(bars) <= before:
         raise Failure(f"the lateness histogram's bars add up to {sum(bars)}")
 

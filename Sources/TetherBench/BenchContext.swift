@@ -90,7 +90,7 @@ final class BenchContext {
         let server = try await BenchServer.start(
             executable: executable, directory: directory, dataPath: "\(directory)/data-\(serverCount).sqlite",
             apiKey: "tk_bench_\(UInt64.random(in: 1...UInt64.max))", extraArguments: tlsArguments)
-        serverPID = server.child.pid
+        serverPID = server.pid
         return server
     }
 

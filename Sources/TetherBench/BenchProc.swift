@@ -33,6 +33,46 @@ enum BenchProc {
         return CPUTime(user: user / ticksPerSecond, system: system / ticksPerSecond)
     }
 
+    /// Field 4 (the parent's pid) of a `/proc/<pid>/stat` line.
+    static func parseParent(_ text: String) -> Int32? {
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state), so the parent (4) is fields[1].
+        return fields.count > 1 ? Int32(fields[1]) : nil
+    }
+
+    /// Every process's parent, from `/proc/*/stat`.
+    static func parentTable() -> [Int32: Int32] {
+        var parents: [Int32: Int32] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry),
+                let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let parent = parseParent(text)
+            else { continue }
+            parents[pid] = parent
+        }
+        return parents
+    }
+
+    /// The descendants of `root` in `parents` (pid → parent), nearest first.
+    static func descendants(of root: Int32, parents: [Int32: Int32]) -> [Int32] {
+        var children: [Int32: [Int32]] = [:]
+        for (pid, parent) in parents { children[parent, default: []].append(pid) }
+        var out: [Int32] = []
+        var level = [root]
+        while !level.isEmpty {
+            let next = level.flatMap { (children[$0] ?? []).sorted() }
+            out += next
+            level = next
+        }
+        return out
+    }
+
+    /// The executable a process runs (`/proc/<pid>/exe`), or `nil`.
+    static func executable(of pid: Int32) -> String? {
+        try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
+    }
+
     /// Resident set size of a process in bytes (`/proc/<pid>/statm`), or `nil`.
     static func rss(of pid: Int32) -> Int64? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return nil }

@@ -124,9 +124,9 @@ extension BenchScenarios {
             let delay = startMs + spanMs / 2 - BenchProc.wallMs()
             if delay > 0 { try? await Task.sleep(for: .milliseconds(Int64(delay))) }
             let stoppedMs = BenchProc.wallMs()
-            server.child.signal(SIGSTOP)
+            server.signal(SIGSTOP)
             try? await Task.sleep(for: .seconds(2))
-            server.child.signal(SIGCONT)
+            server.signal(SIGCONT)
             return (stoppedMs, BenchProc.wallMs())
         }
         var late: [BenchWorkerHandle] = []

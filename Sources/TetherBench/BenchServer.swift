@@ -3,6 +3,10 @@ import Foundation
 /// A `tether serve` process started by the benchmark on a temporary data file and free ports.
 final class BenchServer: Sendable {
     let child: BenchChildProcess
+    /// The server's own process: the child itself, or, under `TETHER_BENCH_SERVER_PREFIX` (a profiler that
+    /// runs it as its own child), the descendant running this executable. Its CPU and memory are measured and
+    /// it gets the signals, so that a wrapper (heaptrack's script) sees its server end and finishes.
+    let pid: Int32
     let apiPort: Int
     let clientPort: Int
     let tcpPort: Int
@@ -12,10 +16,11 @@ final class BenchServer: Sendable {
     let spawnedNs: UInt64
 
     private init(
-        child: BenchChildProcess, apiPort: Int, clientPort: Int, tcpPort: Int, dataPath: String, apiKey: String,
-        spawnedNs: UInt64
+        child: BenchChildProcess, pid: Int32? = nil, apiPort: Int, clientPort: Int, tcpPort: Int, dataPath: String,
+        apiKey: String, spawnedNs: UInt64
     ) {
         self.child = child
+        self.pid = pid ?? child.pid
         self.apiPort = apiPort
         self.clientPort = clientPort
         self.tcpPort = tcpPort
@@ -45,8 +50,9 @@ final class BenchServer: Sendable {
                 // The load holds ~30 k connections over a few loopback addresses; the cap is counted but never reached.
                 "--max-connections-per-address", "1000000",
             ] + extraArguments
-        // A profiler to run the server under, e.g. "valgrind --tool=callgrind" (docs/PERFORMANCE.md).
-        if let prefix = ProcessInfo.processInfo.environment["TETHER_BENCH_SERVER_PREFIX"], !prefix.isEmpty {
+        // A profiler to run the server under, e.g. "heaptrack -o /tmp/ht" (docs/PERFORMANCE.md).
+        let prefix = ProcessInfo.processInfo.environment["TETHER_BENCH_SERVER_PREFIX"] ?? ""
+        if !prefix.isEmpty {
             command = prefix.split(separator: " ").map(String.init) + command
             if !command[0].hasPrefix("/") { command[0] = "/usr/bin/" + command[0] }
         }
@@ -62,9 +68,16 @@ final class BenchServer: Sendable {
         guard let api = lastPort(apiLine), let client = port(after: "://127.0.0.1:", in: planeLine) else {
             throw BenchError("cannot read the ports from: \(apiLine) / \(planeLine)")
         }
+        // Listening, so the wrapped server exists by now.
+        let pid =
+            prefix.isEmpty
+            ? child.pid
+            : BenchProc.descendants(of: child.pid, parents: BenchProc.parentTable()).first {
+                BenchProc.executable(of: $0) == URL(fileURLWithPath: executable).resolvingSymlinksInPath().path
+            }
         return BenchServer(
-            child: child, apiPort: api, clientPort: client, tcpPort: tcp, dataPath: dataPath, apiKey: apiKey,
-            spawnedNs: spawned)
+            child: child, pid: pid, apiPort: api, clientPort: client, tcpPort: tcp, dataPath: dataPath,
+            apiKey: apiKey, spawnedNs: spawned)
     }
 
     /// The port at the end of a line (`…:PORT`).
@@ -79,22 +92,25 @@ final class BenchServer: Sendable {
     }
 
     /// The server's CPU time so far.
-    var cpu: CPUTime { BenchProc.cpu(of: child.pid) ?? .zero }
+    var cpu: CPUTime { BenchProc.cpu(of: pid) ?? .zero }
 
     /// The server's resident set size.
-    var rss: Int64 { BenchProc.rss(of: child.pid) ?? 0 }
+    var rss: Int64 { BenchProc.rss(of: pid) ?? 0 }
 
     /// SIGKILL, and waits until it is gone.
     func kill9() async {
-        child.signal(SIGKILL)
+        signal(SIGKILL)
         await child.waitForExit(timeout: 10)
     }
 
     /// SIGTERM, then SIGKILL if it has not stopped within 20 s.
     func stop() async {
-        child.signal(SIGTERM)
+        signal(SIGTERM)
         await child.waitForExit(timeout: 20)
     }
+
+    /// Sends a signal to the server's own process (``pid``).
+    func signal(_ signal: Int32) { kill(pid, signal) }
 
     /// A TCP port on 127.0.0.1 that was free a moment ago.
     static func freePort() -> Int {

@@ -197,6 +197,22 @@ struct BenchTests {
         #expect(BenchProc.parseStat("garbage", ticksPerSecond: 100) == nil)
     }
 
+    /// A server run under a profiler (`TETHER_BENCH_SERVER_PREFIX`) is found among the wrapper's descendants.
+    @Test func procParentsAndDescendants() throws {
+        #expect(BenchProc.parseParent("1234 (tether (x) serve) S 77 1234 1234 0 -1") == 77)
+        #expect(BenchProc.parseParent("garbage") == nil)
+        // 10 → 11 → 13 → 14, 10 → 12; 20 is elsewhere.
+        let parents: [Int32: Int32] = [11: 10, 12: 10, 13: 11, 14: 13, 20: 1, 10: 1]
+        #expect(BenchProc.descendants(of: 10, parents: parents) == [11, 12, 13, 14])
+        #expect(BenchProc.descendants(of: 14, parents: parents).isEmpty)
+        // This process is among its parent's descendants, and runs this executable.
+        let me = getpid()
+        let table = BenchProc.parentTable()
+        let parent = try #require(table[me])
+        #expect(BenchProc.descendants(of: parent, parents: table).contains(me))
+        #expect(BenchProc.executable(of: me) != nil)
+    }
+
     @Test func goalsAreCheckedBothWays() {
         var r = ScenarioResult(
             name: "x", parameters: [:], figures: ["a": 5, "b": 5], goals: [], serverCPU: .zero, loadCPU: .zero,
