@@ -12,22 +12,6 @@ struct HeartbeatBound: CustomStringConvertible {
     /// Cores of the machine.
     var cores: Int
 
-    /// From the scenario's figures; `nil` when a figure is missing (no heartbeat answered).
-    init?(figures: [String: Double], cores: Int) {
-        guard let serverUs = figures["serverCpuUsPerHeartbeat"], let loadUs = figures["loadCpuUsPerHeartbeat"],
-            let serverCores = figures["serverCpuCores"], let loadCores = figures["loadCpuCores"], cores > 0
-        else { return nil }
-        self.init(serverUs: serverUs, loadUs: loadUs, serverCores: serverCores, loadCores: loadCores, cores: cores)
-    }
-
-    init(serverUs: Double, loadUs: Double, serverCores: Double, loadCores: Double, cores: Int) {
-        self.serverUs = serverUs
-        self.loadUs = loadUs
-        self.serverCores = serverCores
-        self.loadCores = loadCores
-        self.cores = cores
-    }
-
     /// Whether server and load together used at least 90 % of the machine.
     var machineFull: Bool { serverCores + loadCores >= 0.9 * Double(cores) }
 
@@ -47,5 +31,15 @@ struct HeartbeatBound: CustomStringConvertible {
     private static func f(_ v: Double) -> String {
         let rounded = (v * 10).rounded() / 10
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+    }
+}
+
+extension HeartbeatBound {
+    /// From the scenario's figures; `nil` when a figure is missing (no heartbeat answered).
+    init?(figures: [String: Double], cores: Int) {
+        guard let serverUs = figures["serverCpuUsPerHeartbeat"], let loadUs = figures["loadCpuUsPerHeartbeat"],
+            let serverCores = figures["serverCpuCores"], let loadCores = figures["loadCpuCores"], cores > 0
+        else { return nil }
+        self.init(serverUs: serverUs, loadUs: loadUs, serverCores: serverCores, loadCores: loadCores, cores: cores)
     }
 }

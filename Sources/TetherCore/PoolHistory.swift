@@ -82,6 +82,13 @@ public struct PoolHistory: Sendable {
         guard let ring = rings[project] else { return [] }
         return ring.filter { $0.at > now - windowMs && $0.at <= now }
     }
+
+    /// What `GET /v1/projects/{id}/history` answers: the samples taken within the window before `current` was,
+    /// oldest first, then `current` (the pool at the time of the call), which stands in for a sample taken at
+    /// the same instant.
+    public func samples(of project: ProjectID, endingWith current: PoolSample) -> [PoolSample] {
+        samples(of: project, at: current.at).filter { $0.at < current.at } + [current]
+    }
 }
 
 extension Broker {

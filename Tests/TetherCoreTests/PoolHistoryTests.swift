@@ -55,6 +55,17 @@ import TetherCore
         #expect(!history.isDue(at: 5_999))
     }
 
+    @Test func theAnswerEndsWithThePoolNowInsteadOfASampleOfTheSameInstant() {
+        var history = PoolHistory(periodMs: 1_000, windowMs: 60_000)
+        history.record(at: 1_000, ["p": Self.sample(1_000, connected: 1)])
+        history.record(at: 2_000, ["p": Self.sample(2_000, connected: 2)])
+        let later = history.samples(of: "p", endingWith: Self.sample(2_500, connected: 3))
+        #expect(later.map(\.at) == [1_000, 2_000, 2_500] && later.last?.connected == 3)
+        let same = history.samples(of: "p", endingWith: Self.sample(2_000, connected: 4))
+        #expect(same.map(\.at) == [1_000, 2_000] && same.last?.connected == 4)
+        #expect(history.samples(of: "new", endingWith: Self.sample(2_000)).map(\.at) == [2_000])
+    }
+
     @Test func periodAndWindowAreKeptSane() {
         let history = PoolHistory(periodMs: 0, windowMs: -5)
         #expect(history.periodMs == 1)

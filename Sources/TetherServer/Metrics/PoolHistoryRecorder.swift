@@ -34,7 +34,7 @@ final class PoolHistoryRecorder: Service, Sendable {
     func samples(of project: ProjectID) -> [PoolSample]? {
         let now = time.now()
         guard let current = service.read({ $0.poolSample(project, at: now) }) else { return nil }
-        return history.withLock { $0.samples(of: project, at: now) }.filter { $0.at < now } + [current]
+        return history.withLock { $0.samples(of: project, endingWith: current) }
     }
 
     func run() async throws {
