@@ -762,12 +762,14 @@ def test_dashboard_project_key(driver, server, artifacts):
     driver.find_element(By.ID, "signin").click()
     wait_until(driver, "project dash's pool", lambda d: d.find_elements(By.CSS_SELECTOR, '[data-project="dash"]'))
     wait_until(driver, "the event stream to be live", lambda d: text(d, "feed-status") == "live (SSE)")
-    others = [e.get_attribute("data-project") for e in driver.find_elements(By.CSS_SELECTOR, "[data-project]")
-              if e.get_attribute("data-project") != "dash"]
+    # Read in page scripts: the page redraws every second, so elements found by one WebDriver call may be
+    # stale by the next (a fresh-clone CI run failed here on 2026-12-07).
+    others = [p for p in page_values(driver, "[data-project]", "data-project") if p != "dash"]
     if others:
         raise Failure(f"a key of project dash sees other projects on the dashboard: {sorted(set(others))}")
-    rows = driver.find_elements(By.CSS_SELECTOR, "#events tr[data-type]")
-    if any("demo" in r.text.split() for r in rows):
+    rows = driver.execute_script(
+        "return [...document.querySelectorAll('#events tr[data-type]')].map((r) => r.innerText)")
+    if any("demo" in r.split() for r in rows):
         raise Failure("a key of project dash sees project demo's events")
     driver.save_screenshot(os.path.join(artifacts, "dashboard-project-key.png"))
     print(f"   signed in with a key of project dash: only dash shown ({len(rows)} events listed)")
