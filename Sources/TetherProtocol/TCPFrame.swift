@@ -37,6 +37,19 @@ public struct TCPFrameDecoder: NIOSingleStepByteToMessageDecoder {
 
     /// Decodes one frame when it is complete.
     public mutating func decode(buffer: inout ByteBuffer) throws -> TCPFrame? {
+        try TCPFrame.read(from: &buffer)
+    }
+
+    /// At EOF a partial frame is dropped (the connection is closing anyway).
+    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> TCPFrame? {
+        try decode(buffer: &buffer)
+    }
+}
+
+extension TCPFrame {
+    /// Reads one frame off `buffer` when all of it is there (`nil`, nothing consumed, while it is not); a
+    /// length of 0 or over ``FrameLimits/maxPayload`` is an error as soon as the length is read.
+    public static func read(from buffer: inout ByteBuffer) throws(ProtocolError) -> TCPFrame? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
         guard length >= 1, Int(length) <= FrameLimits.maxPayload else {
             throw ProtocolError.frameSize(Int(length))
@@ -46,11 +59,6 @@ public struct TCPFrameDecoder: NIOSingleStepByteToMessageDecoder {
         guard let type = buffer.readInteger(as: UInt8.self), let payload = buffer.readSlice(length: Int(length) - 1)
         else { return nil }
         return TCPFrame(type: type, payload: payload)
-    }
-
-    /// At EOF a partial frame is dropped (the connection is closing anyway).
-    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> TCPFrame? {
-        try decode(buffer: &buffer)
     }
 }
 

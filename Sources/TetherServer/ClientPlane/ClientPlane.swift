@@ -54,8 +54,6 @@ public final class ClientPlane: Service, Sendable {
                         let sync = channel.pipeline.syncOperations
                         try tls?.addServerHandlers(to: sync)
                         try sync.addHandler(AddressCapHandler(cap: tcpCap, answer: .tcpKick))
-                        try sync.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
-                        try sync.addHandler(MessageToByteHandler(TCPFrameEncoder()))
                         try sync.addHandler(TCPClientHandler(plane: context))
                     }
                 }
@@ -84,30 +82,18 @@ public final class ClientPlane: Service, Sendable {
     /// The client port's pipeline: TLS first when it is on; the address cap; NIO's HTTP/1 server (header limits, no error handler of
     /// its own) with the WebSocket upgrader; the connection guard (timeouts, parser errors answered and
     /// closed, every error response closed); refused handshakes answered; HTTP heartbeats. The upgrade takes
-    /// the HTTP handlers out and puts in the RFC 6455 frame checks, the fragment aggregator and the client
-    /// handler (NIO's decoder errors go to the client handler, which closes with the RFC's code).
+    /// the HTTP handlers out and puts in one handler, ``WebSocketClientHandler``, which reads RFC 6455's frames
+    /// itself (``WebSocketFrameReader``) and closes with the RFC's codes.
     private static func configureHTTP(
         channel: any Channel, context: ClientPlaneContext, links: HTTPLinks, limits: ConnectionLimits, cap: AddressCap,
         tls: TLSIdentity?
     ) -> EventLoopFuture<Void> {
-        let upgrader = NIOWebSocketServerUpgrader(
-            maxFrameSize: FrameLimits.maxPayload,
-            automaticErrorHandling: false,
+        let upgrader = WebSocketUpgrader(
             shouldUpgrade: { channel, head in
                 let accept = WebSocketHandshake.isConnectPath(head.uri) && WebSocketHandshake.refusal(head) == nil
                 return channel.eventLoop.makeSucceededFuture(accept ? [:] : nil)
             },
-            upgradePipelineHandler: { channel, head in
-                let origin = head.headers.first(name: "origin")
-                return channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(WebSocketFrameChecker())
-                    try sync.addHandler(
-                        NIOWebSocketFrameAggregator(
-                            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64,
-                            maxAccumulatedFrameSize: FrameLimits.maxPayload))
-                    try sync.addHandler(WebSocketClientHandler(plane: context, origin: origin))
-                }
+            makeHandler: { _, head in WebSocketClientHandler(plane: context, origin: head.headers.first(name: "origin"))
             })
         return channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations

@@ -5,15 +5,21 @@ import NIOWebSocket
 import TetherCore
 import TetherProtocol
 
-/// The client protocol over WebSocket (after the upgrade of `GET /v1/connect`): JSON text (or binary)
-/// messages, ping frames answered, pong frames counted, close frames echoed.
+/// The client protocol over WebSocket (after the upgrade of `GET /v1/connect`): the connection's one handler
+/// after the upgrade. It reads frames off the socket's bytes with a ``WebSocketFrameReader`` (RFC 6455's rules
+/// are there) and writes ``WebSocketServerFrame``s: JSON text (or binary) messages, ping frames answered, pong
+/// frames counted, close frames echoed. RFC 6455 violations close with 1002 or 1007, a frame or message over
+/// 64 KiB with 1009.
 final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let plane: ClientPlaneContext
     private var link: ClientLink?
     private var context: ChannelHandlerContext?
+    private var reader = WebSocketFrameReader()
+    /// The start of a frame not yet whole.
+    private var pending: ByteBuffer?
     private var closing = false
     /// The upgrade request's `Origin` header.
     private let origin: String?
@@ -32,45 +38,58 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text, .binary:
+        var bytes = unwrapInboundIn(data)
+        if var pending {
+            self.pending = nil
+            pending.writeBuffer(&bytes)
+            bytes = pending
+        }
+        while let input = reader.read(&bytes) {
+            handle(input, context: context)
+        }
+        if bytes.readableBytes > 0 && !reader.failed { pending = bytes }
+    }
+
+    private func handle(_ input: WebSocketInput, context: ChannelHandlerContext) {
+        switch input {
+        case .message(let payload, let maskKey):
             guard !closing else { return }  // closing: the input is read and dropped (see `closeLingering`)
-            link?.receive(Self.decode(frame))
-        case .ping:
-            let data = frame.unmaskedData
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: data)), promise: nil)
+            link?.receive(Self.decode(payload, maskKey: maskKey))
+        case .ping(let data):
+            write(.pong, payload: data, context: context)
             link?.controlFrame()
-        case .pong:
-            var data = frame.unmaskedData
+        case .pong(var data):
             link?.controlFrame()
             if let seq = data.readInteger(as: UInt64.self) { link?.pingAnswered(seq: seq) }
-        case .connectionClose:
+        case .close(var data):
             if !closing {
                 closing = true
-                var data = frame.unmaskedData
                 let code = data.readSlice(length: 2) ?? ByteBuffer()
                 let channel = context.channel
-                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: code)))
-                    .whenComplete { _ in channel.close(promise: nil) }
+                context.writeAndFlush(
+                    wrapOutboundOut(WebSocketServerFrame.make(.close, payload: code, allocator: channel.allocator))
+                ).whenComplete { _ in channel.close(promise: nil) }
             } else {
                 context.close(promise: nil)  // the answer to our close frame: the closing handshake is done
             }
             link?.peerClosed(cause: .closed)
-        default:
-            break
+        case .violation(let violation):
+            fail(code: violation.code, reason: violation.reason)
+        case .tooLarge:
+            link?.receive(.failure(.frameSize(FrameLimits.maxPayload + 1)))
         }
     }
 
-    /// Decodes a message. A small masked frame (every heartbeat) is unmasked into stack memory instead of
-    /// a new buffer; larger ones go through `unmaskedData`.
-    static func decode(_ frame: WebSocketFrame) -> Result<ClientMessage, ProtocolError> {
-        let count = frame.data.readableBytes
-        guard let key = frame.maskKey, count <= 256 else {
-            let bytes = frame.unmaskedData
+    /// Decodes a message. A small masked one (every heartbeat) is unmasked into stack memory instead of a
+    /// new buffer; larger ones are unmasked into a copy.
+    static func decode(_ payload: ByteBuffer, maskKey: WebSocketMaskingKey?) -> Result<ClientMessage, ProtocolError> {
+        let count = payload.readableBytes
+        guard let key = maskKey, count <= 256 else {
+            var bytes = payload
+            if let maskKey { bytes.webSocketUnmask(maskKey) }
             return Result { () throws(ProtocolError) in try ClientMessage(json: bytes.readableBytesView) }
         }
-        return frame.data.withUnsafeReadableBytes { masked in
+        return payload.withUnsafeReadableBytes { masked in
             withUnsafeTemporaryAllocation(byteCount: max(count, 1), alignment: 1) { plain in
                 for i in 0..<count { plain[i] = masked[i] ^ key[i & 3] }
                 let bytes = UnsafeRawBufferPointer(rebasing: plain[0..<count])
@@ -82,39 +101,15 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
     func channelInactive(context: ChannelHandlerContext) {
         link?.peerClosed(cause: .closed)
         self.context = nil
+        pending = nil
         context.fireChannelInactive()
     }
 
-    /// RFC 6455 violations (``WebSocketFrameChecker``, NIO's frame decoder) close with 1002 or 1007, a frame or
-    /// message over 64 KiB with 1009; other errors just close.
+    /// A transport error (a reset, TLS): the session goes to grace with cause `error`.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let violation = error as? WebSocketViolation {
-            fail(code: violation.code, reason: violation.reason)
-            return
-        }
-        switch error as? NIOWebSocketError {
-        case .invalidFrameLength:
-            link?.receive(.failure(.frameSize(FrameLimits.maxPayload + 1)))
-            return
-        case .fragmentedControlFrame:
-            fail(code: .webSocketProtocolError, reason: "fragmented control frame")
-            return
-        case .multiByteControlFrameLength:
-            fail(code: .webSocketProtocolError, reason: "control frame over 125 bytes")
-            return
-        case .none:
-            break
-        }
-        switch error as? NIOWebSocketFrameAggregator.Error {
-        case .accumulatedFrameSizeIsTooLarge, .tooManyFragments:
-            link?.receive(.failure(.frameSize(FrameLimits.maxPayload + 1)))
-        case .some:
-            fail(code: .webSocketProtocolError, reason: "bad fragment sequence")
-        case .none:
-            guard !closing else { return }  // bytes after a failure, read before the close
-            link?.peerClosed(cause: .error)
-            context.close(promise: nil)
-        }
+        guard !closing else { return }  // bytes after a failure, read before the close
+        link?.peerClosed(cause: .error)
+        context.close(promise: nil)
     }
 
     /// Fails the connection for a frame the RFC does not allow: the session (if any) goes to grace with cause
@@ -128,30 +123,40 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
         close(code: code, reason: reason)
     }
 
+    private func write(_ opcode: WebSocketServerFrame.Opcode, payload: ByteBuffer, context: ChannelHandlerContext) {
+        context.writeAndFlush(
+            wrapOutboundOut(WebSocketServerFrame.make(opcode, payload: payload, allocator: context.channel.allocator)),
+            promise: nil)
+    }
+
     // MARK: ClientSink
 
     func send(_ message: ServerMessage) {
         guard let context, !closing else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 64)
-        message.writeJSON(into: &buffer)
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
+        let frame = WebSocketServerFrame.make(.text, allocator: context.channel.allocator, capacity: 64) {
+            message.writeJSON(into: &$0)
+        }
+        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }
 
     func sendPing(seq: UInt64, at now: Millis) {
         guard let context, !closing else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 8)
-        buffer.writeInteger(seq)
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: buffer)), promise: nil)
+        let frame = WebSocketServerFrame.make(.ping, allocator: context.channel.allocator, capacity: 8) {
+            $0.writeInteger(seq)
+        }
+        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }
 
     func close(code: CloseCode, reason: String) {
         guard let context, !closing else { return }
         closing = true
-        var buffer = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
-        buffer.writeInteger(code.rawValue)
-        buffer.writeString(String(reason.prefix(120)))
-        context.channel.closeLingering(
-            after: context.writeAndFlush(
-                wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: buffer))))
+        let text = String(reason.prefix(120))
+        let frame = WebSocketServerFrame.make(
+            .close, allocator: context.channel.allocator, capacity: 2 + text.utf8.count
+        ) {
+            $0.writeInteger(code.rawValue)
+            $0.writeString(text)
+        }
+        context.channel.closeLingering(after: context.writeAndFlush(wrapOutboundOut(frame)))
     }
 }
