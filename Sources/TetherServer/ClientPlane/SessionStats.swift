@@ -7,7 +7,9 @@ import TetherProtocol
 /// in the client's `seq` and unanswered server pings, and the count of inbound frames.
 final class SessionStats: Sendable {
     private struct State {
-        var rtts: [Double] = []
+        /// Whole milliseconds (the broker's clock), 16 bits each: the window of 256 holds 512 bytes per
+        /// session, not 2 KiB (an RTT over 65.5 s counts as 65 535 ms).
+        var rtts: [UInt16] = []
         var next = 0
         var jitter: Double?
         var lastRTT: Double?
@@ -43,10 +45,11 @@ final class SessionStats: Sendable {
     func pingAnswered(rttMs: Double) {
         state.withLock { s in
             s.pingsAnswered &+= 1
+            let sample = UInt16(clamping: Int(rttMs.rounded()))
             if s.rtts.count < Self.window {
-                s.rtts.append(rttMs)
+                s.rtts.append(sample)
             } else {
-                s.rtts[s.next] = rttMs
+                s.rtts[s.next] = sample
             }
             s.next = (s.next + 1) % Self.window
             if let last = s.lastRTT {
@@ -63,7 +66,7 @@ final class SessionStats: Sendable {
             let sorted = s.rtts.sorted()
             func percentile(_ p: Double) -> Double? {
                 guard !sorted.isEmpty else { return nil }
-                return sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)]
+                return Double(sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)])
             }
             let unanswered = s.pingsSent > s.pingsAnswered + 1 ? s.pingsSent - s.pingsAnswered - 1 : 0
             let expected = s.expectedSeqs &+ s.pingsSent

@@ -30,6 +30,11 @@ final class TCPClientHandler: ChannelInboundHandler, ClientSink {
         link.start()
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        link?.detach()
+        self.context = nil
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         if var pending {

@@ -37,6 +37,11 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
         link.start()
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        link?.detach()
+        self.context = nil
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         if var pending {

@@ -69,7 +69,9 @@ struct ConnectionMachine: Sendable {
     private var lastSeq: UInt64?
     /// The resume token the pending hello's welcome will carry.
     private var nextResumeToken: String?
-    private var pendingWelcome: ServerMessage.Welcome?
+    /// The welcome waiting for the hello's commit, boxed: every connection keeps this field for its life,
+    /// the welcome (~110 bytes inline) only for a commit's time.
+    private var pendingWelcome: PendingWelcome?
     private(set) var welcomed = false
     private var intervalMs: Millis = 5_000
     private var lastPingAt: Millis = 0
@@ -340,18 +342,19 @@ struct ConnectionMachine: Sendable {
         lastSeq = nil
         intervalMs = policy.heartbeat.intervalMs
         timeoutMs = policy.heartbeat.timeoutMs
-        pendingWelcome = ServerMessage.Welcome(
-            sessionId: session.id, epoch: session.epoch, concurrencyId: session.concurrencyId,
-            heartbeat: .init(intervalMs: policy.heartbeat.intervalMs, timeoutMs: policy.heartbeat.timeoutMs),
-            serverTime: now, resumeToken: nextResumeToken ?? "", reconnectGraceMs: policy.reconnectGraceMs,
-            alternates: alternates)
+        pendingWelcome = .welcome(
+            ServerMessage.Welcome(
+                sessionId: session.id, epoch: session.epoch, concurrencyId: session.concurrencyId,
+                heartbeat: .init(intervalMs: policy.heartbeat.intervalMs, timeoutMs: policy.heartbeat.timeoutMs),
+                serverTime: now, resumeToken: nextResumeToken ?? "", reconnectGraceMs: policy.reconnectGraceMs,
+                alternates: alternates))
         nextResumeToken = nil
         return settings.watchesLiveness ? ConnectionActions(.awaitWelcome) : ConnectionActions()
     }
 
     /// The hello's transition was committed (`ok`) or the store failed.
     mutating func durable(_ ok: Bool, at now: Millis) -> ConnectionActions {
-        guard case .attached = phase, let welcome = pendingWelcome else { return ConnectionActions() }
+        guard case .attached = phase, case .welcome(let welcome) = pendingWelcome else { return ConnectionActions() }
         pendingWelcome = nil
         guard ok else { return fail(CloseCode(rawValue: 1011), "store unavailable") }
         welcomed = true
@@ -512,4 +515,9 @@ extension CloseCode {
         default: "protocolError"
         }
     }
+}
+
+/// A welcome held by a connection until its hello commits, in a box of its own (`indirect`).
+indirect enum PendingWelcome {
+    case welcome(ServerMessage.Welcome)
 }
