@@ -177,6 +177,7 @@ final class ClientLink: Kickable, PingSweepable, LivenessReporting, @unchecked S
                 }
             case .cancelHelloTimer:
                 helloTimer?.cancel()
+                helloTimer = nil  // its promise and future would otherwise live as long as the connection
             case .unregister:
                 plane.registry.unregister(id)
             case .logRefusal(let session, let reason, let code):
