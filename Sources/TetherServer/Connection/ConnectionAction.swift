@@ -63,8 +63,9 @@ enum ConnectionAction: Sendable, Hashable {
     case logRefusal(session: SessionID?, reason: String, closeCode: CloseCode)
     /// HTTP: the virtual connection is now `new` (kicks reach it), no longer `old`.
     case attach(old: ConnectionID, new: ConnectionID)
-    /// HTTP: answer the request.
-    case answer(HeartbeatReply)
+    /// HTTP: answer the request. Boxed: a reply may hold a whole `ServerMessage` (104 bytes), which made every
+    /// action, and the four a heartbeat's ``ConnectionActions`` hold inline, that large.
+    indirect case answer(HeartbeatReply)
     /// HTTP: the session is over for this client; forget its virtual connection.
     case forget
 }

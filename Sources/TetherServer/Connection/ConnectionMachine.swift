@@ -83,20 +83,52 @@ struct ConnectionMachine: Sendable {
     /// Whether a declared suspension is on: the broker times it, and the next message ends it.
     private(set) var suspended = false
     /// HTTP: the (session, epoch) of the client token this virtual connection belongs to.
-    let httpToken: (session: SessionID, epoch: UInt64)?
+    var httpToken: (session: SessionID, epoch: UInt64)? { http.token }
     /// HTTP: the `Origin` of the request that attached the virtual connection (later ones must carry the same).
-    var httpOrigin: String?
+    var httpOrigin: String? {
+        get { http.origin }
+        set { http.origin = newValue }
+    }
     /// HTTP: the reason of the last kick, told to the client's next heartbeat.
-    var httpKicked: KickReason?
+    var httpKicked: KickReason? {
+        get { http.kicked }
+        set { http.kicked = newValue }
+    }
     /// HTTP: the ticket of the queue token this virtual connection belongs to, and the broker's last word
     /// (ConnectionMachine+HTTPQueue.swift).
-    var httpQueue: HTTPQueueWait?
+    var httpQueue: HTTPQueueWait? {
+        get { http.queue }
+        set { http.queue = newValue }
+    }
+
+    /// What only an HTTP client's virtual connection keeps, boxed: a WebSocket or TCP connection keeps
+    /// 8 bytes for it, not ~60.
+    private struct HTTPFields: Sendable {
+        var token: (session: SessionID, epoch: UInt64)?
+        var origin: String?
+        var kicked: KickReason?
+        var queue: HTTPQueueWait?
+    }
+
+    private indirect enum HTTPBox: Sendable {
+        case fields(HTTPFields)
+    }
+
+    private var httpBox: HTTPBox?
+
+    private var http: HTTPFields {
+        get {
+            guard case .fields(let fields) = httpBox else { return HTTPFields() }
+            return fields
+        }
+        set { httpBox = .fields(newValue) }
+    }
 
     init(
         connection: ConnectionID, transport: Transport, settings: Settings = Settings(), now: Millis,
         httpToken: (session: SessionID, epoch: UInt64)? = nil, origin: String? = nil
     ) {
-        self.httpToken = httpToken
+        if let httpToken { self.httpBox = .fields(HTTPFields(token: httpToken)) }
         self.origin = origin
         self.connection = connection
         self.transport = transport
