@@ -177,6 +177,15 @@ import TetherProtocol
         #expect(reader.read(&partial) == nil && partial.readableBytes == 7, "a part of a frame is left unread")
     }
 
+    /// A close frame is a control frame: its reason is cut to fit 125 bytes with the code, between characters.
+    @Test func aCloseReasonFitsAControlFrame() {
+        #expect(WebSocketClientHandler.closeReason("bye") == "bye")
+        let long = String(repeating: "é", count: 100)  // 200 bytes
+        let cut = WebSocketClientHandler.closeReason(long)
+        #expect(cut.utf8.count == 122 && cut == String(repeating: "é", count: 61))
+        #expect(WebSocketClientHandler.closeReason(String(repeating: "a", count: 130)).utf8.count == 123)
+    }
+
     @Test func serverFramesAreFinalUnmaskedAndShortestLength() {
         for length in [0, 1, 125, 126, 300, 65_535, 65_536] {
             let payload = ByteBuffer(repeating: 0x61, count: length)

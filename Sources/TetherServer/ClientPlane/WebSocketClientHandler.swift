@@ -134,6 +134,14 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
             promise: nil)
     }
 
+    /// A close frame's reason: at most 123 bytes of UTF-8 (a control frame's payload is at most 125, the code
+    /// takes 2), cut between characters.
+    static func closeReason(_ reason: String) -> String {
+        var text = Substring(reason)
+        while text.utf8.count > 123 { text = text.dropLast() }
+        return String(text)
+    }
+
     // MARK: ClientSink
 
     func send(_ message: ServerMessage) {
@@ -155,7 +163,7 @@ final class WebSocketClientHandler: ChannelInboundHandler, ClientSink {
     func close(code: CloseCode, reason: String) {
         guard let context, !closing else { return }
         closing = true
-        let text = String(reason.prefix(120))
+        let text = Self.closeReason(reason)
         let frame = WebSocketServerFrame.make(
             .close, allocator: context.channel.allocator, capacity: 2 + text.utf8.count
         ) {
