@@ -130,8 +130,10 @@ extension BenchScenarios {
             return (stoppedMs, BenchProc.wallMs())
         }
         var late: [BenchWorkerHandle] = []
+        var burstMs: Double?
         if parts.contains(.burst) {
             await context.sleep(until: startMs + spanMs / 3)
+            burstMs = BenchProc.wallMs()
             var c = config(.heartbeat, "b-", intervalMs: options.intervalMs)
             c.connectConcurrency = burst
             late = tracker.track(try await context.spawnWorkers(server, c, total: burst))
@@ -184,9 +186,15 @@ extension BenchScenarios {
         let reasons = Dictionary(grouping: convicted.compactMap(\.kickReason), by: { $0 }).mapValues(\.count)
         if !reasons.isEmpty { result.notes.append("healthy clients kicked: \(reasons)") }
         for c in convicted.prefix(5) {
+            // The session's own events (type@at, with a cause), to tell a lost record from a reconnect.
+            let trail = events.filter { $0.sessionId == c.sessionId }.map { e in
+                "\(e.type)@\(e.at)" + (e.data?["cause"].map { "(\($0))" } ?? "")
+            }
             result.notes.append(
                 "healthy \(c.sessionId) convicted: lost at \(lateness.lost[c.sessionId].map(String.init) ?? "-"), kick "
-                    + "\(c.kickReason ?? "none"), closed at \(c.closedMs.map { String(Int64($0)) } ?? "-")")
+                    + "\(c.kickReason ?? "none"), closed at \(c.closedMs.map { String(Int64($0)) } ?? "-"); run from "
+                    + "\(Int64(startMs)), burst from \(burstMs.map { String(Int64($0)) } ?? "-"); events: "
+                    + trail.joined(separator: " "))
         }
         result.serverCPU = cpu1 - cpu0
         result.loadCPU = loadCPU(silentResults + healthyResults)
