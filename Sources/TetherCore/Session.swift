@@ -39,18 +39,11 @@ public struct SessionMetadata: Sendable, Hashable, Codable {
         var parameters: String?
     }
 
-    private indirect enum Box: Sendable, Hashable {
-        case fields(Fields)
-    }
-
-    private var box: Box?
+    private var stored = OutOfLine<Fields>()
 
     private var fields: Fields {
-        get {
-            guard case .fields(let fields) = box else { return Fields() }
-            return fields
-        }
-        set { box = newValue == Fields() ? nil : .fields(newValue) }
+        get { stored.value ?? Fields() }
+        set { stored.value = newValue == Fields() ? nil : newValue }
     }
 
     /// The user's IP address as the backend saw it.

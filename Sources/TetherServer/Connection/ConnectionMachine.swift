@@ -71,7 +71,7 @@ struct ConnectionMachine: Sendable {
     private var nextResumeToken: String?
     /// The welcome waiting for the hello's commit, boxed: every connection keeps this field for its life,
     /// the welcome (~110 bytes inline) only for a commit's time.
-    private var pendingWelcome: PendingWelcome?
+    private var pendingWelcome = OutOfLine<ServerMessage.Welcome>()
     private(set) var welcomed = false
     private var intervalMs: Millis = 5_000
     private var lastPingAt: Millis = 0
@@ -110,25 +110,18 @@ struct ConnectionMachine: Sendable {
         var queue: HTTPQueueWait?
     }
 
-    private indirect enum HTTPBox: Sendable {
-        case fields(HTTPFields)
-    }
-
-    private var httpBox: HTTPBox?
+    private var httpStored = OutOfLine<HTTPFields>()
 
     private var http: HTTPFields {
-        get {
-            guard case .fields(let fields) = httpBox else { return HTTPFields() }
-            return fields
-        }
-        set { httpBox = .fields(newValue) }
+        get { httpStored.value ?? HTTPFields() }
+        set { httpStored.value = newValue }
     }
 
     init(
         connection: ConnectionID, transport: Transport, settings: Settings = Settings(), now: Millis,
         httpToken: (session: SessionID, epoch: UInt64)? = nil, origin: String? = nil
     ) {
-        if let httpToken { self.httpBox = .fields(HTTPFields(token: httpToken)) }
+        if let httpToken { self.httpStored = OutOfLine(HTTPFields(token: httpToken)) }
         self.origin = origin
         self.connection = connection
         self.transport = transport
@@ -374,20 +367,19 @@ struct ConnectionMachine: Sendable {
         lastSeq = nil
         intervalMs = policy.heartbeat.intervalMs
         timeoutMs = policy.heartbeat.timeoutMs
-        pendingWelcome = .welcome(
-            ServerMessage.Welcome(
-                sessionId: session.id, epoch: session.epoch, concurrencyId: session.concurrencyId,
-                heartbeat: .init(intervalMs: policy.heartbeat.intervalMs, timeoutMs: policy.heartbeat.timeoutMs),
-                serverTime: now, resumeToken: nextResumeToken ?? "", reconnectGraceMs: policy.reconnectGraceMs,
-                alternates: alternates))
+        pendingWelcome.value = ServerMessage.Welcome(
+            sessionId: session.id, epoch: session.epoch, concurrencyId: session.concurrencyId,
+            heartbeat: .init(intervalMs: policy.heartbeat.intervalMs, timeoutMs: policy.heartbeat.timeoutMs),
+            serverTime: now, resumeToken: nextResumeToken ?? "", reconnectGraceMs: policy.reconnectGraceMs,
+            alternates: alternates)
         nextResumeToken = nil
         return settings.watchesLiveness ? ConnectionActions(.awaitWelcome) : ConnectionActions()
     }
 
     /// The hello's transition was committed (`ok`) or the store failed.
     mutating func durable(_ ok: Bool, at now: Millis) -> ConnectionActions {
-        guard case .attached = phase, case .welcome(let welcome) = pendingWelcome else { return ConnectionActions() }
-        pendingWelcome = nil
+        guard case .attached = phase, let welcome = pendingWelcome.value else { return ConnectionActions() }
+        pendingWelcome.value = nil
         guard ok else { return fail(CloseCode(rawValue: 1011), "store unavailable") }
         welcomed = true
         // The heartbeat window starts with the welcome: a slow commit is the server's delay, not the client's.
@@ -520,7 +512,7 @@ struct ConnectionMachine: Sendable {
     private mutating func finish() -> ConnectionActions {
         let wasQueued = queuedTicket != nil
         phase = .closed
-        pendingWelcome = nil
+        pendingWelcome.value = nil
         var actions = ConnectionActions(.cancelHelloTimer, .stopPinging, .unregister)
         if settings.watchesLiveness || wasQueued { actions.append(.unwatch) }
         return actions
@@ -547,9 +539,4 @@ extension CloseCode {
         default: "protocolError"
         }
     }
-}
-
-/// A welcome held by a connection until its hello commits, in a box of its own (`indirect`).
-indirect enum PendingWelcome {
-    case welcome(ServerMessage.Welcome)
 }
