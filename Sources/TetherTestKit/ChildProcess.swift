@@ -28,6 +28,8 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// The child's process id.
     public let processIdentifier: pid_t
+    /// The status reported when the child's exit status could not be read (`waitpid` failed).
+    public static let unknownStatus: Int32 = -1
     private let exited = DispatchGroup()
     private let state = Mutex(State())
 
@@ -85,10 +87,27 @@ public final class ChildProcess: @unchecked Sendable {
 
     private func reap() {
         var status: Int32 = 0
-        while waitpid(processIdentifier, &status, 0) < 0 && errno == EINTR {}
-        // Exit code if it exited, the signal's number if a signal ended it (as Foundation's Process reports it).
-        let signal = status & 0x7f
-        let code = signal == 0 ? (status >> 8) & 0xff : signal
+        var failure: Int32 = 0
+        while waitpid(processIdentifier, &status, 0) < 0 {
+            if errno == EINTR { continue }
+            failure = errno
+            break
+        }
+        let code: Int32
+        if failure == 0 {
+            // Exit code if it exited, the signal's number if a signal ended it (as Foundation's Process reports).
+            let signal = status & 0x7f
+            code = signal == 0 ? (status >> 8) & 0xff : signal
+        } else {
+            // Someone else reaped it (or it was never ours): its status is lost. Not 0, which would pass for
+            // success while the child may still be writing its output: wait until the process is gone, then
+            // report `unknownStatus` and say why on our standard error.
+            while kill(processIdentifier, 0) == 0 { usleep(10_000) }
+            code = Self.unknownStatus
+            FileHandle.standardError.write(
+                Data("ChildProcess: waitpid(\(processIdentifier)) failed: \(String(cString: strerror(failure)))\n".utf8)
+            )
+        }
         let handlers = state.withLock { state in
             state.status = code
             let handlers = state.handlers

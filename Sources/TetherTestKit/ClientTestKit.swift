@@ -616,11 +616,13 @@ public final class PlaneHarness: Sendable {
 
     /// Starts a server with TCP on, learns its ports, runs `body`, closes every client it made. With
     /// `loopLiveness` (the default, as in production), WebSocket and TCP heartbeats are recorded on their links
-    /// (``TetherConfiguration/loopLiveness``); `false` sends each to the broker.
+    /// (``TetherConfiguration/loopLiveness``); `false` sends each to the broker. With `time`, the server reads
+    /// that clock instead of the wall clock (tests of timeouts move it by hand).
     public static func run(
-        loopLiveness: Bool = true, _ body: @escaping @Sendable (PlaneHarness) async throws -> Void
+        loopLiveness: Bool = true, time: (any TimeSource)? = nil,
+        _ body: @escaping @Sendable (PlaneHarness) async throws -> Void
     ) async throws {
-        let app = try await makeApplication(loopLiveness: loopLiveness)
+        let app = try await makeApplication(loopLiveness: loopLiveness, time: time)
         try await app.test(.live) { client in
             let api = API(client: client)
             // Learn the client port from a CreateSession's `connect` block.
@@ -641,7 +643,9 @@ public final class PlaneHarness: Sendable {
     }
 
     /// Binds the client plane; retries with another TCP port if the picked one was taken meanwhile.
-    private static func makeApplication(loopLiveness: Bool) async throws -> some ApplicationProtocol {
+    private static func makeApplication(loopLiveness: Bool, time: (any TimeSource)?) async throws
+        -> some ApplicationProtocol
+    {
         var attempt = 0
         while true {
             var server = TestServer()
@@ -649,7 +653,8 @@ public final class PlaneHarness: Sendable {
             var configuration = server.configuration()
             configuration.loopLiveness = loopLiveness
             do {
-                return try await TetherServer(configuration: configuration).makeApplication()
+                return try await TetherServer(configuration: configuration, time: time ?? WallClock())
+                    .makeApplication()
             } catch {
                 attempt += 1
                 if attempt >= 5 { throw error }

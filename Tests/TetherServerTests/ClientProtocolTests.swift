@@ -388,14 +388,27 @@ import TetherTestKit
     /// A suspended client whose socket closes keeps its declared deadline (BEHAVIOUR.md).
     @Test(arguments: Wire.allCases)
     func aSuspendedClientThatGoesAwayStaysSuspended(_ wire: Wire) async throws {
-        try await PlaneHarness.run { h in
+        // The server's clock moves only when the test moves it: on the wall clock a loaded machine stalled the
+        // test past the 1 s timeout between the welcome and the suspend (a CI run saw the session lost).
+        let time = ManualTime(1_800_000_000_000)
+        try await PlaneHarness.run(time: time) { h in
             try await h.project(intervalMs: 300, timeoutMs: 1_000)
             let c = try await h.session("alice")
+            // A neighbour that goes silent: its conviction shows that the server's time passed the timeout.
+            let quiet = try await h.session("bob")
             let (client, welcome) = try await h.connected(wire, c, answerPings: false)
+            _ = try await h.connected(wire, quiet, answerPings: false)
             try await client.send(.suspend(expectedMs: 60_000, reason: "pagehide"))
             try await h.wait(c.sessionId, state: "suspended")
             await client.abort()
-            try await Task.sleep(for: .milliseconds(1_300))  // past the heartbeat timeout
+            // Past the heartbeat timeout, 50 ms at a time (suspicion probes the neighbour before convicting it).
+            var moved: Int64 = 0
+            let convicted = try await eventually(within: .seconds(30), every: .milliseconds(50)) {
+                time.advance(by: 50)
+                moved += 50
+                return try await h.get(quiet.sessionId)["state"].string == "grace"
+            }
+            #expect(convicted && moved > 1_000 && moved < 60_000, "moved \(moved) ms")
             #expect(try await h.get(c.sessionId)["state"].string == "suspended")
             // It comes back with its resume token.
             let back = try await h.connect(wire)

@@ -10,14 +10,6 @@ import TetherTestKit
 
 @testable import TetherServer
 
-/// A clock the test moves by hand.
-final class ManualTime: TimeSource, Sendable {
-    private let value: Atomic<Int64>
-    init(_ start: Millis) { value = Atomic(start) }
-    func now() -> Millis { value.load(ordering: .relaxed) }
-    func advance(by ms: Millis) { value.add(ms, ordering: .relaxed) }
-}
-
 /// The broker's time waits for event loops that fall behind on reading (the cause of mass false expiries
 /// while thousands of clients connect). Time is injected; nothing here depends on how fast the machine is.
 struct LoopWatchTests {

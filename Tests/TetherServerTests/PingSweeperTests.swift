@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import Testing
 import TetherCore
+import TetherTestKit
 
 @testable import TetherServer
 

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TetherCore
 import TetherStore
+import TetherTestKit
 
 @testable import TetherServer
 

@@ -95,12 +95,22 @@ import TetherTestKit
     /// At the shortest timeout a project may have (twice the interval), the server's pings must still come
     /// early enough for a client that only answers them.
     @Test func pongFramesAloneKeepTheSessionAliveAtTheShortestTimeout() async throws {
-        try await PlaneHarness.run { h in
+        // The server's clock moves 25 ms per look, so that the shortest timeout (two intervals) is not at the
+        // mercy of a loaded machine's stalls (a CI run lost this session on the wall clock).
+        let time = ManualTime(1_800_000_000_000)
+        try await PlaneHarness.run(time: time) { h in
             try await h.project(intervalMs: 500, timeoutMs: 1_000)
             let c = try await h.session("alice")
             let client = try await h.websocket(answerPings: true)
             _ = try #require(try await client.hello(token: c.token))
-            _ = await eventually(within: .seconds(5)) { client.inbox.serverPings >= 6 || client.inbox.isClosed }
+            var moved: Int64 = 0
+            _ = await eventually(within: .seconds(30), every: .milliseconds(25)) {
+                time.advance(by: 25)
+                moved += 25
+                return client.inbox.serverPings >= 6 || client.inbox.isClosed
+            }
+            // Six pings at one per half interval of quiet: the clock went well past the timeout.
+            #expect(moved > 1_000, "moved \(moved) ms")
             let session = try await h.get(c.sessionId)
             #expect(
                 session["state"].string == "connected" && !client.inbox.isClosed,
