@@ -78,6 +78,8 @@ public struct BenchOptions: Sendable {
     public var stormIntervalMs: Int64 = 5_000
     public var stormSeconds = 40.0
     public var stormLoadNice: Int32 = 19
+    /// `lean` (the bench's own workers) or `sim` (`tether sim` processes, the Swift SDK's clients).
+    public var stormLoad = "lean"
     /// cluster: the PostgreSQL database the nodes share (nil: `TETHER_BENCH_POSTGRES_URL`, else one started
     /// with scripts/postgres.sh from the working directory).
     public var postgresURL: String?

@@ -183,6 +183,11 @@ final class BenchContext {
         BenchTable.progress("started (server pid \(serverPID.map(String.init) ?? "?"))")
     }
 
+    /// The load processes' CPU time so far.
+    func workersCPU(_ workers: [BenchWorkerHandle]) -> CPUTime {
+        workers.reduce(.zero) { $0 + (BenchProc.cpu(of: $1.child.pid) ?? .zero) }
+    }
+
     /// Tells load processes to stop.
     func stop(_ workers: [BenchWorkerHandle]) {
         for w in workers { w.child.send("stop") }

@@ -25,6 +25,7 @@ final class BenchHTTPConnection: @unchecked Sendable {
     ) -> EventLoopFuture<BenchHTTPConnection> {
         var bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(BenchAddress.bindAddressNoPort, value: 1)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
         if let sourceIP, let address = try? SocketAddress(ipAddress: sourceIP, port: 0) {
@@ -39,7 +40,7 @@ final class BenchHTTPConnection: @unchecked Sendable {
                 try addHandlers(to: channel)
             }
         }
-        .connect(host: "127.0.0.1", port: port)
+        .connect(to: BenchAddress.loopback(port: port))
         .flatMapThrowing { channel in try over(channel, apiKey: apiKey) }
     }
 
@@ -79,6 +80,8 @@ final class BenchHTTPConnection: @unchecked Sendable {
         }
         let requestHead = head
         loop.execute { [self] in
+            // A connection that has closed answers nothing: its handler already failed what was waiting.
+            guard channel.isActive else { return promise.fail(ChannelError.ioOnClosedChannel) }
             handler.waiting.append(promise)
             channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
             if let body {

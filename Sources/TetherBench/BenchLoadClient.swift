@@ -26,7 +26,7 @@ final class LoadClient: ChannelInboundHandler {
     /// Index in the worker's client list.
     let index: Int
     let sessionId: String
-    private let token: String
+    let token: String
     let websocket: Bool
     let port: Int
     private unowned let delegate: any LoadClientDelegate
@@ -64,10 +64,22 @@ final class LoadClient: ChannelInboundHandler {
     var mark: UInt64 = 0
     var markSt: Int64?
 
-    init(index: Int, sessionId: String, token: String, websocket: Bool, port: Int, delegate: any LoadClientDelegate) {
+    /// The resume token of the last `welcome` (a `storm` client comes back with it).
+    private(set) var resumeToken: String?
+    /// Whether the hello resumes with ``resumeToken`` instead of presenting the client token.
+    private let resumes: Bool
+    /// The `retryAfterMs` of the kick, if it had one.
+    private(set) var kickRetryAfterMs: Int64?
+
+    init(
+        index: Int, sessionId: String, token: String, websocket: Bool, port: Int, delegate: any LoadClientDelegate,
+        resumeToken: String? = nil
+    ) {
         self.index = index
         self.sessionId = sessionId
         self.token = token
+        self.resumeToken = resumeToken
+        self.resumes = resumeToken != nil
         self.websocket = websocket
         self.port = port
         self.delegate = delegate
@@ -96,6 +108,9 @@ final class LoadClient: ChannelInboundHandler {
 
     private func sendHello() {
         phase = .awaitingWelcome
+        if resumes, let resumeToken {
+            return sendMessage(type: 1, json: #"{"type":"hello","resumeToken":"\#(resumeToken)"}"#)
+        }
         let key = queueToken ? "queueToken" : "token"
         sendMessage(type: 1, json: #"{"type":"hello","\#(key)":"\#(token)"}"#)
     }
@@ -221,6 +236,7 @@ final class LoadClient: ChannelInboundHandler {
             }
         case "welcome":
             phase = .live
+            resumeToken = JSONScan.string("resumeToken", in: view) ?? resumeToken
             delegate.welcomed(self)
         case "queued", "offered":
             let now = BenchProc.wallMs()
@@ -247,6 +263,7 @@ final class LoadClient: ChannelInboundHandler {
             if kickMs == nil {
                 kickMs = BenchProc.wallMs()
                 kickReason = JSONScan.string("reason", in: view)
+                kickRetryAfterMs = JSONScan.integer("retryAfterMs", in: view)
                 delegate.kicked(self)
             }
         default:

@@ -1,3 +1,5 @@
+import Foundation
+import Glibc
 import NIOCore
 import TetherProtocol
 
@@ -177,5 +179,25 @@ enum JSONScan {
             i += 1
         }
         return nil
+    }
+}
+
+/// Addresses the load connects to.
+enum BenchAddress {
+    /// Linux's `IP_BIND_ADDRESS_NO_PORT` (24): a socket bound to a source address gets its port at `connect`,
+    /// where only the whole address pair has to be unique. Without it each `bind(source, 0)` searched the
+    /// source's ports for one no other socket held, TIME_WAIT ones included: a `storm` worker that reconnected
+    /// 4 750 clients right after an earlier run spent 5–6 s of system time in the kernel's bind-conflict check
+    /// (`inet_bhash2_conflict`), and the run's p99 went from ~4.7 to 8–10 s (docs/PERFORMANCE.md).
+    static let bindAddressNoPort = ChannelOptions.Types.SocketOption(level: .ip, name: .init(rawValue: 24))
+
+    /// 127.0.0.1:`port`, made without a resolver: connecting by host name went through `getaddrinfo` and Happy
+    /// Eyeballs on every connect, ~20 % of a `storm` worker's CPU while its clients came back.
+    static func loopback(port: Int) -> SocketAddress {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
+        address.sin_addr.s_addr = in_addr_t(0x7f00_0001).bigEndian
+        return SocketAddress(address, host: "127.0.0.1")
     }
 }

@@ -11,6 +11,7 @@ public enum BenchWorkerRunner {
     /// Runs the worker described by `config` (a ``WorkerConfig`` as JSON).
     public static func run(config: String) async throws {
         let settings = try JSONDecoder().decode(WorkerConfig.self, from: Data(config.utf8))
+        if settings.nice > 0 { _ = nice(settings.nice) }
         let worker = try LoadWorker(config: settings)
         do {
             try await worker.run()
@@ -80,6 +81,7 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
     var hammer = HammerState()
     var release = ReleaseState()
     var api = APIState()
+    var storm = StormState()
     /// The TLS context of every connection (`--tls`), nil for plain ones.
     let tls: NIOSSLContext?
 
@@ -94,6 +96,8 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
     func run() async throws {
         if config.role == .queued {
             try await connectAll(try await createTickets())
+        } else if config.role == .storm && config.transport == "http" {
+            try await connectHTTP(try await createSessions())
         } else if config.role != .api {
             let credentials = try await createSessions()
             try await connectAll(credentials)
@@ -147,6 +151,10 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
             client.timer?.cancel()
         }
         collectClients()
+        if config.role == .storm {
+            stopHTTP()
+            result.stormNotBack = storm.lost.count
+        }
         if config.role == .queued {
             result.pushes = clients.reduce(0) { $0 + $1.pushes }
             result.pushedClients = clients.filter { $0.pushes > 0 }.count
@@ -236,14 +244,16 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
                 return client
             }
         }.get()
-        let lanes = max(1, min(config.connectConcurrency, credentials.count))
-        let count = credentials.count
+        try await inLanes(credentials.count) { i in _ = try await self.loop.flatSubmit { self.connect(i) }.get() }
+    }
+
+    /// Runs `body` for each index below `count`, at most `connectConcurrency` at a time.
+    func inLanes(_ count: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+        let lanes = max(1, min(config.connectConcurrency, count))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for lane in 0..<lanes {
                 group.addTask {
-                    for i in stride(from: lane, to: count, by: lanes) {
-                        _ = try await self.loop.flatSubmit { self.connect(i) }.get()
-                    }
+                    for i in stride(from: lane, to: count, by: lanes) { try await body(i) }
                 }
             }
             try await group.waitForAll()
@@ -256,8 +266,23 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
         let promise = loop.makePromise(of: Bool.self)
         readiness[i] = promise
         let bound = NIOLoopBound(client, eventLoop: loop)
+        open(client)
+        let timeout = loop.scheduleTask(in: .seconds(30)) { [self] in
+            if let p = readiness.removeValue(forKey: i) {
+                result.failed += 1
+                p.succeed(false)
+                bound.value.close()
+            }
+        }
+        return promise.futureResult.always { _ in timeout.cancel() }
+    }
+
+    /// Opens `client`'s connection (its handler says hello once it is up).
+    func open(_ client: LoadClient) {
+        let bound = NIOLoopBound(client, eventLoop: loop)
         var bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(BenchAddress.bindAddressNoPort, value: 1)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
         if let address = try? SocketAddress(ipAddress: config.sourceIP, port: 0) {
@@ -273,16 +298,8 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
                 try channel.pipeline.syncOperations.addHandler(bound.value)
             }
         }
-        .connect(host: "127.0.0.1", port: client.port)
+        .connect(to: BenchAddress.loopback(port: client.port))
         .whenFailure { _ in bound.value.failedToConnect() }
-        let timeout = loop.scheduleTask(in: .seconds(30)) { [self] in
-            if let p = readiness.removeValue(forKey: i) {
-                result.failed += 1
-                p.succeed(false)
-                bound.value.close()
-            }
-        }
-        return promise.futureResult.always { _ in timeout.cancel() }
     }
 
     // MARK: - LoadClientDelegate
@@ -294,6 +311,9 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
         }
         switch config.role {
         case .heartbeat, .expire, .release, .hammer: beginHeartbeat(client)
+        case .storm:
+            stormWelcomed(client)
+            beginHeartbeat(client)
         case .idle, .api, .queued: break
         }
     }
@@ -321,6 +341,7 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
             promise.succeed(false)
         }
         if config.role == .expire && started && !stopped && clients.allSatisfy({ $0.phase == .closed }) { finish() }
+        if config.role == .storm { stormClosed(client) }
     }
 
     /// Pings every interval from a random phase.
@@ -353,7 +374,9 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
     }
 
     private func collectClients() {
-        guard config.role != .hammer, config.role != .api, config.role != .release, config.role != .queued else {
+        guard config.role != .hammer, config.role != .api, config.role != .release, config.role != .queued,
+            config.role != .storm
+        else {
             return
         }
         result.clients = clients.map { c in

@@ -17,6 +17,9 @@ struct WorkerConfig: Codable, Sendable {
         /// Queued clients: each applies with `queue: true` on a full pool, waits live with its queue token
         /// (answering server pings) and counts the places pushed to it, until told to stop.
         case queued
+        /// Heartbeat (WebSocket, TCP, or HTTP with transport `http`) and come back whenever the server goes
+        /// away, by the SDKs' reconnect rules (resume token, backoff, `retryAfterMs`), until told to stop.
+        case storm
     }
 
     var role: Role
@@ -38,7 +41,7 @@ struct WorkerConfig: Codable, Sendable {
     var count: Int
     /// Source address to bind (127.0.0.2 upward), so each worker has its own ephemeral ports.
     var sourceIP: String
-    /// `ws` or `tcp`.
+    /// `ws` or `tcp` (or `http` for `storm`: HTTP heartbeats).
     var transport: String
     /// Heartbeat interval of `heartbeat`, `expire` and `release` clients.
     var intervalMs: Int64
@@ -67,6 +70,8 @@ struct WorkerConfig: Codable, Sendable {
     /// share of heartbeats not sent, and a random delay of up to this much before each one sent.
     var dropRate: Double = 0
     var jitterMs: Int64 = 0
+    /// The process's niceness (0: as started), so that the load yields the CPU to the server.
+    var nice: Int32 = 0
 }
 
 /// What a load process reports.
@@ -117,4 +122,9 @@ struct WorkerResult: Codable, Sendable {
     var pushedClients: Int = 0
     /// `queued`: the shortest time between two messages to one client (ms), over all clients.
     var minPushGapMs: Double?
+    /// `storm`: attempts to come back (connects, or HTTP heartbeats retried), clients that came back after
+    /// losing their server, and clients still away at `stop`.
+    var stormReconnects: Int = 0
+    var stormBack: Int = 0
+    var stormNotBack: Int = 0
 }

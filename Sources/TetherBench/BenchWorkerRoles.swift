@@ -12,7 +12,7 @@ extension LoadWorker {
         case .hammer: startHammer(at: startMs)
         case .release: startRelease(at: startMs)
         case .api: startAPI(at: startMs)
-        case .heartbeat, .idle: break  // until `stop`
+        case .heartbeat, .idle, .storm: break  // until `stop`
         case .queued:
             for client in clients {  // pushes are counted from now until `stop`
                 client.pushes = 0

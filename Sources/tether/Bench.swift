@@ -59,6 +59,10 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("storm-load-nice"), help: "storm, storm-term: niceness of the load processes.")
     var stormLoadNice: Int32 = 19
     @Option(
+        name: .customLong("storm-load"),
+        help: "storm, storm-term: lean (the bench's own load processes) or sim (tether sim, the Swift SDK).")
+    var stormLoad = "lean"
+    @Option(
         help:
             "cluster: the PostgreSQL URL the three nodes share (default: TETHER_BENCH_POSTGRES_URL, else a server started with scripts/postgres.sh)."
     )
@@ -94,6 +98,10 @@ struct Bench: AsyncParsableCommand {
         help: "liveness: loss, jitter, throttled, stall, cpu, burst or all (repeatable; default each, then all).")
     var livenessDisturbances: [String] = []
 
+    func validate() throws {
+        guard ["lean", "sim"].contains(stormLoad) else { throw ValidationError("--storm-load is lean or sim") }
+    }
+
     func run() async throws {
         var options = BenchOptions()
         options.transport = transport
@@ -123,6 +131,7 @@ struct Bench: AsyncParsableCommand {
         options.stormIntervalMs = stormIntervalMs
         options.stormSeconds = stormSeconds
         options.stormLoadNice = stormLoadNice
+        options.stormLoad = stormLoad
         options.postgresURL = postgres
         options.clusterNodeTimeoutMs = clusterNodeTimeoutMs
         options.clusterClients = clusterClients

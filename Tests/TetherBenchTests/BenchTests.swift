@@ -121,7 +121,20 @@ struct BenchTests {
     func embeddedConnection() throws -> (EmbeddedChannel, BenchHTTPConnection) {
         let channel = EmbeddedChannel()
         try BenchHTTPConnection.addHandlers(to: channel)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return (channel, try BenchHTTPConnection.over(channel, apiKey: "k"))
+    }
+
+    /// A request on a connection that has closed fails at once: it was queued behind a reply that could never
+    /// come, and a `storm` HTTP client whose connection died between two heartbeats waited for it until its
+    /// session's grace ran out (`tether bench storm-term --smoke` lost one session in three runs).
+    @Test func aRequestOnAClosedConnectionFailsAtOnce() throws {
+        let (channel, conn) = try embeddedConnection()
+        try channel.close().wait()
+        let outcome = Outcome(conn.request("POST", "/v1/heartbeat", body: "{}"))
+        channel.embeddedEventLoop.run()
+        #expect(outcome.failed)
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
     }
 
     /// What a request's future completed with, so far.

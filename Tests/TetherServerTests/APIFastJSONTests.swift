@@ -139,6 +139,42 @@ import TetherStore
         }
     }
 
+    @Test func base64URLDecodesWhatItEncodesAndOnlyThat() throws {
+        for count in 0..<40 {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            #expect(Base64URL.decode(Substring(Base64URL.encode(bytes))).map(Array.init) == bytes)
+        }
+        #expect(Base64URL.decode("-_-_") == Data([0xfb, 0xff, 0xbf]))
+        // The standard alphabet, padding, a stray character, and non-ASCII are not base64url.
+        for text in ["+/+/", "AA==", "AAA=", "AA AA", "AAé", "AA\n"] {
+            #expect(Base64URL.decode(Substring(text)) == nil, "\(text)")
+        }
+        // One character over a multiple of four encodes no whole byte.
+        #expect(Base64URL.decode("A") == nil && Base64URL.decode("AAAAA") == nil)
+        // Bits past the last byte must be zero: one byte string has one spelling.
+        #expect(Base64URL.decode("AA") == Data([0]) && Base64URL.decode("AB") == nil)
+        #expect(Base64URL.decode("AAA") == Data([0, 0]) && Base64URL.decode("AAB") == nil)
+        #expect(Base64URL.decode(Substring(String(repeating: "A", count: 4096))) == nil)
+    }
+
+    @Test func aTokenSpelledAnotherWayDoesNotVerify() throws {
+        let signer = TokenSigner(secret: Array(repeating: 7, count: 32))
+        let token = signer.token(session: "s-1", epoch: 1, expiresAt: 1_000)
+        #expect(signer.verify(token, now: 999) != nil)
+        // The MAC's last character carries 2 spare bits (32 bytes → 43 characters): setting one spells the
+        // same MAC another way, which is refused.
+        var parts = token.split(separator: ".").map(String.init)
+        let mac = try #require(parts.last)
+        let last = try #require(mac.last)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let index = try #require(alphabet.firstIndex(of: last))
+        parts[parts.count - 1] = String(mac.dropLast()) + String(alphabet[index ^ 1])
+        #expect(signer.verify(parts.joined(separator: "."), now: 999) == nil)
+        // The standard alphabet's spelling of a URL-alphabet MAC is refused too.
+        let standard = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        if standard != token { #expect(signer.verify(standard, now: 999) == nil) }
+    }
+
     @Test func randomBytesHaveTheCountAskedFor() {
         for count in [0, 1, 7, 8, 9, 16, 32, 33] { #expect(Secrets.randomBytes(count).count == count) }
         #expect(Secrets.randomBytes(32) != Secrets.randomBytes(32))
