@@ -70,6 +70,10 @@ final class LoadClient: ChannelInboundHandler {
     private let resumes: Bool
     /// The `retryAfterMs` of the kick, if it had one.
     private(set) var kickRetryAfterMs: Int64?
+    /// The session's grace window, from the last welcome (a `storm` client plans its returns within it).
+    var graceMs: Int64?
+    /// Whether this connection was welcomed.
+    private(set) var welcomedOnce = false
 
     init(
         index: Int, sessionId: String, token: String, websocket: Bool, port: Int, delegate: any LoadClientDelegate,
@@ -237,6 +241,8 @@ final class LoadClient: ChannelInboundHandler {
         case "welcome":
             phase = .live
             resumeToken = JSONScan.string("resumeToken", in: view) ?? resumeToken
+            graceMs = JSONScan.integer("reconnectGraceMs", in: view) ?? graceMs
+            welcomedOnce = true
             delegate.welcomed(self)
         case "queued", "offered":
             let now = BenchProc.wallMs()

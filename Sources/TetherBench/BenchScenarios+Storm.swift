@@ -100,6 +100,7 @@ extension BenchScenarios {
                 result.figures["clientsConnected"] = Double(outcomes.reduce(0) { $0 + $1.welcomed })
                 result.figures["clientsBack"] = Double(outcomes.reduce(0) { $0 + $1.stormBack })
                 result.figures["clientsNotBack"] = Double(outcomes.reduce(0) { $0 + $1.stormNotBack })
+                result.figures["clientsGaveUp"] = Double(outcomes.reduce(0) { $0 + $1.stormGaveUp })
                 result.figures["clientAttempts"] = Double(outcomes.reduce(0) { $0 + $1.stormReconnects })
                 var kicks: [String: Int] = [:]
                 for outcome in outcomes { kicks.merge(outcome.kicks, uniquingKeysWith: +) }

@@ -154,6 +154,7 @@ final class LoadWorker: LoadClientDelegate, @unchecked Sendable {
         if config.role == .storm {
             stopHTTP()
             result.stormNotBack = storm.lost.count
+            result.stormGaveUp = storm.ended
         }
         if config.role == .queued {
             result.pushes = clients.reduce(0) { $0 + $1.pushes }

@@ -127,4 +127,6 @@ struct WorkerResult: Codable, Sendable {
     var stormReconnects: Int = 0
     var stormBack: Int = 0
     var stormNotBack: Int = 0
+    /// `storm`: WebSocket and TCP clients whose reconnect plan ended (the SDK would have given up).
+    var stormGaveUp: Int = 0
 }

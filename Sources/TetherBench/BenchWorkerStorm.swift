@@ -2,12 +2,19 @@ import NIOCore
 import TetherClient
 
 /// The state of a `storm` worker: its clients come back after the server went away, by the SDKs' reconnect
-/// rules (``Backoff`` with full jitter, never sooner than a kick's or a `503`'s `retryAfterMs`).
+/// rules: a WebSocket or TCP client by the Swift SDK's own ``ReconnectPlanner`` (``Backoff`` with full jitter,
+/// never sooner than a kick's `retryAfterMs`, never past the session's grace window), an HTTP client as the
+/// simulator's do (a failed heartbeat is retried after the backoff, but never later than the next interval,
+/// and never sooner than a `503`'s `retryAfterMs`).
 struct StormState {
-    /// Failed attempts since the client's last welcome (or successful HTTP heartbeat), by client index.
+    /// The reconnect plan of each WebSocket or TCP client that has lost its server, by client index.
+    var planners: [Int: ReconnectPlanner] = [:]
+    /// Failed HTTP heartbeats since the last one that succeeded, by client index.
     var attempts: [Int: Int] = [:]
     /// Clients that lost their server since `start` and are not back yet.
     var lost: Set<Int> = []
+    /// WebSocket or TCP clients whose planner gave up (their grace window ran out).
+    var ended = 0
     /// HTTP-heartbeat clients (transport `http`).
     var http: [HTTPStormClient] = []
     let backoff = Backoff()
@@ -42,15 +49,31 @@ extension LoadWorker {
         guard started, !stopped, clients[client.index] === client else { return }
         let i = client.index
         storm.lost.insert(i)
-        let attempt = storm.attempts[i, default: 0] + 1
-        storm.attempts[i] = attempt
-        let wait = max(client.kickRetryAfterMs ?? 0, Self.milliseconds(storm.backoff, attempt))
-        at(BenchProc.wallMs() + Double(wait)) { [self] in reconnect(i) }
+        var planner =
+            storm.planners[i] ?? ReconnectPlanner(backoff: storm.backoff, grace: .milliseconds(client.graceMs ?? 0))
+        let loss: LinkLoss =
+            if let reason = client.kickReason {
+                .kicked(reason: reason, retryAfterMs: client.kickRetryAfterMs)
+            } else {
+                .transport("closed or refused")
+            }
+        let now = Duration.milliseconds(Int64(BenchProc.monotonicNs() / 1_000_000))
+        let decision = planner.lost(loss, welcomed: client.welcomedOnce, now: now, unit: Double.random(in: 0..<1))
+        storm.planners[i] = planner
+        switch decision {
+        case .reconnect(_, let delay):
+            let bound = NIOLoopBound(self, eventLoop: loop)
+            loop.scheduleTask(in: TimeAmount(delay)) { bound.value.reconnect(i) }
+        case .follow:
+            reconnect(i)
+        case .end:
+            storm.ended += 1  // the SDK would give up here: the session is lost
+        }
     }
 
     /// A `storm` client's welcome: it is back if it had lost its server.
     func stormWelcomed(_ client: LoadClient) {
-        storm.attempts[client.index] = 0
+        storm.planners[client.index] = nil
         if started, storm.lost.remove(client.index) != nil { result.stormBack += 1 }
     }
 
@@ -60,6 +83,7 @@ extension LoadWorker {
         let client = LoadClient(
             index: i, sessionId: old.sessionId, token: old.token, websocket: old.websocket, port: old.port,
             delegate: self, resumeToken: old.resumeToken)
+        client.graceMs = old.graceMs
         clients[i] = client
         result.stormReconnects += 1
         open(client)
@@ -171,7 +195,7 @@ extension LoadWorker {
         let attempt = storm.attempts[client.index, default: 0] + 1
         storm.attempts[client.index] = attempt
         result.stormReconnects += 1
-        let wait = max(notBefore, Self.milliseconds(storm.backoff, attempt))
+        let wait = max(notBefore, min(config.intervalMs, Self.milliseconds(storm.backoff, attempt)))
         let bound = NIOLoopBound(client, eventLoop: loop)
         at(BenchProc.wallMs() + Double(wait)) { [self] in heartbeat(bound.value) }
     }

@@ -22,6 +22,9 @@ public enum BrokerError: Error, Sendable, Hashable {
     case ticketNotFound(ProjectID, UserID)
     /// A client's `Origin` is not one of its project's `allowedOrigins`.
     case originNotAllowed(String)
+    /// The server is stopping (graceful shutdown): nothing was done; try again after `retryAfterMs`, on the
+    /// restarted server. Not a statement about the session, which the shutdown keeps in grace.
+    case stopping(retryAfterMs: Millis)
 
     /// The contract's error code (CAR's where CAR has one).
     public var code: String {
@@ -37,6 +40,7 @@ public enum BrokerError: Error, Sendable, Hashable {
         case .queueFull: "LimitExceeded.Queue"
         case .ticketNotFound: "ResourceNotFound.Ticket"
         case .originNotAllowed: "UnauthorizedOperation.Origin"
+        case .stopping: "InternalError.ShuttingDown"
         }
     }
 
@@ -54,6 +58,7 @@ public enum BrokerError: Error, Sendable, Hashable {
         case .queueFull(let max): "the project's waiting queue is full (\(max) tickets)"
         case .ticketNotFound(let project, let user): "user '\(user)' has no ticket in the queue of project '\(project)'"
         case .originNotAllowed(let origin): "origin '\(origin)' is not allowed to connect to this project"
+        case .stopping(let retry): "the server is stopping; try again after \(retry) ms"
         }
     }
 }

@@ -271,5 +271,58 @@ struct BenchTests {
         config.expireRate = 5_000
         let decoded = try JSONDecoder().decode(WorkerConfig.self, from: try JSONEncoder().encode(config))
         #expect(decoded.role == .expire && decoded.firstIndex == 10 && decoded.expireRate == 5_000)
+        config.role = .storm
+        config.transport = "http"
+        config.nice = 19
+        let storm = try JSONDecoder().decode(WorkerConfig.self, from: try JSONEncoder().encode(config))
+        #expect(storm.role == .storm && storm.transport == "http" && storm.nice == 19)
+    }
+
+    /// What a `storm` client keeps to come back with: the resume token of its last welcome, and a kick's
+    /// `retryAfterMs`; a client made with a resume token says hello with it, not with the client token.
+    @Test func aStormClientResumesWithItsLastWelcomesToken() throws {
+        let delegate = RecordingDelegate()
+        let first = LoadClient(
+            index: 0, sessionId: "s-1", token: "v2.k.client", websocket: false, port: 1, delegate: delegate)
+        let channel = EmbeddedChannel(handler: first)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        #expect(try Self.tcpMessages(channel) == [#"{"type":"hello","token":"v2.k.client"}"#])
+        try channel.writeInbound(Self.tcpFrame(#"{"type":"welcome","sessionId":"s-1","resumeToken":"r-1"}"#))
+        #expect(delegate.welcomes == 1 && first.resumeToken == "r-1")
+        try channel.writeInbound(Self.tcpFrame(#"{"type":"welcome","sessionId":"s-1","resumeToken":"r-2"}"#))
+        #expect(first.resumeToken == "r-2")
+        try channel.writeInbound(Self.tcpFrame(#"{"type":"kick","reason":"shutdown","retryAfterMs":750}"#))
+        #expect(first.kickReason == "shutdown" && first.kickRetryAfterMs == 750)
+
+        let again = LoadClient(
+            index: 0, sessionId: "s-1", token: first.token, websocket: false, port: 1, delegate: delegate,
+            resumeToken: first.resumeToken)
+        let next = EmbeddedChannel(handler: again)
+        try next.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        #expect(try Self.tcpMessages(next) == [#"{"type":"hello","resumeToken":"r-2"}"#])
+    }
+
+    final class RecordingDelegate: LoadClientDelegate {
+        var welcomes = 0
+        func welcomed(_ client: LoadClient) { welcomes += 1 }
+        func ponged(_ client: LoadClient, seq: UInt64, st: Int64) {}
+        func kicked(_ client: LoadClient) {}
+        func pushed(_ client: LoadClient) {}
+        func closed(_ client: LoadClient) {}
+    }
+
+    static func tcpFrame(_ json: String) -> ByteBuffer {
+        var out = ByteBuffer()
+        BenchWire.writeTCPFrame(type: 2, payload: ByteBuffer(string: json), into: &out)
+        return out
+    }
+
+    /// The JSON of every TCP frame written so far.
+    static func tcpMessages(_ channel: EmbeddedChannel) throws -> [String] {
+        var all = ByteBuffer()
+        while var part = try channel.readOutbound(as: ByteBuffer.self) { all.writeBuffer(&part) }
+        var messages: [String] = []
+        while let frame = try BenchWire.readTCPFrame(&all) { messages.append(String(buffer: frame.payload)) }
+        return messages
     }
 }

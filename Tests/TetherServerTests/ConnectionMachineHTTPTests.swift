@@ -61,6 +61,40 @@ import TetherProtocol
         #expect(Self.actions(m.refused(.sessionNotFound("s-9"), at: Self.t0)) == [.answer(.kick(.expired))])
     }
 
+    /// A heartbeat that would attach the session while the server stops is answered 503 `shutdown`, not 410
+    /// `expired`: the session is kept for the restarted server, and the next heartbeat attaches it again.
+    @Test func aHeartbeatRefusedWhileTheServerStopsIsAShutdown() {
+        var m = ConnectionMachine(httpSession: "s-9", epoch: 1, now: Self.t0)
+        _ = m.httpRequest(.ping(seq: 1, t: 1), attach: (5, "h"), at: Self.t0)
+        #expect(Self.actions(m.refused(.stopping(retryAfterMs: 1_000), at: Self.t0)) == [.answer(.kick(.shutdown))])
+        #expect(m.httpNeedsAttach)
+        let again = Self.actions(m.httpRequest(.ping(seq: 2, t: 2), attach: (6, "h"), at: Self.t0 + 1))
+        #expect(again.contains(.attach(old: 5, new: 6)))
+    }
+
+    /// The link decides whether a heartbeat attaches under its lock, so a kick that lands just before the
+    /// heartbeat (every link is kicked `shutdown` at a graceful shutdown) makes it attach again; it was told
+    /// `expired` when the decision was read before the kick.
+    @Test func aHeartbeatAfterAKickAttachesAgainThroughTheLink() {
+        let link = HTTPLink(session: "s-9", epoch: 2, now: Self.t0)
+        var made = 0
+        func request(_ seq: UInt64, _ id: ConnectionID) -> [ConnectionAction] {
+            Array(
+                link.request(.ping(seq: seq, t: 1), origin: nil, at: Self.t0) {
+                    made += 1
+                    return ((id, "h\(id)"), nil)
+                })
+        }
+        #expect(request(1, 5).contains(.attach(old: 0, new: 5)))
+        _ = link.run { $0.helloAccepted(Self.session, policy: Policy(), at: Self.t0) }
+        #expect(!request(2, 6).contains { if case .attach = $0 { true } else { false } })
+        #expect(made == 1)
+        link.kick(Kick(connection: 5, sessionId: "s-9", reason: .shutdown))
+        let after = request(3, 7)
+        #expect(made == 2 && after.contains(.attach(old: 5, new: 7)))
+        #expect(!after.contains(.answer(.kick(.expired))))
+    }
+
     @Test func kicksAreToldAtTheNextHeartbeat() {
         for (reason, forgets) in [(KickReason.destroyed, true), (.left, true), (.replaced, false)] {
             var m = ConnectionMachine(httpSession: "s-9", epoch: 2, now: Self.t0)

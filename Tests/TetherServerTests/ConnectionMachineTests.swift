@@ -115,6 +115,26 @@ import TetherProtocol
         #expect(m.isClosed)
     }
 
+    /// A hello refused because the server is stopping is told `shutdown` with the refusal's `retryAfterMs`
+    /// (close 1001), which the SDKs treat as "come back": before, it was `expired` (4004), which ends a client
+    /// that reconnected during a graceful shutdown, and its session with it.
+    @Test func aHelloRefusedWhileTheServerStopsIsAShutdownKick() {
+        for transport in [Transport.websocket, .tcp] {
+            var m = Self.machine(transport)
+            _ = m.received(.success(.hello(.token("t"))), at: Self.t0)
+            _ = m.authenticated(
+                .token(session: "s-1", epoch: 1), newResumeToken: "r", newResumeTokenHash: "h", at: Self.t0)
+            let actions = Self.actions(m.refused(.stopping(retryAfterMs: 1_200), at: Self.t0))
+            #expect(actions.contains(.send(.kick(reason: "shutdown", retryAfterMs: 1_200))))
+            #expect(actions.last == .close(CloseCode.forKick("shutdown"), reason: "shutdown"))
+            #expect(!actions.contains(.send(.kick(reason: "expired", retryAfterMs: nil))))
+        }
+        // An attached connection whose command is refused waits for the shutdown kick, `shutdown` as fallback.
+        var attached = Self.welcomed()
+        _ = attached.refused(.stopping(retryAfterMs: 1_000), at: Self.t0 + 10)
+        #expect(attached.phase == .draining(fallback: .shutdown))
+    }
+
     @Test func theHelloDeadlineAndTheFirstMessage() {
         var m = Self.machine(.tcp)
         #expect(m.helloDeadline == Self.t0 + 10_000)

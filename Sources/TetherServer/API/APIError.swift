@@ -14,7 +14,7 @@ public struct APIError: Error, Sendable {
     public var code: String
     /// A message for people; for validation errors it starts with the field's name.
     public var message: String
-    /// For `ResourceNotFound.NoIdle`: when to try again.
+    /// For `ResourceNotFound.NoIdle` and `InternalError.ShuttingDown`: when to try again.
     public var retryAfterMs: Millis?
     /// For 405: the methods the path serves (the `Allow` header).
     var allow: String?
@@ -51,9 +51,11 @@ public struct APIError: Error, Sendable {
             case .noIdle, .queueFull: .tooManyRequests
             case .badToken: .unauthorized
             case .originNotAllowed: .forbidden
+            case .stopping: .serviceUnavailable
             }
         var retry: Millis? = nil
         if case .noIdle(let ms) = error { retry = ms }
+        if case .stopping(let ms) = error { retry = ms }
         self.init(status, code: error.code, message: error.message, retryAfterMs: retry)
     }
 

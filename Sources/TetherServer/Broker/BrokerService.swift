@@ -122,7 +122,7 @@ public final class BrokerService: Service, Sendable {
             let result: Result<Reply, BrokerError>
             var effects: [Effect] = []
             if s.stopped {
-                result = .failure(.sessionNotFound("server is stopping"))
+                result = .failure(.stopping(retryAfterMs: shutdownRetryAfterMs))
             } else {
                 effects = s.broker.tick(at: now, heard: s.heard ?? { _ in nil })
                 do throws(BrokerError) {
@@ -130,6 +130,11 @@ public final class BrokerService: Service, Sendable {
                     effects += produced
                     if let audit { effects.append(.audit(audit)) }
                     result = .success(reply)
+                    // Stopped with the shutdown, under the same lock: a command that comes after it (a heartbeat
+                    // of a connection whose `shutdown` kick is still on its way) is refused as `stopping`, not
+                    // judged against sessions the shutdown just moved to grace (it was `fenced`, which an HTTP
+                    // client was told as 410 `expired`).
+                    if case .shutdown = command { s.stopped = true }
                 } catch {
                     result = .failure(error)
                 }

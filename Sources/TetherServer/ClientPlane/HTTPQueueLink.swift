@@ -21,9 +21,6 @@ final class HTTPQueueLink: Kickable, LivenessReporting, Sendable {
         machine.withLock { input(&$0) }
     }
 
-    /// Whether the next heartbeat attaches the ticket's live client.
-    var needsAttach: Bool { machine.withLock { $0.httpQueueNeedsAttach } }
-
     /// The virtual connection's id (0 before its first attachment).
     var connection: ConnectionID { machine.withLock { $0.connection } }
 

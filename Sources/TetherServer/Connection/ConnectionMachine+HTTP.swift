@@ -85,6 +85,12 @@ extension ConnectionMachine {
     /// A refused command of an HTTP heartbeat: an older epoch's token is a bad token; anything else means
     /// the session is over (or was never there): `expired`.
     mutating func httpRefused(_ error: BrokerError) -> ConnectionActions {
+        if case .stopping = error {
+            // The server is stopping: heartbeat again shortly (503 `InternalError.ShuttingDown`), the session is
+            // kept for the restarted server. The next heartbeat attaches it again.
+            if phase == .helloPending { phase = .awaitingHello }
+            return ConnectionActions(.answer(.kick(.shutdown)))
+        }
         if phase == .helloPending {
             phase = .awaitingHello
             if case .fenced = error { return ConnectionActions(.answer(.kick(.badToken))) }

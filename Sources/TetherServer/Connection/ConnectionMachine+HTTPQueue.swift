@@ -126,6 +126,7 @@ extension ConnectionMachine {
         phase = .awaitingHello
         if case .badToken = error { return ConnectionActions(.forget, .answer(.kick(.badToken))) }
         if case .originNotAllowed = error { return ConnectionActions(.forget, .answer(.kick(.originNotAllowed))) }
+        if case .stopping = error { return ConnectionActions(.forget, .answer(.kick(.shutdown))) }
         return ConnectionActions(.forget, .answer(.kick(.expired)))
     }
 }

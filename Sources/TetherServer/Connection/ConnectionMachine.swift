@@ -393,6 +393,12 @@ struct ConnectionMachine: Sendable {
     mutating func refused(_ error: BrokerError, at now: Millis) -> ConnectionActions {
         if httpQueue != nil { return httpQueueRefused(error) }
         if transport == .http { return httpRefused(error) }
+        if case .stopping(let retryAfterMs) = error {
+            // Not the session's end: the shutdown keeps it in grace for the restarted server (its own kick,
+            // with a paced `retryAfterMs`, is on the way to an attached connection).
+            if case .attached = phase { return drain(fallback: .shutdown) }
+            if case .helloPending = phase { return refuse(.shutdown, retryAfterMs: retryAfterMs) }
+        }
         switch phase {
         case .helloPending:
             // A genuine token whose session is gone: it ended. Anything else: the credential is no good.
