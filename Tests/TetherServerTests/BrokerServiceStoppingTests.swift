@@ -60,5 +60,7 @@ struct BrokerServiceStoppingTests {
         #expect(error.status == .serviceUnavailable)
         #expect(error.code == "InternalError.ShuttingDown")
         #expect(error.retryAfterMs == 1_500)
+        // CAR has no such code: its callers see `InternalError`, as for a store failure.
+        #expect(CARError(BrokerError.stopping(retryAfterMs: 1_500)).code == "InternalError")
     }
 }

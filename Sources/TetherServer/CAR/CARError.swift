@@ -29,7 +29,7 @@ struct CARError: Error, Sendable, Hashable {
         let native = APIErrorMiddleware.apiError(for: error)
         switch native.code {
         case "UnauthorizedOperation": self.init("AuthFailure.UnauthorizedOperation", native.message)
-        case "InternalError.Store": self.init("InternalError", native.message)
+        case "InternalError.Store", "InternalError.ShuttingDown": self.init("InternalError", native.message)
         case "InvalidParameter.BodyTooLarge": self.init("InvalidParameter", native.message)
         default: self.init(native.code, native.message)
         }
