@@ -56,6 +56,9 @@ echo "==> tether bench --smoke (checks that the benchmark runs; no figure is che
 rm -f .build/bench-smoke.*.svg
 LLVM_PROFILE_FILE=/dev/null "$(swift build --show-bin-path)/tether" bench --smoke --json-out .build/bench-smoke.json \
     --postgres "$TETHER_TEST_POSTGRES_URL"
+# The storm's other load (tether sim, the Swift SDK's clients) too: the default above is the bench's lean one.
+LLVM_PROFILE_FILE=/dev/null "$(swift build --show-bin-path)/tether" bench storm --smoke --storm-load sim \
+    --json-out .build/bench-smoke-sim.json
 
 echo "==> browser test (headless Chromium: the demo, the dashboard and the bench's lateness charts)"
 LLVM_PROFILE_FILE=/dev/null bash scripts/browser-test.sh "$(swift build --show-bin-path)/tether" \
