@@ -43,8 +43,8 @@ final class HTTPStormClient {
 extension LoadWorker {
     // MARK: - WebSocket and TCP
 
-    /// A `storm` client whose connection closed after `start`: it comes back with its resume token after the
-    /// backoff (or the kick's `retryAfterMs`, if later).
+    /// A `storm` client whose connection closed (or could not open) after `start`: it comes back with its
+    /// resume token when the SDK's ``ReconnectPlanner`` says, or gives up when the planner does.
     func stormClosed(_ client: LoadClient) {
         guard started, !stopped, clients[client.index] === client else { return }
         let i = client.index
