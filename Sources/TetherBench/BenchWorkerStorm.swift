@@ -117,17 +117,28 @@ extension LoadWorker {
     }
 
     private func firstHeartbeat(_ i: Int) -> EventLoopFuture<Bool> {
-        let client = storm.http[i]
+        post(storm.http[i], timeout: .seconds(30)).map { $0.status == 200 }.recover { _ in false }
+    }
+
+    /// Sends the client's next ping, on its keep-alive connection or a new one if that one has closed.
+    private func post(_ client: HTTPStormClient, timeout: TimeAmount) -> EventLoopFuture<HTTPReply> {
         let bound = NIOLoopBound(client, eventLoop: loop)
-        return BenchHTTPConnection.connect(
-            on: loop, port: config.clientPort, apiKey: client.token, sourceIP: config.sourceIP, tls: tls
-        ).flatMap { connection in
-            let client = bound.value
-            client.connection = connection
-            client.seq += 1
-            return connection.request("POST", "/v1/heartbeat", body: Self.ping(client.seq), timeout: .seconds(30))
-                .map { $0.status == 200 }
-        }.recover { _ in false }
+        let connected: EventLoopFuture<BenchHTTPConnection>
+        if let connection = client.connection, connection.channel.isActive {
+            connected = loop.makeSucceededFuture(connection)
+        } else {
+            client.connection = nil
+            connected = BenchHTTPConnection.connect(
+                on: loop, port: config.clientPort, apiKey: client.token, sourceIP: config.sourceIP, tls: tls)
+        }
+        client.seq += 1
+        var ping = ByteBuffer()
+        BenchWire.writePing(seq: client.seq, t: Int64(BenchProc.wallMs()), into: &ping)
+        let body = String(buffer: ping)
+        return connected.flatMap { connection in
+            bound.value.connection = connection
+            return connection.request("POST", "/v1/heartbeat", body: body, timeout: timeout)
+        }
     }
 
     /// Heartbeats every interval from a random phase; a failed one is retried after the backoff.
@@ -149,22 +160,8 @@ extension LoadWorker {
         guard !stopped, !client.done, !client.inFlight else { return }
         client.inFlight = true
         let bound = NIOLoopBound(client, eventLoop: loop)
-        let connected: EventLoopFuture<BenchHTTPConnection>
-        if let connection = client.connection, connection.channel.isActive {
-            connected = loop.makeSucceededFuture(connection)
-        } else {
-            client.connection = nil
-            connected = BenchHTTPConnection.connect(
-                on: loop, port: config.clientPort, apiKey: client.token, sourceIP: config.sourceIP, tls: tls)
-        }
-        client.seq += 1
-        let body = Self.ping(client.seq)
         // The SDK's request timeout: the larger of 2 s and the heartbeat timeout.
-        let timeout = TimeAmount.milliseconds(max(2_000, config.timeoutMs))
-        connected.flatMap { connection in
-            bound.value.connection = connection
-            return connection.request("POST", "/v1/heartbeat", body: body, timeout: timeout)
-        }.whenComplete { [self] outcome in
+        post(client, timeout: .milliseconds(max(2_000, config.timeoutMs))).whenComplete { [self] outcome in
             let client = bound.value
             client.inFlight = false
             switch outcome {
@@ -206,9 +203,5 @@ extension LoadWorker {
             client.repeated?.cancel()
             client.connection?.close()
         }
-    }
-
-    static func ping(_ seq: UInt64) -> String {
-        #"{"type":"ping","seq":\#(seq),"t":\#(Int64(BenchProc.wallMs()))}"#
     }
 }
