@@ -10,7 +10,9 @@ import TetherTestKit
 /// `connect` with the TLS schemes, the SDK and the backend client over them with a CA file, TLS 1.2 as the
 /// floor, and plain-text or garbage clients that leave healthy ones alone.
 @Suite struct TLSTests {
-    /// A server on `certificate`, its backend client trusting it, and a project with fast heartbeats.
+    /// A server on `certificate`, its backend client trusting it, and a project with fast heartbeats and a long
+    /// timeout: these tests are about TLS, and a 2 s timeout once fired in a loaded fresh-clone CI run (a healthy
+    /// client reconnected while the abuse test ran), so no test here waits on or races an expiry.
     struct Fixture {
         let process: ServeProcess
         let backend: TetherBackend
@@ -28,7 +30,7 @@ import TetherTestKit
             _ = try await backend.createProject(
                 id: "p",
                 policy: .init(
-                    capacity: 8, heartbeatIntervalMs: 200, heartbeatTimeoutMs: 2_000, reconnectGraceMs: 10_000))
+                    capacity: 8, heartbeatIntervalMs: 200, heartbeatTimeoutMs: 30_000, reconnectGraceMs: 10_000))
         }
 
         func session(_ user: String) async throws -> TetherBackend.CreatedSession {
@@ -79,10 +81,10 @@ import TetherTestKit
             trust: server.trust)
         #expect(answer.status == 200, "\(answer.body)")
         #expect(answer.body.contains("\"pong\""), "\(answer.body)")
-        // Connected by that heartbeat (with a 2 s timeout it may be in grace again by now on a busy machine).
+        // Connected by that heartbeat, over HTTP.
         let session = try await server.backend.session(created.sessionId)
-        #expect(session.history.contains { $0.state == "connected" }, "\(session.history)")
-        #expect(session.transport == "http" || session.state != "connected", "\(session)")
+        #expect(session.state == "connected", "\(session.history)")
+        #expect(session.transport == "http", "\(session)")
     }
 
     /// A client that trusts the system's roots (or a different CA) does not take a self-signed certificate,
