@@ -36,8 +36,7 @@ final class ClientLink: Kickable, PingSweepable, LivenessReporting, @unchecked S
     private var sweeper: PingSweeper?
     /// The last time the connection was heard from and its deadline, while its heartbeats are recorded here
     /// (0: not recorded); read by the broker's timer (a due deadline) and the API, from other threads.
-    private let heardAt = Atomic<Int64>(0)
-    private let heardUntil = Atomic<Int64>(0)
+    private let heardRecord = HeardRecord()
     var sweepSlot = -1
 
     /// `origin`: the WebSocket upgrade's `Origin` header (checked at hello against the project's
@@ -193,21 +192,14 @@ final class ClientLink: Kickable, PingSweepable, LivenessReporting, @unchecked S
         }
     }
 
-    private func heard(at: Millis, until: Millis) {
-        heardAt.store(at, ordering: .relaxed)
-        heardUntil.store(until, ordering: .relaxed)
-    }
+    private func heard(at: Millis, until: Millis) { heardRecord.record(at: at, until: until) }
 
     /// What ``liveness`` reports while the welcome is pending: later than any time, which the broker reads as
     /// "heard from now" (`Broker.tick(at:heard:)`).
     static let awaitingWelcome = Millis.max
 
     /// When the connection was last heard from and its heartbeat deadline, while recorded here.
-    var liveness: (lastSeenAt: Millis, deadlineAt: Millis)? {
-        let until = heardUntil.load(ordering: .relaxed)
-        guard until != 0 else { return nil }
-        return (heardAt.load(ordering: .relaxed), until)
-    }
+    var liveness: (lastSeenAt: Millis, deadlineAt: Millis)? { heardRecord.liveness }
 
     /// Checks a hello's credential: the machine decides what it means.
     private func authenticate(_ credential: ClientMessage.Credential) -> ConnectionActions {

@@ -8,8 +8,7 @@ import TetherProtocol
 final class HTTPQueueLink: Kickable, LivenessReporting, Sendable {
     let ticket: TicketID
     private let machine: Mutex<ConnectionMachine>
-    private let heardAt = Atomic<Int64>(0)
-    private let heardUntil = Atomic<Int64>(0)
+    private let heard = HeardRecord()
 
     init(project: ProjectID, ticket: TicketID, now: Millis) {
         self.ticket = ticket
@@ -29,16 +28,9 @@ final class HTTPQueueLink: Kickable, LivenessReporting, Sendable {
     func notify(_ notice: QueueNotice) { _ = run { $0.noticed(notice) } }
 
     /// Records the client as heard from `at`, silent past `until`.
-    func heard(at: Millis, until: Millis) {
-        heardAt.store(at, ordering: .relaxed)
-        heardUntil.store(until, ordering: .relaxed)
-    }
+    func heard(at: Millis, until: Millis) { heard.record(at: at, until: until) }
 
-    var liveness: (lastSeenAt: Millis, deadlineAt: Millis)? {
-        let until = heardUntil.load(ordering: .relaxed)
-        guard until != 0 else { return nil }
-        return (heardAt.load(ordering: .relaxed), until)
-    }
+    var liveness: (lastSeenAt: Millis, deadlineAt: Millis)? { heard.liveness }
 }
 
 /// The HTTP links of the queued clients heartbeating over HTTP, by ticket.
