@@ -98,7 +98,19 @@ public struct SessionMetadata: Sendable, Hashable, Codable {
 }
 
 /// The lease of one concurrency by one user in one project; it survives reconnects.
+///
+/// Kept small because the broker holds one per live session in a hash table that is up to ~2.7 times its
+/// count (docs/PERFORMANCE.md, "Memory per idle session"): optional times and the connection are
+/// `CompactOptional`s (8 bytes, where an optional takes 9 and 7 of padding), and the fields a live session rarely
+/// has (its end, the resume token it replaced) live out of line. 168 bytes, from 232.
 public struct Session: Sendable, Hashable, Codable {
+    private struct Cold: Sendable, Hashable {
+        var endReason: EndReason?
+        var endedAt: Millis?
+        var previousResumeTokenHash: String?
+        var previousResumeTokenUntil: Millis?
+    }
+
     /// The session's id.
     public var id: SessionID
     /// The project.
@@ -109,41 +121,74 @@ public struct Session: Sendable, Hashable, Codable {
     public var concurrencyId: ConcurrencyID
     /// Counts CreateSession calls and resumes; a client of an older epoch is fenced off.
     public var epoch: UInt64
-    /// The current state.
-    public var state: SessionState
-    /// Why it ended, once `ended`.
-    public var endReason: EndReason?
-    /// Why the last connection was lost, while in `grace`.
-    public var lastCause: DisconnectCause?
-    /// The absolute deadline of the current state (connect, heartbeat, suspension or grace), Unix ms.
-    public var deadlineAt: Millis?
     /// When CreateSession made it.
     public var createdAt: Millis
     /// When it was last changed.
     public var updatedAt: Millis
-    /// When it ended.
-    public var endedAt: Millis?
-    /// The last inbound frame of the current connection (not persisted on heartbeats).
-    public var lastHeartbeatAt: Millis?
-    /// The current connection, if one is attached.
-    public var connection: ConnectionID?
-    /// The transport of the current or last connection.
-    public var transport: Transport?
-    /// Whether a client ever connected.
-    public var everConnected: Bool
-    /// SHA-256 (hex) of the current single-use resume token, set by the shell.
-    public var resumeTokenHash: String?
-    /// SHA-256 (hex) of the resume token the current one replaced. A client whose `welcome` was lost still
-    /// holds it, so it is accepted once more until ``previousResumeTokenUntil`` (docs/PROTOCOL.md "Resume").
-    public var previousResumeTokenHash: String?
-    /// Until when (Unix ms) ``previousResumeTokenHash`` is accepted.
-    public var previousResumeTokenUntil: Millis?
+    private var storedDeadlineAt = CompactOptional<Millis>()
+    private var storedLastHeartbeatAt = CompactOptional<Millis>()
+    /// Connection ids count up from 1, never to `ConnectionID.max`.
+    private var storedConnection = CompactOptional<ConnectionID>()
     /// The last `sessionSeq` given to one of its events.
     public var seq: UInt64
+    /// SHA-256 (hex) of the current single-use resume token, set by the shell.
+    public var resumeTokenHash: String?
     /// Backend-supplied fields.
     public var metadata: SessionMetadata
     /// The most recent transitions, oldest first (at most `BrokerConfiguration.historyLimit`).
     public var history: [HistoryEntry]
+    private var cold = OutOfLine<Cold>()
+    /// The current state.
+    public var state: SessionState
+    /// Why the last connection was lost, while in `grace`.
+    public var lastCause: DisconnectCause?
+    /// The transport of the current or last connection.
+    public var transport: Transport?
+    /// Whether a client ever connected.
+    public var everConnected: Bool
+
+    /// The absolute deadline of the current state (connect, heartbeat, suspension or grace), Unix ms.
+    public var deadlineAt: Millis? {
+        get { storedDeadlineAt.value }
+        set { storedDeadlineAt.value = newValue }
+    }
+
+    /// The last inbound frame of the current connection (not persisted on heartbeats).
+    public var lastHeartbeatAt: Millis? {
+        get { storedLastHeartbeatAt.value }
+        set { storedLastHeartbeatAt.value = newValue }
+    }
+
+    /// The current connection, if one is attached.
+    public var connection: ConnectionID? {
+        get { storedConnection.value }
+        set { storedConnection.value = newValue }
+    }
+
+    /// Why it ended, once `ended`.
+    public var endReason: EndReason? {
+        get { cold.value?.endReason }
+        set { cold.update(empty: Cold()) { $0.endReason = newValue } }
+    }
+
+    /// When it ended.
+    public var endedAt: Millis? {
+        get { cold.value?.endedAt }
+        set { cold.update(empty: Cold()) { $0.endedAt = newValue } }
+    }
+
+    /// SHA-256 (hex) of the resume token the current one replaced. A client whose `welcome` was lost still
+    /// holds it, so it is accepted once more until ``previousResumeTokenUntil`` (docs/PROTOCOL.md "Resume").
+    public var previousResumeTokenHash: String? {
+        get { cold.value?.previousResumeTokenHash }
+        set { cold.update(empty: Cold()) { $0.previousResumeTokenHash = newValue } }
+    }
+
+    /// Until when (Unix ms) ``previousResumeTokenHash`` is accepted.
+    public var previousResumeTokenUntil: Millis? {
+        get { cold.value?.previousResumeTokenUntil }
+        set { cold.update(empty: Cold()) { $0.previousResumeTokenUntil = newValue } }
+    }
 
     /// Creates a session record.
     public init(
@@ -162,5 +207,62 @@ public struct Session: Sendable, Hashable, Codable {
         self.seq = 0
         self.metadata = metadata
         self.history = []
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, projectId, userId, concurrencyId, epoch, state, endReason, lastCause, deadlineAt, createdAt
+        case updatedAt, endedAt, lastHeartbeatAt, connection, transport, everConnected, resumeTokenHash
+        case previousResumeTokenHash, previousResumeTokenUntil, seq, metadata, history
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(SessionID.self, forKey: .id), projectId: try c.decode(ProjectID.self, forKey: .projectId),
+            userId: try c.decode(UserID.self, forKey: .userId),
+            concurrencyId: try c.decode(ConcurrencyID.self, forKey: .concurrencyId),
+            epoch: try c.decode(UInt64.self, forKey: .epoch), state: try c.decode(SessionState.self, forKey: .state),
+            createdAt: try c.decode(Millis.self, forKey: .createdAt),
+            metadata: try c.decode(SessionMetadata.self, forKey: .metadata))
+        endReason = try c.decodeIfPresent(EndReason.self, forKey: .endReason)
+        lastCause = try c.decodeIfPresent(DisconnectCause.self, forKey: .lastCause)
+        deadlineAt = try c.decodeIfPresent(Millis.self, forKey: .deadlineAt)
+        updatedAt = try c.decode(Millis.self, forKey: .updatedAt)
+        endedAt = try c.decodeIfPresent(Millis.self, forKey: .endedAt)
+        lastHeartbeatAt = try c.decodeIfPresent(Millis.self, forKey: .lastHeartbeatAt)
+        connection = try c.decodeIfPresent(ConnectionID.self, forKey: .connection)
+        transport = try c.decodeIfPresent(Transport.self, forKey: .transport)
+        everConnected = try c.decode(Bool.self, forKey: .everConnected)
+        resumeTokenHash = try c.decodeIfPresent(String.self, forKey: .resumeTokenHash)
+        previousResumeTokenHash = try c.decodeIfPresent(String.self, forKey: .previousResumeTokenHash)
+        previousResumeTokenUntil = try c.decodeIfPresent(Millis.self, forKey: .previousResumeTokenUntil)
+        seq = try c.decode(UInt64.self, forKey: .seq)
+        history = try c.decode([HistoryEntry].self, forKey: .history)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(projectId, forKey: .projectId)
+        try c.encode(userId, forKey: .userId)
+        try c.encode(concurrencyId, forKey: .concurrencyId)
+        try c.encode(epoch, forKey: .epoch)
+        try c.encode(state, forKey: .state)
+        try c.encodeIfPresent(endReason, forKey: .endReason)
+        try c.encodeIfPresent(lastCause, forKey: .lastCause)
+        try c.encodeIfPresent(deadlineAt, forKey: .deadlineAt)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encodeIfPresent(endedAt, forKey: .endedAt)
+        try c.encodeIfPresent(lastHeartbeatAt, forKey: .lastHeartbeatAt)
+        try c.encodeIfPresent(connection, forKey: .connection)
+        try c.encodeIfPresent(transport, forKey: .transport)
+        try c.encode(everConnected, forKey: .everConnected)
+        try c.encodeIfPresent(resumeTokenHash, forKey: .resumeTokenHash)
+        try c.encodeIfPresent(previousResumeTokenHash, forKey: .previousResumeTokenHash)
+        try c.encodeIfPresent(previousResumeTokenUntil, forKey: .previousResumeTokenUntil)
+        try c.encode(seq, forKey: .seq)
+        try c.encode(metadata, forKey: .metadata)
+        try c.encode(history, forKey: .history)
     }
 }
