@@ -31,9 +31,33 @@ struct LoopWatchTests {
         }
         #expect(watch.now() == 1_000_250)
         #expect(watch.heldBackMs() == 4_750)
-        watch.beat(0)  // caught up
-        #expect(watch.now() == 1_005_000)
+        watch.beat(0)  // its first beat: what arrived during the stall is read in the next tick
+        #expect(watch.now() == 1_000_250)
+        base.advance(by: 50)
+        watch.beat(0)  // caught up: a tick has read what arrived up to the beat before
+        #expect(watch.now() == 1_005_050)
         #expect(watch.heldBackMs() == 0)
+    }
+
+    /// A beat right after a long tick (or a blocking task) vouches only for the beat before it: the heartbeats
+    /// that arrived during that tick are still unread, and the time must not run past them (before, the
+    /// first beat after a 5 s stall let the time jump to the wall at once).
+    @Test func aBeatVouchesOnlyForTheTimeOfTheBeatBeforeIt() {
+        let base = ManualTime(1_000_000)
+        let watch = LoopWatch(base: base, loopCount: 1, periodMs: 50, allowanceMs: 250)
+        watch.beat(0)
+        base.advance(by: 5_000)  // one tick of 5 s: I/O keeps arriving, unread
+        watch.beat(0)
+        #expect(watch.now() == 1_000_250)
+        base.advance(by: 10)
+        watch.beat(0)  // the next tick read what had arrived by the beat before
+        #expect(watch.now() == 1_005_010)
+        // Steady beats every period: the vouched time is one period old, well inside the allowance.
+        for _ in 0..<10 {
+            base.advance(by: 50)
+            watch.beat(0)
+            #expect(watch.heldBackMs() == 0)
+        }
     }
 
     /// A loop stuck for good must not stop the whole server's time: the hold ends after `maxHoldMs`.
