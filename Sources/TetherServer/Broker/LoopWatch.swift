@@ -42,7 +42,7 @@ public final class LoopWatch: TimeSource, Sendable {
 
     /// Watches `loopCount` loops (beats are stamped with ``beat(_:)``, or by ``start(on:)``).
     public init(
-        base: any TimeSource, loopCount: Int, periodMs: Millis = 50, allowanceMs: Millis = 250,
+        base: any TimeSource, loopCount: Int, periodMs: Millis = 10, allowanceMs: Millis = 250,
         maxHoldMs: Millis = 30_000
     ) {
         precondition(allowanceMs > periodMs, "the allowance must exceed the beat period")
