@@ -13,9 +13,10 @@ import TetherCore
 /// tasks, so between two beats of a loop at `b1` and `b2` it has begun a tick after `b1` and read everything
 /// that had arrived by then, and nothing later is sure to have been read. (Until 2026-12-07 a beat vouched for
 /// its own time; but a beat that runs right after a long tick, or after a task that blocked the loop, has not
-/// yet read what arrived during it, and the time could run past heartbeats still unread.) A loop further behind freezes the broker's time; when it has
-/// caught up the time jumps, and a jump over the broker's stall threshold moves every deadline later by the
-/// stall (``Broker/advance(to:)``), as for a stall of the whole process. The hold lasts at most ``maxHoldMs``:
+/// yet read what arrived during it, and the time could run past heartbeats still unread.) A loop further
+/// behind freezes the broker's time; when it has caught up the time jumps, and a jump over the broker's stall
+/// threshold moves every deadline later by the stall (``Broker/advance(to:)``), as for a stall of the whole
+/// process. The hold lasts at most ``maxHoldMs``:
 /// a loop stuck for longer is broken, and the rest of the server (grace windows, reservations, the other
 /// loop's clients) must not wait for it forever.
 public final class LoopWatch: TimeSource, Sendable {

@@ -8,7 +8,7 @@ import TetherProtocol
 final class HTTPQueueLink: Kickable, LivenessReporting, Sendable {
     let ticket: TicketID
     private let machine: Mutex<ConnectionMachine>
-    private let heard = HeardRecord()
+    private let heardRecord = HeardRecord()
 
     init(project: ProjectID, ticket: TicketID, now: Millis) {
         self.ticket = ticket
@@ -28,9 +28,9 @@ final class HTTPQueueLink: Kickable, LivenessReporting, Sendable {
     func notify(_ notice: QueueNotice) { _ = run { $0.noticed(notice) } }
 
     /// Records the client as heard from `at`, silent past `until`.
-    func heard(at: Millis, until: Millis) { heard.record(at: at, until: until) }
+    func heard(at: Millis, until: Millis) { heardRecord.record(at: at, until: until) }
 
-    var liveness: (lastSeenAt: Millis, deadlineAt: Millis)? { heard.liveness }
+    var liveness: (lastSeenAt: Millis, deadlineAt: Millis)? { heardRecord.liveness }
 }
 
 /// The HTTP links of the queued clients heartbeating over HTTP, by ticket.
