@@ -14,7 +14,10 @@ import TetherTestKit
     /// Runs `abuse` against project `p` next to two healthy clients in project `n`.
     static func withNeighbours(_ abuse: @escaping @Sendable (PlaneHarness) async throws -> Void) async throws {
         try await PlaneHarness.run { h in
-            try await h.project("n", intervalMs: 200, timeoutMs: 3_000)
+            // The neighbours' timeout is long: they show health by their pongs and their state, and their
+            // heartbeat tasks share the test process's cooperative pool with every other test running at once
+            // (a 2-3 s timeout on a loaded CI machine is a race, not a check of the abuse).
+            try await h.project("n", intervalMs: 200, timeoutMs: 30_000)
             try await h.project("p", intervalMs: 200, timeoutMs: 2_000)
             let neighbours = [
                 try await Heartbeater.start(h, .websocket, userId: "healthy-ws", project: "n"),

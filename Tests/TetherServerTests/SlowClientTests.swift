@@ -47,7 +47,9 @@ import TetherTestKit
                 "--max-connections-per-ip", "\(cap)",
             ])
         defer { _ = serve.terminate() }
-        let project = #"{"id":"n","capacity":5,"heartbeat":{"intervalMs":200,"timeoutMs":3000}}"#
+        // A long timeout: the healthy client shows health by its pongs and its state; its heartbeat task runs on
+        // the test process's cooperative pool beside every other test (see AbuseTests.withNeighbours).
+        let project = #"{"id":"n","capacity":5,"heartbeat":{"intervalMs":200,"timeoutMs":30000}}"#
         let (created, _) = try await serve.call("POST", "/v1/projects", project, key: key)
         try #require(created == 201)
         let credentials = try await session(serve, "healthy")
