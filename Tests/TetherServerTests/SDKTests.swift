@@ -99,11 +99,13 @@ import TetherTestKit
         #expect(states.dropFirst(2).first == .suspended)
     }
 
+    /// This test and the next two count reconnects: their project times out after 30 s, so that a client whose
+    /// heartbeat task waits on a loaded machine's cooperative pool is not lost and counted as a reconnect.
     @Test(arguments: TetherClient.Transport.allCases)
     func destroyEndsTheClientWithoutReconnecting(transport: TetherClient.Transport) async throws {
         let server = try SDKServer()
         defer { server.stop() }
-        try await server.project("p", graceMs: 10_000)
+        try await server.project("p", timeoutMs: 30_000, graceMs: 10_000)
         let created = try await server.session("p", user: "u")
         let client = try TetherClient(session: created, transport: transport, configuration: .fast)
         let log = StateLog(client)
@@ -120,7 +122,7 @@ import TetherTestKit
     {
         let server = try SDKServer()
         defer { server.stop() }
-        try await server.project("p", graceMs: 10_000)
+        try await server.project("p", timeoutMs: 30_000, graceMs: 10_000)
         let created = try await server.session("p", user: "u")
         let client = try TetherClient(session: created, transport: transport, configuration: .fast)
         let log = StateLog(client)
@@ -144,7 +146,7 @@ import TetherTestKit
     @Test func aReplacedClientEndsAndDoesNotFightBack() async throws {
         let server = try SDKServer()
         defer { server.stop() }
-        try await server.project("p", graceMs: 10_000)
+        try await server.project("p", timeoutMs: 30_000, graceMs: 10_000)
         let created = try await server.session("p", user: "u")
         let first = try TetherClient(session: created, configuration: .fast)
         let log = StateLog(first)
