@@ -65,10 +65,15 @@ import TetherTestKit
         #expect(gone.stdout.isEmpty)
     }
 
+    /// This test, the next and `followPrintsEveryEventOnceAcrossARestart` keep reservations for 10 minutes: a
+    /// CLI process can take seconds to start on a loaded machine, and a fresh-clone CI run saw the default
+    /// 30 s lapse between an apply and what followed it (as in `eventsListAndFollow`).
     @Test func applyCreateCountListGetDestroy() async throws {
         let (server, cli) = try setUp()
         defer { server.stop() }
-        #expect(try await cli.run("projects", "create", "p", "--capacity", "2").status == 0)
+        #expect(
+            try await cli.run("projects", "create", "p", "--capacity", "2", "--reservation-ttl-ms", "600000").status
+                == 0)
         let applied = try await cli.run("apply", "p", "alice", "--json").json()
         #expect(applied["concurrencyId"] as? String == "cc-p-1")
         #expect(applied["reused"] as? Bool == false)
@@ -115,7 +120,9 @@ import TetherTestKit
     @Test func errorsPrintTheirCodeAndExitNonZero() async throws {
         let (server, cli) = try setUp()
         defer { server.stop() }
-        #expect(try await cli.run("projects", "create", "p", "--capacity", "1").status == 0)
+        #expect(
+            try await cli.run("projects", "create", "p", "--capacity", "1", "--reservation-ttl-ms", "600000").status
+                == 0)
         #expect(try await cli.run("apply", "p", "a").status == 0)
         let noIdle = try await cli.run("apply", "p", "b")
         #expect(noIdle.status == 1)
@@ -208,7 +215,7 @@ extension CLITests {
     @Test func followPrintsEveryEventOnceAcrossARestart() async throws {
         let (server, cli) = try setUp()
         defer { server.stop() }
-        #expect(try await cli.run("projects", "create", "p").status == 0)
+        #expect(try await cli.run("projects", "create", "p", "--reservation-ttl-ms", "600000").status == 0)
         let follow = try cli.start(["events", "--follow", "--json", "--project", "p"])
         defer { _ = follow.stop() }
         func cursors() -> [Int] {

@@ -15,7 +15,8 @@ import TetherTestKit
         FileManager.default.temporaryDirectory.appendingPathComponent("tether-sse-\(UUID().uuidString).sqlite").path
     }
 
-    /// Apply + CreateSession for a user; returns the session id.
+    /// Apply + CreateSession for a user; returns the session id. The projects here keep a reservation for
+    /// 10 minutes: a fresh-clone CI run once took over 30 s (the default) between the apply and the create.
     @discardableResult
     static func session(_ server: ServeProcess, _ project: String, _ user: String) async throws -> String {
         let (applied, _) = try await server.call(
@@ -48,8 +49,10 @@ import TetherTestKit
         let path = Self.tempPath()
         let server = try ServeProcess(dataPath: path, apiKey: Self.key)
         defer { _ = server.terminate() }
-        _ = try await server.call("POST", "/v1/projects", #"{"id":"sse","capacity":5}"#, key: Self.key)
-        _ = try await server.call("POST", "/v1/projects", #"{"id":"other","capacity":5}"#, key: Self.key)
+        _ = try await server.call(
+            "POST", "/v1/projects", #"{"id":"sse","capacity":5,"reservationTtlMs":600000}"#, key: Self.key)
+        _ = try await server.call(
+            "POST", "/v1/projects", #"{"id":"other","capacity":5,"reservationTtlMs":600000}"#, key: Self.key)
         try await Self.session(server, "sse", "u1")
         try await Self.session(server, "other", "x1")
         let backlog = try await Self.listedCursors(server, project: "sse")
@@ -88,7 +91,8 @@ import TetherTestKit
     @Test func readerResumesAcrossARestartWithoutLossOrDuplicates() async throws {
         let path = Self.tempPath()
         var server = try ServeProcess(dataPath: path, apiKey: Self.key)
-        _ = try await server.call("POST", "/v1/projects", #"{"id":"r","capacity":3}"#, key: Self.key)
+        _ = try await server.call(
+            "POST", "/v1/projects", #"{"id":"r","capacity":3,"reservationTtlMs":600000}"#, key: Self.key)
         try await Self.session(server, "r", "a")
         let before = try await Self.listedCursors(server)
         let reader = try SSEReader(port: server.port, key: Self.key)
@@ -117,7 +121,8 @@ import TetherTestKit
         let server = try ServeProcess(
             dataPath: Self.tempPath(), apiKey: Self.key, extraArguments: ["--events-keepalive-ms", "100"])
         defer { _ = server.terminate() }
-        _ = try await server.call("POST", "/v1/projects", #"{"id":"k","capacity":1}"#, key: Self.key)
+        _ = try await server.call(
+            "POST", "/v1/projects", #"{"id":"k","capacity":1,"reservationTtlMs":600000}"#, key: Self.key)
         let reader = try SSEReader(
             port: server.port, key: Self.key, query: "?projectId=nothing-here", timeoutSeconds: 3)
         // No event for this project: only comments.
@@ -145,7 +150,8 @@ import TetherTestKit
     @Test func retentionPrunesOldEventsAndReadersFromPrunedCursorsAreTold() async throws {
         let path = Self.tempPath()
         var server = try ServeProcess(dataPath: path, apiKey: Self.key)
-        _ = try await server.call("POST", "/v1/projects", #"{"id":"old","capacity":9}"#, key: Self.key)
+        _ = try await server.call(
+            "POST", "/v1/projects", #"{"id":"old","capacity":9,"reservationTtlMs":600000}"#, key: Self.key)
         for user in ["a", "b", "c", "d"] { try await Self.session(server, "old", user) }
         let before = try await Self.listedCursors(server)
         #expect(before.count >= 8)
