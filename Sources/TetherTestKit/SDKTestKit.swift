@@ -15,6 +15,11 @@ public final class SDKServer: @unchecked Sendable {
     /// The certificate it serves TLS with (`--tls-cert`), or nil for plain HTTP, WebSocket and TCP.
     public let certificate: TestCertificate?
 
+    /// Starts one, waiting for it off the cooperative pool (``offPool(_:)``): what tests call.
+    public static func start(tls certificate: TestCertificate? = nil) async throws -> SDKServer {
+        try await offPool { try SDKServer(tls: certificate) }
+    }
+
     public init(tls certificate: TestCertificate? = nil) throws {
         self.certificate = certificate
         dataPath = FileManager.default.temporaryDirectory.appendingPathComponent("tether-sdk-\(UUID()).sqlite").path
@@ -45,10 +50,12 @@ public final class SDKServer: @unchecked Sendable {
     public var url: String { "\(certificate == nil ? "http" : "https")://127.0.0.1:\(apiPort)" }
 
     /// Starts the binary again on the same data file and ports.
-    public func restart() throws {
-        process = try ServeProcess(
+    public func restart() async throws {
+        let (dataPath, tcpPort, apiPort, clientPort) = (dataPath, tcpPort, apiPort, clientPort)
+        let arguments = certificate?.serveArguments ?? []
+        process = try await ServeProcess.start(
             dataPath: dataPath, apiKey: Self.key, tcpPort: tcpPort, apiPort: apiPort, clientPort: clientPort,
-            extraArguments: certificate?.serveArguments ?? [])
+            extraArguments: arguments)
     }
 
     /// SIGTERM (idempotent at the end of a test).

@@ -24,6 +24,19 @@ public final class ServeProcess: @unchecked Sendable {
     /// `extraArguments` and with `environment` added to this process's, and waits
     /// until it prints where it listens. Ports 0 pick free ones (fixed ports let a restart come back where
     /// its clients look for it).
+    /// Starts it as ``init(dataPath:apiKey:tcpPort:apiPort:clientPort:extraArguments:environment:)`` does,
+    /// waiting for it off the cooperative pool (``offPool(_:)``): what tests call.
+    public static func start(
+        dataPath: String, apiKey: String?, tcpPort: Int = 0, apiPort: Int = 0, clientPort: Int = 0,
+        extraArguments: [String] = [], environment: [String: String] = [:]
+    ) async throws -> ServeProcess {
+        try await offPool {
+            try ServeProcess(
+                dataPath: dataPath, apiKey: apiKey, tcpPort: tcpPort, apiPort: apiPort, clientPort: clientPort,
+                extraArguments: extraArguments, environment: environment)
+        }
+    }
+
     public init(
         dataPath: String, apiKey: String?, tcpPort: Int = 0, apiPort: Int = 0, clientPort: Int = 0,
         extraArguments: [String] = [], environment: [String: String] = [:]

@@ -19,7 +19,7 @@ import TetherTestKit
         var endpoint: String { "127.0.0.1:\(server.apiPort)" }
 
         init(projects: [String]? = nil) async throws {
-            server = try SDKServer()
+            server = try await SDKServer.start()
             if let projects {
                 for id in projects { _ = try await server.backend.createProject(id: id, policy: .init(capacity: 1)) }
             }

@@ -5,7 +5,7 @@ import TetherTestKit
 /// `tether keys create|list|revoke` against a real `tether serve` (issue 16, item 1).
 @Suite struct CLIKeysTests {
     @Test func keysAreCreatedListedUsedAndRevoked() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         let url = "http://127.0.0.1:\(server.apiPort)"
         let admin = CLI(url: url, apiKey: SDKServer.key)
@@ -62,7 +62,7 @@ import TetherTestKit
 
     /// `tether keys create --car` prints the CAR key pair; `keys list --json` shows its SecretId, never its secret.
     @Test func aCARKeyPairIsPrintedOnce() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         let admin = CLI(url: "http://127.0.0.1:\(server.apiPort)", apiKey: SDKServer.key)
         let created = try await admin.run("keys", "create", "car-backend", "--car")

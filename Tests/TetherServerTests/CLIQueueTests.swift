@@ -5,7 +5,7 @@ import TetherTestKit
 /// `tether apply --queue` and `tether queue list|get|cancel`, run as a process against a real `tether serve`.
 @Suite struct CLIQueueTests {
     @Test func applyQueuesAndTheQueueCommandsShowAndCancel() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         let cli = CLI(url: "http://127.0.0.1:\(server.apiPort)", apiKey: SDKServer.key)
         let created = try await cli.run(

@@ -5,13 +5,13 @@ import TetherTestKit
 /// The `tether` backend commands, run as a process against a real `tether serve`.
 @Suite struct CLITests {
     /// A server and a CLI pointed at it through the environment.
-    func setUp() throws -> (SDKServer, CLI) {
-        let server = try SDKServer()
+    func setUp() async throws -> (SDKServer, CLI) {
+        let server = try await SDKServer.start()
         return (server, CLI(url: "http://127.0.0.1:\(server.apiPort)", apiKey: SDKServer.key))
     }
 
     @Test func projectsCreateListGetUpdateDelete() async throws {
-        let (server, cli) = try setUp()
+        let (server, cli) = try await setUp()
         defer { server.stop() }
         let created = try await cli.run(
             "projects", "create", "demo", "--capacity", "2", "--heartbeat-interval-ms", "1000",
@@ -69,7 +69,7 @@ import TetherTestKit
     /// CLI process can take seconds to start on a loaded machine, and a fresh-clone CI run saw the default
     /// 30 s lapse between an apply and what followed it (as in `eventsListAndFollow`).
     @Test func applyCreateCountListGetDestroy() async throws {
-        let (server, cli) = try setUp()
+        let (server, cli) = try await setUp()
         defer { server.stop() }
         #expect(
             try await cli.run("projects", "create", "p", "--capacity", "2", "--reservation-ttl-ms", "600000").status
@@ -118,7 +118,7 @@ import TetherTestKit
     }
 
     @Test func errorsPrintTheirCodeAndExitNonZero() async throws {
-        let (server, cli) = try setUp()
+        let (server, cli) = try await setUp()
         defer { server.stop() }
         #expect(
             try await cli.run("projects", "create", "p", "--capacity", "1", "--reservation-ttl-ms", "600000").status
@@ -160,7 +160,7 @@ import TetherTestKit
     }
 
     @Test func flagsOverrideTheEnvironment() async throws {
-        let (server, cli) = try setUp()
+        let (server, cli) = try await setUp()
         defer { server.stop() }
         // The environment alone.
         #expect(try await cli.run("projects", "list", "--json").json()["projects"] as? [Any] != nil)
@@ -180,7 +180,7 @@ import TetherTestKit
     }
 
     @Test func eventsListAndFollow() async throws {
-        let (server, cli) = try setUp()
+        let (server, cli) = try await setUp()
         defer { server.stop() }
         // A reservation that outlives a busy machine: three CLI processes start between the apply and the
         // create (a fresh-clone CI run once took over 30 s, the default, and the reservation lapsed).
@@ -213,7 +213,7 @@ import TetherTestKit
 
 extension CLITests {
     @Test func followPrintsEveryEventOnceAcrossARestart() async throws {
-        let (server, cli) = try setUp()
+        let (server, cli) = try await setUp()
         defer { server.stop() }
         #expect(try await cli.run("projects", "create", "p", "--reservation-ttl-ms", "600000").status == 0)
         let follow = try cli.start(["events", "--follow", "--json", "--project", "p"])
@@ -228,7 +228,7 @@ extension CLITests {
         #expect(await eventually(within: .seconds(10)) { cursors().count >= 2 }, "\(follow.stdout)")
 
         server.stop()
-        try server.restart()
+        try await server.restart()
         #expect(try await cli.run("sessions", "destroy", "--project", "p", "--user", "alice").status == 0)
         #expect(try await cli.run("apply", "p", "bob").status == 0)
 
@@ -244,7 +244,7 @@ extension CLITests {
 /// `--url` and `TETHER_URL` with several nodes: a node that cannot be reached gives way to the next.
 @Suite struct CLISeveralURLsTests {
     @Test func aDeadFirstURLGivesWayToTheNextForReadsAndWrites() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         // Bound and never listening for the whole test: a port that was merely free a moment ago was taken by
         // another test's server in a fresh-clone CI run, and the CLI got that server's 401 instead of a refusal.

@@ -12,7 +12,7 @@ import TetherTestKit
     @Test func aNodeCutOffFromTheDatabaseFencesItselfAndRecoversByItself() async throws {
         let postgres = try OwnPostgres()
         defer { postgres.remove() }
-        let node = try ServeProcess(
+        let node = try await ServeProcess.start(
             dataPath: postgres.url, apiKey: Self.key, tcpPort: ServeProcess.freePort(),
             apiPort: ServeProcess.freePort(), clientPort: ServeProcess.freePort(),
             extraArguments: ["--node-id", "solo", "--node-timeout-ms", "1000"])
@@ -78,7 +78,7 @@ import TetherTestKit
     @Test func sigtermStopsANodeWhoseDatabaseIsGone() async throws {
         let postgres = try OwnPostgres()
         defer { postgres.remove() }
-        let node = try ServeProcess(
+        let node = try await ServeProcess.start(
             dataPath: postgres.url, apiKey: Self.key, apiPort: ServeProcess.freePort(),
             clientPort: ServeProcess.freePort(), extraArguments: ["--node-id", "solo", "--node-timeout-ms", "1000"])
         defer { if node.process.isRunning { node.kill9() } }

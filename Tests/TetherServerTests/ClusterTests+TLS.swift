@@ -18,7 +18,7 @@ extension ClusterTests {
         }
         for i in 0..<2 {
             nodes.append(
-                try ServeProcess(
+                try await ServeProcess.start(
                     dataPath: url, apiKey: Self.key, tcpPort: ServeProcess.freePort(),
                     apiPort: ServeProcess.freePort(), clientPort: ServeProcess.freePort(),
                     extraArguments: ["--node-id", "n\(i)", "--node-timeout-ms", "\(Self.nodeTimeoutMs)"]

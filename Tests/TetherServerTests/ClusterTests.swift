@@ -20,11 +20,11 @@ import TetherTestKit
 
         init(count: Int) async throws {
             url = try await TestPostgres.createDatabase()
-            for i in 0..<count { nodes.append(try Self.start(url, id: "n\(i)")) }
+            for i in 0..<count { nodes.append(try await Self.start(url, id: "n\(i)")) }
         }
 
-        static func start(_ url: String, id: String) throws -> ServeProcess {
-            try ServeProcess(
+        static func start(_ url: String, id: String) async throws -> ServeProcess {
+            try await ServeProcess.start(
                 dataPath: url, apiKey: ClusterTests.key, tcpPort: ServeProcess.freePort(),
                 apiPort: ServeProcess.freePort(), clientPort: ServeProcess.freePort(),
                 extraArguments: ["--node-id", id, "--node-timeout-ms", "\(ClusterTests.nodeTimeoutMs)"])

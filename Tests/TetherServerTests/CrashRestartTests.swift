@@ -27,7 +27,7 @@ import TetherTestKit
         // On PostgreSQL the server is a node of a cluster of one: the restarted process takes its node id back at
         // once, and the lease once the killed one's has run out (a short node timeout here).
         let node = kind == "postgres" ? ["--node-id", "crash", "--node-timeout-ms", "1000"] : []
-        let first = try ServeProcess(
+        let first = try await ServeProcess.start(
             dataPath: data, apiKey: Self.key, tcpPort: ServeProcess.freePort(), extraArguments: node)
         defer { if first.process.isRunning { first.kill9() } }
         let k = Self.key
@@ -93,7 +93,7 @@ import TetherTestKit
         first.kill9()
         let killedAt = Int(Date().timeIntervalSince1970 * 1000)
 
-        let second = try ServeProcess(dataPath: data, apiKey: Self.key, extraArguments: node)
+        let second = try await ServeProcess.start(dataPath: data, apiKey: Self.key, extraArguments: node)
         defer { if second.process.isRunning { _ = second.terminate() } }
         let serving = await eventually(within: .seconds(15)) {
             (try? await second.call("GET", "/v1/projects", key: k).0) == 200
@@ -172,7 +172,7 @@ import TetherTestKit
 
     @Test func aGeneratedKeyIsPrintedOnceAndStoredOnlyAsAHash() async throws {
         let data = tempFile()
-        let first = try ServeProcess(dataPath: data, apiKey: nil)
+        let first = try await ServeProcess.start(dataPath: data, apiKey: nil)
         let line = try #require(first.lines.first { $0.contains("generated API key") })
         let key = String(try #require(line.split(separator: " ").last))
         #expect(try await first.call("GET", "/v1/projects", key: key).0 == 200)
@@ -181,7 +181,7 @@ import TetherTestKit
         // The file holds the hash, not the key.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: data))
         #expect(bytes.range(of: Data(key.utf8)) == nil)
-        let second = try ServeProcess(dataPath: data, apiKey: nil)
+        let second = try await ServeProcess.start(dataPath: data, apiKey: nil)
         #expect(!second.lines.contains { $0.contains("generated API key") })
         #expect(try await second.call("GET", "/v1/projects", key: key).0 == 200)
         #expect(second.terminate() == 0)

@@ -7,7 +7,7 @@ import TetherTestKit
 @Suite struct EventStreamKeyTests {
     @Test func aProjectKeysStreamHasItsProjectsEventsAndEndsWhenTheKeyIsRevoked() async throws {
         let key = EventStreamTests.key
-        let server = try ServeProcess(dataPath: EventStreamTests.tempPath(), apiKey: key)
+        let server = try await ServeProcess.start(dataPath: EventStreamTests.tempPath(), apiKey: key)
         defer { _ = server.terminate() }
         for id in ["mine", "other"] {
             #expect(try await server.call("POST", "/v1/projects", #"{"id":"\#(id)","capacity":5}"#, key: key).0 == 201)

@@ -47,7 +47,7 @@ import TetherTestKit
 
     @Test func streamsBacklogThenLiveEventsOnceInOrderAndResumesFromLastEventID() async throws {
         let path = Self.tempPath()
-        let server = try ServeProcess(dataPath: path, apiKey: Self.key)
+        let server = try await ServeProcess.start(dataPath: path, apiKey: Self.key)
         defer { _ = server.terminate() }
         _ = try await server.call(
             "POST", "/v1/projects", #"{"id":"sse","capacity":5,"reservationTtlMs":600000}"#, key: Self.key)
@@ -90,7 +90,7 @@ import TetherTestKit
 
     @Test func readerResumesAcrossARestartWithoutLossOrDuplicates() async throws {
         let path = Self.tempPath()
-        var server = try ServeProcess(dataPath: path, apiKey: Self.key)
+        var server = try await ServeProcess.start(dataPath: path, apiKey: Self.key)
         _ = try await server.call(
             "POST", "/v1/projects", #"{"id":"r","capacity":3,"reservationTtlMs":600000}"#, key: Self.key)
         try await Self.session(server, "r", "a")
@@ -105,7 +105,7 @@ import TetherTestKit
         #expect(reader.ended)
         reader.close()
 
-        server = try ServeProcess(dataPath: path, apiKey: Self.key)
+        server = try await ServeProcess.start(dataPath: path, apiKey: Self.key)
         defer { _ = server.terminate() }
         try await Self.session(server, "r", "b")
         let all = try await Self.listedCursors(server)
@@ -118,7 +118,7 @@ import TetherTestKit
     }
 
     @Test func idleStreamSendsKeepAliveComments() async throws {
-        let server = try ServeProcess(
+        let server = try await ServeProcess.start(
             dataPath: Self.tempPath(), apiKey: Self.key, extraArguments: ["--events-keepalive-ms", "100"])
         defer { _ = server.terminate() }
         _ = try await server.call(
@@ -131,7 +131,7 @@ import TetherTestKit
     }
 
     @Test func badCursorsAndMissingKeyAreRefused() async throws {
-        let server = try ServeProcess(dataPath: Self.tempPath(), apiKey: Self.key)
+        let server = try await ServeProcess.start(dataPath: Self.tempPath(), apiKey: Self.key)
         defer { _ = server.terminate() }
         let noKey = try SSEReader(port: server.port, key: "wrong")
         #expect(noKey.status == 401)
@@ -149,7 +149,7 @@ import TetherTestKit
 
     @Test func retentionPrunesOldEventsAndReadersFromPrunedCursorsAreTold() async throws {
         let path = Self.tempPath()
-        var server = try ServeProcess(dataPath: path, apiKey: Self.key)
+        var server = try await ServeProcess.start(dataPath: path, apiKey: Self.key)
         _ = try await server.call(
             "POST", "/v1/projects", #"{"id":"old","capacity":9,"reservationTtlMs":600000}"#, key: Self.key)
         for user in ["a", "b", "c", "d"] { try await Self.session(server, "old", user) }
@@ -158,7 +158,7 @@ import TetherTestKit
         #expect(server.terminate() == 0)
 
         // Restart keeping only 3 events: pruning runs at start.
-        server = try ServeProcess(dataPath: path, apiKey: Self.key, extraArguments: ["--events-keep", "3"])
+        server = try await ServeProcess.start(dataPath: path, apiKey: Self.key, extraArguments: ["--events-keep", "3"])
         defer { _ = server.terminate() }
         var kept = try await Self.listedCursors(server)
         for _ in 0..<50 where kept.count > 3 {

@@ -99,7 +99,7 @@ import TetherTestKit
         #expect(families.count >= 9, "\(families)")
         let key = "metrics-key-0123456789"
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tether-m-\(UUID()).sqlite").path
-        var server = try ServeProcess(dataPath: path, apiKey: key)
+        var server = try await ServeProcess.start(dataPath: path, apiKey: key)
         let text = try await Self.scrape(server)
         for family in families {
             #expect(text.contains("# TYPE \(family) "), "\(family) is missing from a fresh server's /metrics")
@@ -120,7 +120,7 @@ import TetherTestKit
             #"{"id":"m","capacity":3,"webhook":{"url":"http://127.0.0.1:\#(dead)/hook","secret":"s3cret"}}"#, key: key)
         #expect(status == 201)
         _ = server.terminate()
-        server = try ServeProcess(dataPath: path, apiKey: key)
+        server = try await ServeProcess.start(dataPath: path, apiKey: key)
         defer { _ = server.terminate() }
         let restarted = try await Self.scrape(server)
         #expect(Self.sample(restarted, #"tether_slots{project="m",state="idle"}"#) == 3)

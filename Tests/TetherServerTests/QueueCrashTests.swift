@@ -8,7 +8,7 @@ import TetherTestKit
 /// ticket, its order, and an offer with its deadline, which then lapses on time and passes on.
 @Suite struct QueueCrashTests {
     @Test func aKilledServerComesBackWithItsQueueInOrderAndItsOfferDeadline() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         let backend = server.backend
         _ = try await backend.createProject(
@@ -28,7 +28,7 @@ import TetherTestKit
         #expect(offer.state == "offered" && offer.concurrencyId == holder.concurrencyId)
 
         server.process.kill9()
-        try server.restart()
+        try await server.restart()
         let after = try await backend.queue(project: "p")
         #expect(after.tickets.map(\.ticketId) == before.tickets.map(\.ticketId))
         #expect(after.tickets.map(\.state) == ["offered", "waiting", "waiting"])

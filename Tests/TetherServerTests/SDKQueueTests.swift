@@ -50,7 +50,7 @@ import TetherTestKit
 
     @Test(arguments: TetherClient.Transport.allCases)
     func aWaiterFollowsItsPlaceTakesTheOfferAndEnds(transport: TetherClient.Transport) async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         let holder = try await Self.fullPool(server)
         _ = try await Self.queued(server, "first")
@@ -76,7 +76,7 @@ import TetherTestKit
     }
 
     @Test func aCancelledTicketEndsTheWaiterWithWhy() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         _ = try await Self.fullPool(server)
         let queued = try await Self.queued(server, "u")

@@ -9,7 +9,7 @@ import TetherTestKit
 @Suite(.serialized) struct SDKRestartTests {
     @Test(arguments: TetherClient.Transport.allCases)
     func aGracefulRestartIsResumedAfterRetryAfter(transport: TetherClient.Transport) async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         // A heartbeat timeout far above the stop's duration: with 2 s, a client on a machine loaded by the whole
         // suite could give up on a silent connection itself (no kick, so no retryAfterMs) while the server was
@@ -25,7 +25,7 @@ import TetherTestKit
         let delay = try #require(log.reconnects.first?.delay, "no reconnecting state: \(log.all)")
         #expect(reconnecting != nil)
         #expect(delay >= .seconds(1), "reconnecting before retryAfterMs: \(delay); \(log.all)")
-        try server.restart()
+        try await server.restart()
         let second = try #require(await log.connected(2, within: .seconds(20)), "no reconnect: \(log.all)")
         #expect(second.sessionId == first.sessionId)
         #expect(second.concurrencyId == first.concurrencyId)
@@ -38,7 +38,7 @@ import TetherTestKit
 
     @Test(arguments: TetherClient.Transport.allCases)
     func aCrashAndRestartIsResumedWithTheResumeToken(transport: TetherClient.Transport) async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         try await server.project("p", graceMs: 20_000)
         let created = try await server.session("p", user: "u")
@@ -48,7 +48,7 @@ import TetherTestKit
         server.process.kill9()
         // Attempts fail while the server is down (connection refused), then it comes back.
         #expect(await eventually(within: .seconds(10)) { log.reconnects.count >= 2 }, "\(log.all)")
-        try server.restart()
+        try await server.restart()
         let second = try #require(await log.connected(2, within: .seconds(20)), "no reconnect: \(log.all)")
         #expect(second.sessionId == first.sessionId)
         #expect(second.concurrencyId == first.concurrencyId)
@@ -58,7 +58,7 @@ import TetherTestKit
     }
 
     @Test func afterTheGraceWindowTheClientEnds() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         try await server.project("p", graceMs: 1_000)
         let created = try await server.session("p", user: "u")
@@ -73,7 +73,7 @@ import TetherTestKit
     }
 
     @Test func aResumeAfterTheSessionEndedIsRefusedAndEndsTheClient() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         try await server.project("p", graceMs: 30_000)
         let created = try await server.session("p", user: "u")
@@ -99,7 +99,7 @@ import TetherTestKit
 /// timeout, and the session is resumed once it answers again (SIGCONT).
 @Suite(.serialized) struct SDKWatchdogTests {
     @Test func aFrozenServerIsDetectedByTheClientsOwnTimeout() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer {
             kill(server.process.process.processIdentifier, SIGCONT)
             server.stop()

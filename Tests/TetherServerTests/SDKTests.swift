@@ -9,7 +9,7 @@ import TetherTestKit
 @Suite struct SDKTests {
     @Test(arguments: TetherClient.Transport.allCases)
     func connectsHeartbeatsAndMeasuresRoundTrips(transport: TetherClient.Transport) async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         try await server.project("p", graceMs: 10_000)
         let created = try await server.session("p", user: "u")
@@ -35,7 +35,7 @@ import TetherTestKit
     /// The SDK decodes the server's bodies into the same shared types (TetherProtocol's `TetherAPI`), so a
     /// field the server writes is one the SDK reads: CreateSession's `parameters`, given as JSON text.
     @Test func aSessionsParametersComeBackThroughTheSDK() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         try await server.project("p", graceMs: 10_000)
         _ = try await server.backend.apply(project: "p", userId: "u")
@@ -50,7 +50,7 @@ import TetherTestKit
     }
 
     @Test func statesStreamInOrderAndCloseLeavesAndFreesTheSlot() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         try await server.project("p", capacity: 1, graceMs: 10_000)
         let created = try await server.session("p", user: "u")
@@ -73,7 +73,7 @@ import TetherTestKit
     }
 
     @Test func suspendAndEndSuspension() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         try await server.project("p", graceMs: 10_000)
         let created = try await server.session("p", user: "u")
@@ -103,7 +103,7 @@ import TetherTestKit
     /// heartbeat task waits on a loaded machine's cooperative pool is not lost and counted as a reconnect.
     @Test(arguments: TetherClient.Transport.allCases)
     func destroyEndsTheClientWithoutReconnecting(transport: TetherClient.Transport) async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         try await server.project("p", timeoutMs: 30_000, graceMs: 10_000)
         let created = try await server.session("p", user: "u")
@@ -120,7 +120,7 @@ import TetherTestKit
     func aDroppedConnectionComesBackWithTheNextEpochAndTheSameConcurrency(transport: TetherClient.Transport)
         async throws
     {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         try await server.project("p", timeoutMs: 30_000, graceMs: 10_000)
         let created = try await server.session("p", user: "u")
@@ -144,7 +144,7 @@ import TetherTestKit
     }
 
     @Test func aReplacedClientEndsAndDoesNotFightBack() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         try await server.project("p", timeoutMs: 30_000, graceMs: 10_000)
         let created = try await server.session("p", user: "u")

@@ -53,7 +53,7 @@ import TetherTestKit
     @Test func clientsAreToldShutdownAndResumeAfterTheRestart() async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("tether-sd-\(UUID()).sqlite").path
         let k = Self.key
-        let first = try ServeProcess(dataPath: data, apiKey: k, tcpPort: ServeProcess.freePort())
+        let first = try await ServeProcess.start(dataPath: data, apiKey: k, tcpPort: ServeProcess.freePort())
         #expect(first.tcpPort > 0)
         #expect(
             try await first.call("POST", "/v1/projects", #"{"id":"p","capacity":2,"reconnectGraceMs":0}"#, key: k).0
@@ -86,7 +86,7 @@ import TetherTestKit
         #expect(await exit.value == 0)
 
         // After the restart the session waits in grace (even with grace 0 in the project) and resumes.
-        let second = try ServeProcess(dataPath: data, apiKey: k, tcpPort: ServeProcess.freePort())
+        let second = try await ServeProcess.start(dataPath: data, apiKey: k, tcpPort: ServeProcess.freePort())
         let (_, detail) = try await second.call("GET", "/v1/sessions/\(sessionId)", key: k)
         let before = try #require(detail as? [String: Any])
         #expect(before["state"] as? String == "grace" && before["lastCause"] as? String == "shutdown")

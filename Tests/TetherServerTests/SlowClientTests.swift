@@ -40,7 +40,7 @@ import TetherTestKit
     ) async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("tether-\(UUID().uuidString).sqlite")
         let clientPort = ServeProcess.freePort()
-        let serve = try ServeProcess(
+        let serve = try await ServeProcess.start(
             dataPath: data.path, apiKey: key, tcpPort: tcp ? ServeProcess.freePort() : 0, clientPort: clientPort,
             extraArguments: [
                 "--http-idle-timeout-ms", "\(idleMs)", "--http-read-timeout-ms", "\(readMs)",

@@ -16,7 +16,7 @@ import TetherTestKit
         let url = try await TestPostgres.createDatabase()
         defer { Task { await TestPostgres.dropDatabase(url) } }
         let k = Self.key
-        let embedded = try ServeProcess(dataPath: path, apiKey: k)
+        let embedded = try await ServeProcess.start(dataPath: path, apiKey: k)
         #expect(try await embedded.call("POST", "/v1/projects", #"{"id":"m","capacity":3}"#, key: k).0 == 201)
         for user in ["a", "b"] {
             #expect(
@@ -43,7 +43,7 @@ import TetherTestKit
         #expect(missing != 0 && missingOutput.contains("no such file"), "\(missingOutput)")
 
         // The node starts on the copy with the same key (no --api-key: the copied hash is the key's).
-        let node = try ServeProcess(
+        let node = try await ServeProcess.start(
             dataPath: url, apiKey: nil, extraArguments: ["--node-id", "moved", "--node-timeout-ms", "1000"])
         defer { if node.process.isRunning { _ = node.terminate() } }
         let serving = await eventually(within: .seconds(15)) {

@@ -7,7 +7,7 @@ import TetherTestKit
 /// `suspect` in a session's detail and list (issue 18): a connected client quiet for more than an interval.
 @Suite struct SuspectSessionTests {
     @Test func aQuietClientIsSuspectAndAHeartbeatingOneIsNot() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         // A 2 s interval: the healthy client (and its answers to server pings) is never 2 s quiet, even on a busy CI.
         try await server.project("p", intervalMs: 2_000, timeoutMs: 10_000, graceMs: 10_000)

@@ -21,7 +21,7 @@ import TetherTestKit
         /// `idleTimeout`: the backend client's, below the server's `--http-idle-timeout-ms` when a test lowers it.
         init(_ certificate: TestCertificate, extra: [String] = [], idleTimeout: Duration = .seconds(30)) async throws {
             let data = FileManager.default.temporaryDirectory.appendingPathComponent("tether-tls-\(UUID()).sqlite")
-            process = try ServeProcess(
+            process = try await ServeProcess.start(
                 dataPath: data.path, apiKey: SDKServer.key, tcpPort: ServeProcess.freePort(),
                 extraArguments: certificate.serveArguments + extra)
             trust = try TetherTLS.trusting(caFile: certificate.certificatePath, idleTimeout: idleTimeout)

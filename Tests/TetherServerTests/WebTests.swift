@@ -125,7 +125,7 @@ import TetherTestKit
     @Test(arguments: [true, false]) func theBinaryPrintsTheDemoAddress(viaEnvironment: Bool) async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("tether-\(UUID().uuidString).sqlite")
         defer { try? FileManager.default.removeItem(at: data) }
-        let serve = try ServeProcess(
+        let serve = try await ServeProcess.start(
             dataPath: data.path, apiKey: "web-test-key", extraArguments: viaEnvironment ? [] : ["--demo"],
             environment: viaEnvironment ? ["TETHER_DEMO": "1"] : [:])
         defer { _ = serve.terminate() }

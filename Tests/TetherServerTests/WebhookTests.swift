@@ -233,7 +233,7 @@ import TetherTestKit
         receiver.respond { _, _ in failing.value ? 503 : 200 }
         let key = "webhook-key-0123456789"
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tether-wh-\(UUID()).sqlite").path
-        var server = try ServeProcess(dataPath: path, apiKey: key)
+        var server = try await ServeProcess.start(dataPath: path, apiKey: key)
         _ = try await server.call(
             "POST", "/v1/projects",
             // Reservations that outlive the test: a lapsed one is a fourth event (a fresh-clone CI run took 48 s).
@@ -248,7 +248,7 @@ import TetherTestKit
         server.kill9()
 
         failing.value = false
-        server = try ServeProcess(dataPath: path, apiKey: key)
+        server = try await ServeProcess.start(dataPath: path, apiKey: key)
         defer { _ = server.terminate() }
         let all = await eventually(within: .seconds(15)) { receiver.delivered.count >= 3 }
         #expect(all)

@@ -15,7 +15,7 @@ import TetherTestKit
     /// ones that must come back.)
     @Test func everySessionIsBackAfterAKill9UnderTwoThousandClients() async throws {
         let n = 2_000
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         let cli = CLI(url: "http://127.0.0.1:\(server.apiPort)", apiKey: SDKServer.key)
         let sim = try cli.start([
@@ -44,7 +44,7 @@ import TetherTestKit
         }
         let crashMs = Int64(Date().timeIntervalSince1970 * 1_000)
         server.process.kill9()
-        try server.restart()
+        try await server.restart()
         let restartedMs = Int64(Date().timeIntervalSince1970 * 1_000) - crashMs
 
         // The simulator ends by itself: 60 s of run from its start (the crash comes once everyone is connected,

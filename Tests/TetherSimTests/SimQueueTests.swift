@@ -8,7 +8,7 @@ import TetherTestKit
 /// user waiting live and taking its offer, and the report of how far the first estimate was from the wait.
 @Suite struct SimQueueTests {
     @Test func aQueuedPoolWithChurnReportsTheEstimatesError() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         let cli = CLI(url: "http://127.0.0.1:\(server.apiPort)", apiKey: SDKServer.key)
         let result = try await cli.run([

@@ -17,7 +17,7 @@ import TetherTestKit
     func int(_ summary: [String: Any], _ key: String) -> Int { summary[key] as? Int ?? -1 }
 
     @Test func mixedRunResumesKillsDetectsSilentClientsAndRaisesNoFalseDisconnect() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         let s = try await sim(
             server,
@@ -54,7 +54,7 @@ import TetherTestKit
     }
 
     @Test func twoWorkerProcessesAddUp() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         let s = try await sim(
             server,
@@ -81,7 +81,7 @@ import TetherTestKit
     /// all go through `wss://`, `tls://` and `https://`.
     @Test func aRunOverTLSWithACAFile() async throws {
         let certificate = try TestCertificate()
-        let server = try SDKServer(tls: certificate)
+        let server = try await SDKServer.start(tls: certificate)
         defer { server.stop() }
         let s = try await sim(
             server,
@@ -104,7 +104,7 @@ import TetherTestKit
     /// clients throttled to a heartbeat a minute against a 1.5 s timeout: the server's probes keep them all, and
     /// the silent ones are still detected.
     @Test func lossJitterAndThrottledTabsCauseNoFalseDisconnect() async throws {
-        let server = try SDKServer()
+        let server = try await SDKServer.start()
         defer { server.stop() }
         let s = try await sim(
             server,
