@@ -796,7 +796,10 @@ public final class Heartbeater: Sendable {
     /// Expects the neighbour still connected and still answered.
     public func expectHealthy(_ harness: PlaneHarness, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let before = client.inbox.messages("pong").count
-        let answered = await eventually { client.inbox.messages("pong").count >= before + 2 }
+        // 30 s, not the default 5: the heartbeat task runs on the test process's cooperative pool, which a
+        // loaded CI machine has been seen to stall for longer (a fresh-clone run: no pong within 5 s, the
+        // session still connected and the socket open).
+        let answered = await eventually(within: .seconds(30)) { client.inbox.messages("pong").count >= before + 2 }
         #expect(answered, "the healthy client got no more pongs", sourceLocation: sourceLocation)
         #expect(!client.inbox.isClosed, "the healthy client was closed", sourceLocation: sourceLocation)
         let session = try await harness.get(credentials.sessionId)

@@ -51,11 +51,9 @@ public final class SDKServer: @unchecked Sendable {
 
     /// Starts the binary again on the same data file and ports.
     public func restart() async throws {
-        let (dataPath, tcpPort, apiPort, clientPort) = (dataPath, tcpPort, apiPort, clientPort)
-        let arguments = certificate?.serveArguments ?? []
         process = try await ServeProcess.start(
             dataPath: dataPath, apiKey: Self.key, tcpPort: tcpPort, apiPort: apiPort, clientPort: clientPort,
-            extraArguments: arguments)
+            extraArguments: certificate?.serveArguments ?? [])
     }
 
     /// SIGTERM (idempotent at the end of a test).

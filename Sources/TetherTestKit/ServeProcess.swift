@@ -20,10 +20,6 @@ public final class ServeProcess: @unchecked Sendable {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tether")
     }
 
-    /// Starts `tether serve` on `dataPath` (a SQLite file, or a `postgres://` URL given as `--store`), with
-    /// `extraArguments` and with `environment` added to this process's, and waits
-    /// until it prints where it listens. Ports 0 pick free ones (fixed ports let a restart come back where
-    /// its clients look for it).
     /// Starts it as ``init(dataPath:apiKey:tcpPort:apiPort:clientPort:extraArguments:environment:)`` does,
     /// waiting for it off the cooperative pool (``offPool(_:)``): what tests call.
     public static func start(
@@ -37,6 +33,10 @@ public final class ServeProcess: @unchecked Sendable {
         }
     }
 
+    /// Starts `tether serve` on `dataPath` (a SQLite file, or a `postgres://` URL given as `--store`), with
+    /// `extraArguments` and with `environment` added to this process's, and waits
+    /// until it prints where it listens. Ports 0 pick free ones (fixed ports let a restart come back where
+    /// its clients look for it).
     public init(
         dataPath: String, apiKey: String?, tcpPort: Int = 0, apiPort: Int = 0, clientPort: Int = 0,
         extraArguments: [String] = [], environment: [String: String] = [:]
