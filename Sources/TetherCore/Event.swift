@@ -39,6 +39,11 @@ public struct EventData: Sendable, Hashable, Codable {
 
     private var storedDeadlineAt: CompactOptional<Millis>
     private var queue = OutOfLine<QueueFields>()
+    /// The queue's fields; all unset again, the box is dropped (as `SessionMetadata` does).
+    private var queueFields: QueueFields {
+        get { queue.value ?? QueueFields() }
+        set { queue.value = newValue == QueueFields() ? nil : newValue }
+    }
     /// `session.disconnected`: why the connection was lost.
     public var cause: DisconnectCause?
     /// `session.ended`: why the session ended.
@@ -63,19 +68,19 @@ public struct EventData: Sendable, Hashable, Codable {
     /// `queue.*`: the ticket.
     public var ticketId: TicketID? {
         get { queue.value?.ticketId }
-        set { queue.update(empty: QueueFields()) { $0.ticketId = newValue } }
+        set { queueFields.ticketId = newValue }
     }
 
     /// `queue.joined`: the ticket's position when it joined.
     public var position: Int? {
         get { queue.value?.position }
-        set { queue.update(empty: QueueFields()) { $0.position = newValue } }
+        set { queueFields.position = newValue }
     }
 
     /// `queue.left`: why the ticket left (written as `reason`).
     public var queueReason: QueueLeaveReason? {
         get { queue.value?.queueReason }
-        set { queue.update(empty: QueueFields()) { $0.queueReason = newValue } }
+        set { queueFields.queueReason = newValue }
     }
 
     /// Creates event data.

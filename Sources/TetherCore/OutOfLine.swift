@@ -23,16 +23,6 @@ public struct OutOfLine<Value: Sendable>: Sendable {
     }
 }
 
-extension OutOfLine where Value: Equatable {
-    /// Changes the value in place, starting from `empty` when none is set; a value that ends equal to `empty`
-    /// is dropped (its box freed), so a record whose rare fields are all unset again is as small as before.
-    public mutating func update(empty: Value, _ change: (inout Value) -> Void) {
-        var fields = value ?? empty
-        change(&fields)
-        value = fields == empty ? nil : fields
-    }
-}
-
 extension OutOfLine: Equatable where Value: Equatable {
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.value == rhs.value }
 }

@@ -138,6 +138,11 @@ public struct Session: Sendable, Hashable, Codable {
     /// The most recent transitions, oldest first (at most `BrokerConfiguration.historyLimit`).
     public var history: [HistoryEntry]
     private var cold = OutOfLine<Cold>()
+    /// The rare fields; all unset again, the box is dropped (as `SessionMetadata` does).
+    private var coldFields: Cold {
+        get { cold.value ?? Cold() }
+        set { cold.value = newValue == Cold() ? nil : newValue }
+    }
     /// The current state.
     public var state: SessionState
     /// Why the last connection was lost, while in `grace`.
@@ -168,26 +173,26 @@ public struct Session: Sendable, Hashable, Codable {
     /// Why it ended, once `ended`.
     public var endReason: EndReason? {
         get { cold.value?.endReason }
-        set { cold.update(empty: Cold()) { $0.endReason = newValue } }
+        set { coldFields.endReason = newValue }
     }
 
     /// When it ended.
     public var endedAt: Millis? {
         get { cold.value?.endedAt }
-        set { cold.update(empty: Cold()) { $0.endedAt = newValue } }
+        set { coldFields.endedAt = newValue }
     }
 
     /// SHA-256 (hex) of the resume token the current one replaced. A client whose `welcome` was lost still
     /// holds it, so it is accepted once more until ``previousResumeTokenUntil`` (docs/PROTOCOL.md "Resume").
     public var previousResumeTokenHash: String? {
         get { cold.value?.previousResumeTokenHash }
-        set { cold.update(empty: Cold()) { $0.previousResumeTokenHash = newValue } }
+        set { coldFields.previousResumeTokenHash = newValue }
     }
 
     /// Until when (Unix ms) ``previousResumeTokenHash`` is accepted.
     public var previousResumeTokenUntil: Millis? {
         get { cold.value?.previousResumeTokenUntil }
-        set { cold.update(empty: Cold()) { $0.previousResumeTokenUntil = newValue } }
+        set { coldFields.previousResumeTokenUntil = newValue }
     }
 
     /// Creates a session record.

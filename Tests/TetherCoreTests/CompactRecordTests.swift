@@ -23,14 +23,6 @@ struct CompactRecordTests {
         #expect(held == CompactOptional())
     }
 
-    @Test func anOutOfLineValueUpdatedBackToEmptyIsDropped() {
-        var box = OutOfLine<[Int]>()
-        box.update(empty: []) { $0.append(1) }
-        #expect(box.value == [1])
-        box.update(empty: []) { $0.removeAll() }
-        #expect(box.value == nil)
-    }
-
     static func session() -> Session {
         Session(
             id: "s_1", projectId: "p", userId: "u", concurrencyId: "c-1", epoch: 3, state: .connected,
