@@ -74,7 +74,7 @@ extension BenchScenarios {
 
             // The server's account: every session the stop disconnected (cause `shutdown`), and when its client
             // was back (its next `session.reconnected`), from the restarted server's event feed.
-            let (returns, affected) = try await returnsAfterRestart(
+            let (returns, affected, byTransport) = try await returnsAfterRestart(
                 context, second, stoppedAtMs: stopMs, restartedAtMs: restartMs)
             let open = affected - returns.count
             let sorted = returns.sorted()
@@ -89,6 +89,13 @@ extension BenchScenarios {
             result.figures["returnP50Ms"] = at(0.5)
             result.figures["returnP99Ms"] = at(0.99)
             result.figures["returnMaxMs"] = sorted.last ?? 0
+            // Per transport: an HTTP-heartbeat client learns of the crash only at its next heartbeat.
+            for (transport, values) in byTransport {
+                let sorted = values.sorted()
+                let p99 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)]
+                result.figures["returnP99Ms.\(transport)"] = p99
+                result.figures["returnMaxMs.\(transport)"] = sorted.last ?? 0
+            }
             result.figures["sessionsLost"] = Double(open)
             result.figures["hellosDeferred"] = deferred ?? -1
             result.figures["serverCpuSecondsUntilBack"] = cpuBack.total
@@ -193,10 +200,13 @@ extension BenchScenarios {
     /// from `restartedAtMs` to its next `session.reconnected`; and how many sessions were disconnected.
     static func returnsAfterRestart(
         _ context: BenchContext, _ server: BenchServer, stoppedAtMs: Double, restartedAtMs: Double
-    ) async throws -> (returns: [Double], affected: Int) {
+    ) async throws -> (returns: [Double], affected: Int, byTransport: [String: [Double]]) {
         struct Page: Decodable {
             struct Event: Decodable {
-                struct Data: Decodable { var cause: String? }
+                struct Data: Decodable {
+                    var cause: String?
+                    var transport: String?
+                }
                 var at: Double
                 var type: String
                 var sessionId: String?
@@ -207,6 +217,7 @@ extension BenchScenarios {
         }
         var disconnected = Set<String>()
         var back: [String: Double] = [:]
+        var byTransport: [String: [Double]] = [:]
         var after: UInt64 = 0
         let conn = try await context.api(server)
         defer { conn.close() }
@@ -222,10 +233,11 @@ extension BenchScenarios {
                     disconnected.insert(id)
                 } else if event.type == "session.reconnected", disconnected.contains(id), back[id] == nil {
                     back[id] = event.at - restartedAtMs
+                    byTransport[event.data.transport ?? "?", default: []].append(event.at - restartedAtMs)
                 }
             }
         }
-        return (Array(back.values), disconnected.count)
+        return (Array(back.values), disconnected.count, byTransport)
     }
 
     /// One unlabelled counter's value from `/metrics`.

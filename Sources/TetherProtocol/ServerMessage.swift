@@ -135,8 +135,12 @@ public enum ServerMessage: Sendable, Hashable, Codable {
         }
     }
 
-    /// The JSON text of the message.
-    public var json: Data { (try? JSONEncoder().encode(self)) ?? Data() }
+    /// The JSON text of the message (``writeJSON(to:)``).
+    public var json: Data {
+        var w = JSONWriter(capacity: 320)
+        writeJSON(to: &w)
+        return Data(w.bytes)
+    }
 
     /// The TCP frame type of the message.
     public var frameType: FrameType {

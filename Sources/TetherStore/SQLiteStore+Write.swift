@@ -6,7 +6,7 @@ extension SQLiteStore {
     public typealias Write = StoreWrite
 
     /// A row change with SQLite's bindings.
-    typealias RowChange = TetherStore.RowChange<StatementArguments>
+    typealias RowChange = TetherStore.RowChange<[ColumnValue]>
 
     /// The statements of the record upserts and the event insert, built once.
     private static let projectUpsert = ProjectRecord.upsertSQL
@@ -21,7 +21,7 @@ extension SQLiteStore {
     /// (`ColumnRecord.upsertSQL`) or a deletion of a whole record. The
     /// highest event cursor is also kept in `settings`, so that pruning old events never loses it.
     static func commit(_ writes: [Write], to pool: DatabasePool) async throws {
-        let (changes, cursor) = try RowChange.changes(writes) { StatementArguments($0.map(\.databaseValue)) }
+        let (changes, cursor) = try RowChange.changes(writes) { $0 }
         guard !changes.isEmpty else { return }
         try await pool.write { db in
             for change in changes { try apply(change, db) }
@@ -40,28 +40,28 @@ extension SQLiteStore {
     /// Runs the SQL of one row change.
     private static func apply(_ change: RowChange, _ db: Database) throws {
         switch change {
-        case .upsertProject(let arguments, _):
-            try db.cachedStatement(sql: projectUpsert).execute(arguments: arguments)
+        case .upsertProject(let values, _):
+            try db.cachedStatement(sql: projectUpsert).execute(binding: values)
         case .deleteProject(let id):
             try db.cachedStatement(sql: "DELETE FROM projects WHERE id = ?").execute(arguments: [id])
             try db.cachedStatement(sql: "DELETE FROM reservations WHERE project_id = ?").execute(arguments: [id])
             try db.cachedStatement(sql: "DELETE FROM queue_tickets WHERE project_id = ?").execute(arguments: [id])
-        case .upsertReservation(let arguments, _, _):
-            try db.cachedStatement(sql: reservationUpsert).execute(arguments: arguments)
+        case .upsertReservation(let values, _, _):
+            try db.cachedStatement(sql: reservationUpsert).execute(binding: values)
         case .deleteReservation(let projectId, let userId):
             try db.cachedStatement(sql: "DELETE FROM reservations WHERE project_id = ? AND user_id = ?")
                 .execute(arguments: [projectId, userId])
-        case .upsertTicket(let arguments, _, _):
-            try db.cachedStatement(sql: ticketUpsert).execute(arguments: arguments)
+        case .upsertTicket(let values, _, _):
+            try db.cachedStatement(sql: ticketUpsert).execute(binding: values)
         case .deleteTicket(let projectId, let userId):
             try db.cachedStatement(sql: "DELETE FROM queue_tickets WHERE project_id = ? AND user_id = ?")
                 .execute(arguments: [projectId, userId])
-        case .upsertSession(let arguments, _):
-            try db.cachedStatement(sql: sessionUpsert).execute(arguments: arguments)
-        case .insertEvent(let arguments, _):
-            try db.cachedStatement(sql: eventInsert).execute(arguments: arguments)
-        case .insertAudit(let arguments):
-            try db.cachedStatement(sql: auditInsert).execute(arguments: arguments)
+        case .upsertSession(let values, _):
+            try db.cachedStatement(sql: sessionUpsert).execute(binding: values)
+        case .insertEvent(let values, _):
+            try db.cachedStatement(sql: eventInsert).execute(binding: values)
+        case .insertAudit(let values):
+            try db.cachedStatement(sql: auditInsert).execute(binding: values)
         case .setting(let key, let value):
             try db.cachedStatement(
                 sql:
