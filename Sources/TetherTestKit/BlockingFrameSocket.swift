@@ -1,8 +1,10 @@
 import Foundation
 import TetherProtocol
 
-/// A blocking TCP-frame client on a plain socket, for tests that keep connections open across a kill.
-public final class BlockingFrameSocket {
+/// A blocking TCP-frame client on a plain socket, for tests that keep connections open across a kill. Its
+/// waits block their thread: call them through `offPool` from async tests. Used by one task at a time (hence
+/// `@unchecked Sendable`).
+public final class BlockingFrameSocket: @unchecked Sendable {
     private let fd: Int32
     private var closed = false
 

@@ -1,11 +1,15 @@
 import Foundation
 import TetherClient
 
-/// A blocking Server-Sent Events client on a plain socket: sends one `GET /v1/events` with
+/// A Server-Sent Events client on a plain blocking socket: sends one `GET /v1/events` with
 /// `Accept: text/event-stream`, decodes the chunked body and parses events and comments.
-public final class SSEReader {
+///
+/// Every wait runs on a thread of its own (``offPool(_:)``), never on Swift concurrency's cooperative pool:
+/// a `recv` that waits up to its timeout there would stall every other test of the process (the pool has as
+/// many threads as cores). Used by one task at a time (hence `@unchecked Sendable`).
+public final class SSEReader: @unchecked Sendable {
     /// One parsed event.
-    public struct Message: Equatable {
+    public struct Message: Equatable, Sendable {
         public var id: UInt64?
         public var event: String?
         public var data: String
@@ -24,8 +28,17 @@ public final class SSEReader {
     /// Whether the server ended the stream.
     public private(set) var ended = false
 
-    public init(port: Int, key: String, query: String = "", lastEventID: UInt64? = nil, timeoutSeconds: Int = 10) throws
-    {
+    /// Connects, sends the request and reads the response's head.
+    public static func open(
+        port: Int, key: String, query: String = "", lastEventID: UInt64? = nil, timeoutSeconds: Int = 10
+    ) async throws -> SSEReader {
+        try await offPool {
+            try SSEReader(
+                port: port, key: key, query: query, lastEventID: lastEventID, timeoutSeconds: timeoutSeconds)
+        }
+    }
+
+    private init(port: Int, key: String, query: String, lastEventID: UInt64?, timeoutSeconds: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -59,7 +72,11 @@ public final class SSEReader {
     }
 
     /// The next event, or `nil` when the stream ended or nothing came within the timeout.
-    public func next() -> Message? {
+    public func next() async -> Message? {
+        (try? await offPool { self.blockingNext() }) ?? nil
+    }
+
+    private func blockingNext() -> Message? {
         while true {
             if !events.isEmpty { return events.removeFirst() }
             guard fill() else { return nil }
@@ -69,7 +86,11 @@ public final class SSEReader {
 
     /// Reads until `count` more comment lines arrived; returns them (fewer if the stream stops). Stops early
     /// (returns what it has) if an event arrives instead; the event stays for ``next()``.
-    public func nextComments(_ count: Int) -> [String] {
+    public func nextComments(_ count: Int) async -> [String] {
+        (try? await offPool { self.blockingComments(count) }) ?? []
+    }
+
+    private func blockingComments(_ count: Int) -> [String] {
         let start = comments.count
         while comments.count < start + count && events.isEmpty {
             guard fill() else { break }
@@ -79,10 +100,12 @@ public final class SSEReader {
     }
 
     /// Reads events until `count` arrived (or the stream stops).
-    public func take(_ count: Int) -> [Message] {
-        var out: [Message] = []
-        while out.count < count, let message = next() { out.append(message) }
-        return out
+    public func take(_ count: Int) async -> [Message] {
+        (try? await offPool {
+            var out: [Message] = []
+            while out.count < count, let message = self.blockingNext() { out.append(message) }
+            return out
+        }) ?? []
     }
 
     /// Runs the decoded body through the SDK's parser (``ServerSentEventParser``).

@@ -97,13 +97,14 @@ extension ClusterTests {
         let welcome = try #require(try await client.hello(token: token))
         let sessionId = try #require(welcome["sessionId"].string)
 
-        let reader = try SSEReader(
+        let reader = try await SSEReader.open(
             port: cluster[follower].port, key: Self.key, query: "?projectId=p", timeoutSeconds: 2)
         #expect(reader.status == 200)
         var connectedSeen = false
         let deadline = ContinuousClock.now + .seconds(20)
         while !connectedSeen, ContinuousClock.now < deadline, !reader.ended {
-            if let message = reader.next(), message.event == "session.connected", message.data.contains(sessionId) {
+            if let message = await reader.next(), message.event == "session.connected", message.data.contains(sessionId)
+            {
                 connectedSeen = true
             }
         }
@@ -112,7 +113,7 @@ extension ClusterTests {
         cluster[o].kill9()
         var lostSeen = false
         while !lostSeen, ContinuousClock.now < deadline + .seconds(10), !reader.ended {
-            if let message = reader.next(), message.event == "session.disconnected",
+            if let message = await reader.next(), message.event == "session.disconnected",
                 message.data.contains(sessionId), message.data.contains("nodeLost")
             {
                 lostSeen = true

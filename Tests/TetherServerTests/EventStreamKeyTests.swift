@@ -24,18 +24,18 @@ import TetherTestKit
         let mine = try await EventStreamTests.listedCursors(server, project: "mine")
         #expect(mine.count == 2)
 
-        let reader = try SSEReader(port: server.port, key: projectKey)
+        let reader = try await SSEReader.open(port: server.port, key: projectKey)
         #expect(reader.status == 200)
-        #expect(reader.take(mine.count).map(\.id) == mine.map { Optional($0) })
+        #expect(await reader.take(mine.count).map(\.id) == mine.map { Optional($0) })
         try await EventStreamTests.session(server, "other", "x3")
         try await EventStreamTests.session(server, "mine", "u2")
         let after = try await EventStreamTests.listedCursors(server, project: "mine")
-        let live = reader.take(after.count - mine.count)
+        let live = await reader.take(after.count - mine.count)
         #expect(live.map(\.id) == after.dropFirst(mine.count).map { Optional($0) })
 
         #expect(try await server.call("DELETE", "/v1/keys/\(keyId)", key: key).0 == 200)
         try await EventStreamTests.session(server, "mine", "u3")
-        #expect(reader.next() == nil)
+        #expect(await reader.next() == nil)
         #expect(reader.ended)
         reader.close()
     }

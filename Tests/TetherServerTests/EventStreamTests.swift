@@ -58,10 +58,10 @@ import TetherTestKit
         let backlog = try await Self.listedCursors(server, project: "sse")
         #expect(backlog.count == 2)  // reserved + created
 
-        let reader = try SSEReader(port: server.port, key: Self.key, query: "?projectId=sse")
+        let reader = try await SSEReader.open(port: server.port, key: Self.key, query: "?projectId=sse")
         #expect(reader.status == 200)
         #expect(reader.headers["content-type"]?.hasPrefix("text/event-stream") == true)
-        let first = reader.take(backlog.count)
+        let first = await reader.take(backlog.count)
         #expect(first.map(\.id) == backlog.map { Optional($0) })
 
         // Live: new events of the project arrive; the other project's do not.
@@ -69,7 +69,7 @@ import TetherTestKit
         try await Self.session(server, "other", "x2")
         _ = try await server.call("DELETE", "/v1/sessions/\(s2)", key: Self.key)
         let all = try await Self.listedCursors(server, project: "sse")
-        let live = reader.take(all.count - backlog.count)
+        let live = await reader.take(all.count - backlog.count)
         #expect(live.map(\.id) == all.dropFirst(backlog.count).map { Optional($0) })
         #expect(live.contains { $0.event == "session.ended" && $0.data.contains(#""reason":"destroyed""#) })
         for message in first + live {
@@ -82,8 +82,9 @@ import TetherTestKit
         // Disconnect part-way; a new reader from the last id it saw gets exactly the rest.
         reader.close()
         let seen = try #require(first.last?.id)
-        let resumed = try SSEReader(port: server.port, key: Self.key, query: "?projectId=sse", lastEventID: seen)
-        let rest = resumed.take(all.count - backlog.count)
+        let resumed = try await SSEReader.open(
+            port: server.port, key: Self.key, query: "?projectId=sse", lastEventID: seen)
+        let rest = await resumed.take(all.count - backlog.count)
         #expect(rest.map(\.id) == all.dropFirst(backlog.count).map { Optional($0) })
         resumed.close()
     }
@@ -95,13 +96,13 @@ import TetherTestKit
             "POST", "/v1/projects", #"{"id":"r","capacity":3,"reservationTtlMs":600000}"#, key: Self.key)
         try await Self.session(server, "r", "a")
         let before = try await Self.listedCursors(server)
-        let reader = try SSEReader(port: server.port, key: Self.key)
-        let got = reader.take(before.count)
+        let reader = try await SSEReader.open(port: server.port, key: Self.key)
+        let got = await reader.take(before.count)
         #expect(got.map(\.id) == before.map { Optional($0) })
 
         // SIGTERM ends the stream (and moves the session to grace: more events).
         #expect(server.terminate() == 0)
-        #expect(reader.next() == nil)
+        #expect(await reader.next() == nil)
         #expect(reader.ended)
         reader.close()
 
@@ -110,8 +111,8 @@ import TetherTestKit
         try await Self.session(server, "r", "b")
         let all = try await Self.listedCursors(server)
         let last = try #require(got.last?.id)
-        let resumed = try SSEReader(port: server.port, key: Self.key, lastEventID: last)
-        let rest = resumed.take(all.count - before.count)
+        let resumed = try await SSEReader.open(port: server.port, key: Self.key, lastEventID: last)
+        let rest = await resumed.take(all.count - before.count)
         #expect(rest.map(\.id) == all.dropFirst(before.count).map { Optional($0) })
         #expect(Set(rest.compactMap(\.id)).isDisjoint(with: Set(got.compactMap(\.id))))
         resumed.close()
@@ -123,19 +124,19 @@ import TetherTestKit
         defer { _ = server.terminate() }
         _ = try await server.call(
             "POST", "/v1/projects", #"{"id":"k","capacity":1,"reservationTtlMs":600000}"#, key: Self.key)
-        let reader = try SSEReader(
+        let reader = try await SSEReader.open(
             port: server.port, key: Self.key, query: "?projectId=nothing-here", timeoutSeconds: 3)
         // No event for this project: only comments.
-        #expect(reader.nextComments(2) == ["keepalive", "keepalive"])
+        #expect(await reader.nextComments(2) == ["keepalive", "keepalive"])
         reader.close()
     }
 
     @Test func badCursorsAndMissingKeyAreRefused() async throws {
         let server = try await ServeProcess.start(dataPath: Self.tempPath(), apiKey: Self.key)
         defer { _ = server.terminate() }
-        let noKey = try SSEReader(port: server.port, key: "wrong")
+        let noKey = try await SSEReader.open(port: server.port, key: "wrong")
         #expect(noKey.status == 401)
-        let badID = try SSEReader(port: server.port, key: Self.key, query: "", lastEventID: nil)
+        let badID = try await SSEReader.open(port: server.port, key: Self.key, query: "", lastEventID: nil)
         #expect(badID.status == 200)
         badID.close()
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/v1/events")!)
@@ -172,7 +173,7 @@ import TetherTestKit
         #expect(
             ((body as? [String: Any])?["error"] as? [String: Any])?["code"] as? String == "FailedOperation.EventsPruned"
         )
-        let stream = try SSEReader(port: server.port, key: Self.key, lastEventID: 1)
+        let stream = try await SSEReader.open(port: server.port, key: Self.key, lastEventID: 1)
         #expect(stream.status == 410)
         stream.close()
 
