@@ -38,11 +38,12 @@ import TetherTestKit
             return try await backend.createSession(project: "p", userId: user)
         }
 
-        func client(_ created: TetherBackend.CreatedSession, _ transport: TetherClient.Transport) throws
-            -> TetherClient
-        {
+        func client(
+            _ created: TetherBackend.CreatedSession, _ transport: TetherClient.Transport, losses: LossRecorder? = nil
+        ) throws -> TetherClient {
             var configuration = TetherClientConfiguration.fast
             configuration.tls = trust
+            if let losses { configuration.logger = losses.logger }
             return try TetherClient(session: created, transport: transport, configuration: configuration)
         }
 
@@ -116,19 +117,22 @@ import TetherTestKit
     /// ports: each is closed (the last by the idle timeout) while TLS clients keep heartbeating, never kicked.
     @Test func plainTextAndGarbageOnTLSPortsLeaveHealthyClientsAlone() async throws {
         let certificate = try TestCertificate()
-        // The server closes idle HTTP connections after 1 s here, so the backend client keeps its own 250 ms (a
-        // fresh-clone CI run once sent a call on a connection the server had just closed as idle), and the
-        // sessions are made before any client connects.
+        // The server closes idle HTTP connections after 5 s here (the stalled handshakes below must be closed
+        // within the test), so the backend client keeps its own 250 ms (a fresh-clone CI run once sent a call on a
+        // connection the server had just closed as idle), and the sessions are made before any client connects.
+        // It was 1 s: on a loaded machine a fresh connection's TLS handshake and first request (a backend call,
+        // a WebSocket upgrade) took longer, and the server closed it as idle (`remoteConnectionClosed`).
         let server = try await Fixture(
-            certificate, extra: ["--http-idle-timeout-ms", "1000"], idleTimeout: .milliseconds(250))
+            certificate, extra: ["--http-idle-timeout-ms", "5000"], idleTimeout: .milliseconds(250))
         defer { server.stop() }
         let sessions = [try await server.session("h-ws"), try await server.session("h-tcp")]
-        var healthy: [(TetherClient, StateLog)] = []
+        var healthy: [(TetherClient, StateLog, LossRecorder)] = []
         for (created, transport) in zip(sessions, [TetherClient.Transport.websocket, .tcp]) {
-            let client = try server.client(created, transport)
+            let losses = LossRecorder()
+            let client = try server.client(created, transport, losses: losses)
             let log = StateLog(client)
             _ = try await client.connect()
-            healthy.append((client, log))
+            healthy.append((client, log, losses))
         }
         guard
             case .websocket(_, let clientPort, _, true)? = TetherEndpoint(
@@ -162,10 +166,10 @@ import TetherTestKit
                 await socket.waitClosed(within: .seconds(30)), "port \(port) held a stalled handshake (ports \(ports))")
             socket.close()
         }
-        for (client, log) in healthy {
+        for (client, log, losses) in healthy {
             let before = await client.stats.pongsReceived
             #expect(await eventually(within: .seconds(10)) { await client.stats.pongsReceived >= before + 3 })
-            #expect(log.reconnects.isEmpty)
+            #expect(log.reconnects.isEmpty, "lost: \(losses.losses); server: \(server.process.lines.suffix(20))")
             #expect(!log.all.contains { if case .ended = $0 { true } else { false } })
             await client.close()
         }
