@@ -1,4 +1,5 @@
 import Synchronization
+import TetherCore
 
 /// The promise that one enqueued batch of effects is durable (or failed).
 public final class CommitTicket: Sendable {
@@ -7,7 +8,7 @@ public final class CommitTicket: Sendable {
 
     private enum State {
         case pending([Callback])
-        case done((any Error)?)
+        case done((any Error)?, firstCursor: UInt64?)
     }
 
     private let state = Mutex<State>(.pending([]))
@@ -20,6 +21,14 @@ public final class CommitTicket: Sendable {
         let ticket = CommitTicket()
         ticket.complete(nil)
         return ticket
+    }
+
+    /// The cursor the store gave the batch's first event when it committed it (the batch's events have the
+    /// cursors that follow it, in order); `nil` before the commit, after a failure, or when the batch had no
+    /// event. A store shared by several writers gives cursors at commit (``PostgresStore``), so they may differ
+    /// from the ones the broker numbered its events with.
+    public var firstCursor: UInt64? {
+        state.withLock { if case .done(nil, let cursor) = $0 { cursor } else { nil } }
     }
 
     /// Whether the batch is already committed (or failed).
@@ -36,7 +45,7 @@ public final class CommitTicket: Sendable {
                 waiters.append(callback)
                 state = .pending(waiters)
                 return nil
-            case .done(let error):
+            case .done(let error, _):
                 return .some(error)
             }
         }
@@ -52,13 +61,25 @@ public final class CommitTicket: Sendable {
         }
     }
 
-    /// Marks the batch committed (`nil`) or failed. Only the first call counts.
-    public func complete(_ error: (any Error)?) {
+    /// Marks the batch committed (`nil`) or failed. Only the first call counts. `firstCursor`: the cursor its
+    /// first event was committed with (``firstCursor``).
+    public func complete(_ error: (any Error)?, firstCursor: UInt64? = nil) {
         let waiters: [Callback] = state.withLock { state in
             guard case .pending(let waiters) = state else { return [] }
-            state = .done(error)
+            state = .done(error, firstCursor: error == nil ? firstCursor : nil)
             return waiters
         }
         for waiter in waiters { waiter(error) }
+    }
+}
+
+extension CommitTicket {
+    /// `events` (the batch's, in order) with the cursors they were committed with: numbered from
+    /// ``firstCursor`` when the store gave cursors at commit, as they are otherwise.
+    public func committed(_ events: [Event]) -> [Event] {
+        guard let first = firstCursor else { return events }
+        var out = events
+        for i in out.indices { out[i].cursor = first + UInt64(i) }
+        return out
     }
 }

@@ -11,8 +11,9 @@ import Synchronization
 ///
 /// The writer is independent of the database: `commit` is the only place that writes.
 public final class GroupCommitWriter<Batch: Sendable>: Sendable {
-    /// Writes the given batches, in order, in one transaction; throws when the transaction fails.
-    public typealias Commit = @Sendable ([Batch]) async throws -> Void
+    /// Writes the given batches, in order, in one transaction; throws when the transaction fails. Returns, per
+    /// batch, the cursor its first event was committed with (``CommitTicket/firstCursor``), or `nil`s.
+    public typealias Commit = @Sendable ([Batch]) async throws -> [UInt64?]
 
     private struct Pending: Sendable {
         var batch: Batch
@@ -108,9 +109,10 @@ public final class GroupCommitWriter<Batch: Sendable>: Sendable {
                 return
             }
             var failure: (any Error)?
+            var firstCursors: [UInt64?] = []
             let started = ContinuousClock.now
             do {
-                try await commit(pending.map(\.batch))
+                firstCursors = try await commit(pending.map(\.batch))
             } catch {
                 failure = error
             }
@@ -122,7 +124,9 @@ public final class GroupCommitWriter<Batch: Sendable>: Sendable {
                 state.stats.batches += pending.count
                 if failure != nil { state.stats.failedTransactions += 1 }
             }
-            for item in pending { item.ticket.complete(failure) }
+            for (i, item) in pending.enumerated() {
+                item.ticket.complete(failure, firstCursor: i < firstCursors.count ? firstCursors[i] : nil)
+            }
         }
     }
 }

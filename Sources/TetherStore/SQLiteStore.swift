@@ -39,7 +39,11 @@ public final class SQLiteStore: Store {
         try Self.migrator.migrate(pool)
         self.path = path
         self.pool = pool
-        self.writer = GroupCommitWriter(observer: onCommit) { writes in try await SQLiteStore.commit(writes, to: pool) }
+        // One writer (the file's lone server) commits the broker's own cursors.
+        self.writer = GroupCommitWriter(observer: onCommit) { writes in
+            try await SQLiteStore.commit(writes, to: pool)
+            return writes.map(\.firstEventCursor)
+        }
     }
 
     /// Whether ``close()`` was called.

@@ -135,6 +135,12 @@ public enum StoreCopy {
                         """, logger: logger)
                 }
                 counts.settings = settings.count
+                // The cluster's event cursors continue after the copied ones (`tether_event_seq`).
+                _ = try await connection.query(
+                    """
+                    UPDATE tether_event_seq SET last = GREATEST(last, \(lastCursor), \
+                    COALESCE((SELECT value::bigint FROM settings WHERE key = \(PostgresStore.cursorSettingKey)), 0))
+                    """, logger: logger)
                 return counts
             }
         } catch {

@@ -13,6 +13,7 @@ import TetherStore
             enteredSink.yield(batches)
             if batches == [1] { try await gate.durable() }
             if batches.contains(-1) { throw Boom() }
+            return batches.map { $0 > 0 ? UInt64($0) * 10 : nil }
         }
         var transactions = entered.makeAsyncIterator()
 
@@ -22,21 +23,28 @@ import TetherStore
         gate.complete(nil)
 
         try await first.durable()
+        #expect(first.firstCursor == 10)
         #expect(await transactions.next() == [2, -1, 3, 4])
         for ticket in others {
             await #expect(throws: Boom.self) { try await ticket.durable() }
+            #expect(ticket.firstCursor == nil)  // a failed batch was given no cursor
         }
         #expect(writer.stats == GroupCommitStats(transactions: 2, batches: 5, failedTransactions: 1))
 
         // The writer goes on after a failure.
-        try await writer.enqueue(5).durable()
+        let fifth = writer.enqueue(5)
+        try await fifth.durable()
+        #expect(fifth.firstCursor == 50)
         #expect(await transactions.next() == [5])
         #expect(writer.stats == GroupCommitStats(transactions: 3, batches: 6, failedTransactions: 1))
     }
 
     @Test func closeWaitsForPendingBatchesThenRefusesNewOnes() async throws {
         let gate = CommitTicket()
-        let writer = GroupCommitWriter<Int> { _ in try await gate.durable() }
+        let writer = GroupCommitWriter<Int> { batches in
+            try await gate.durable()
+            return batches.map { _ in nil }
+        }
         let tickets = (0..<10).map { writer.enqueue($0) }
         let closing = Task { await writer.close() }
         gate.complete(nil)
@@ -50,7 +58,7 @@ import TetherStore
     }
 
     @Test func flushReturnsAtOnceWhenIdle() async {
-        let writer = GroupCommitWriter<Int> { _ in }
+        let writer = GroupCommitWriter<Int> { batches in batches.map { _ in nil } }
         await writer.flush()
         #expect(writer.stats == GroupCommitStats())
     }

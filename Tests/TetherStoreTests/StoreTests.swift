@@ -256,8 +256,9 @@ import TetherStore
         }
     }
 
-    /// An event whose cursor is already written violates the primary key: the whole transaction rolls back
-    /// and its ticket fails; the next transaction goes through.
+    /// A row the database refuses (SQLite: an event whose cursor is already written, a primary key twice;
+    /// PostgreSQL, which gives cursors at commit: a text with a NUL character) fails the whole transaction: it
+    /// rolls back, its ticket fails, and the next transaction goes through.
     @Test(arguments: StoreKind.allCases) func aFailingTransactionFailsItsTicketsAndWritesNothing(kind: StoreKind)
         async throws
     {
@@ -270,7 +271,10 @@ import TetherStore
             let before = try await store.load()
 
             let other = Project(id: "other", name: "other", policy: Policy(), createdAt: 1, updatedAt: 1)
-            let failing = store.enqueue([.saveProject(other), .event(event)])
+            var refused = Project(id: "refused", name: "nul \u{0}", policy: Policy(), createdAt: 1, updatedAt: 1)
+            if kind == .sqlite { refused.name = "fine" }
+            let failing = store.enqueue(
+                kind == .sqlite ? [.saveProject(other), .event(event)] : [.saveProject(other), .saveProject(refused)])
             await #expect(throws: (any Error).self) { try await failing.durable() }
             #expect(store.stats.failedTransactions == 1)
             #expect(try await store.load() == before)
@@ -303,15 +307,25 @@ import TetherStore
             try await script.commit(to: store)
             #expect(try await store.setting("cursor") == String(events.last!.cursor))
 
-            // A transaction whose events are all older than the kept cursor does not lower it.
+            // A transaction whose events are all older than the kept cursor does not lower it (PostgreSQL gives
+            // cursors at commit: the event is committed with the next one, which the setting follows).
             var old = events[0]
             old.cursor = 0
-            try await store.enqueue([.event(old)]).durable()
-            #expect(try await store.setting("cursor") == String(events.last!.cursor))
+            let ticket = store.enqueue([.event(old)])
+            try await ticket.durable()
+            let next = kind == .sqlite ? events.last!.cursor : events.last!.cursor + 1
+            #expect(try await store.setting("cursor") == String(next))
+            #expect(ticket.firstCursor == (kind == .sqlite ? 0 : next))
 
             // With the events pruned (here: a kept cursor ahead of them), load still returns the highest.
             try await store.setSetting("cursor", "500")
             #expect(try await store.load().cursor == 500)
+            // And the next event is committed after it (PostgreSQL: wherever its broker numbered it).
+            var later = events[0]
+            later.cursor = kind == .sqlite ? 501 : 2
+            let after = store.enqueue([.event(later)])
+            try await after.durable()
+            #expect(after.firstCursor == 501)
         }
     }
 

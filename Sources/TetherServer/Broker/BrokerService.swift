@@ -194,14 +194,16 @@ public final class BrokerService: Service, Sendable {
         if !ended.isEmpty, let handler = s.endHandler { handler(ended) }
         if !notices.isEmpty, let handler = s.noticeHandler { handler(notices) }
         if !events.isEmpty {
-            // Tickets complete in commit order, so the feed gets events in cursor order.
+            // Tickets complete in commit order, so the feed gets events in cursor order: the cursors the store
+            // committed them with (a store shared by several nodes gives them at commit).
             let feed = self.feed
             let events = events
             let logger = self.logger
-            ticket.whenDurable { error in
+            ticket.whenDurable { [ticket] error in
                 guard error == nil else { return }
-                feed.publish(events)
-                for event in events { Self.log(event, logger) }
+                let committed = ticket.committed(events)
+                feed.publish(committed)
+                for event in committed { Self.log(event, logger) }
             }
         }
         return (ticket, kicks)

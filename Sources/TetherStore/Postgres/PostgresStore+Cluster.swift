@@ -61,7 +61,7 @@ extension PostgresStore {
     static let databaseNow = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
     /// Runs `body` on a pooled connection, mapping the driver's errors to ``StoreError`` where one fits.
-    private func withConnection<T: Sendable>(
+    func withConnection<T: Sendable>(
         _ body: @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
         guard !isClosed else { throw StoreError.closed }

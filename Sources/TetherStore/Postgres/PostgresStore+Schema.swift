@@ -132,6 +132,18 @@ extension PostgresStore {
             )
             """
         ),
+        (
+            "v7-event-seq",
+            """
+            CREATE TABLE tether_event_seq (
+                id integer PRIMARY KEY CHECK (id = 1),
+                last bigint NOT NULL
+            );
+            INSERT INTO tether_event_seq (id, last) VALUES (1, GREATEST(
+                COALESCE((SELECT MAX(cursor) FROM events), 0),
+                COALESCE((SELECT value::bigint FROM settings WHERE key = 'cursor'), 0)));
+            """
+        ),
     ]
 
     /// The advisory lock that serialises migrations of nodes starting together.

@@ -32,6 +32,9 @@ public final class PostgresStore: Store {
     /// The cluster lease's fence every write transaction must find unchanged, once the node owns the lease
     /// (``fence(with:)``); nil: writes are not fenced (a lone server, the tools, the tests).
     let writeFence: NIOLockedValueBox<Int64?>
+    /// The per-project leases this node holds, by project, that every write changing a project's rows must find
+    /// unchanged (``fence(projects:)``); nil: writes are not fenced per project.
+    let projectFences: NIOLockedValueBox<[ProjectID: Int64]?>
 
     private init(
         url: PostgresURL, lockConnection: PostgresConnection?, logger: Logger,
@@ -54,14 +57,16 @@ public final class PostgresStore: Store {
         self.running = Task.detached { await client.run() }
         let writeFence = NIOLockedValueBox<Int64?>(nil)
         self.writeFence = writeFence
+        let projectFences = NIOLockedValueBox<[ProjectID: Int64]?>(nil)
+        self.projectFences = projectFences
         // Other nodes' event readers hear of each commit with events (LISTEN/NOTIFY), after it.
         let notifier = EventNotifier(client: client, logger: logger)
         self.writer = GroupCommitWriter(observer: onCommit) { writes in
-            if let cursor = try await PostgresStore.commit(
-                writes, fence: writeFence.withLockedValue { $0 }, client: client, logger: logger)
-            {
-                notifier.committed(through: cursor)
-            }
+            let (firstCursors, last) = try await PostgresStore.commit(
+                writes, fence: writeFence.withLockedValue { $0 },
+                projectFences: projectFences.withLockedValue { $0 }, client: client, logger: logger)
+            if let last { notifier.committed(through: last) }
+            return firstCursors
         }
     }
 
@@ -165,43 +170,57 @@ public final class PostgresStore: Store {
         }
     }
 
-    private func readSnapshot() async throws -> BrokerSnapshot {
+    /// Reads a snapshot (of `projects` alone, or of every project) in one repeatable-read transaction.
+    func readSnapshot(projects: [ProjectID]? = nil) async throws -> BrokerSnapshot {
         let logger = logger
         return try await client.withTransaction(logger: logger) { connection in
             _ = try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
-            let projects = try await Self.records(
-                ProjectRecord.self, "SELECT \(ProjectRecord.selection) FROM projects ORDER BY id", connection, logger)
-            let sessions = try await Self.records(
-                SessionRecord.self,
-                "SELECT \(SessionRecord.selection) FROM sessions WHERE state <> 'ended' ORDER BY id", connection,
-                logger)
-            let reservations = try await Self.records(
-                ReservationRecord.self,
-                "SELECT \(ReservationRecord.selection) FROM reservations ORDER BY project_id, user_id", connection,
-                logger)
-            let tickets = try await Self.records(
-                QueueTicketRecord.self,
-                "SELECT \(QueueTicketRecord.selection) FROM queue_tickets ORDER BY project_id, seq", connection,
-                logger)
-            var eventCursor: Int64 = 0
-            for try await value in try await connection.query("SELECT MAX(cursor) FROM events", logger: logger)
-                .decode(Int64?.self)
-            {
-                eventCursor = value ?? 0
-            }
-            var keptCursor: Int64 = 0
-            for try await value in try await connection.query(
-                "SELECT value FROM settings WHERE key = \(Self.cursorSettingKey)", logger: logger
-            ).decode(String.self) {
-                keptCursor = Int64(value) ?? 0
-            }
-            return BrokerSnapshot(
-                projects: projects.map(\.project).sorted { $0.id < $1.id },
-                sessions: SQLiteStore.sortedByID(sessions.map(\.session)),
-                reservations: reservations.map(\.reservation)
-                    .sorted { ($0.projectId, $0.userId) < ($1.projectId, $1.userId) },
-                tickets: tickets.map(\.ticket), cursor: UInt64(max(eventCursor, keptCursor, 0)))
+            return try await Self.snapshot(of: projects, connection, logger)
         }
+    }
+
+    /// The rows of `ids` (nil: every project), sorted as `Broker.snapshot` sorts them, and the last event cursor.
+    private static func snapshot(of ids: [ProjectID]?, _ connection: PostgresConnection, _ logger: Logger)
+        async throws -> BrokerSnapshot
+    {
+        var binds = PostgresBindings()
+        if let ids { binds.append(ids) }
+        let onlyProjects = ids == nil ? "" : " WHERE id = ANY($1::text[])"
+        let andOnly = ids == nil ? "" : " AND project_id = ANY($1::text[])"
+        let whereOnly = ids == nil ? "" : " WHERE project_id = ANY($1::text[])"
+        let projects = try await Self.records(
+            ProjectRecord.self, "SELECT \(ProjectRecord.selection) FROM projects\(onlyProjects) ORDER BY id",
+            binds: binds, connection, logger)
+        let sessions = try await Self.records(
+            SessionRecord.self,
+            "SELECT \(SessionRecord.selection) FROM sessions WHERE state <> 'ended'\(andOnly) ORDER BY id",
+            binds: binds, connection, logger)
+        let reservations = try await Self.records(
+            ReservationRecord.self,
+            "SELECT \(ReservationRecord.selection) FROM reservations\(whereOnly) ORDER BY project_id, user_id",
+            binds: binds, connection, logger)
+        let tickets = try await Self.records(
+            QueueTicketRecord.self,
+            "SELECT \(QueueTicketRecord.selection) FROM queue_tickets\(whereOnly) ORDER BY project_id, seq",
+            binds: binds, connection, logger)
+        var eventCursor: Int64 = 0
+        for try await value in try await connection.query("SELECT MAX(cursor) FROM events", logger: logger)
+            .decode(Int64?.self)
+        {
+            eventCursor = value ?? 0
+        }
+        var keptCursor: Int64 = 0
+        for try await value in try await connection.query(
+            "SELECT value FROM settings WHERE key = \(Self.cursorSettingKey)", logger: logger
+        ).decode(String.self) {
+            keptCursor = Int64(value) ?? 0
+        }
+        return BrokerSnapshot(
+            projects: projects.map(\.project).sorted { $0.id < $1.id },
+            sessions: SQLiteStore.sortedByID(sessions.map(\.session)),
+            reservations: reservations.map(\.reservation)
+                .sorted { ($0.projectId, $0.userId) < ($1.projectId, $1.userId) },
+            tickets: tickets.map(\.ticket), cursor: UInt64(max(eventCursor, keptCursor, 0)))
     }
 
     /// Runs a query and reads each row as a record.

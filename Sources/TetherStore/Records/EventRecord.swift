@@ -6,6 +6,9 @@ import TetherCore
 struct EventRecord: ColumnRecord {
     static let databaseTableName = "events"
 
+    /// The index of `cursor` in ``columns`` (a store that gives cursors at commit rewrites it).
+    static let cursorColumn = 0
+
     /// The columns, in the order ``init(row:)`` reads them.
     static let columns = [
         "cursor", "at", "type", "project_id", "session_id", "user_id", "concurrency_id", "epoch", "session_seq",
