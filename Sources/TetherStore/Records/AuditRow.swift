@@ -15,9 +15,13 @@ struct AuditRow: ColumnRecord {
     static var insertColumns: ArraySlice<String> { columns.dropFirst() }
 
     /// `INSERT INTO audit_log (…) VALUES (…)` with the store's placeholders.
-    static func insertSQL(_ placeholder: Placeholder) -> String {
-        "INSERT INTO audit_log (\(insertColumns.joined(separator: ", "))) VALUES ("
-            + (1...insertColumns.count).map(placeholder).joined(separator: ", ") + ")"
+    static func insertSQL(rows: Int = 1, _ placeholder: Placeholder) -> String {
+        let n = insertColumns.count
+        let tuples = (0..<rows).map { row in
+            "(" + (1...n).map { placeholder(row * n + $0) }.joined(separator: ", ") + ")"
+        }
+        return "INSERT INTO audit_log (\(insertColumns.joined(separator: ", "))) VALUES "
+            + tuples.joined(separator: ", ")
     }
 
     /// The record.
