@@ -166,12 +166,13 @@ extension ClientConnection {
         return await inbox.waitWelcome()
     }
 
-    /// Sends `hello` with a resume token; the welcome, or nil when the server closed instead.
-    public func resume(_ resumeToken: String) async throws -> JSONValue? {
+    /// Sends `hello` with a resume token; the welcome, or nil when the server closed instead (or sent nothing
+    /// within `timeout`).
+    public func resume(_ resumeToken: String, within timeout: Duration = .seconds(5)) async throws -> JSONValue? {
         let before = inbox.messages("welcome").count
         try await send(.hello(.resumeToken(resumeToken)))
         var welcome: JSONValue?
-        _ = await eventually {
+        _ = await eventually(within: timeout) {
             let all = inbox.messages("welcome")
             if all.count > before { welcome = all.last?.json }
             return welcome != nil || inbox.isClosed

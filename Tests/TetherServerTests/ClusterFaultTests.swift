@@ -60,8 +60,12 @@ import TetherTestKit
         let (_, s) = try await node.call("GET", "/v1/sessions/\(welcome["sessionId"].string ?? "")", key: k)
         let session = s as? [String: Any] ?? [:]
         #expect(session["state"] as? String == "grace" && session["lastCause"] as? String == "nodeLost")
+        // A generous wait: right after the database is back, the resume's commit can take seconds on a loaded
+        // machine (a fresh-clone CI run saw no welcome within the helper's default 5 s).
         let again = try await WebSocketTestClient.connect(port: port)
-        let resumed = try #require(try await again.resume(welcome["resumeToken"].string ?? ""))
+        let resumed = try #require(
+            try await again.resume(welcome["resumeToken"].string ?? "", within: .seconds(30)),
+            "no welcome; the client got \(again.inbox.messages.map(\.text)), closed: \(again.inbox.isClosed)")
         #expect(resumed["concurrencyId"].string == welcome["concurrencyId"].string)
         let (applied, appliedBody) = try await node.call(
             "POST", "/v1/projects/p/concurrency/apply", #"{"userId":"b"}"#, key: k)

@@ -11,7 +11,9 @@ import TetherTestKit
     func connectsHeartbeatsAndMeasuresRoundTrips(transport: TetherClient.Transport) async throws {
         let server = try await SDKServer.start()
         defer { server.stop() }
-        try await server.project("p", graceMs: 10_000)
+        // A 30 s timeout: this test is about round trips, and with 2 s a loaded full run saw no 3 pongs in 10 s
+        // (the client's heartbeat task, on the test process's cooperative pool, can be held up for seconds).
+        try await server.project("p", timeoutMs: 30_000, graceMs: 10_000)
         let created = try await server.session("p", user: "u")
         let client = try TetherClient(session: created, transport: transport, configuration: .fast)
         let info = try await client.connect()
@@ -19,8 +21,8 @@ import TetherTestKit
         #expect(info.concurrencyId == created.concurrencyId)
         #expect(info.epoch == created.epoch)
         #expect(info.heartbeatInterval == .milliseconds(200))
-        #expect(info.heartbeatTimeout == .seconds(2))
-        #expect(await eventually(within: .seconds(10)) { await client.stats.pongsReceived >= 3 })
+        #expect(info.heartbeatTimeout == .seconds(30))
+        #expect(await eventually(within: .seconds(30)) { await client.stats.pongsReceived >= 3 })
         let stats = await client.stats
         #expect(stats.lastRTT != nil)
         #expect(stats.smoothedRTT != nil)

@@ -43,7 +43,7 @@ extension PostgresStore {
     /// missing from the answer was taken over: its project must be given up at once).
     public func renewProjectLeases(_ held: [ProjectID: Int64], ttlMs: Int64) async throws -> Set<ProjectID> {
         guard !held.isEmpty else { return [] }
-        let (projects, fences) = (Array(held.keys), held.keys.map { held[$0]! })
+        let (projects, fences) = (held.map(\.key), held.map(\.value))
         return try await withConnection { connection, logger in
             var renewed: Set<ProjectID> = []
             for try await scope in try await connection.query(
@@ -64,7 +64,7 @@ extension PostgresStore {
     /// them without waiting for them to expire).
     public func releaseProjectLeases(_ held: [ProjectID: Int64]) async throws {
         guard !held.isEmpty else { return }
-        let (projects, fences) = (Array(held.keys), held.keys.map { held[$0]! })
+        let (projects, fences) = (held.map(\.key), held.map(\.value))
         try await withConnection { connection, logger in
             _ = try await connection.query(
                 """

@@ -26,13 +26,13 @@ extension PostgresStore {
     /// never write over its successor's rows, and a takeover (which updates the row) waits for a write in
     /// flight to commit, so the successor loads it.
     ///
-    /// Returns the first cursor given to each batch's events (`nil` for a batch without events) and the
-    /// highest cursor committed, if it wrote events.
-    @discardableResult
-    ///
     /// With `projectFences` (the node owns some projects through per-project leases), the transaction also reads
     /// the leases of every project it changes `FOR SHARE` and writes nothing unless each is still held under the
     /// fence given (``checkProjectFences(_:held:_:_:)``).
+    ///
+    /// Returns the first cursor given to each batch's events (`nil` for a batch without events) and the
+    /// highest cursor committed, if it wrote events.
+    @discardableResult
     static func commit(
         _ writes: [StoreWrite], fence: Int64?, projectFences: [ProjectID: Int64]? = nil, client: PostgresClient,
         logger: Logger
