@@ -23,9 +23,11 @@ import TetherTestKit
 
     @Test func metricsReportPoolsHeartbeatsLatenessRequestsAndCommits() async throws {
         try await PlaneHarness.run { h in
+            // A 30 s heartbeat timeout: the client must stay connected through the test (with 1 s, a stall of a
+            // loaded full run expired it and the next ping failed with "I/O on closed channel").
             _ = try await h.api.post(
                 "/v1/projects",
-                #"{"id":"metrics-p","capacity":4,"heartbeat":{"intervalMs":200,"timeoutMs":1000}}"#
+                #"{"id":"metrics-p","capacity":4,"heartbeat":{"intervalMs":200,"timeoutMs":30000}}"#
             )
             let before = try await h.api.call(.get, "/metrics", key: nil)
             let heartbeatsBefore =
