@@ -10,7 +10,9 @@ import TetherTestKit
 @Suite struct LingeringCloseTests {
     @Test func aFloodingClientThatReadsLateStillGetsItsKick() async throws {
         try await PlaneHarness.run { h in
-            try await h.project(intervalMs: 200, timeoutMs: 2_000)
+            // A 30 s timeout: the session must end by the flood (cause `error`), never by a stall of a loaded
+            // machine expiring it first.
+            try await h.project(intervalMs: 200, timeoutMs: 30_000)
             let c = try await h.session("mallory")
             let socket = try BlockingFrameSocket(port: h.tcpPort)
             defer { socket.close() }

@@ -62,16 +62,16 @@ import TetherTestKit
         let (seen, task) = Self.follow(
             TetherQueueWaiter(queueToken: queued.queueToken, endpoint: endpoint, pingEvery: .milliseconds(300)))
         defer { task.cancel() }
-        #expect(await eventually(within: .seconds(10)) { seen.positions.first == 2 }, "\(seen.all)")
+        #expect(await eventually(within: .seconds(30)) { seen.positions.first == 2 }, "\(seen.all)")
         if case .place(let ticketId, _, _) = seen.all.first { #expect(ticketId == queued.ticketId) }
         _ = try await server.backend.cancelQueueTicket(project: "p", userId: "first")
-        #expect(await eventually(within: .seconds(10)) { seen.positions.last == 1 }, "\(seen.all)")
+        #expect(await eventually(within: .seconds(30)) { seen.positions.last == 1 }, "\(seen.all)")
         _ = try await server.backend.destroySession(holder.sessionId)
-        #expect(await eventually(within: .seconds(10)) { seen.offer != nil }, "\(seen.all)")
+        #expect(await eventually(within: .seconds(30)) { seen.offer != nil }, "\(seen.all)")
         #expect(seen.offer?.concurrencyId == holder.concurrencyId)
         let session = try await server.backend.createSession(project: "p", userId: "u")
         #expect(session.concurrencyId == holder.concurrencyId)
-        #expect(await eventually(within: .seconds(10)) { seen.ended != nil })
+        #expect(await eventually(within: .seconds(30)) { seen.ended != nil })
         #expect(seen.ended == "finished", "the offer was taken: the waiter ends without an error")
     }
 
@@ -87,7 +87,7 @@ import TetherTestKit
         #expect(await eventually(within: .seconds(10)) { !seen.positions.isEmpty })
         #expect(try await server.backend.queue(project: "p").tickets.first?.clientConnected == true)
         _ = try await server.backend.cancelQueueTicket(project: "p", userId: "u")
-        #expect(await eventually(within: .seconds(10)) { seen.ended != nil })
+        #expect(await eventually(within: .seconds(30)) { seen.ended != nil })
         #expect(seen.ended == "\(TetherQueueWaiter.Left(reason: "destroyed"))")
     }
 }

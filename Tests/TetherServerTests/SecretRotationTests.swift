@@ -11,7 +11,9 @@ import TetherTestKit
 @Suite struct SecretRotationTests {
     @Test func aRotationBreaksNoSessionAndARetiredKeysTokensAreRefused() async throws {
         try await PlaneHarness.run { h in
-            try await h.project()
+            // A 60 s heartbeat timeout: Alice's client is quiet between its steps, and a loaded fresh-clone CI run
+            // saw one of its sends fail with "I/O on closed channel" (10 s, the harness's default, had passed).
+            try await h.project(timeoutMs: 60_000)
             let listed = try await h.api.get("/v1/secrets")
             #expect(listed.status == .ok && listed["keys"].array.count == 1, "\(listed.text)")
             let firstKid = try #require(listed["keys"].array.first?["kid"].string)

@@ -10,7 +10,9 @@ import TetherTestKit
     /// Every server message travels in a frame of its own type, and the JSON inside is the WebSocket's.
     @Test func framesCarryTheirTypes() async throws {
         try await PlaneHarness.run { h in
-            try await h.project(intervalMs: 200, timeoutMs: 2_000)
+            // Server pings every 200 ms; a 30 s timeout, so that a stall of a loaded machine cannot expire this
+            // client (it does not answer pings) before the kick this test reads.
+            try await h.project(intervalMs: 200, timeoutMs: 30_000)
             let c = try await h.session("alice")
             // Not answering: an answer racing the kick below could change its reason (see the report).
             let (client, _) = try await h.connected(.tcp, c, answerPings: false)

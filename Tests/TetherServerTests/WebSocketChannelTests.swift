@@ -97,10 +97,11 @@ import TetherTestKit
     @Test func pongFramesAloneKeepTheSessionAliveAtTheShortestTimeout() async throws {
         // The server's clock moves 25 ms per look, so that the shortest timeout (two intervals) is not at the
         // mercy of a loaded machine's stalls (a CI run lost this session on the wall clock); and it never runs
-        // more than half an interval past the last ping the client got: a server whose pings come no later than
-        // that keeps the session, one whose pings come later never gets its clock past the timeout (the test
-        // fails on `moved`). Without that bound a loaded fresh-clone CI run moved the clock past the timeout while
-        // the in-process server's loops were held up, after 2 pings.
+        // more than one interval (half the timeout) past the last ping the client got: a server that pings every
+        // half interval keeps the session, one whose pings come later than an interval never gets its clock past
+        // the timeout (the test fails on `moved`). Without that bound a loaded fresh-clone CI run moved the clock
+        // past the timeout while the in-process server's loops were held up, after 2 pings. (A bound of whole
+        // half intervals from the start deadlocked a later run: its first ping came at 275 ms, not 250.)
         let time = ManualTime(1_800_000_000_000)
         try await PlaneHarness.run(time: time) { h in
             try await h.project(intervalMs: 500, timeoutMs: 1_000)
@@ -108,8 +109,14 @@ import TetherTestKit
             let client = try await h.websocket(answerPings: true)
             _ = try #require(try await client.hello(token: c.token))
             var moved: Int64 = 0
+            var pings = 0
+            var lastPingAt: Int64 = 0
             _ = await eventually(within: .seconds(30), every: .milliseconds(25)) {
-                if moved < Int64(client.inbox.serverPings + 1) * 250 {
+                if client.inbox.serverPings > pings {
+                    pings = client.inbox.serverPings
+                    lastPingAt = moved
+                }
+                if moved - lastPingAt < 500 {
                     time.advance(by: 25)
                     moved += 25
                 }
