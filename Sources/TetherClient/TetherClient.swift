@@ -239,6 +239,7 @@ public actor TetherClient {
             switch event {
             case .message(let message):
                 lastInbound = configuration.now()
+                configuration.logger.trace("tether client: message", metadata: ["message": "\(message)"])
                 switch message {
                 case .welcome(let welcome):
                     helloTimer.cancel()

@@ -73,7 +73,8 @@ enum WebSocketLink {
 }
 
 /// The client end of an upgraded WebSocket: text (or binary) messages to the event stream, pings answered
-/// with masked pongs, the server's close frame echoed and its code kept for the `closed` event.
+/// with masked pongs at the end of the read that brought them (see ``PendingPongs``), the server's close frame
+/// echoed and its code kept for the `closed` event.
 final class WebSocketLinkHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
@@ -82,6 +83,7 @@ final class WebSocketLinkHandler: ChannelInboundHandler {
     private var closeCode: UInt16?
     private var reason = "connection closed"
     private var closeSent = false
+    private var pongs = PendingPongs<ByteBuffer>()
 
     init(events: AsyncStream<LinkEvent>.Continuation) { self.events = events }
 
@@ -91,17 +93,18 @@ final class WebSocketLinkHandler: ChannelInboundHandler {
         case .text, .binary:
             let bytes = frame.unmaskedData
             if let message = try? JSONDecoder().decode(ServerMessage.self, from: Data(bytes.readableBytesView)) {
+                if case .kick = message { pongs.ended() }
                 events.yield(.message(message))
             } else {
                 events.yield(.activity)
             }
         case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            pongs.add(frame.unmaskedData)
             events.yield(.activity)
         case .pong:
             events.yield(.activity)
         case .connectionClose:
+            pongs.ended()
             var data = frame.unmaskedData
             closeCode = data.readInteger(as: UInt16.self) ?? 1005
             reason = data.readString(length: data.readableBytes) ?? ""
@@ -116,6 +119,17 @@ final class WebSocketLinkHandler: ChannelInboundHandler {
         default:
             break
         }
+    }
+
+    /// The pongs of the read (see ``PendingPongs``).
+    func channelReadComplete(context: ChannelHandlerContext) {
+        let due = pongs.take()
+        for data in due {
+            context.write(
+                wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: data)), promise: nil)
+        }
+        if !due.isEmpty { context.flush() }
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -33,6 +33,18 @@ public final class BlockingFrameSocket: @unchecked Sendable {
         _ = Foundation.close(fd)
     }
 
+    /// Closes as a well-behaved client does: shuts its output (a FIN), reads and drops what the server still
+    /// sends until the server closes too (or the 5 s read timeout), then closes. A plain ``close()`` with unread
+    /// input (a server ping that came meanwhile) sends a reset, which the server counts as an error, not a close.
+    /// Blocks: call it through `offPool`.
+    public func closeAfterDraining() {
+        guard !closed else { return }
+        shutdown(fd, Int32(SHUT_WR))
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while chunk.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 {}
+        close()
+    }
+
     /// Sends one message as a frame.
     public func send(_ message: ClientMessage) {
         let payload = [UInt8](message.json)

@@ -31,8 +31,7 @@ public struct CLI {
 
     public func run(_ arguments: [String]) async throws -> Result {
         let running = try start(arguments)
-        await running.process.exit()
-        return running.result()
+        return await running.result()
     }
 
     /// Starts `tether <arguments>` in the background (for `events --follow`).
@@ -68,21 +67,26 @@ public struct CLI {
         /// What it printed on standard error so far.
         public var stderr: String { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
 
-        /// The result after it exited.
-        public func result() -> Result {
-            process.waitUntilExit()
-            let r = Result(
-                status: process.terminationStatus, stdout: stdout,
-                stderr: stderr)
+        /// The result once it has exited (waited for without blocking a thread).
+        public func result() async -> Result {
+            let status = await process.exitStatus()
+            let r = Result(status: status, stdout: stdout, stderr: stderr)
             try? FileManager.default.removeItem(at: out)
             try? FileManager.default.removeItem(at: err)
             return r
         }
 
         /// SIGTERM, then the result.
-        public func stop() -> Result {
+        public func stop() async -> Result {
             if process.isRunning { process.terminate() }
-            return result()
+            return await result()
+        }
+
+        /// SIGTERM without waiting, and its output files removed: the end of a test (`defer`).
+        public func cancel() {
+            process.signal(SIGTERM)
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: err)
         }
     }
 }

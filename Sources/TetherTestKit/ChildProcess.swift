@@ -72,6 +72,8 @@ public final class ChildProcess: @unchecked Sendable {
         guard result == 0 else { throw SpawnError(path: path, errno: result) }
         processIdentifier = pid
         exited.enter()
+        Self.live.withLock { $0[pid] = self }
+        _ = Self.stopAtExit
         let thread = Thread { [self] in reap() }
         thread.name = "reap \(pid)"
         thread.start()
@@ -114,8 +116,33 @@ public final class ChildProcess: @unchecked Sendable {
             state.handlers = []
             return handlers
         }
+        Self.live.withLock { _ = $0.removeValue(forKey: processIdentifier) }
         exited.leave()
         for handler in handlers { handler() }
+    }
+
+    /// The children that have not exited yet.
+    private static let live = Mutex<[pid_t: ChildProcess]>([:])
+
+    /// Installed once, with the first child: when the test process exits, every child still running gets
+    /// SIGTERM (and SIGCONT, for a stopped one) and 60 s to exit, then SIGKILL. So a test ends its servers
+    /// with ``signal(_:)`` and never waits for their exit on the cooperative pool (a SIGTERM'd `tether serve`
+    /// shuts down gracefully and writes its coverage profile, which takes seconds on a loaded machine), and
+    /// no child is still writing its profile when `swift test` merges them.
+    private static let stopAtExit: Void = { atexit { ChildProcess.stopAll(within: 60) } }()
+
+    /// SIGTERM to every child still running, then waits up to `seconds` for them, then SIGKILL.
+    static func stopAll(within seconds: Double) {
+        let children = live.withLock { Array($0.values) }
+        for child in children {
+            kill(child.processIdentifier, SIGCONT)
+            kill(child.processIdentifier, SIGTERM)
+        }
+        let deadline = DispatchTime.now() + seconds
+        for child in children where child.exited.wait(timeout: deadline) == .timedOut {
+            kill(child.processIdentifier, SIGKILL)
+            _ = child.exited.wait(timeout: .now() + 5)
+        }
     }
 
     /// Whether it has not exited yet.
@@ -147,6 +174,21 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Sends SIGTERM.
     public func terminate() { kill(processIdentifier, SIGTERM) }
+
+    /// Sends `signal` (SIGCONT first, so that a stopped child gets it) and returns at once: the end of a test,
+    /// which must not wait for the exit on the cooperative pool. The exit is reaped on the child's own thread;
+    /// a child still running when the test process exits is waited for then.
+    public func signal(_ signal: Int32) {
+        guard isRunning else { return }
+        kill(processIdentifier, SIGCONT)
+        kill(processIdentifier, signal)
+    }
+
+    /// Waits for its exit without blocking a thread, and returns its status (``terminationStatus``).
+    public func exitStatus() async -> Int32 {
+        await exit()
+        return state.withLock { $0.status ?? Self.unknownStatus }
+    }
 
     /// A pipe whose read end stays here and whose write end is given to a child; both ends close on exec in
     /// any other child.
@@ -193,7 +235,15 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Runs `executable` until it exits: its status and what it wrote to its standard error and, with
     /// `standardOutput`, to its standard output (else that goes to `/dev/null`).
+    /// The wait (for its output to end) runs off the cooperative pool (``offPool(_:)``).
     public static func run(
+        _ executable: URL, _ arguments: [String], standardOutput: Bool = true
+    ) async throws -> (status: Int32, output: String) {
+        try await offPool { try runBlocking(executable, arguments, standardOutput: standardOutput) }
+    }
+
+    /// ``run(_:_:standardOutput:)`` blocking its thread.
+    static func runBlocking(
         _ executable: URL, _ arguments: [String], standardOutput: Bool = true
     ) throws -> (status: Int32, output: String) {
         let pipe = OutputPipe()

@@ -15,7 +15,7 @@ public final class LossRecorder: Sendable {
     /// A logger that records the client's losses (and drops everything else).
     public var logger: Logger {
         var logger = Logger(label: "tether.client.losses") { _ in Handler(recorder: self) }
-        logger.logLevel = .debug
+        logger.logLevel = .trace
         return logger
     }
 
@@ -24,7 +24,7 @@ public final class LossRecorder: Sendable {
     private struct Handler: LogHandler {
         let recorder: LossRecorder
         var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .debug
+        var logLevel: Logger.Level = .trace
 
         subscript(metadataKey key: String) -> Logger.Metadata.Value? {
             get { metadata[key] }
@@ -32,7 +32,7 @@ public final class LossRecorder: Sendable {
         }
 
         func log(event: LogEvent) {
-            guard event.message.description.contains("connection lost") else { return }
+            guard event.message.description.contains("connection lost") || event.level == .trace else { return }
             recorder.record("\(event.message) \(event.metadata ?? [:])")
         }
     }

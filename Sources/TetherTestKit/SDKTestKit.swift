@@ -56,10 +56,8 @@ public final class SDKServer: @unchecked Sendable {
             extraArguments: certificate?.serveArguments ?? [])
     }
 
-    /// SIGTERM (idempotent at the end of a test).
-    public func stop() {
-        if process.process.isRunning { _ = process.terminate() }
-    }
+    /// SIGTERM without waiting for the exit (idempotent at the end of a test; see ``ChildProcess/signal(_:)``).
+    public func stop() { process.stop() }
 
     /// A project with fast heartbeats (200 ms, 2 s timeout) unless told otherwise.
     public func project(
@@ -141,6 +139,13 @@ extension TetherClientConfiguration {
         var c = TetherClientConfiguration()
         c.backoff = Backoff(base: .milliseconds(50), cap: .milliseconds(400))
         c.byeTimeout = .seconds(2)
+        return c
+    }
+
+    /// ``fast``, its connection losses recorded by `losses` (for a failure message that says why).
+    public static func fast(_ losses: LossRecorder) -> TetherClientConfiguration {
+        var c = fast
+        c.logger = losses.logger
         return c
     }
 }

@@ -49,13 +49,11 @@ public final class ServeProcess: @unchecked Sendable {
         if let apiKey { arguments += ["--api-key", apiKey] }
         arguments += extraArguments
         // TETHER_TEST_SERVE_STDERR=FILE keeps the servers' standard error, for a look at a failing test.
+        // Opened to append: every server of the run writes to the same file, none over another's lines.
         var errors: FileHandle?
         if let path = ProcessInfo.processInfo.environment["TETHER_TEST_SERVE_STDERR"] {
-            if !FileManager.default.fileExists(atPath: path) {
-                _ = FileManager.default.createFile(atPath: path, contents: nil)
-            }
-            errors = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            errors?.seekToEndOfFile()
+            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+            if fd >= 0 { errors = FileHandle(fileDescriptor: fd, closeOnDealloc: true) }
         }
         defer { try? errors?.close() }
         self.tcpPort = tcpPort  // a fixed port is known before the server says it (a cluster node binds it later)
@@ -112,14 +110,16 @@ public final class ServeProcess: @unchecked Sendable {
         return true
     }
 
-    /// The first printed line containing `text`, waiting up to 10 s for it.
+    /// The first printed line containing `text`, waiting up to 10 s for it (off the cooperative pool).
     public func waitForLine(containing text: String) async -> String? {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if let line = lines.first(where: { $0.contains(text) }) { return line }
-            guard readOutput(timeoutMs: 200) else { break }
-        }
-        return lines.first { $0.contains(text) }
+        (try? await offPool {
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                if let line = self.lines.first(where: { $0.contains(text) }) { return line }
+                guard self.readOutput(timeoutMs: 200) else { break }
+            }
+            return self.lines.first { $0.contains(text) }
+        }) ?? nil
     }
 
     /// A TCP port that was free a moment ago, below the kernel's ephemeral range and never handed out twice by
@@ -179,18 +179,20 @@ public final class ServeProcess: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// SIGKILL: no shutdown code runs.
-    public func kill9() {
+    /// SIGKILL: no shutdown code runs. Returns once it has exited.
+    public func kill9() async {
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await process.exit()
     }
 
-    /// SIGTERM, then waits for the exit status.
-    public func terminate() -> Int32 {
+    /// SIGTERM, then waits for the exit status (without blocking a thread).
+    public func terminate() async -> Int32 {
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        return process.terminationStatus
+        return await process.exitStatus()
     }
+
+    /// SIGTERM without waiting: the end of a test (`defer { server.stop() }`). See ``ChildProcess/signal(_:)``.
+    public func stop() { process.signal(SIGTERM) }
 
     /// One JSON request; returns the status and the parsed body.
     /// One API call through `URLSession.shared`; `timeout` (seconds) bounds it, so a poll that loses its request

@@ -9,13 +9,19 @@ public struct TestCertificate: Sendable {
     /// Its private key (PEM).
     public let keyPath: String
 
-    /// Makes one with subject `CN=<commonName>` in a new temporary folder.
-    public init(commonName: String = "localhost") throws {
+    /// Makes one with subject `CN=<commonName>` in a new temporary folder, waiting for `openssl` off the
+    /// cooperative pool (``offPool(_:)``).
+    public static func make(commonName: String = "localhost") async throws -> TestCertificate {
+        try await offPool { try TestCertificate(commonName: commonName) }
+    }
+
+    /// Makes one with subject `CN=<commonName>` in a new temporary folder (blocking: tests call ``make(commonName:)``).
+    init(commonName: String = "localhost") throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tether-tls-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         certificatePath = folder.appendingPathComponent("cert.pem").path
         keyPath = folder.appendingPathComponent("key.pem").path
-        let made = try ChildProcess.run(
+        let made = try ChildProcess.runBlocking(
             URL(fileURLWithPath: Self.openssl),
             [
                 "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",

@@ -80,17 +80,22 @@ public final class OwnPostgres: @unchecked Sendable {
             .deletingLastPathComponent().appendingPathComponent("scripts/postgres.sh").path
     }
 
-    /// Starts a new server.
-    public init() throws {
+    /// Starts a new server, waiting for it off the cooperative pool (``offPool(_:)``).
+    public static func start() async throws -> OwnPostgres {
+        try await offPool { try OwnPostgres() }
+    }
+
+    /// Starts a new server (blocking: tests call ``start()``).
+    init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tether-own-pg-\(UUID())").path
         url = try Self.run("start", directory)
     }
 
-    /// Stops the server (a database gone away).
-    public func stop() throws { _ = try Self.run("stop", directory) }
+    /// Stops the server (a database gone away), waiting off the cooperative pool.
+    public func stop() async throws { _ = try await offPool { try Self.run("stop", self.directory) } }
 
-    /// Starts it again on the same port.
-    public func resume() throws { url = try Self.run("resume", directory) }
+    /// Starts it again on the same port, waiting off the cooperative pool.
+    public func resume() async throws { url = try await offPool { try Self.run("resume", self.directory) } }
 
     /// Stops it and removes its folder.
     public func remove() {
@@ -102,8 +107,12 @@ public final class OwnPostgres: @unchecked Sendable {
     /// a grandchild (the PostgreSQL server the script starts) outlives the child.
     static func run(_ command: String, _ directory: String) throws -> String {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("tether-pg-out-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let line = "bash '\(script)' \(command) '\(directory)' > '\(out)' 2>/dev/null < /dev/null"
+        let err = out + ".err"
+        defer {
+            try? FileManager.default.removeItem(atPath: out)
+            try? FileManager.default.removeItem(atPath: err)
+        }
+        let line = "bash '\(script)' \(command) '\(directory)' > '\(out)' 2> '\(err)' < /dev/null"
         var pid: pid_t = 0
         let arguments = ["/bin/bash", "-c", line]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
@@ -115,7 +124,13 @@ public final class OwnPostgres: @unchecked Sendable {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
         guard status == 0 else {
-            throw TestPostgres.Missing(description: "scripts/postgres.sh \(command) failed (\(status))")
+            // What the script and the server said: a failure on a loaded machine must say why.
+            let said = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
+            let log = (try? String(contentsOfFile: directory + "/log", encoding: .utf8)) ?? ""
+            throw TestPostgres.Missing(
+                description:
+                    "scripts/postgres.sh \(command) failed (\(status)): \(said.suffix(1_000)) server log: \(log.suffix(1_000))"
+            )
         }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -39,7 +39,7 @@ import TetherTestKit
                     "python3", CARTests.script, mode, endpoint, secretId ?? self.secretId, secretKey ?? self.secretKey,
                     action, params,
                 ] + extra
-            let run = try await offPool { try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), arguments) }
+            let run = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), arguments)
             let line = run.output.split(separator: "\n").last.map(String.init) ?? ""
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
             return try #require(object, "car-client.py printed: \(run.output)")

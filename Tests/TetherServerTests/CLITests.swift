@@ -192,7 +192,7 @@ import TetherTestKit
         let cursor = try #require(page["nextCursor"] as? Int)
 
         let follow = try cli.start(["events", "--follow", "--json", "--project", "p", "--after", "\(cursor)"])
-        defer { _ = follow.stop() }
+        defer { follow.cancel() }
         #expect(try await cli.run("sessions", "create", "p", "alice").status == 0)
         #expect(try await cli.run("sessions", "destroy", "--project", "p", "--user", "alice").status == 0)
         let seen = await eventually(within: .seconds(10)) {
@@ -217,7 +217,7 @@ extension CLITests {
         defer { server.stop() }
         #expect(try await cli.run("projects", "create", "p", "--reservation-ttl-ms", "600000").status == 0)
         let follow = try cli.start(["events", "--follow", "--json", "--project", "p"])
-        defer { _ = follow.stop() }
+        defer { follow.cancel() }
         func cursors() -> [Int] {
             follow.stdout.split(separator: "\n").compactMap { line in
                 (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["cursor"] as? Int
@@ -227,7 +227,7 @@ extension CLITests {
         #expect(try await cli.run("sessions", "create", "p", "alice").status == 0)
         #expect(await eventually(within: .seconds(10)) { cursors().count >= 2 }, "\(follow.stdout)")
 
-        server.stop()
+        _ = await server.process.terminate()
         try await server.restart()
         #expect(try await cli.run("sessions", "destroy", "--project", "p", "--user", "alice").status == 0)
         #expect(try await cli.run("apply", "p", "bob").status == 0)

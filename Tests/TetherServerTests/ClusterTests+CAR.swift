@@ -18,7 +18,7 @@ extension ClusterTests {
             "python3", CARTests.script, "raw", "127.0.0.1:\(cluster[follower].port)", try #require(pair.secretId),
             try #require(pair.secretKey), "ApplyConcurrent", #"{"UserId": "u1", "ProjectId": "cap-a"}"#,
         ]
-        let run = try await offPool { try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), arguments) }
+        let run = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), arguments)
         #expect(run.output.contains(#""status": 200"#) && !run.output.contains("Error"), "\(run.output)")
         #expect(
             try await TetherBackend(url: api(cluster, owner), apiKey: Self.key).count(project: "cap-a").reserved == 1)

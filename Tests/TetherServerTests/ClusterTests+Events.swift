@@ -110,7 +110,7 @@ extension ClusterTests {
         }
         #expect(connectedSeen, "the follower's stream carries the owner's events")
 
-        cluster[o].kill9()
+        await cluster[o].kill9()
         var lostSeen = false
         while !lostSeen, ContinuousClock.now < deadline + .seconds(10), !reader.ended {
             if let message = await reader.next(), message.event == "session.disconnected",
@@ -148,7 +148,7 @@ extension ClusterTests {
         let order = (Self.json(before)["tickets"] as? [[String: Any]] ?? []).compactMap { $0["userId"] as? String }
         #expect(order == ["a", "b", "c"])
 
-        cluster[o].kill9()
+        await cluster[o].kill9()
         _ = try #require(try await cluster.owner(from: f2, excluding: owner), "a survivor took over")
         // Right after a takeover a forwarded call may be answered 503 (two nodes that disagree for a moment
         // answer so rather than forward twice, ARCHITECTURE.md): ask until the answer is 200. A full run failed

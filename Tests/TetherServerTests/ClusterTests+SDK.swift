@@ -98,7 +98,7 @@ extension ClusterTests {
             for try await message in feed.follow(after: 0) { seen.add(message.data) }
         }
         defer { reader.cancel() }
-        cluster[owner].kill9()
+        await cluster[owner].kill9()
         let next = try #require(try await cluster.owner(from: others[0], excluding: "n\(owner)"))
         for (client, info, log) in clients {
             let back = await log.wait(within: .seconds(30)) {

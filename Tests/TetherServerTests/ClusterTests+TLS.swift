@@ -9,11 +9,11 @@ import TetherTestKit
 /// `connect` URLs; a client sent to the follower's `wss://`/`tls://` port follows `moved` to the owner.
 extension ClusterTests {
     @Test func aClusterOverTLSForwardsOverHTTPSAndRedirectsOverTLS() async throws {
-        let certificate = try TestCertificate()
+        let certificate = try await TestCertificate.make()
         let url = try await TestPostgres.createDatabase()
         var nodes: [ServeProcess] = []
         defer {
-            for node in nodes where node.process.isRunning { _ = node.terminate() }
+            for node in nodes { node.stop() }
             Task { await TestPostgres.dropDatabase(url) }
         }
         for i in 0..<2 {

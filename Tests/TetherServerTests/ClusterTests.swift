@@ -71,13 +71,10 @@ import TetherTestKit
             return ClusterTests.json(body)
         }
 
-        /// Stops every node (SIGCONT first, for a frozen one) and waits for each to exit, then drops the database
-        /// in the background.
+        /// Sends every node SIGTERM (SIGCONT first, for a frozen one) without waiting for their exits (see
+        /// `ChildProcess.signal`), then drops the database in the background.
         func stop() {
-            for node in nodes where node.process.isRunning {
-                kill(node.process.processIdentifier, SIGCONT)
-                _ = node.terminate()
-            }
+            for node in nodes { node.stop() }
             let url = url
             Task { await TestPostgres.dropDatabase(url) }
         }
@@ -229,7 +226,7 @@ import TetherTestKit
                 ))
             clients.append(client)
         }
-        cluster[o].kill9()
+        await cluster[o].kill9()
         let survivor = (o + 2) % 3
         let next = try #require(try await cluster.owner(from: survivor, excluding: owner), "a survivor took over")
         #expect(next != owner)
@@ -310,7 +307,7 @@ import TetherTestKit
     @Test func aSecondLiveNodeWithTheSameIdIsRefused() async throws {
         let cluster = try await Nodes(count: 1)
         defer { cluster.stop() }
-        let (status, errors) = try CrashRestartTests.serveUntilExit([
+        let (status, errors) = try await CrashRestartTests.serveUntilExit([
             "--host", "127.0.0.1", "--store", cluster.url, "--node-id", "n0", "--api-key", Self.key,
         ])
         #expect(status != 0)

@@ -8,7 +8,7 @@ import TetherTestKit
     @Test func aProjectKeysStreamHasItsProjectsEventsAndEndsWhenTheKeyIsRevoked() async throws {
         let key = EventStreamTests.key
         let server = try await ServeProcess.start(dataPath: EventStreamTests.tempPath(), apiKey: key)
-        defer { _ = server.terminate() }
+        defer { server.stop() }
         for id in ["mine", "other"] {
             #expect(try await server.call("POST", "/v1/projects", #"{"id":"\#(id)","capacity":5}"#, key: key).0 == 201)
         }

@@ -48,7 +48,7 @@ import TetherTestKit
     @Test func streamsBacklogThenLiveEventsOnceInOrderAndResumesFromLastEventID() async throws {
         let path = Self.tempPath()
         let server = try await ServeProcess.start(dataPath: path, apiKey: Self.key)
-        defer { _ = server.terminate() }
+        defer { server.stop() }
         _ = try await server.call(
             "POST", "/v1/projects", #"{"id":"sse","capacity":5,"reservationTtlMs":600000}"#, key: Self.key)
         _ = try await server.call(
@@ -101,13 +101,13 @@ import TetherTestKit
         #expect(got.map(\.id) == before.map { Optional($0) })
 
         // SIGTERM ends the stream (and moves the session to grace: more events).
-        #expect(server.terminate() == 0)
+        #expect(await server.terminate() == 0)
         #expect(await reader.next() == nil)
         #expect(reader.ended)
         reader.close()
 
         server = try await ServeProcess.start(dataPath: path, apiKey: Self.key)
-        defer { _ = server.terminate() }
+        defer { server.stop() }
         try await Self.session(server, "r", "b")
         let all = try await Self.listedCursors(server)
         let last = try #require(got.last?.id)
@@ -121,7 +121,7 @@ import TetherTestKit
     @Test func idleStreamSendsKeepAliveComments() async throws {
         let server = try await ServeProcess.start(
             dataPath: Self.tempPath(), apiKey: Self.key, extraArguments: ["--events-keepalive-ms", "100"])
-        defer { _ = server.terminate() }
+        defer { server.stop() }
         _ = try await server.call(
             "POST", "/v1/projects", #"{"id":"k","capacity":1,"reservationTtlMs":600000}"#, key: Self.key)
         let reader = try await SSEReader.open(
@@ -133,7 +133,7 @@ import TetherTestKit
 
     @Test func badCursorsAndMissingKeyAreRefused() async throws {
         let server = try await ServeProcess.start(dataPath: Self.tempPath(), apiKey: Self.key)
-        defer { _ = server.terminate() }
+        defer { server.stop() }
         let noKey = try await SSEReader.open(port: server.port, key: "wrong")
         #expect(noKey.status == 401)
         let badID = try await SSEReader.open(port: server.port, key: Self.key, query: "", lastEventID: nil)
@@ -156,11 +156,11 @@ import TetherTestKit
         for user in ["a", "b", "c", "d"] { try await Self.session(server, "old", user) }
         let before = try await Self.listedCursors(server)
         #expect(before.count >= 8)
-        #expect(server.terminate() == 0)
+        #expect(await server.terminate() == 0)
 
         // Restart keeping only 3 events: pruning runs at start.
         server = try await ServeProcess.start(dataPath: path, apiKey: Self.key, extraArguments: ["--events-keep", "3"])
-        defer { _ = server.terminate() }
+        defer { server.stop() }
         var kept = try await Self.listedCursors(server)
         for _ in 0..<50 where kept.count > 3 {
             try await Task.sleep(for: .milliseconds(100))

@@ -74,7 +74,7 @@ import TetherTestKit
         #expect(!everything.contains(token))
     }
 
-    @Test func jsonLinesHoldLevelMessageAndMetadataAsFields() throws {
+    @Test func jsonLinesHoldLevelMessageAndMetadataAsFields() async throws {
         let line = JSONLogHandler.line(
             level: .warning, label: "tether", message: "quote \" and\nnewline",
             metadata: ["sessionId": "s-1", "requestId": .string("r\"1"), "list": .array(["a", "b"])],
@@ -90,8 +90,8 @@ import TetherTestKit
         #expect((object["ts"] as? String)?.hasPrefix("2023-11-14T22:13:20.500Z") == true)
     }
 
-    @Test func serveRefusesAnUnknownLogFormat() throws {
-        let (status, text) = try ChildProcess.run(
+    @Test func serveRefusesAnUnknownLogFormat() async throws {
+        let (status, text) = try await ChildProcess.run(
             ServeProcess.binary, ["serve", "--log-format", "yaml", "--data", "/nonexistent/never-created.sqlite"],
             standardOutput: false)
         #expect(status != 0)

@@ -121,9 +121,9 @@ import TetherTestKit
             "POST", "/v1/projects",
             #"{"id":"m","capacity":3,"webhook":{"url":"http://127.0.0.1:\#(dead)/hook","secret":"s3cret"}}"#, key: key)
         #expect(status == 201)
-        _ = server.terminate()
+        _ = await server.terminate()
         server = try await ServeProcess.start(dataPath: path, apiKey: key)
-        defer { _ = server.terminate() }
+        defer { server.stop() }
         let restarted = try await Self.scrape(server)
         #expect(Self.sample(restarted, #"tether_slots{project="m",state="idle"}"#) == 3)
         #expect(Self.sample(restarted, #"tether_sessions{project="m",state="connected"}"#) == 0)

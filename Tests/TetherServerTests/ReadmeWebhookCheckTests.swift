@@ -29,7 +29,7 @@ import TetherTestKit
         var expected: Bool
     }
 
-    @Test func theReadmesCheckAcceptsFreshDeliveriesAndRefusesReplaysAndChanges() throws {
+    @Test func theReadmesCheckAcceptsFreshDeliveriesAndRefusesReplaysAndChanges() async throws {
         let body = #"{"cursor":42,"type":"session.created","projectId":"p"}"#
         let at: Int64 = 1_765_000_000
         func delivery(_ secrets: [String], id: String = "evt_42", body: String = body) -> [String: String] {
@@ -78,7 +78,7 @@ import TetherTestKit
                 print(f"{c['name']}: {'ok' if got == c['expected'] else 'WRONG'} ({got})")
             """
         try harness.write(to: script, atomically: true, encoding: .utf8)
-        let (status, output) = try ChildProcess.run(
+        let (status, output) = try await ChildProcess.run(
             URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, casesFile.path])
         #expect(status == 0, "\(output)")
         let lines = output.split(separator: "\n")

@@ -19,7 +19,7 @@ import TetherTestKit
         let client = try TetherClient(session: created, transport: transport, configuration: .fast)
         let log = StateLog(client)
         let first = try await client.connect()
-        #expect(server.process.terminate() == 0)
+        #expect(await server.process.terminate() == 0)
         // Kicked `shutdown` with retryAfterMs (1 s by default): the first delay honours it.
         let reconnecting = await log.wait { if case .reconnecting = $0 { true } else { false } }
         let delay = try #require(log.reconnects.first?.delay, "no reconnecting state: \(log.all)")
@@ -45,7 +45,7 @@ import TetherTestKit
         let client = try TetherClient(session: created, transport: transport, configuration: .fast)
         let log = StateLog(client)
         let first = try await client.connect()
-        server.process.kill9()
+        await server.process.kill9()
         // Attempts fail while the server is down (connection refused), then it comes back.
         #expect(await eventually(within: .seconds(10)) { log.reconnects.count >= 2 }, "\(log.all)")
         try await server.restart()
@@ -65,7 +65,7 @@ import TetherTestKit
         let client = try TetherClient(session: created, configuration: .fast)
         let log = StateLog(client)
         try await client.connect()
-        server.process.kill9()
+        await server.process.kill9()
         #expect(await log.ended(within: .seconds(15)) == .graceExpired)
         #expect(!log.reconnects.isEmpty)
         // Nothing got back in: a single welcome in the whole life of the client.

@@ -109,12 +109,13 @@ import TetherTestKit
         defer { server.stop() }
         try await server.project("p", timeoutMs: 30_000, graceMs: 10_000)
         let created = try await server.session("p", user: "u")
-        let client = try TetherClient(session: created, transport: transport, configuration: .fast)
+        let losses = LossRecorder()
+        let client = try TetherClient(session: created, transport: transport, configuration: .fast(losses))
         let log = StateLog(client)
         try await client.connect()
         try await server.backend.destroySession(created.sessionId)
-        #expect(await log.ended() == .destroyed)
-        #expect(log.reconnects.isEmpty)
+        #expect(await log.ended(within: .seconds(30)) == .destroyed, "\(log.all), losses: \(losses.losses)")
+        #expect(log.reconnects.isEmpty, "losses: \(losses.losses)")
         #expect(await client.state == .ended(.destroyed))
     }
 
@@ -126,7 +127,8 @@ import TetherTestKit
         defer { server.stop() }
         try await server.project("p", timeoutMs: 30_000, graceMs: 10_000)
         let created = try await server.session("p", user: "u")
-        let client = try TetherClient(session: created, transport: transport, configuration: .fast)
+        let losses = LossRecorder()
+        let client = try TetherClient(session: created, transport: transport, configuration: .fast(losses))
         let log = StateLog(client)
         let first = try await client.connect()
         let firstToken = await client.resumeToken
@@ -137,7 +139,7 @@ import TetherTestKit
         #expect(second.concurrencyId == first.concurrencyId)
         #expect(second.epoch == first.epoch + 1)
         #expect(await client.resumeToken != firstToken)
-        #expect(log.reconnects.map(\.attempt) == [1])
+        #expect(log.reconnects.map(\.attempt) == [1], "losses: \(losses.losses)")
         #expect(
             try await eventually {
                 let s = try await server.backend.session(created.sessionId)
@@ -151,15 +153,16 @@ import TetherTestKit
         defer { server.stop() }
         try await server.project("p", timeoutMs: 30_000, graceMs: 10_000)
         let created = try await server.session("p", user: "u")
-        let first = try TetherClient(session: created, configuration: .fast)
+        let losses = LossRecorder()
+        let first = try TetherClient(session: created, configuration: .fast(losses))
         let log = StateLog(first)
         try await first.connect()
         // The same user logs in elsewhere: CreateSession again starts a new epoch and kicks the first client.
         let again = try await server.session("p", user: "u")
         let second = try TetherClient(session: again, transport: .tcp, configuration: .fast)
         try await second.connect()
-        #expect(await log.ended() == .replaced)
-        #expect(log.reconnects.isEmpty)
+        #expect(await log.ended(within: .seconds(30)) == .replaced, "\(log.all), losses: \(losses.losses)")
+        #expect(log.reconnects.isEmpty, "losses: \(losses.losses)")
         #expect(await second.state == .connected(try #require(await second.session)))
         await second.close()
     }

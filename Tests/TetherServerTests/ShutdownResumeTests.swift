@@ -67,7 +67,7 @@ import TetherTestKit
         // Connected over TCP; then SIGTERM while the client is still there.
         let exit = ExitBox()
         let (welcome, later) = try await Self.session(port: first.tcpPort, hello: .hello(.token(token))) {
-            Task.detached { await exit.set(first.terminate()) }
+            Task.detached { await exit.set(await first.terminate()) }
             return true  // read on until the server closes
         }
         let w = try #require(welcome)
@@ -95,7 +95,7 @@ import TetherTestKit
         }
         let r = try #require(resumed)
         #expect(r.sessionId == sessionId && r.epoch == 2 && r.concurrencyId == w.concurrencyId)
-        #expect(second.terminate() == 0)
+        #expect(await second.terminate() == 0)
     }
 }
 

@@ -49,7 +49,7 @@ import TetherTestKit
                 "--http-idle-timeout-ms", "\(idleMs)", "--http-read-timeout-ms", "\(readMs)",
                 "--max-connections-per-ip", "\(cap)",
             ])
-        defer { _ = serve.terminate() }
+        defer { serve.stop() }
         // A long timeout: the healthy client shows health by its pongs and its state; its heartbeat task runs on
         // the test process's cooperative pool beside every other test (see AbuseTests.withNeighbours).
         let project = #"{"id":"n","capacity":5,"heartbeat":{"intervalMs":200,"timeoutMs":30000}}"#

@@ -7,8 +7,8 @@ import TetherTestKit
 @Suite struct StoreCopyCommandTests {
     static let key = "copy-key-0123456789"
 
-    static func tether(_ arguments: [String]) throws -> (Int32, String) {
-        try ChildProcess.run(ServeProcess.binary, arguments)
+    static func tether(_ arguments: [String]) async throws -> (Int32, String) {
+        try await ChildProcess.run(ServeProcess.binary, arguments)
     }
 
     @Test func anEmbeddedDeploymentMovesToPostgresAndServesTheSame() async throws {
@@ -30,22 +30,24 @@ import TetherTestKit
         ]
         var before: [String: String] = [:]
         for p in paths { before[p] = try await embedded.json(p, key: k) }
-        #expect(embedded.terminate() == 0)
+        #expect(await embedded.terminate() == 0)
 
-        let (status, output) = try Self.tether(["store", "copy", "sqlite:\(path)", url])
+        let (status, output) = try await Self.tether(["store", "copy", "sqlite:\(path)", url])
         #expect(status == 0, "\(output)")
         #expect(output.contains("copied 1 projects, 1 sessions, 1 reservations"), "\(output)")
         #expect(output.contains("1 audit records"), "\(output)")
         // Copying again is refused: the database is in use now.
-        let (again, refusal) = try Self.tether(["store", "copy", "sqlite:\(path)", url])
+        let (again, refusal) = try await Self.tether(["store", "copy", "sqlite:\(path)", url])
         #expect(again != 0 && refusal.contains("not empty"), "\(refusal)")
-        let (missing, missingOutput) = try Self.tether(["store", "copy", "sqlite:/nonexistent/tether.sqlite", url])
+        let (missing, missingOutput) = try await Self.tether([
+            "store", "copy", "sqlite:/nonexistent/tether.sqlite", url,
+        ])
         #expect(missing != 0 && missingOutput.contains("no such file"), "\(missingOutput)")
 
         // The node starts on the copy with the same key (no --api-key: the copied hash is the key's).
         let node = try await ServeProcess.start(
             dataPath: url, apiKey: nil, extraArguments: ["--node-id", "moved", "--node-timeout-ms", "1000"])
-        defer { if node.process.isRunning { _ = node.terminate() } }
+        defer { node.stop() }
         let serving = await eventually(within: .seconds(15)) {
             (try? await node.call("GET", "/v1/projects", key: k).0) == 200
         }

@@ -47,11 +47,11 @@ import TetherTestKit
             return try TetherClient(session: created, transport: transport, configuration: configuration)
         }
 
-        func stop() { if process.process.isRunning { _ = process.terminate() } }
+        func stop() { process.stop() }
     }
 
     @Test func theThreeListenersSpeakTLSAndConnectSaysSo() async throws {
-        let certificate = try TestCertificate()
+        let certificate = try await TestCertificate.make()
         let server = try await Fixture(certificate)
         defer { server.stop() }
         #expect(server.process.lines.contains { $0.contains("backend API listening on https://127.0.0.1:") })
@@ -73,7 +73,7 @@ import TetherTestKit
     }
 
     @Test func anHTTPHeartbeatGoesOverHTTPS() async throws {
-        let certificate = try TestCertificate()
+        let certificate = try await TestCertificate.make()
         let server = try await Fixture(certificate)
         defer { server.stop() }
         let created = try await server.session("u-http")
@@ -91,11 +91,11 @@ import TetherTestKit
     /// A client that trusts the system's roots (or a different CA) does not take a self-signed certificate,
     /// and a client capped at TLS 1.1 finds no protocol in common.
     @Test func untrustedCertificatesAndOldTLSVersionsAreRefused() async throws {
-        let certificate = try TestCertificate()
+        let certificate = try await TestCertificate.make()
         let server = try await Fixture(certificate)
         defer { server.stop() }
         let url = URL(string: "https://127.0.0.1:\(server.process.port)")!
-        let other = try TestCertificate(commonName: "another")
+        let other = try await TestCertificate.make(commonName: "another")
         for tls in [TetherTLS.system, try other.trust()] {
             let stranger = TetherBackend(url: url, apiKey: SDKServer.key, timeout: .seconds(10), tls: tls)
             await #expect(throws: TetherTransportError.self) { _ = try await stranger.projects() }
@@ -116,7 +116,7 @@ import TetherTestKit
     /// Plain HTTP, TLS-looking garbage and a client that sends a few bytes and waits, on each of the three
     /// ports: each is closed (the last by the idle timeout) while TLS clients keep heartbeating, never kicked.
     @Test func plainTextAndGarbageOnTLSPortsLeaveHealthyClientsAlone() async throws {
-        let certificate = try TestCertificate()
+        let certificate = try await TestCertificate.make()
         // The server closes idle HTTP connections after 5 s here (the stalled handshakes below must be closed
         // within the test), so the backend client keeps its own 250 ms (a fresh-clone CI run once sent a call on a
         // connection the server had just closed as idle), and the sessions are made before any client connects.
@@ -176,14 +176,14 @@ import TetherTestKit
     }
 
     @Test func serveRefusesHalfATLSSettingAndFilesItCannotUse() async throws {
-        let certificate = try TestCertificate()
+        let certificate = try await TestCertificate.make()
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("tether-tls-\(UUID()).sqlite").path
-        let onlyCert = try ChildProcess.run(
+        let onlyCert = try await ChildProcess.run(
             ServeProcess.binary, ["serve", "--data", data, "--port", "0", "--tls-cert", certificate.certificatePath])
         #expect(onlyCert.status == 64)
         #expect(onlyCert.output.contains("--tls-cert and --tls-key go together"))
-        let other = try TestCertificate(commonName: "other")
-        let mismatched = try ChildProcess.run(
+        let other = try await TestCertificate.make(commonName: "other")
+        let mismatched = try await ChildProcess.run(
             ServeProcess.binary,
             [
                 "serve", "--data", data, "--port", "0", "--client-port", "0", "--tcp-port", "0", "--tls-cert",
@@ -192,7 +192,7 @@ import TetherTestKit
         #expect(mismatched.status != 0)
         #expect(mismatched.output.contains("does the key match the certificate?"), "\(mismatched.output)")
         #expect(!mismatched.output.contains("listening"))
-        let missing = try ChildProcess.run(
+        let missing = try await ChildProcess.run(
             ServeProcess.binary,
             [
                 "serve", "--data", data, "--port", "0", "--client-port", "0", "--tcp-port", "0", "--tls-cert",
@@ -205,8 +205,8 @@ import TetherTestKit
     /// SIGHUP reads the files again: connections made before keep going on the old certificate, new ones get
     /// the new one; files that cannot be used leave the current certificate in place.
     @Test func sighupReloadsTheCertificateWithoutDroppingConnections() async throws {
-        let first = try TestCertificate(commonName: "first")
-        let second = try TestCertificate(commonName: "second")
+        let first = try await TestCertificate.make(commonName: "first")
+        let second = try await TestCertificate.make(commonName: "second")
         let server = try await Fixture(first)
         defer { server.stop() }
         let url = URL(string: "https://127.0.0.1:\(server.process.port)")!
@@ -245,7 +245,7 @@ import TetherTestKit
 
     /// The CLI's `--ca-file` (and TETHER_CA_FILE): without it a self-signed server is unreachable (exit 2).
     @Test func theCLITrustsACAFile() async throws {
-        let certificate = try TestCertificate()
+        let certificate = try await TestCertificate.make()
         let server = try await Fixture(certificate)
         defer { server.stop() }
         let cli = CLI(url: "https://127.0.0.1:\(server.process.port)", apiKey: SDKServer.key)
@@ -262,7 +262,7 @@ import TetherTestKit
         let follow = try cli.start([
             "events", "--follow", "--json", "--project", "p", "--ca-file", certificate.certificatePath,
         ])
-        defer { _ = follow.stop() }
+        defer { follow.cancel() }
         #expect(try await cli.run("apply", "p", "alice", "--ca-file", certificate.certificatePath).status == 0)
         let seen = await eventually(within: .seconds(10)) { follow.stdout.contains("concurrency.reserved") }
         #expect(seen, "follow printed: \(follow.stdout) \(follow.stderr)")

@@ -128,7 +128,7 @@ import TetherTestKit
         let serve = try await ServeProcess.start(
             dataPath: data.path, apiKey: "web-test-key", extraArguments: viaEnvironment ? [] : ["--demo"],
             environment: viaEnvironment ? ["TETHER_DEMO": "1"] : [:])
-        defer { _ = serve.terminate() }
+        defer { serve.stop() }
         let url = "http://127.0.0.1:\(serve.port)/demo"
         let line = await serve.waitForLine(containing: "tether: demo at ")
         #expect(line?.contains(url) == true, "\(serve.lines)")

@@ -189,7 +189,7 @@ import TetherTestKit
         try await PlaneHarness.run { h in
             let dead = RefusingPort()  // bound, never listening: held for the whole test
             try await h.project(
-                "dead", intervalMs: 200, timeoutMs: 2_000,
+                "dead", intervalMs: 200, timeoutMs: 30_000,  // 30 s: the pings below must be answered, not expire
                 extra: #","webhook":{"url":"http://127.0.0.1:\#(dead.port)/hook","secret":"\#(Self.secret)"}"#)
             let c = try await h.session("alice", project: "dead")
             let client = try await h.websocket()
@@ -245,11 +245,11 @@ import TetherTestKit
         let tried = await eventually(within: .seconds(10)) { !receiver.requests.isEmpty }
         #expect(tried)
         #expect(receiver.delivered.isEmpty)
-        server.kill9()
+        await server.kill9()
 
         failing.value = false
         server = try await ServeProcess.start(dataPath: path, apiKey: key)
-        defer { _ = server.terminate() }
+        defer { server.stop() }
         let all = await eventually(within: .seconds(15)) { receiver.delivered.count >= 3 }
         #expect(all)
         let (_, body) = try await server.call("GET", "/v1/events?projectId=dur", key: key)

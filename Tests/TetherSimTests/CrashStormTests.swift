@@ -36,14 +36,14 @@ import TetherTestKit
             // sim's standard error): say all there is to say.
             let running = sim.process.isRunning
             let count = try? await backend.count(project: "sim")
-            let result = sim.stop()
+            let result = await sim.stop()
             Issue.record(
                 "only \(before) of \(n) clients connected; the sim was \(running ? "running" : "gone (exit \(result.status))"); the server counts \(count.map { "\($0)" } ?? "nothing (unreachable)"); sim stdout: \(result.stdout.suffix(1_000)); stderr: \(result.stderr.suffix(2_000))"
             )
             return
         }
         let crashMs = Int64(Date().timeIntervalSince1970 * 1_000)
-        server.process.kill9()
+        await server.process.kill9()
         try await server.restart()
         let restartedMs = Int64(Date().timeIntervalSince1970 * 1_000) - crashMs
 
@@ -55,7 +55,7 @@ import TetherTestKit
         // clients short of time with a 10 s window.
         let ended = await eventually(within: .seconds(240), every: .milliseconds(250)) { !sim.process.isRunning }
         #expect(ended, "the simulator was still running")
-        let result = sim.stop()
+        let result = await sim.stop()
         #expect(result.status == 0, "\(result.stderr.suffix(2_000))")
         let s = try result.json()
         #expect(int(s, "connected") >= before, "\(s["notes"] ?? "")")

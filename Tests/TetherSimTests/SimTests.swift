@@ -80,7 +80,7 @@ import TetherTestKit
     /// Over TLS (`--ca-file`): WebSocket, TCP and HTTP heartbeats, resumes after kills and the event stream
     /// all go through `wss://`, `tls://` and `https://`.
     @Test func aRunOverTLSWithACAFile() async throws {
-        let certificate = try TestCertificate()
+        let certificate = try await TestCertificate.make()
         let server = try await SDKServer.start(tls: certificate)
         defer { server.stop() }
         let s = try await sim(

@@ -102,7 +102,15 @@ final class ClientLink: Kickable, PingSweepable, LivenessReporting, @unchecked S
 
     /// The broker's kick: tell the client why, then close (the broker already detached the session).
     func kick(_ kick: Kick) {
-        eventLoop.execute { [self] in execute(machine.kicked(kick)) }
+        eventLoop.execute { [self] in
+            plane.logger.debug(
+                "client kicked",
+                metadata: [
+                    "connection": "\(id)", "reason": "\(kick.reason.rawValue)", "phase": "\(machine.phase)",
+                    "sink": "\(sink == nil ? "none" : "attached")",
+                ])
+            execute(machine.kicked(kick))
+        }
     }
 
     /// The broker's word to a queued client: its place or its offer.
