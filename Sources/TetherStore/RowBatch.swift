@@ -6,7 +6,9 @@ import TetherCore
 /// different keys does not matter. The one change that reaches other rows, a project's deletion, also deletes
 /// the project's reservations and tickets: those written before it in the transaction are dropped here, and the stores
 /// delete the project's reservations before they write the ones written after it.
-struct RowBatch<Values: Sendable>: Sendable {
+struct RowBatch: Sendable {
+    typealias Values = [ColumnValue]
+
     /// A key's final state.
     enum Final: Sendable {
         case upsert(Values)
@@ -43,7 +45,7 @@ struct RowBatch<Values: Sendable>: Sendable {
     private var settingIndex: [String: Int] = [:]
 
     /// The batch of `changes`, in their order.
-    init(_ changes: [RowChange<Values>]) {
+    init(_ changes: [RowChange]) {
         for change in changes {
             switch change {
             case .upsertProject(let values, let id): Self.set(id, .upsert(values), in: &projects, &projectIndex)

@@ -1,8 +1,10 @@
 import TetherCore
 
-/// One row change of a store's transaction, its values already bound (`Values`: GRDB's `StatementArguments`
-/// or postgres-nio's `PostgresBindings`) so that the connection is held only for SQL.
-enum RowChange<Values: Sendable>: Sendable {
+/// One row change of a store's transaction, its column values already made (both stores bind `ColumnValue`s
+/// themselves), so that the connection is held only for SQL.
+enum RowChange: Sendable {
+    typealias Values = [ColumnValue]
+
     case upsertProject(Values, id: ProjectID)
     case deleteProject(id: ProjectID)
     case upsertReservation(Values, projectId: ProjectID, userId: UserID)
@@ -15,8 +17,8 @@ enum RowChange<Values: Sendable>: Sendable {
     case insertAudit(Values)
 
     /// The row changes of a transaction's writes, in order (effects that are not durable give none), and the
-    /// highest event cursor among them. `bind` turns a record's column values into the store's bindings.
-    static func changes(_ writes: [StoreWrite], bind: ([ColumnValue]) -> Values) throws -> (
+    /// highest event cursor among them.
+    static func changes(_ writes: [StoreWrite]) throws -> (
         changes: [RowChange], cursor: Int64?
     ) {
         var changes: [RowChange] = []
@@ -29,30 +31,30 @@ enum RowChange<Values: Sendable>: Sendable {
                 for effect in effects {
                     switch effect {
                     case .saveProject(let p):
-                        changes.append(.upsertProject(bind(try ProjectRecord(p).columnValues()), id: p.id))
+                        changes.append(.upsertProject(try ProjectRecord(p).columnValues(), id: p.id))
                     case .deleteProject(let id): changes.append(.deleteProject(id: id))
                     case .saveReservation(let r):
                         changes.append(
                             .upsertReservation(
-                                bind(try ReservationRecord(r).columnValues()), projectId: r.projectId, userId: r.userId)
+                                try ReservationRecord(r).columnValues(), projectId: r.projectId, userId: r.userId)
                         )
                     case .deleteReservation(let projectId, let userId):
                         changes.append(.deleteReservation(projectId: projectId, userId: userId))
                     case .saveSession(let s):
-                        changes.append(.upsertSession(bind(try SessionRecord(s).columnValues()), id: s.id))
+                        changes.append(.upsertSession(try SessionRecord(s).columnValues(), id: s.id))
                     case .saveTicket(let t):
                         changes.append(
                             .upsertTicket(
-                                bind(try QueueTicketRecord(t).columnValues()), projectId: t.projectId, userId: t.userId)
+                                try QueueTicketRecord(t).columnValues(), projectId: t.projectId, userId: t.userId)
                         )
                     case .deleteTicket(let projectId, let userId):
                         changes.append(.deleteTicket(projectId: projectId, userId: userId))
                     case .event(let e):
                         let c = try signedColumn(e.cursor, "event cursor")
-                        changes.append(.insertEvent(bind(try EventRecord(e).columnValues()), cursor: c))
+                        changes.append(.insertEvent(try EventRecord(e).columnValues(), cursor: c))
                         cursor = max(cursor ?? c, c)
                     case .audit(let record):
-                        changes.append(.insertAudit(bind(AuditRow.insertValues(record))))
+                        changes.append(.insertAudit(AuditRow.insertValues(record)))
                     case .kick, .queueNotice, .deadlineExpired, .deadlinesShifted, .sessionEnded: break
                     }
                 }

@@ -6,7 +6,6 @@ extension SQLiteStore {
     public typealias Write = StoreWrite
 
     /// A row change with SQLite's bindings.
-    typealias RowChange = TetherStore.RowChange<[ColumnValue]>
 
     /// The statements of the record upserts and the event insert, built once.
     private static let projectUpsert = ProjectRecord.upsertSQL
@@ -21,7 +20,7 @@ extension SQLiteStore {
     /// (`ColumnRecord.upsertSQL`) or a deletion of a whole record. The
     /// highest event cursor is also kept in `settings`, so that pruning old events never loses it.
     static func commit(_ writes: [Write], to pool: DatabasePool) async throws {
-        let (changes, cursor) = try RowChange.changes(writes) { $0 }
+        let (changes, cursor) = try RowChange.changes(writes)
         guard !changes.isEmpty else { return }
         try await pool.write { db in
             for change in changes { try apply(change, db) }

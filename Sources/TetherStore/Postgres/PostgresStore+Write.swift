@@ -4,7 +4,6 @@ import TetherCore
 
 extension PostgresStore {
     /// A row change with its column values.
-    typealias RowChange = TetherStore.RowChange<[ColumnValue]>
 
     /// Writes the batches in one transaction, as ``SQLiteStore`` does: events appended, records upserted whole
     /// or deleted whole, and the highest event cursor kept in `settings` so that pruning never loses it.
@@ -37,7 +36,7 @@ extension PostgresStore {
         _ writes: [StoreWrite], fence: Int64?, projectFences: [ProjectID: Int64]? = nil, client: PostgresClient,
         logger: Logger
     ) async throws -> (firstCursors: [UInt64?], last: Int64?) {
-        let (changes, _) = try RowChange.changes(writes) { $0 }
+        let (changes, _) = try RowChange.changes(writes)
         guard !changes.isEmpty else { return (writes.map { _ in nil }, nil) }
         let touched = projectFences == nil ? [] : writes.reduce(into: Set<ProjectID>()) { $0.formUnion($1.projects) }
         let last: Int64?
@@ -62,10 +61,10 @@ extension PostgresStore {
 
     /// Writes the batch; returns the last event cursor it gave, if it wrote events.
     private static func write(
-        _ batch: RowBatch<[ColumnValue]>, fence: Int64?,
+        _ batch: RowBatch, fence: Int64?,
         projectFences: (held: [ProjectID: Int64], touched: Set<ProjectID>)?, client: PostgresClient, logger: Logger
     ) async throws -> Int64? {
-        typealias Batch = RowBatch<[ColumnValue]>
+        typealias Batch = RowBatch
         return try await client.withTransaction(logger: logger) { connection -> Int64? in
             if let fence { try await checkFence(fence, connection, logger) }
             if let projectFences {
