@@ -126,6 +126,8 @@ let package = Package(
             name: "TetherBench",
             dependencies: [
                 "TetherProtocol", "TetherClient", "TetherSim", "TetherCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -44,8 +44,20 @@ final class BenchContext {
         return url
     }
 
+    /// The databases this run made (``BenchDatabase``), dropped at its end.
+    private var databases: [String] = []
+
+    /// A new empty database on the `cluster` scenario's PostgreSQL server (``postgres(_:)``), dropped at the end
+    /// of the run.
+    func clusterDatabase(_ given: String?) async throws -> String {
+        let url = try await BenchDatabase.create(on: try postgres(given))
+        databases.append(url)
+        return url
+    }
+
     /// Removes the temporary directory and stops the client threads.
     func cleanUp(keepFiles: Bool = false) async {
+        for url in databases { await BenchDatabase.drop(url) }
         if let ownPostgres { _ = try? BenchProc.script("bash scripts/postgres.sh stop '\(ownPostgres)'") }
         if !keepFiles { try? FileManager.default.removeItem(atPath: directory) }
         try? await group.shutdownGracefully()

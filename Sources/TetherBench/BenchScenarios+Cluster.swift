@@ -4,8 +4,8 @@ import TetherClient
 import TetherProtocol
 
 extension BenchScenarios {
-    /// `cluster`: three `tether serve` nodes on one PostgreSQL database (`--postgres`, else
-    /// `TETHER_BENCH_POSTGRES_URL`, else one started here with scripts/postgres.sh), node timeout
+    /// `cluster`: three `tether serve` nodes on a new database of one PostgreSQL server (`--postgres`, else
+    /// `TETHER_BENCH_POSTGRES_URL`, else one started here with scripts/postgres.sh; ``BenchDatabase``), node timeout
     /// `clusterNodeTimeoutMs`. Figures, in order: create + destroy cycles from `apiClients` API clients spread
     /// over the three nodes; a kick across nodes (DestroySession sent to a follower, until the client on the
     /// owner has its `destroyed` kick); the owner killed with SIGKILL under `clusterClients` SDK clients (when
@@ -22,7 +22,7 @@ extension BenchScenarios {
                     "sdkClients": Double(options.clusterClients), "kickSamples": Double(options.clusterKicks),
                     "heartbeatConnections": Double(options.clusterHeartbeatConnections),
                 ])
-            let postgres = try context.postgres(options.postgresURL)
+            let postgres = try await context.clusterDatabase(options.postgresURL)
             let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
             let key = "tk_bench_cluster_\(run)"
             func node(_ id: String) async throws -> BenchServer {
