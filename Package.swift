@@ -125,9 +125,7 @@ let package = Package(
         .target(
             name: "TetherBench",
             dependencies: [
-                "TetherProtocol", "TetherClient", "TetherSim", "TetherCore",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                "TetherProtocol", "TetherClient", "TetherSim", "TetherCore", "TetherStore",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -152,7 +150,7 @@ let package = Package(
         .target(
             name: "TetherTestKit",
             dependencies: [
-                "TetherServer", "TetherCore", "TetherProtocol", "TetherClient",
+                "TetherServer", "TetherStore", "TetherCore", "TetherProtocol", "TetherClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

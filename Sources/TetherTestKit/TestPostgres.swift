@@ -1,6 +1,5 @@
 import Foundation
-import Logging
-import PostgresNIO
+import TetherStore
 
 /// The PostgreSQL server the tests use: `scripts/test.sh` starts one (scripts/postgres.sh) and names it in
 /// `TETHER_TEST_POSTGRES_URL`; each test makes a database of its own there and drops it at the end. A test that
@@ -29,29 +28,18 @@ public enum TestPostgres {
 
     /// Runs one statement on the server's own database, or on `database`.
     public static func execute(_ sql: String, database: String? = nil) async throws {
-        let server = try serverURL()
-        var configuration = PostgresConnection.Configuration(
-            host: server.host ?? "127.0.0.1", port: server.port ?? 5432, username: server.user ?? "tether",
-            password: server.password, database: database ?? String(server.path.dropFirst()), tls: .disable)
-        configuration.options.connectTimeout = .seconds(10)
-        let logger = Logger(label: "test.postgres")
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-        do {
-            _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        try await connection.close()
+        var server = try serverURL()
+        if let database { server.path = "/" + database }
+        try await PostgresDatabases.execute(sql, on: server)
     }
 
     /// Creates an empty database and returns its URL (with `sslmode=disable`).
     public static func createDatabase() async throws -> String {
         let server = try serverURL()
-        let name = "tether_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        try await execute("CREATE DATABASE \(name) ENCODING 'UTF8' TEMPLATE template0")
-        return
-            "postgres://\(server.user ?? "tether")@\(server.host ?? "127.0.0.1"):\(server.port ?? 5432)/\(name)?sslmode=disable"
+        let made = try await PostgresDatabases.create(prefix: "tether_test_", on: server.string ?? "")
+        guard var url = URLComponents(string: made) else { return made }
+        url.query = "sslmode=disable"
+        return url.string ?? made
     }
 
     /// The database a URL from ``createDatabase()`` names.
@@ -61,8 +49,7 @@ public enum TestPostgres {
 
     /// Drops a database made by ``createDatabase()``, closing its connections first.
     public static func dropDatabase(_ url: String) async {
-        guard let name = databaseName(url), name.hasPrefix("tether_test_") else { return }
-        try? await execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        await PostgresDatabases.drop(url, prefix: "tether_test_")
     }
 }
 
