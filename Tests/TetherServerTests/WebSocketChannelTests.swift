@@ -95,13 +95,11 @@ import TetherTestKit
     /// At the shortest timeout a project may have (twice the interval), the server's pings must still come
     /// early enough for a client that only answers them.
     @Test func pongFramesAloneKeepTheSessionAliveAtTheShortestTimeout() async throws {
-        // The server's clock moves 25 ms per look, so that the shortest timeout (two intervals) is not at the
-        // mercy of a loaded machine's stalls (a CI run lost this session on the wall clock); and it never runs
-        // more than one interval (half the timeout) past the last ping the client got: a server that pings every
-        // half interval keeps the session, one whose pings come later than an interval never gets its clock past
-        // the timeout (the test fails on `moved`). Without that bound a loaded fresh-clone CI run moved the clock
-        // past the timeout while the in-process server's loops were held up, after 2 pings. (A bound of whole
-        // half intervals from the start deadlocked a later run: its first ping came at 275 ms, not 250.)
+        // The server's clock moves 25 ms per look, never closer than 250 ms to the session's deadline as the server
+        // shows it (`deadlineAt`: the last frame heard, the client's pongs included, plus the timeout). So the
+        // session cannot expire because the test moved the clock while a pong was still on its way (loaded runs
+        // did, with bounds counted from the pings the client got), and a server whose pings came later than
+        // three quarters of the timeout would stall the clock short of its next ping: fewer than six pings.
         let time = ManualTime(1_800_000_000_000)
         try await PlaneHarness.run(time: time) { h in
             try await h.project(intervalMs: 500, timeoutMs: 1_000)
@@ -109,19 +107,15 @@ import TetherTestKit
             let client = try await h.websocket(answerPings: true)
             _ = try #require(try await client.hello(token: c.token))
             var moved: Int64 = 0
-            var pings = 0
-            var lastPingAt: Int64 = 0
             _ = await eventually(within: .seconds(30), every: .milliseconds(25)) {
-                if client.inbox.serverPings > pings {
-                    pings = client.inbox.serverPings
-                    lastPingAt = moved
-                }
-                if moved - lastPingAt < 500 {
+                let deadline = (try? await h.get(c.sessionId))?["deadlineAt"].int.map(Int64.init)
+                if let deadline, time.now() + 25 <= deadline - 250 {
                     time.advance(by: 25)
                     moved += 25
                 }
                 return client.inbox.serverPings >= 6 || client.inbox.isClosed
             }
+            #expect(client.inbox.serverPings >= 6, "\(client.inbox.serverPings) pings in \(moved) ms")
             // Six pings at one per half interval of quiet: the clock went well past the timeout.
             #expect(moved > 1_000, "moved \(moved) ms")
             let session = try await h.get(c.sessionId)
