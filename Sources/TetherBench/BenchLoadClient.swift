@@ -182,6 +182,26 @@ final class LoadClient: ChannelInboundHandler {
             context.close(promise: nil)
         }
         if pending?.readableBytes == 0 { pending = nil }
+        sendPongs(context: context)
+    }
+
+    /// Writes the pongs of the read just drained, after every frame of it was handled, and none when it brought
+    /// a kick: a write that fails (the server closed for good after kicking a stalled client) makes NIO close the
+    /// channel at once, and the frames after the ping in the same read, the kick among them, would be lost (the
+    /// Swift SDK's `PendingPongs`, for the same reason).
+    private func sendPongs(context: ChannelHandlerContext) {
+        guard let out = pongs else { return }
+        pongs = nil
+        guard kickMs == nil, phase != .closed else { return }
+        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+    }
+
+    /// Pongs to write once the read is handled.
+    private var pongs: ByteBuffer?
+
+    private func queuePong(_ frame: ByteBuffer) {
+        var frame = frame
+        if pongs == nil { pongs = frame } else { pongs!.writeBuffer(&frame) }
     }
 
     private func drain(context: ChannelHandlerContext) throws {
@@ -206,7 +226,7 @@ final class LoadClient: ChannelInboundHandler {
                     if answersPings {
                         var out = context.channel.allocator.buffer(capacity: frame.payload.readableBytes + 8)
                         BenchWire.writeWebSocketFrame(opcode: BenchWire.Opcode.pong, payload: frame.payload, into: &out)
-                        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+                        queuePong(out)
                     }
                 case BenchWire.Opcode.close:
                     context.close(promise: nil)
@@ -264,7 +284,7 @@ final class LoadClient: ChannelInboundHandler {
             BenchWire.writePong(seq: seq, t: t, into: &body)
             var out = context.channel.allocator.buffer(capacity: 64)
             BenchWire.writeTCPFrame(type: 4, payload: body, into: &out)
-            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+            queuePong(out)
         case "kick":
             if kickMs == nil {
                 kickMs = BenchProc.wallMs()
