@@ -186,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "TetherBenchTests",
             dependencies: [
-                "TetherBench", "TetherProtocol", "TetherClient",
+                "TetherBench", "TetherProtocol", "TetherClient", "TetherTestKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
@@ -200,7 +200,7 @@ let package = Package(
         .testTarget(
             name: "TetherClientTests",
             dependencies: [
-                "TetherClient", "TetherProtocol",
+                "TetherClient", "TetherProtocol", "TetherTestKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 import TetherClient
 import TetherProtocol
+import TetherTestKit
 
 @testable import TetherBench
 
@@ -302,27 +303,11 @@ struct BenchTests {
         #expect(try Self.tcpMessages(next) == [#"{"type":"hello","resumeToken":"r-2"}"#])
     }
 
-    /// What NIO does when a write fails: the write's promise fails and the channel closes at once.
-    final class FailingWrites: ChannelOutboundHandler {
-        typealias OutboundIn = Any
-        private(set) var writes = 0
-
-        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-            writes += 1
-            promise?.fail(ChannelError.ioOnClosedChannel)
-            context.close(promise: nil)
-        }
-    }
-
     /// A kick in the same read as a server ping reaches the load client even when the pong cannot be written (the
     /// server closed for good): the read's pongs go out after it, and none after a kick.
     @Test func aKickInTheReadOfAPingIsKeptWhenThePongCannotBeWritten() throws {
         let delegate = RecordingDelegate()
-        let client = LoadClient(
-            index: 0, sessionId: "s-1", token: "v2.k.client", websocket: false, port: 1, delegate: delegate)
-        let channel = EmbeddedChannel(handler: client)
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        _ = try Self.tcpMessages(channel)
+        let (client, channel) = try Self.helloed(delegate)
         try channel.writeInbound(Self.tcpFrame(#"{"type":"welcome","sessionId":"s-1","resumeToken":"r-1"}"#))
         let failing = FailingWrites()
         try channel.pipeline.syncOperations.addHandler(failing, position: .first)
@@ -332,21 +317,31 @@ struct BenchTests {
         try channel.writeInbound(read)
         #expect(client.kickReason == "destroyed")
         #expect(failing.writes == 0, "no pong after a kick")
+        withExtendedLifetime(delegate) {}
     }
 
     /// The pongs of a read go out once it is handled, in order.
     @Test func theLoadClientAnswersTheServersPingsOfARead() throws {
-        let client = LoadClient(
-            index: 0, sessionId: "s-1", token: "v2.k.client", websocket: false, port: 1, delegate: RecordingDelegate())
-        let channel = EmbeddedChannel(handler: client)
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        _ = try Self.tcpMessages(channel)
+        let delegate = RecordingDelegate()
+        let (_, channel) = try Self.helloed(delegate)
         var read = Self.tcpFrame(#"{"type":"ping","seq":1,"t":5}"#)
         var second = Self.tcpFrame(#"{"type":"ping","seq":2,"t":6}"#)
         read.writeBuffer(&second)
         try channel.writeInbound(read)
         #expect(
             try Self.tcpMessages(channel) == [#"{"type":"pong","seq":1,"t":5}"#, #"{"type":"pong","seq":2,"t":6}"#])
+        withExtendedLifetime(delegate) {}
+    }
+
+    /// A TCP load client connected over an `EmbeddedChannel`, its hello read. The client holds `delegate`
+    /// unowned: the caller keeps it alive.
+    static func helloed(_ delegate: RecordingDelegate) throws -> (LoadClient, EmbeddedChannel) {
+        let client = LoadClient(
+            index: 0, sessionId: "s-1", token: "v2.k.client", websocket: false, port: 1, delegate: delegate)
+        let channel = EmbeddedChannel(handler: client)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        _ = try tcpMessages(channel)
+        return (client, channel)
     }
 
     final class RecordingDelegate: LoadClientDelegate {

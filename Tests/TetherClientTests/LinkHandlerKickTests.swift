@@ -4,6 +4,7 @@ import NIOEmbedded
 import NIOWebSocket
 import Testing
 import TetherProtocol
+import TetherTestKit
 
 @testable import TetherClient
 
@@ -12,18 +13,6 @@ import TetherProtocol
 /// the channel as soon as a write fails). The pong of a read goes out at its end, never in its middle, and not
 /// at all after a kick or a close frame.
 @Suite struct LinkHandlerKickTests {
-    /// What NIO does when a write fails: the write's promise fails and the channel closes at once.
-    final class FailingWrites: ChannelOutboundHandler {
-        typealias OutboundIn = Any
-        private(set) var writes = 0
-
-        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-            writes += 1
-            promise?.fail(ChannelError.ioOnClosedChannel)
-            context.close(promise: nil)
-        }
-    }
-
     /// A channel whose events the handler made by `make` yields, and whose writes fail.
     static func channel(_ make: (AsyncStream<LinkEvent>.Continuation) -> any ChannelHandler) async throws -> (
         EmbeddedChannel, FailingWrites, AsyncStream<LinkEvent>
