@@ -1,4 +1,5 @@
 import NIOCore
+import TetherProtocol
 
 /// What a worker's controller hears from its load clients (on the worker's one event loop).
 protocol LoadClientDelegate: AnyObject {
@@ -188,21 +189,16 @@ final class LoadClient: ChannelInboundHandler {
     /// Writes the pongs of the read just drained, after every frame of it was handled, and none when it brought
     /// a kick: a write that fails (the server closed for good after kicking a stalled client) makes NIO close the
     /// channel at once, and the frames after the ping in the same read, the kick among them, would be lost (the
-    /// Swift SDK's `PendingPongs`, for the same reason).
+    /// Swift SDK does the same, with the same ``PendingPongs``).
     private func sendPongs(context: ChannelHandlerContext) {
-        guard let out = pongs else { return }
-        pongs = nil
-        guard kickMs == nil, phase != .closed else { return }
-        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+        let due = pongs.take()
+        guard !due.isEmpty, phase != .closed else { return }
+        for frame in due { context.write(wrapOutboundOut(frame), promise: nil) }
+        context.flush()
     }
 
     /// Pongs to write once the read is handled.
-    private var pongs: ByteBuffer?
-
-    private func queuePong(_ frame: ByteBuffer) {
-        var frame = frame
-        if pongs == nil { pongs = frame } else { pongs!.writeBuffer(&frame) }
-    }
+    private var pongs = PendingPongs<ByteBuffer>()
 
     private func drain(context: ChannelHandlerContext) throws {
         while var buffer = pending, buffer.readableBytes > 0, phase != .closed {
@@ -226,7 +222,7 @@ final class LoadClient: ChannelInboundHandler {
                     if answersPings {
                         var out = context.channel.allocator.buffer(capacity: frame.payload.readableBytes + 8)
                         BenchWire.writeWebSocketFrame(opcode: BenchWire.Opcode.pong, payload: frame.payload, into: &out)
-                        queuePong(out)
+                        pongs.add(out)
                     }
                 case BenchWire.Opcode.close:
                     context.close(promise: nil)
@@ -284,8 +280,9 @@ final class LoadClient: ChannelInboundHandler {
             BenchWire.writePong(seq: seq, t: t, into: &body)
             var out = context.channel.allocator.buffer(capacity: 64)
             BenchWire.writeTCPFrame(type: 4, payload: body, into: &out)
-            queuePong(out)
+            pongs.add(out)
         case "kick":
+            pongs.ended()
             if kickMs == nil {
                 kickMs = BenchProc.wallMs()
                 kickReason = JSONScan.string("reason", in: view)
